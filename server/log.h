@@ -1,0 +1,55 @@
+/*
+ * log.h -- log lines in CoreDNS's style ("[INFO] ...", "[ERROR] ...") on
+ * standard output, one write per line so threads never interleave, and the
+ * query log line of the log directive.
+ */
+#ifndef CLUSTERDNS_LOG_H
+#define CLUSTERDNS_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* What a query log line reports about one query and its response. */
+struct log_query {
+	const struct sockaddr *peer;
+	bool tcp;
+	uint16_t id;
+	uint16_t qtype;
+	uint16_t qclass;
+	const char *qname; /* presentation form, trailing dot */
+	size_t req_size;
+	bool do_bit;
+	uint16_t bufsize;
+	const uint8_t *resp; /* the response: rcode and flags are read here */
+	size_t resp_size;
+	double duration; /* seconds */
+};
+
+/*
+ * Format one query log line into buf (NUL-terminated, newline not added)
+ * following format's placeholders: {remote} {port} {>id} {type} {class}
+ * {name} {proto} {size} {>do} {>bufsize} {rcode} {>rflags} {rsize}
+ * {duration}, plus {common} and {combined} as CoreDNS defines them.
+ * Unknown placeholders are written as "-".  Returns the length.
+ */
+size_t log_query_format(const char *format, const struct log_query *lq,
+			char *buf, size_t len);
+
+/* The default format of the log directive. */
+extern const char log_default_format[];
+
+/* Write "[INFO] " + formatted line. */
+void log_query(const char *format, const struct log_query *lq);
+
+/* Names of DNS types and rcodes as CoreDNS prints them ("AAAA", "TYPE65534",
+ * "NXDOMAIN", "RCODE12"); buf is used for unknown ones and needs 16 bytes. */
+const char *log_type_name(uint16_t type, char *buf);
+const char *log_rcode_name(unsigned rcode, char *buf);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * packet.h -- DNS queries on the wire: parse and check a request, write the
+ * header, the echoed question, the EDNS OPT record and error responses.
+ * Nothing here allocates; every function works on caller buffers.
+ */
+#ifndef CLUSTERDNS_PACKET_H
+#define CLUSTERDNS_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PACKET_HEADER 12
+#define PACKET_MAX_NAME 255
+#define PACKET_MAX_TCP 65535
+#define PACKET_MIN_UDP 512
+
+/* DNS constants used across the server. */
+enum {
+	PACKET_RCODE_NOERROR = 0,
+	PACKET_RCODE_FORMERR = 1,
+	PACKET_RCODE_SERVFAIL = 2,
+	PACKET_RCODE_NXDOMAIN = 3,
+	PACKET_RCODE_NOTIMP = 4,
+	PACKET_RCODE_REFUSED = 5,
+	PACKET_RCODE_BADVERS = 16, /* extended: OPT ext-rcode 1, header 0 */
+};
+enum {
+	PACKET_FLAG_QR = 0x8000,
+	PACKET_FLAG_AA = 0x0400,
+	PACKET_FLAG_TC = 0x0200,
+	PACKET_FLAG_RD = 0x0100,
+	PACKET_FLAG_RA = 0x0080,
+	PACKET_FLAG_AD = 0x0020,
+	PACKET_FLAG_CD = 0x0010,
+};
+
+/* A parsed query.  qname points into the request (the client's letter
+ * case); lname is the same name lowercased. */
+struct packet_query {
+	uint16_t id;
+	uint16_t flags; /* the request's flags word (opcode included) */
+	uint8_t opcode;
+	const uint8_t *qname;
+	size_t qname_len; /* wire length, final root label included */
+	uint8_t lname[PACKET_MAX_NAME + 1];
+	unsigned nlabels; /* labels, root not counted */
+	uint16_t qtype;
+	uint16_t qclass;
+	bool edns;
+	uint8_t edns_version;
+	bool do_bit;
+	uint16_t udp_size; /* the client's EDNS payload size (>= 512) or 512 */
+};
+
+enum packet_status {
+	PACKET_OK = 0,
+	PACKET_DROP,    /* not to be answered: runt, or a response (QR=1) */
+	PACKET_FORMERR, /* malformed: answer FORMERR */
+	PACKET_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
+	PACKET_BADVERS, /* EDNS version > 0: answer BADVERS */
+};
+
+/*
+ * Parse and check a request of len bytes.  Returns PACKET_OK with q filled,
+ * or another status saying how to answer.  q is filled as far as parsing got
+ * (id and flags whenever the header was read), for packet_error().
+ */
+enum packet_status packet_parse(const uint8_t *req, size_t len,
+				struct packet_query *q);
+
+/*
+ * Write the start of a response into out: header (id, opcode, RD and CD
+ * echoed, QR set, flags|rcode added, counts zero) and the question in the
+ * client's letter case.  Returns bytes written (12 + qname_len + 4), or 0
+ * when max is too small.
+ */
+size_t packet_begin(const struct packet_query *q, uint16_t flags, uint8_t rcode,
+		    uint8_t *out, size_t max);
+
+/* Set the section counts of a response started by packet_begin. */
+void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar);
+
+/* Append an OPT record (our UDP size, version 0, DO echoed, extended rcode
+ * ext_rcode) at out+len and bump ARCOUNT.  Returns the new length, or 0 when
+ * it does not fit in max. */
+size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
+		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max);
+
+/*
+ * A complete error response for a request that packet_parse refused or that
+ * the server cannot answer (status or rcode given as PACKET_RCODE_*): the
+ * question is echoed when it was parsed, OPT added when the request had one.
+ * Returns the length, or 0 when nothing is to be sent (PACKET_DROP).
+ */
+size_t packet_error(const uint8_t *req, size_t len,
+		    const struct packet_query *q, enum packet_status status,
+		    uint8_t rcode, uint16_t our_udp_size, uint8_t *out,
+		    size_t max);
+
+/* The name at q->qname in presentation form ("web.prod.svc.cluster.local.",
+ * "." for the root), escaping as RFC 1035 does.  Returns the length. */
+size_t packet_name_str(const uint8_t *wire, char *buf, size_t len);
+
+#endif

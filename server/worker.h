@@ -1,0 +1,54 @@
+/*
+ * worker.h -- the network side: worker threads, each with its own libevent
+ * base and its own SO_REUSEPORT UDP and TCP sockets on every listen address,
+ * passing each query to a handler and sending what it returns.
+ */
+#ifndef CLUSTERDNS_WORKER_H
+#define CLUSTERDNS_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/*
+ * Answer one request.  ctx is the listen address's ctx.  resp has room for
+ * max bytes (65535 on TCP; on UDP the handler itself limits the answer to
+ * what the client accepts).  Returns the response length, 0 to send nothing.
+ * Called on a worker thread; must not block.
+ */
+typedef size_t (*worker_handler)(void *ctx, const uint8_t *req, size_t len,
+				 uint8_t *resp, size_t max, bool tcp,
+				 const struct sockaddr *peer, socklen_t peerlen);
+
+struct worker_listen {
+	struct sockaddr_storage addr; /* address and port to bind */
+	socklen_t addrlen;
+	void *ctx; /* passed to the handler for queries on this address */
+};
+
+struct worker_conf {
+	unsigned nthreads;       /* 0: one per CPU */
+	unsigned tcp_idle_ms;    /* idle TCP connections are closed (10000) */
+	unsigned tcp_max_conns;  /* per worker; over it, new ones are closed */
+	unsigned tcp_max_inflight; /* pipelined queries read ahead per conn */
+	void (*thread_start)(void); /* run on each worker thread first */
+	void (*thread_stop)(void);  /* and last */
+};
+
+struct worker_pool;
+
+/*
+ * Bind every listen address (UDP and TCP, one socket of each per thread with
+ * SO_REUSEPORT) and start the threads.  Returns 0 with *out set, or a
+ * negative errno with err naming the address that failed
+ * ("listen tcp 127.0.0.1:53: bind: address already in use").
+ */
+int worker_pool_start(const struct worker_listen *ls, size_t nls,
+		      const struct worker_conf *conf, worker_handler handler,
+		      struct worker_pool **out, char *err, size_t errlen);
+
+/* Stop the threads, close every socket and free the pool. */
+void worker_pool_stop(struct worker_pool *pool);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * filesrc.h -- the `objects PATH` source: Kubernetes objects from a file or a
+ * directory tree of *.json, *.yaml and *.yml files, and a watch that says
+ * when they change.
+ */
+#ifndef CLUSTERDNS_FILESRC_H
+#define CLUSTERDNS_FILESRC_H
+
+#include <stddef.h>
+
+#include "zones/store.h"
+
+struct event_base;
+
+/*
+ * Read every object under path into a new store (*out, owned by the caller).
+ * Directories are walked recursively in name order; files with other
+ * endings are ignored.  After reading, every Service that has a selector but
+ * no EndpointSlice gets one derived from the Pods it selects, as the
+ * EndpointSlice controller would make it.
+ * Returns 0, or a negative errno with err holding "FILE:LINE:COL: message"
+ * (or "PATH: message"); *out is then NULL.
+ */
+int filesrc_load(const char *path, struct store **out, char *err,
+		 size_t errlen);
+
+struct filesrc_watch;
+
+/*
+ * Watch path (recursively, including directories created later) with
+ * inotify on base; cb(arg) runs once, about 100 ms after a burst of changes
+ * settles.  Returns NULL with errno set on failure.
+ */
+struct filesrc_watch *filesrc_watch_new(struct event_base *base,
+					const char *path, void (*cb)(void *),
+					void *arg);
+void filesrc_watch_free(struct filesrc_watch *w);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * objects.h -- the Kubernetes objects clusterdns needs, reduced to the fields
+ * that DNS answers depend on, and the store that holds them.
+ *
+ * Every string is a NUL-terminated heap copy owned by the object that holds
+ * it.  Objects are created by the decoders (decode.h) and handed to the store,
+ * which owns them from then on.
+ */
+#ifndef CLUSTERDNS_OBJECTS_H
+#define CLUSTERDNS_OBJECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 or IPv6 address; family is 4 or 6, IPv4 uses a[0..3]. */
+struct obj_addr {
+	uint8_t family;
+	uint8_t a[16];
+};
+
+struct obj_label {
+	char *key;
+	char *value;
+};
+
+/* A service or endpoint port; name is NULL for an unnamed port. proto is
+ * OBJ_PROTO_TCP, OBJ_PROTO_UDP or OBJ_PROTO_SCTP. */
+enum { OBJ_PROTO_TCP = 6, OBJ_PROTO_UDP = 17, OBJ_PROTO_SCTP = 132 };
+struct obj_port {
+	char *name;
+	uint16_t port;
+	uint8_t proto;
+	uint16_t target;   /* Service ports: numeric targetPort, else 0 */
+	char *target_name; /* Service ports: named targetPort, else NULL */
+};
+
+enum obj_svc_type {
+	OBJ_SVC_CLUSTERIP = 0, /* has one or more cluster IPs */
+	OBJ_SVC_HEADLESS,      /* clusterIP "None" */
+	OBJ_SVC_EXTERNALNAME,  /* type ExternalName */
+};
+
+struct obj_service {
+	char *ns;
+	char *name;
+	enum obj_svc_type type;
+	struct obj_addr *ips; /* spec.clusterIPs (or clusterIP), in order */
+	size_t nips;
+	char *external_name; /* ExternalName only, without trailing dot */
+	struct obj_port *ports;
+	size_t nports;
+	struct obj_label *selector; /* spec.selector; NULL/0 when absent */
+	size_t nselector;
+	bool has_selector; /* spec.selector present (even if empty) */
+	bool publish_not_ready;
+};
+
+struct obj_endpoint {
+	struct obj_addr *addrs;
+	size_t naddrs;
+	char *hostname; /* NULL when absent */
+	char *pod_name; /* targetRef.name when targetRef.kind is Pod, else NULL */
+	bool ready;     /* conditions.ready true or absent */
+};
+
+struct obj_slice {
+	char *ns;
+	char *name;
+	char *service; /* label kubernetes.io/service-name; NULL when absent */
+	struct obj_endpoint *eps;
+	size_t neps;
+	struct obj_port *ports;
+	size_t nports;
+};
+
+struct obj_namespace {
+	char *name;
+};
+
+struct obj_pod {
+	char *ns;
+	char *name;
+	struct obj_addr *ips; /* status.podIPs (or podIP) */
+	size_t nips;
+	char *hostname;  /* spec.hostname, NULL when absent */
+	char *subdomain; /* spec.subdomain, NULL when absent */
+	struct obj_label *labels;
+	size_t nlabels;
+	struct obj_port *ports; /* container ports, for named targetPorts */
+	size_t nports;
+	bool running; /* status.phase == Running */
+	bool ready;   /* condition Ready is True */
+};
+
+/* Free an object and everything it owns; NULL is accepted. */
+void obj_service_free(struct obj_service *s);
+void obj_slice_free(struct obj_slice *s);
+void obj_namespace_free(struct obj_namespace *n);
+void obj_pod_free(struct obj_pod *p);
+
+/* True when every selector label of s is among the pod's labels (an empty
+ * or absent selector selects nothing). */
+bool obj_selects(const struct obj_service *s, const struct obj_pod *p);
+
+/* Format an address: "10.0.0.1" / "fd00::1"; buf needs 46 bytes. */
+const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len);
+
+/* Parse a textual IPv4/IPv6 address. Returns 0 or -1. */
+int obj_addr_parse(const char *s, struct obj_addr *out);
+
+#endif
