@@ -17,7 +17,8 @@ struct store *store_new(void);
 void store_free(struct store *st);
 
 /* Insert or replace (same ns/name) an object; the store takes ownership of
- * obj in every case (on error it is freed).  Returns 0 or -ENOMEM. */
+ * obj in every case (on error it is freed).  Returns 0, -ENOMEM, or -EINVAL
+ * when obj lacks its namespace or name. */
 int store_put_service(struct store *st, struct obj_service *obj);
 int store_put_slice(struct store *st, struct obj_slice *obj);
 int store_put_namespace(struct store *st, struct obj_namespace *obj);
@@ -34,7 +35,12 @@ const struct obj_service *store_service(const struct store *st, const char *ns,
 					const char *name);
 const struct obj_slice *store_slice(const struct store *st, const char *ns,
 				    const char *name);
+/* True when the namespace is known: a Namespace object names it or any
+ * stored object lives in it (the same set store_each_namespace walks). */
 bool store_has_namespace(const struct store *st, const char *name);
+/* The Namespace object itself; NULL when only other objects name it. */
+const struct obj_namespace *store_namespace(const struct store *st,
+					    const char *name);
 const struct obj_pod *store_pod(const struct store *st, const char *ns,
 				const char *name);
 
@@ -42,7 +48,8 @@ const struct obj_pod *store_pod(const struct store *st, const char *ns,
  * returns 0 to go on, anything else stops the walk and is returned.  The
  * store must not be changed during a walk. */
 int store_each_service(const struct store *st,
-		       int (*cb)(const struct obj_service *, void *), void *arg);
+		       int (*cb)(const struct obj_service *, void *),
+		       void *arg);
 int store_each_slice(const struct store *st,
 		     int (*cb)(const struct obj_slice *, void *), void *arg);
 int store_each_pod(const struct store *st,
