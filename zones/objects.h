@@ -89,8 +89,9 @@ struct obj_pod {
 	size_t nlabels;
 	struct obj_port *ports; /* container ports, for named targetPorts */
 	size_t nports;
-	bool running; /* status.phase == Running */
-	bool ready;   /* condition Ready is True */
+	bool running;  /* status.phase == Running */
+	bool terminal; /* status.phase Succeeded or Failed */
+	bool ready;    /* condition Ready is True */
 };
 
 /* Free an object and everything it owns; NULL is accepted. */

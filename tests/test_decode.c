@@ -1,0 +1,586 @@
+/*
+ * test_decode.c -- JSON and YAML decoding of Services, EndpointSlices, Pods
+ * and Namespaces in every input shape, and errors with their positions.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "zones/decode.h"
+#include "zones/objects.h"
+#include "zones/store.h"
+
+#ifndef TEST_SRCDIR
+#define TEST_SRCDIR "tests"
+#endif
+
+static char *slurp(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/fixtures/decode/%s", TEST_SRCDIR,
+		 name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Decode a fixture file into a new store; returns the decoder's result. */
+static int load(const char *name, struct store **st, struct decode_err *err)
+{
+	size_t len;
+	char *buf = slurp(name, &len);
+	int rc;
+
+	*st = store_new();
+	assert_non_null(*st);
+	if (strstr(name, ".json"))
+		rc = decode_json(buf, len, *st, err);
+	else
+		rc = decode_yaml(buf, len, *st, err);
+	free(buf);
+	return rc;
+}
+
+static int yaml_str(const char *text, struct store **st, struct decode_err *err)
+{
+	*st = store_new();
+	assert_non_null(*st);
+	return decode_yaml(text, strlen(text), *st, err);
+}
+
+static int json_str(const char *text, struct store **st, struct decode_err *err)
+{
+	*st = store_new();
+	assert_non_null(*st);
+	return decode_json(text, strlen(text), *st, err);
+}
+
+static void assert_addr(const struct obj_addr *a, const char *want)
+{
+	char buf[46];
+
+	assert_string_equal(obj_addr_str(a, buf, sizeof(buf)), want);
+}
+
+static void test_json_list(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+	const struct obj_slice *sl;
+	const struct obj_pod *p;
+
+	(void)state;
+	/* Namespace, Service, EndpointSlice, Pod; ConfigMap and the Knative
+	 * Service are skipped. */
+	assert_int_equal(load("list.json", &st, &err), 4);
+	assert_non_null(store_namespace(st, "prod"));
+	assert_int_equal(store_count_services(st), 1);
+	assert_null(store_service(st, "prod", "knative-web"));
+
+	s = store_service(st, "prod", "web");
+	assert_non_null(s);
+	assert_int_equal(s->type, OBJ_SVC_CLUSTERIP);
+	assert_int_equal(s->nips, 2);
+	assert_addr(&s->ips[0], "10.96.12.34");
+	assert_addr(&s->ips[1], "fd00:10:96::1234");
+	assert_int_equal(s->nports, 2);
+	assert_string_equal(s->ports[0].name, "http");
+	assert_int_equal(s->ports[0].port, 80);
+	assert_int_equal(s->ports[0].proto, OBJ_PROTO_TCP);
+	assert_int_equal(s->ports[0].target, 0);
+	assert_string_equal(s->ports[0].target_name, "http");
+	assert_int_equal(s->ports[1].target, 9091);
+	assert_null(s->ports[1].target_name);
+	assert_true(s->has_selector);
+	assert_int_equal(s->nselector, 1);
+	assert_string_equal(s->selector[0].key, "app");
+	assert_string_equal(s->selector[0].value, "web");
+	assert_false(s->publish_not_ready);
+
+	sl = store_slice(st, "prod", "web-x7k2p");
+	assert_non_null(sl);
+	assert_string_equal(sl->service, "web");
+	assert_int_equal(sl->neps, 2);
+	assert_int_equal(sl->eps[0].naddrs, 1);
+	assert_addr(&sl->eps[0].addrs[0], "10.244.1.5");
+	assert_true(sl->eps[0].ready);
+	assert_null(sl->eps[0].hostname);
+	assert_string_equal(sl->eps[0].pod_name, "web-7d4b9c-abcde");
+	assert_false(sl->eps[1].ready);
+	assert_string_equal(sl->eps[1].hostname, "web-b");
+	assert_null(sl->eps[1].pod_name);
+	assert_int_equal(sl->nports, 1);
+	assert_string_equal(sl->ports[0].name, "http");
+	assert_int_equal(sl->ports[0].port, 8080);
+
+	p = store_pod(st, "prod", "web-7d4b9c-abcde");
+	assert_non_null(p);
+	assert_int_equal(p->nips, 2);
+	assert_addr(&p->ips[0], "10.244.1.5");
+	assert_addr(&p->ips[1], "fd00:10:244:1::5");
+	assert_true(p->running);
+	assert_false(p->terminal);
+	assert_true(p->ready);
+	assert_null(p->hostname);
+	assert_int_equal(p->nlabels, 2);
+	/* Ports of every container, in order. */
+	assert_int_equal(p->nports, 2);
+	assert_string_equal(p->ports[0].name, "http");
+	assert_int_equal(p->ports[0].port, 8080);
+	assert_string_equal(p->ports[1].name, "metrics");
+	assert_int_equal(p->ports[1].port, 9091);
+	assert_int_equal(p->ports[1].proto, OBJ_PROTO_TCP);
+	store_free(st);
+}
+
+static void test_json_typed_list(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+
+	(void)state;
+	assert_int_equal(load("servicelist.json", &st, &err), 4);
+	s = store_service(st, "kube-system", "kube-dns");
+	assert_non_null(s);
+	assert_int_equal(s->nips, 1);
+	assert_addr(&s->ips[0], "10.96.0.10");
+	assert_int_equal(s->nports, 3);
+	assert_int_equal(s->ports[0].proto, OBJ_PROTO_UDP);
+	assert_string_equal(s->ports[1].name, "dns-tcp");
+	assert_int_equal(s->ports[1].proto, OBJ_PROTO_TCP);
+	assert_int_equal(s->ports[2].port, 9153);
+
+	s = store_service(st, "prod", "db");
+	assert_non_null(s);
+	assert_int_equal(s->type, OBJ_SVC_HEADLESS);
+	assert_int_equal(s->nips, 0);
+	assert_null(s->ports[0].name);
+	assert_int_equal(s->ports[0].proto, OBJ_PROTO_TCP);
+	assert_true(s->publish_not_ready);
+
+	s = store_service(st, "prod", "search");
+	assert_non_null(s);
+	assert_int_equal(s->type, OBJ_SVC_EXTERNALNAME);
+	assert_string_equal(s->external_name, "search.example.com");
+	assert_false(s->has_selector);
+
+	/* No namespace: "default"; no cluster IP yet: ClusterIP with none. */
+	s = store_service(st, "default", "pending");
+	assert_non_null(s);
+	assert_int_equal(s->type, OBJ_SVC_CLUSTERIP);
+	assert_int_equal(s->nips, 0);
+	assert_int_equal(s->ports[0].target, 8443);
+	store_free(st);
+}
+
+static void test_json_stream(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_slice *sl;
+	const struct obj_pod *p;
+
+	(void)state;
+	/* Three values in one file; the FQDN slice is skipped. */
+	assert_int_equal(load("typed-lists.json", &st, &err), 3);
+	assert_non_null(store_namespace(st, "dev"));
+	p = store_pod(st, "dev", "job-1");
+	assert_non_null(p);
+	assert_true(p->terminal);
+	assert_false(p->running);
+	assert_false(p->ready);
+	assert_string_equal(p->hostname, "job");
+	assert_string_equal(p->subdomain, "jobs");
+	assert_int_equal(p->nports, 0);
+	sl = store_slice(st, "dev", "jobs-v6");
+	assert_non_null(sl);
+	assert_null(store_slice(st, "dev", "jobs-fqdn"));
+	assert_int_equal(sl->eps[0].addrs[0].family, 6);
+	assert_true(sl->eps[0].ready);
+	assert_null(sl->ports[0].name);
+	assert_int_equal(sl->ports[0].proto, OBJ_PROTO_UDP);
+	store_free(st);
+}
+
+static void test_yaml_manifests(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+	const struct obj_slice *sl;
+	const struct obj_pod *p;
+
+	(void)state;
+	assert_int_equal(load("manifests.yaml", &st, &err), 4);
+	assert_non_null(store_namespace(st, "shop"));
+	s = store_service(st, "shop", "cart");
+	assert_non_null(s);
+	assert_int_equal(s->nips, 1);
+	assert_addr(&s->ips[0], "10.96.50.1");
+	assert_int_equal(s->nports, 2);
+	assert_string_equal(s->ports[0].target_name, "http");
+	assert_int_equal(s->ports[1].port, 9000);
+	assert_int_equal(s->ports[1].target, 9001);
+	assert_false(s->publish_not_ready);
+
+	p = store_pod(st, "shop", "cart-0");
+	assert_non_null(p);
+	assert_int_equal(p->nlabels, 2);
+	assert_string_equal(p->labels[1].key, "tier");
+	assert_string_equal(p->labels[1].value, "backend");
+	assert_true(p->ready); /* status: True (a YAML boolean) */
+	assert_true(p->running);
+	assert_int_equal(p->nports, 2);
+	assert_int_equal(p->ports[1].port, 53); /* 0x35 */
+	assert_int_equal(p->ports[1].proto, OBJ_PROTO_UDP);
+	assert_string_equal(p->hostname, "cart-0");
+	assert_string_equal(p->subdomain, "cart");
+
+	sl = store_slice(st, "shop", "cart-abc");
+	assert_non_null(sl);
+	assert_int_equal(sl->neps, 3);
+	assert_string_equal(sl->eps[0].pod_name, "cart-0");
+	assert_false(sl->eps[1].ready);
+	assert_null(sl->eps[1].pod_name); /* targetRef to a Node */
+	assert_addr(&sl->eps[1].addrs[0], "10.244.5.8");
+	assert_true(sl->eps[2].ready);
+	assert_int_equal(sl->ports[1].port, 9001);
+	store_free(st);
+}
+
+static void test_yaml_scalars(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+
+	(void)state;
+	/* Quoted "true" stays a string: a selector value, not a boolean. */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "apiVersion: v1\n"
+				  "metadata: {name: a}\n"
+				  "spec:\n"
+				  "  clusterIP: ''\n"
+				  "  selector: {canary: \"true\", v: '1'}\n"
+				  "  ports: [{port: 80, targetPort: '8080'}]\n"
+				  "  publishNotReadyAddresses: true\n",
+				  &st, &err),
+			 1);
+	s = store_service(st, "default", "a");
+	assert_non_null(s);
+	assert_int_equal(s->nips, 0);
+	assert_string_equal(s->selector[0].value, "true");
+	assert_string_equal(s->selector[1].value, "1");
+	assert_int_equal(s->ports[0].target, 8080);
+	assert_true(s->publish_not_ready);
+	store_free(st);
+
+	/* Unquoted true is a boolean, so not a valid selector value. */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: a}\n"
+				  "spec:\n"
+				  "  selector:\n"
+				  "    canary: true\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.selector.canary"));
+	assert_non_null(strstr(err.msg, "a boolean"));
+	assert_int_equal(err.line, 5);
+	assert_int_equal(err.col, 13);
+	store_free(st);
+
+	/* A quoted port is a string, which a port may not be. */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: a}\n"
+				  "spec: {ports: [{port: \"80\"}]}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.ports[0].port"));
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 23);
+	store_free(st);
+
+	/* null / ~ count as absent. */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: a, namespace: ~}\n"
+				  "spec: {selector: null, ports: }\n",
+				  &st, &err),
+			 1);
+	s = store_service(st, "default", "a");
+	assert_non_null(s);
+	assert_false(s->has_selector);
+	assert_int_equal(s->nports, 0);
+	store_free(st);
+}
+
+static void test_yaml_typed_list(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+
+	(void)state;
+	assert_int_equal(yaml_str("apiVersion: v1\n"
+				  "kind: PodList\n"
+				  "items:\n"
+				  "- metadata: {name: p1, namespace: x}\n"
+				  "  status: {podIPs: [{ip: 10.0.0.1}]}\n"
+				  "- metadata: {name: p2, namespace: x}\n"
+				  "  kind: Pod\n",
+				  &st, &err),
+			 2);
+	assert_int_equal(store_count_pods(st), 2);
+	assert_int_equal(store_pod(st, "x", "p1")->nips, 1);
+	store_free(st);
+
+	/* An empty stream and a comment-only stream hold nothing. */
+	assert_int_equal(yaml_str("", &st, &err), 0);
+	store_free(st);
+	assert_int_equal(yaml_str("# nothing\n---\n---\n", &st, &err), 0);
+	store_free(st);
+}
+
+static void test_decode_object(void **state)
+{
+	struct decode_err err;
+	struct decode_obj o;
+	cJSON *j;
+
+	(void)state;
+	j = cJSON_Parse("{\"metadata\":{\"name\":\"n1\"}}");
+	assert_int_equal(decode_object(j, "Namespace", &o, &err), 0);
+	assert_int_equal(o.kind, DECODE_NAMESPACE);
+	assert_string_equal(o.u.ns->name, "n1");
+	obj_namespace_free(o.u.ns);
+	/* Without a kind override and without a kind: skipped. */
+	assert_int_equal(decode_object(j, NULL, &o, &err), 0);
+	assert_int_equal(o.kind, DECODE_OTHER);
+	assert_int_equal(decode_object(j, "Secret", &o, &err), 0);
+	assert_int_equal(o.kind, DECODE_OTHER);
+	cJSON_Delete(j);
+
+	j = cJSON_Parse("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"\"}}");
+	assert_int_equal(decode_object(j, NULL, &o, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "metadata.name is missing"));
+	assert_int_equal(err.line, 0);
+	cJSON_Delete(j);
+}
+
+static void test_errors_json(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+
+	(void)state;
+	assert_int_equal(load("bad-syntax.json", &st, &err), -EINVAL);
+	assert_int_equal(err.line, 5);
+	assert_int_equal(err.col, 3);
+	assert_non_null(strstr(err.msg, "invalid JSON"));
+	store_free(st);
+
+	/* The Namespace before the bad item was stored; the position is
+	 * the offending value. */
+	assert_int_equal(load("bad-field.json", &st, &err), -EINVAL);
+	assert_int_equal(err.line, 11);
+	assert_int_equal(err.col, 36);
+	assert_non_null(strstr(err.msg, "items[1]"));
+	assert_non_null(strstr(err.msg, "Service prod/web"));
+	assert_non_null(strstr(err.msg, "spec.ports[0].port"));
+	assert_true(store_has_namespace(st, "ok"));
+	store_free(st);
+
+	assert_int_equal(json_str("{\"kind\":\"Service\",", &st, &err),
+			 -EINVAL);
+	assert_int_equal(err.line, 1);
+	assert_non_null(strstr(err.msg, "end of the input"));
+	store_free(st);
+
+	assert_int_equal(json_str("[1, 2]", &st, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "expected a Kubernetes object"));
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.col, 1);
+	store_free(st);
+
+	assert_int_equal(json_str("\n\n  {\"kind\": \"Namespace\", "
+				  "\"metadata\": {\"name\": 7}}",
+				  &st, &err),
+			 -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 46);
+	assert_non_null(strstr(err.msg, "metadata.name: expected a string"));
+	store_free(st);
+
+	assert_int_equal(
+	    json_str("{\"kind\":\"Service\",\"metadata\":{\"name\":"
+		     "\"x\"},\"spec\":{\"clusterIP\":\"10.1\"}}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "not an IP address"));
+	store_free(st);
+
+	assert_int_equal(
+	    json_str("{\"kind\":\"Service\",\"metadata\":{\"name\":"
+		     "\"x\"},\"spec\":{\"type\":\"ExternalName\"}}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "externalName is missing"));
+	store_free(st);
+
+	/* An IPv6 address in an IPv4 slice. */
+	assert_int_equal(
+	    json_str("{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		     "\"x\"},\"addressType\":\"IPv4\",\"endpoints\":[{"
+		     "\"addresses\":[\"fd00::1\"]}]}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "endpoints[0].addresses[0]"));
+	assert_int_equal(err.col, 97);
+	store_free(st);
+
+	assert_int_equal(json_str("", &st, &err), 0);
+	store_free(st);
+	assert_int_equal(
+	    json_str("{\"kind\":\"Namespace\"} garbage", &st, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "metadata is missing"));
+	store_free(st);
+}
+
+static void test_errors_yaml(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+
+	(void)state;
+	assert_int_equal(load("bad-syntax.yaml", &st, &err), -EINVAL);
+	assert_int_equal(err.line, 5);
+	assert_int_equal(err.col, 13);
+	assert_non_null(strstr(err.msg, "invalid YAML"));
+	store_free(st);
+
+	/* Second document: a Pod without a name; the error points at its
+	 * metadata mapping. */
+	assert_int_equal(load("bad-field.yaml", &st, &err), -EINVAL);
+	assert_int_equal(err.line, 9);
+	assert_int_equal(err.col, 3);
+	assert_non_null(strstr(err.msg, "Pod: metadata.name is missing"));
+	assert_true(store_has_namespace(st, "fine"));
+	store_free(st);
+
+	assert_int_equal(yaml_str("a: &x {b: 1}\n"
+				  "c: *x\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "aliases"));
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.col, 4);
+	store_free(st);
+
+	assert_int_equal(yaml_str("? [a, b]\n: c\n", &st, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "complex mapping keys"));
+	store_free(st);
+
+	assert_int_equal(yaml_str("- just\n- a list\n", &st, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "expected a Kubernetes object"));
+	store_free(st);
+
+	assert_int_equal(yaml_str("kind: Service\nmetadata: {name: a}\n"
+				  "spec: {ports: [{port: 70000}]}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "not an integer in 1..65535"));
+	store_free(st);
+
+	assert_int_equal(yaml_str("kind: Service\nmetadata: {name: a}\n"
+				  "spec: {ports: [{port: 53, protocol: ICMP}]}"
+				  "\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown protocol"));
+	store_free(st);
+
+	assert_int_equal(yaml_str("kind: Pod\nmetadata: {name: a}\n"
+				  "status: {podIP: 10.0.0.300}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "status.podIP"));
+	assert_int_equal(err.line, 3);
+	store_free(st);
+}
+
+/* Garbage of every kind must fail cleanly, never crash. */
+static void test_garbage(void **state)
+{
+	static const char *const inputs[] = {
+	    "{",
+	    "}",
+	    "[",
+	    "\"",
+	    "{\"a\":",
+	    "\xff\xfe",
+	    "{\"items\": 5}",
+	    "{\"kind\":\"List\",\"items\":[1]}",
+	    "{\"kind\":\"Service\",\"metadata\":[]}",
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"
+	    "\"containers\":[{\"ports\":[{}]}]}}",
+	    "{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"s\"}}",
+	    "{\"kind\":7}",
+	    "key: [unclosed",
+	    "\t- tab",
+	    "a: b: c",
+	    "kind: Service\nmetadata: {name: [x]}",
+	    "kind: Pod\nmetadata: {name: p}\nstatus: {podIPs: [x]}",
+	    "kind: Service\nmetadata: {name: s}\nspec: {clusterIPs: 1}",
+	    "kind: Service\nmetadata: {name: s}\nspec: {type: Weird}",
+	    "kind: EndpointSlice\nmetadata: {name: s}\naddressType: IPv5",
+	};
+	struct decode_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct store *st = store_new();
+		int a = decode_json(inputs[i], strlen(inputs[i]), st, &err);
+		int b = decode_yaml(inputs[i], strlen(inputs[i]), st, &err);
+
+		assert_true(a < 0 || b < 0);
+		assert_true(err.msg[0] != '\0' || b >= 0);
+		store_free(st);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_list),
+	    cmocka_unit_test(test_json_typed_list),
+	    cmocka_unit_test(test_json_stream),
+	    cmocka_unit_test(test_yaml_manifests),
+	    cmocka_unit_test(test_yaml_scalars),
+	    cmocka_unit_test(test_yaml_typed_list),
+	    cmocka_unit_test(test_decode_object),
+	    cmocka_unit_test(test_errors_json),
+	    cmocka_unit_test(test_errors_yaml),
+	    cmocka_unit_test(test_garbage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

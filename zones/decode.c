@@ -1,0 +1,1436 @@
+/*
+ * decode.c -- Kubernetes objects from JSON (cJSON) and YAML (libyaml).
+ *
+ * YAML documents are turned into cJSON trees first, so both formats share
+ * one object decoder.  Positions of semantic errors (a missing name, a field
+ * of the wrong type) are found after the fact: for JSON by walking the text
+ * in step with the parsed tree up to the offending node, for YAML from the
+ * marks recorded while the tree of the current document was built.
+ */
+#include "zones/decode.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#define SERVICE_NAME_LABEL "kubernetes.io/service-name"
+
+/* Decoding context: where errors go and which node they are about. */
+struct dctx {
+	struct decode_err *err;
+	const cJSON *bad; /* the node an error is about, for its position */
+	long item;	  /* index in a list's items, or -1 */
+	char what[160];	  /* "Service prod/web" once the name is known */
+};
+
+static void seterr(struct decode_err *err, int line, int col, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+
+static void seterr(struct decode_err *err, int line, int col, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->line = line;
+	err->col = col;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int fail(struct dctx *c, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record an error about node; returns -EINVAL for `return fail(...)`. */
+static int fail(struct dctx *c, const cJSON *node, const char *fmt, ...)
+{
+	char detail[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	c->bad = node;
+	if (c->item >= 0)
+		seterr(c->err, 0, 0, "items[%ld]: %s: %s", c->item, c->what,
+		       detail);
+	else
+		seterr(c->err, 0, 0, "%s: %s", c->what, detail);
+	return -EINVAL;
+}
+
+static int nomem(struct dctx *c)
+{
+	c->bad = NULL;
+	seterr(c->err, 0, 0, "out of memory");
+	return -ENOMEM;
+}
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsArray(v))
+		return "a list";
+	if (cJSON_IsObject(v))
+		return "a mapping";
+	return "null";
+}
+
+/* A member, with JSON null counted as absent (as the API server does). */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* Optional string member: *out is a heap copy or NULL when absent. */
+static int get_str(struct dctx *c, const cJSON *obj, const char *key,
+		   const char *path, char **out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(c, v, "%s: expected a string, got %s", path,
+			    type_name(v));
+	*out = strdup(v->valuestring);
+	return *out ? 0 : nomem(c);
+}
+
+/* The same, but an empty string counts as absent. */
+static int get_str_nonempty(struct dctx *c, const cJSON *obj, const char *key,
+			    const char *path, char **out)
+{
+	int rc = get_str(c, obj, key, path, out);
+
+	if (rc == 0 && *out && !**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Optional string member without copying; NULL when absent. */
+static int peek_str(struct dctx *c, const cJSON *obj, const char *key,
+		    const char *path, const char **out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(c, v, "%s: expected a string, got %s", path,
+			    type_name(v));
+	*out = v->valuestring;
+	return 0;
+}
+
+static int get_bool(struct dctx *c, const cJSON *obj, const char *key,
+		    const char *path, bool dflt, bool *out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return fail(c, v, "%s: expected a boolean, got %s", path,
+			    type_name(v));
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* An integer node in [lo, hi]. */
+static int int_value(struct dctx *c, const cJSON *v, const char *path, long lo,
+		     long hi, long *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return fail(c, v, "%s: expected an integer, got %s", path,
+			    type_name(v));
+	d = v->valuedouble;
+	if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long)d)
+		return fail(c, v, "%s: %g is not an integer in %ld..%ld", path,
+			    d, lo, hi);
+	*out = (long)d;
+	return 0;
+}
+
+static int get_obj(struct dctx *c, const cJSON *obj, const char *key,
+		   const char *path, const cJSON **out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsObject(v))
+		return fail(c, v, "%s: expected a mapping, got %s", path,
+			    type_name(v));
+	*out = v;
+	return 0;
+}
+
+static int get_arr(struct dctx *c, const cJSON *obj, const char *key,
+		   const char *path, const cJSON **out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return fail(c, v, "%s: expected a list, got %s", path,
+			    type_name(v));
+	*out = v;
+	return 0;
+}
+
+static int parse_proto(struct dctx *c, const cJSON *port, const char *path,
+		       uint8_t *out)
+{
+	const char *p;
+	int rc = peek_str(c, port, "protocol", path, &p);
+
+	if (rc)
+		return rc;
+	if (!p || strcmp(p, "TCP") == 0)
+		*out = OBJ_PROTO_TCP;
+	else if (strcmp(p, "UDP") == 0)
+		*out = OBJ_PROTO_UDP;
+	else if (strcmp(p, "SCTP") == 0)
+		*out = OBJ_PROTO_SCTP;
+	else
+		return fail(c, member(port, "protocol"),
+			    "%s: unknown protocol \"%s\"", path, p);
+	return 0;
+}
+
+/* A string -> string mapping (labels, selector). */
+static int get_labels(struct dctx *c, const cJSON *obj, const char *key,
+		      const char *path, struct obj_label **out, size_t *n,
+		      bool *present)
+{
+	const cJSON *m, *it;
+	struct obj_label *l;
+	size_t k = 0;
+	int rc = get_obj(c, obj, key, path, &m);
+
+	*out = NULL;
+	*n = 0;
+	if (present)
+		*present = m != NULL;
+	if (rc || !m)
+		return rc;
+	if (cJSON_GetArraySize(m) == 0)
+		return 0;
+	l = calloc((size_t)cJSON_GetArraySize(m), sizeof(*l));
+	if (!l)
+		return nomem(c);
+	*out = l;
+	cJSON_ArrayForEach(it, m)
+	{
+		if (!cJSON_IsString(it))
+			return fail(c, it, "%s.%s: expected a string, got %s",
+				    path, it->string, type_name(it));
+		l[k].key = strdup(it->string);
+		l[k].value = strdup(it->valuestring);
+		*n = ++k;
+		if (!l[k - 1].key || !l[k - 1].value)
+			return nomem(c);
+	}
+	return 0;
+}
+
+/* metadata.name and metadata.namespace (default "default" when ns). */
+static int get_meta(struct dctx *c, const cJSON *o, const char *kind, bool ns,
+		    const cJSON **meta, char **name_out, char **ns_out)
+{
+	const cJSON *m;
+	const char *name, *space = NULL;
+	int rc;
+
+	snprintf(c->what, sizeof(c->what), "%s", kind);
+	rc = get_obj(c, o, "metadata", "metadata", &m);
+	if (rc)
+		return rc;
+	if (!m)
+		return fail(c, o, "metadata is missing");
+	rc = peek_str(c, m, "name", "metadata.name", &name);
+	if (rc)
+		return rc;
+	if (!name || !*name)
+		return fail(c, m, "metadata.name is missing");
+	if (ns) {
+		rc = peek_str(c, m, "namespace", "metadata.namespace", &space);
+		if (rc)
+			return rc;
+		if (!space || !*space)
+			space = "default";
+		snprintf(c->what, sizeof(c->what), "%s %s/%s", kind, space,
+			 name);
+		*ns_out = strdup(space);
+		if (!*ns_out)
+			return nomem(c);
+	} else {
+		snprintf(c->what, sizeof(c->what), "%s %s", kind, name);
+	}
+	*name_out = strdup(name);
+	if (!*name_out)
+		return nomem(c);
+	*meta = m;
+	return 0;
+}
+
+/* --- Service ----------------------------------------------------------- */
+
+static int svc_ips(struct dctx *c, const cJSON *spec, struct obj_service *s)
+{
+	const cJSON *ips, *one = NULL, *it;
+	size_t n = 0;
+	int rc = get_arr(c, spec, "clusterIPs", "spec.clusterIPs", &ips);
+
+	if (rc)
+		return rc;
+	if (!ips || cJSON_GetArraySize(ips) == 0) {
+		one = member(spec, "clusterIP");
+		if (one && !cJSON_IsString(one))
+			return fail(c, one,
+				    "spec.clusterIP: expected a string, got %s",
+				    type_name(one));
+		if (!one || !*one->valuestring)
+			return 0; /* no cluster IP allocated (yet) */
+	}
+	if (one && strcmp(one->valuestring, "None") == 0) {
+		s->type = OBJ_SVC_HEADLESS;
+		return 0;
+	}
+	s->ips =
+	    calloc(ips ? (size_t)cJSON_GetArraySize(ips) : 1, sizeof(*s->ips));
+	if (!s->ips)
+		return nomem(c);
+	if (one) {
+		if (obj_addr_parse(one->valuestring, &s->ips[0]) < 0)
+			return fail(c, one,
+				    "spec.clusterIP: \"%s\" is not an IP "
+				    "address",
+				    one->valuestring);
+		s->nips = 1;
+		return 0;
+	}
+	cJSON_ArrayForEach(it, ips)
+	{
+		if (!cJSON_IsString(it))
+			return fail(c, it,
+				    "spec.clusterIPs[%zu]: expected a string, "
+				    "got %s",
+				    n, type_name(it));
+		if (n == 0 && strcmp(it->valuestring, "None") == 0) {
+			s->type = OBJ_SVC_HEADLESS;
+			free(s->ips);
+			s->ips = NULL;
+			return 0;
+		}
+		if (obj_addr_parse(it->valuestring, &s->ips[n]) < 0)
+			return fail(c, it,
+				    "spec.clusterIPs[%zu]: \"%s\" is not an "
+				    "IP address",
+				    n, it->valuestring);
+		s->nips = ++n;
+	}
+	return 0;
+}
+
+static int svc_port(struct dctx *c, const cJSON *p, size_t i,
+		    struct obj_port *out)
+{
+	char path[64];
+	const cJSON *v, *t;
+	long num;
+	int rc;
+
+	snprintf(path, sizeof(path), "spec.ports[%zu]", i);
+	if (!cJSON_IsObject(p))
+		return fail(c, p, "%s: expected a mapping, got %s", path,
+			    type_name(p));
+	snprintf(path, sizeof(path), "spec.ports[%zu].name", i);
+	if ((rc = get_str_nonempty(c, p, "name", path, &out->name)))
+		return rc;
+	snprintf(path, sizeof(path), "spec.ports[%zu].port", i);
+	v = member(p, "port");
+	if (!v)
+		return fail(c, p, "%s is missing", path);
+	if ((rc = int_value(c, v, path, 1, 65535, &num)))
+		return rc;
+	out->port = (uint16_t)num;
+	snprintf(path, sizeof(path), "spec.ports[%zu].protocol", i);
+	if ((rc = parse_proto(c, p, path, &out->proto)))
+		return rc;
+	snprintf(path, sizeof(path), "spec.ports[%zu].targetPort", i);
+	t = member(p, "targetPort");
+	if (!t)
+		return 0;
+	if (cJSON_IsString(t)) {
+		const char *s = t->valuestring;
+		char *end;
+
+		if (!*s)
+			return 0;
+		/* A quoted number is still a number. */
+		num = strtol(s, &end, 10);
+		if (*end == '\0' && num >= 1 && num <= 65535) {
+			out->target = (uint16_t)num;
+			return 0;
+		}
+		out->target_name = strdup(s);
+		return out->target_name ? 0 : nomem(c);
+	}
+	if ((rc = int_value(c, t, path, 0, 65535, &num)))
+		return rc;
+	out->target = (uint16_t)num;
+	return 0;
+}
+
+static int decode_service(struct dctx *c, const cJSON *o,
+			  struct obj_service **out)
+{
+	struct obj_service *s = calloc(1, sizeof(*s));
+	const cJSON *meta, *spec, *ports, *it;
+	const char *type;
+	size_t i = 0;
+	int rc;
+
+	if (!s)
+		return nomem(c);
+	if ((rc = get_meta(c, o, "Service", true, &meta, &s->name, &s->ns)))
+		goto fail;
+	if ((rc = get_obj(c, o, "spec", "spec", &spec)))
+		goto fail;
+	if ((rc = peek_str(c, spec, "type", "spec.type", &type)))
+		goto fail;
+	if (type && strcmp(type, "ExternalName") == 0) {
+		size_t len;
+
+		s->type = OBJ_SVC_EXTERNALNAME;
+		rc = get_str(c, spec, "externalName", "spec.externalName",
+			     &s->external_name);
+		if (rc)
+			goto fail;
+		len = s->external_name ? strlen(s->external_name) : 0;
+		if (len && s->external_name[len - 1] == '.')
+			s->external_name[--len] = '\0';
+		if (!len) {
+			rc = fail(c, spec ? spec : o,
+				  "spec.externalName is missing for type "
+				  "ExternalName");
+			goto fail;
+		}
+	} else if (type && *type && strcmp(type, "ClusterIP") != 0 &&
+		   strcmp(type, "NodePort") != 0 &&
+		   strcmp(type, "LoadBalancer") != 0) {
+		rc = fail(c, member(spec, "type"),
+			  "spec.type: unknown service type \"%s\"", type);
+		goto fail;
+	} else {
+		s->type = OBJ_SVC_CLUSTERIP;
+		if ((rc = svc_ips(c, spec, s)))
+			goto fail;
+	}
+	if ((rc = get_arr(c, spec, "ports", "spec.ports", &ports)))
+		goto fail;
+	if (ports && cJSON_GetArraySize(ports) > 0) {
+		s->ports = calloc((size_t)cJSON_GetArraySize(ports),
+				  sizeof(*s->ports));
+		if (!s->ports) {
+			rc = nomem(c);
+			goto fail;
+		}
+		cJSON_ArrayForEach(it, ports)
+		{
+			rc = svc_port(c, it, i, &s->ports[i]);
+			s->nports = ++i;
+			if (rc)
+				goto fail;
+		}
+	}
+	rc = get_labels(c, spec, "selector", "spec.selector", &s->selector,
+			&s->nselector, &s->has_selector);
+	if (rc)
+		goto fail;
+	rc = get_bool(c, spec, "publishNotReadyAddresses",
+		      "spec.publishNotReadyAddresses", false,
+		      &s->publish_not_ready);
+	if (rc)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	obj_service_free(s);
+	return rc;
+}
+
+/* --- EndpointSlice ----------------------------------------------------- */
+
+static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
+			  struct obj_endpoint *ep)
+{
+	char path[80];
+	const cJSON *addrs, *cond, *ref, *it;
+	const char *kind;
+	size_t n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "endpoints[%zu]", i);
+	if (!cJSON_IsObject(e))
+		return fail(c, e, "%s: expected a mapping, got %s", path,
+			    type_name(e));
+	snprintf(path, sizeof(path), "endpoints[%zu].addresses", i);
+	if ((rc = get_arr(c, e, "addresses", path, &addrs)))
+		return rc;
+	if (!addrs || cJSON_GetArraySize(addrs) == 0)
+		return fail(c, e, "%s is missing", path);
+	ep->addrs =
+	    calloc((size_t)cJSON_GetArraySize(addrs), sizeof(*ep->addrs));
+	if (!ep->addrs)
+		return nomem(c);
+	cJSON_ArrayForEach(it, addrs)
+	{
+		if (!cJSON_IsString(it))
+			return fail(c, it, "%s[%zu]: expected a string, got %s",
+				    path, n, type_name(it));
+		if (obj_addr_parse(it->valuestring, &ep->addrs[n]) < 0 ||
+		    ep->addrs[n].family != family)
+			return fail(c, it,
+				    "%s[%zu]: \"%s\" is not an IPv%d "
+				    "address",
+				    path, n, it->valuestring, family);
+		ep->naddrs = ++n;
+	}
+	snprintf(path, sizeof(path), "endpoints[%zu].conditions", i);
+	if ((rc = get_obj(c, e, "conditions", path, &cond)))
+		return rc;
+	snprintf(path, sizeof(path), "endpoints[%zu].conditions.ready", i);
+	if ((rc = get_bool(c, cond, "ready", path, true, &ep->ready)))
+		return rc;
+	snprintf(path, sizeof(path), "endpoints[%zu].hostname", i);
+	if ((rc = get_str_nonempty(c, e, "hostname", path, &ep->hostname)))
+		return rc;
+	snprintf(path, sizeof(path), "endpoints[%zu].targetRef", i);
+	if ((rc = get_obj(c, e, "targetRef", path, &ref)))
+		return rc;
+	snprintf(path, sizeof(path), "endpoints[%zu].targetRef.kind", i);
+	if ((rc = peek_str(c, ref, "kind", path, &kind)))
+		return rc;
+	if (kind && strcmp(kind, "Pod") == 0) {
+		snprintf(path, sizeof(path), "endpoints[%zu].targetRef.name",
+			 i);
+		rc = get_str_nonempty(c, ref, "name", path, &ep->pod_name);
+	}
+	return rc;
+}
+
+static int slice_port(struct dctx *c, const cJSON *p, size_t i,
+		      struct obj_port *out)
+{
+	char path[64];
+	const cJSON *v;
+	long num;
+	int rc;
+
+	snprintf(path, sizeof(path), "ports[%zu]", i);
+	if (!cJSON_IsObject(p))
+		return fail(c, p, "%s: expected a mapping, got %s", path,
+			    type_name(p));
+	snprintf(path, sizeof(path), "ports[%zu].name", i);
+	if ((rc = get_str_nonempty(c, p, "name", path, &out->name)))
+		return rc;
+	snprintf(path, sizeof(path), "ports[%zu].port", i);
+	v = member(p, "port");
+	if (v) {
+		if ((rc = int_value(c, v, path, 0, 65535, &num)))
+			return rc;
+		out->port = (uint16_t)num;
+	}
+	snprintf(path, sizeof(path), "ports[%zu].protocol", i);
+	return parse_proto(c, p, path, &out->proto);
+}
+
+static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
+{
+	struct obj_slice *s = calloc(1, sizeof(*s));
+	const cJSON *meta, *labels, *eps, *ports, *it;
+	const char *at, *svc;
+	int family, rc;
+	size_t i = 0;
+
+	*out = NULL;
+	if (!s)
+		return nomem(c);
+	rc = get_meta(c, o, "EndpointSlice", true, &meta, &s->name, &s->ns);
+	if (rc)
+		goto fail;
+	if ((rc = get_obj(c, meta, "labels", "metadata.labels", &labels)))
+		goto fail;
+	rc = peek_str(c, labels, SERVICE_NAME_LABEL,
+		      "metadata.labels[" SERVICE_NAME_LABEL "]", &svc);
+	if (rc)
+		goto fail;
+	if (svc && *svc && !(s->service = strdup(svc))) {
+		rc = nomem(c);
+		goto fail;
+	}
+	if ((rc = peek_str(c, o, "addressType", "addressType", &at)))
+		goto fail;
+	if (!at) {
+		rc = fail(c, o, "addressType is missing");
+		goto fail;
+	}
+	if (strcmp(at, "IPv4") == 0) {
+		family = 4;
+	} else if (strcmp(at, "IPv6") == 0) {
+		family = 6;
+	} else if (strcmp(at, "FQDN") == 0) {
+		obj_slice_free(s); /* DNS has no use for FQDN slices */
+		return 0;
+	} else {
+		rc = fail(c, member(o, "addressType"),
+			  "addressType: unknown address type \"%s\"", at);
+		goto fail;
+	}
+	if ((rc = get_arr(c, o, "endpoints", "endpoints", &eps)))
+		goto fail;
+	if (eps && cJSON_GetArraySize(eps) > 0) {
+		s->eps =
+		    calloc((size_t)cJSON_GetArraySize(eps), sizeof(*s->eps));
+		if (!s->eps) {
+			rc = nomem(c);
+			goto fail;
+		}
+		cJSON_ArrayForEach(it, eps)
+		{
+			rc = slice_endpoint(c, it, i, family, &s->eps[i]);
+			s->neps = ++i;
+			if (rc)
+				goto fail;
+		}
+	}
+	if ((rc = get_arr(c, o, "ports", "ports", &ports)))
+		goto fail;
+	i = 0;
+	if (ports && cJSON_GetArraySize(ports) > 0) {
+		s->ports = calloc((size_t)cJSON_GetArraySize(ports),
+				  sizeof(*s->ports));
+		if (!s->ports) {
+			rc = nomem(c);
+			goto fail;
+		}
+		cJSON_ArrayForEach(it, ports)
+		{
+			rc = slice_port(c, it, i, &s->ports[i]);
+			s->nports = ++i;
+			if (rc)
+				goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	obj_slice_free(s);
+	return rc;
+}
+
+/* --- Pod ---------------------------------------------------------------- */
+
+static int pod_ports(struct dctx *c, const cJSON *spec, struct obj_pod *p)
+{
+	const cJSON *ctrs, *ctr, *ports, *it;
+	size_t total = 0, ci = 0;
+	char path[80];
+	int rc;
+
+	if ((rc = get_arr(c, spec, "containers", "spec.containers", &ctrs)))
+		return rc;
+	cJSON_ArrayForEach(ctr, ctrs)
+	{
+		snprintf(path, sizeof(path), "spec.containers[%zu]", ci);
+		if (!cJSON_IsObject(ctr))
+			return fail(c, ctr, "%s: expected a mapping, got %s",
+				    path, type_name(ctr));
+		snprintf(path, sizeof(path), "spec.containers[%zu].ports", ci);
+		if ((rc = get_arr(c, ctr, "ports", path, &ports)))
+			return rc;
+		total += ports ? (size_t)cJSON_GetArraySize(ports) : 0;
+		ci++;
+	}
+	if (!total)
+		return 0;
+	p->ports = calloc(total, sizeof(*p->ports));
+	if (!p->ports)
+		return nomem(c);
+	ci = 0;
+	cJSON_ArrayForEach(ctr, ctrs)
+	{
+		size_t pi = 0;
+
+		cJSON_ArrayForEach(it, member(ctr, "ports"))
+		{
+			struct obj_port *o = &p->ports[p->nports];
+			const cJSON *v;
+			long num;
+
+			snprintf(path, sizeof(path),
+				 "spec.containers[%zu].ports[%zu]", ci, pi);
+			if (!cJSON_IsObject(it))
+				return fail(c, it,
+					    "%s: expected a mapping, got %s",
+					    path, type_name(it));
+			p->nports++;
+			snprintf(path, sizeof(path),
+				 "spec.containers[%zu].ports[%zu].name", ci,
+				 pi);
+			if ((rc = get_str_nonempty(c, it, "name", path,
+						   &o->name)))
+				return rc;
+			snprintf(path, sizeof(path),
+				 "spec.containers[%zu].ports[%zu]."
+				 "containerPort",
+				 ci, pi);
+			v = member(it, "containerPort");
+			if (!v)
+				return fail(c, it, "%s is missing", path);
+			if ((rc = int_value(c, v, path, 1, 65535, &num)))
+				return rc;
+			o->port = (uint16_t)num;
+			snprintf(path, sizeof(path),
+				 "spec.containers[%zu].ports[%zu].protocol", ci,
+				 pi);
+			if ((rc = parse_proto(c, it, path, &o->proto)))
+				return rc;
+			pi++;
+		}
+		ci++;
+	}
+	return 0;
+}
+
+static int pod_ips(struct dctx *c, const cJSON *status, struct obj_pod *p)
+{
+	const cJSON *ips, *it;
+	const char *one;
+	char path[48];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = get_arr(c, status, "podIPs", "status.podIPs", &ips)))
+		return rc;
+	if (ips && cJSON_GetArraySize(ips) > 0) {
+		p->ips =
+		    calloc((size_t)cJSON_GetArraySize(ips), sizeof(*p->ips));
+		if (!p->ips)
+			return nomem(c);
+		cJSON_ArrayForEach(it, ips)
+		{
+			const char *ip;
+
+			snprintf(path, sizeof(path), "status.podIPs[%zu]", n);
+			if (!cJSON_IsObject(it))
+				return fail(c, it,
+					    "%s: expected a mapping, got %s",
+					    path, type_name(it));
+			snprintf(path, sizeof(path), "status.podIPs[%zu].ip",
+				 n);
+			if ((rc = peek_str(c, it, "ip", path, &ip)))
+				return rc;
+			if (!ip || obj_addr_parse(ip, &p->ips[n]) < 0)
+				return fail(c, it, "%s: not an IP address",
+					    path);
+			p->nips = ++n;
+		}
+		return 0;
+	}
+	if ((rc = peek_str(c, status, "podIP", "status.podIP", &one)))
+		return rc;
+	if (!one || !*one)
+		return 0;
+	p->ips = calloc(1, sizeof(*p->ips));
+	if (!p->ips)
+		return nomem(c);
+	if (obj_addr_parse(one, &p->ips[0]) < 0)
+		return fail(c, member(status, "podIP"),
+			    "status.podIP: \"%s\" is not an IP address", one);
+	p->nips = 1;
+	return 0;
+}
+
+static int pod_status(struct dctx *c, const cJSON *status, struct obj_pod *p)
+{
+	const cJSON *conds, *it;
+	const char *phase;
+	int rc;
+
+	if ((rc = peek_str(c, status, "phase", "status.phase", &phase)))
+		return rc;
+	p->running = phase && strcmp(phase, "Running") == 0;
+	p->terminal = phase && (strcmp(phase, "Succeeded") == 0 ||
+				strcmp(phase, "Failed") == 0);
+	if ((rc = pod_ips(c, status, p)))
+		return rc;
+	if ((rc =
+		 get_arr(c, status, "conditions", "status.conditions", &conds)))
+		return rc;
+	cJSON_ArrayForEach(it, conds)
+	{
+		const cJSON *type = member(it, "type");
+		const cJSON *st = member(it, "status");
+
+		if (!cJSON_IsString(type) ||
+		    strcmp(type->valuestring, "Ready") != 0)
+			continue;
+		/* "True"; an unquoted YAML True arrives as a boolean. */
+		p->ready =
+		    cJSON_IsTrue(st) || (cJSON_IsString(st) &&
+					 strcmp(st->valuestring, "True") == 0);
+	}
+	return 0;
+}
+
+static int decode_pod(struct dctx *c, const cJSON *o, struct obj_pod **out)
+{
+	struct obj_pod *p = calloc(1, sizeof(*p));
+	const cJSON *meta, *spec, *status;
+	int rc;
+
+	if (!p)
+		return nomem(c);
+	if ((rc = get_meta(c, o, "Pod", true, &meta, &p->name, &p->ns)))
+		goto fail;
+	rc = get_labels(c, meta, "labels", "metadata.labels", &p->labels,
+			&p->nlabels, NULL);
+	if (rc)
+		goto fail;
+	if ((rc = get_obj(c, o, "spec", "spec", &spec)))
+		goto fail;
+	rc = get_str_nonempty(c, spec, "hostname", "spec.hostname",
+			      &p->hostname);
+	if (rc)
+		goto fail;
+	rc = get_str_nonempty(c, spec, "subdomain", "spec.subdomain",
+			      &p->subdomain);
+	if (rc)
+		goto fail;
+	if ((rc = pod_ports(c, spec, p)))
+		goto fail;
+	if ((rc = get_obj(c, o, "status", "status", &status)))
+		goto fail;
+	if ((rc = pod_status(c, status, p)))
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	obj_pod_free(p);
+	return rc;
+}
+
+static int decode_namespace(struct dctx *c, const cJSON *o,
+			    struct obj_namespace **out)
+{
+	struct obj_namespace *n = calloc(1, sizeof(*n));
+	const cJSON *meta;
+	int rc;
+
+	if (!n)
+		return nomem(c);
+	if ((rc = get_meta(c, o, "Namespace", false, &meta, &n->name, NULL))) {
+		obj_namespace_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+/* --- object dispatch ----------------------------------------------------- */
+
+static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
+		      struct decode_obj *out)
+{
+	const cJSON *av = member(o, "apiVersion");
+	const char *api = cJSON_IsString(av) ? av->valuestring : NULL;
+	bool core = !api || strcmp(api, "v1") == 0;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = DECODE_OTHER;
+	snprintf(c->what, sizeof(c->what), "object");
+	if (!cJSON_IsObject(o))
+		return fail(c, o, "expected a mapping, got %s", type_name(o));
+	if (!kind) {
+		const cJSON *k = member(o, "kind");
+
+		if (k && !cJSON_IsString(k))
+			return fail(c, k, "kind: expected a string, got %s",
+				    type_name(k));
+		kind = k ? k->valuestring : NULL;
+	}
+	if (!kind)
+		return 0;
+	if (strcmp(kind, "Service") == 0 && core) {
+		out->kind = DECODE_SERVICE;
+		return decode_service(c, o, &out->u.svc);
+	}
+	if (strcmp(kind, "Pod") == 0 && core) {
+		out->kind = DECODE_POD;
+		return decode_pod(c, o, &out->u.pod);
+	}
+	if (strcmp(kind, "Namespace") == 0 && core) {
+		out->kind = DECODE_NAMESPACE;
+		return decode_namespace(c, o, &out->u.ns);
+	}
+	if (strcmp(kind, "EndpointSlice") == 0 &&
+	    (!api || strncmp(api, "discovery.k8s.io/", 17) == 0)) {
+		int rc = decode_slice(c, o, &out->u.slice);
+
+		/* FQDN slices decode to nothing and are skipped. */
+		out->kind = out->u.slice ? DECODE_SLICE : DECODE_OTHER;
+		return rc;
+	}
+	return 0;
+}
+
+int decode_object(const cJSON *obj, const char *kind, struct decode_obj *out,
+		  struct decode_err *err)
+{
+	struct dctx c = {.err = err, .item = -1};
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	return decode_one(&c, obj, kind, out);
+}
+
+/* Put a decoded object into the store (which takes it over). */
+static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
+{
+	int rc = 0;
+
+	switch (o->kind) {
+	case DECODE_SERVICE:
+		rc = store_put_service(st, o->u.svc);
+		break;
+	case DECODE_SLICE:
+		rc = store_put_slice(st, o->u.slice);
+		break;
+	case DECODE_NAMESPACE:
+		rc = store_put_namespace(st, o->u.ns);
+		break;
+	case DECODE_POD:
+		rc = store_put_pod(st, o->u.pod);
+		break;
+	default:
+		return 0;
+	}
+	if (rc < 0) {
+		c->bad = NULL;
+		seterr(c->err, 0, 0, "%s: cannot store: %s", c->what,
+		       strerror(-rc));
+		return rc;
+	}
+	return 1;
+}
+
+/*
+ * Decode a document's tree: a single object, a List, or a typed list such
+ * as ServiceList.  Returns how many objects were stored, or a negative
+ * errno with the error set and c->bad naming the node.
+ */
+static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
+{
+	const cJSON *kindv, *items, *it;
+	const char *kind = NULL;
+	char item_kind[64];
+	const char *ik = NULL;
+	size_t klen, idx = 0;
+	int rc, count = 0;
+
+	snprintf(c->what, sizeof(c->what), "document");
+	if (!root || cJSON_IsNull(root))
+		return 0; /* an empty document */
+	if (!cJSON_IsObject(root))
+		return fail(c, root, "expected a Kubernetes object, got %s",
+			    type_name(root));
+	kindv = member(root, "kind");
+	if (cJSON_IsString(kindv))
+		kind = kindv->valuestring;
+	klen = kind ? strlen(kind) : 0;
+	items = member(root, "items");
+	if (!(klen >= 4 && strcmp(kind + klen - 4, "List") == 0) &&
+	    !(!kind && items)) {
+		struct decode_obj o;
+
+		rc = decode_one(c, root, NULL, &o);
+		if (rc < 0)
+			return rc;
+		return store_obj(c, st, &o);
+	}
+	/* A List's items carry their kind; a FooList's may not. */
+	if (kind && klen > 4 && strcmp(kind, "List") != 0 &&
+	    klen - 4 < sizeof(item_kind)) {
+		memcpy(item_kind, kind, klen - 4);
+		item_kind[klen - 4] = '\0';
+		ik = item_kind;
+	}
+	if (items && !cJSON_IsArray(items))
+		return fail(c, items, "items: expected a list, got %s",
+			    type_name(items));
+	cJSON_ArrayForEach(it, items)
+	{
+		struct decode_obj o;
+		const cJSON *k = member(it, "kind");
+
+		c->item = (long)idx;
+		rc = decode_one(c, it, cJSON_IsString(k) ? NULL : ik, &o);
+		if (rc < 0)
+			return rc;
+		if ((rc = store_obj(c, st, &o)) < 0)
+			return rc;
+		count += rc;
+		idx++;
+	}
+	c->item = -1;
+	return count;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+/* Line and column (1-based, in bytes) of offset off in buf. */
+static void text_pos(const char *buf, size_t off, int *line, int *col)
+{
+	const char *bol = buf;
+
+	*line = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			bol = buf + i + 1;
+		}
+	}
+	*col = (int)(buf + off - bol) + 1;
+}
+
+static size_t json_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len &&
+	       (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+static size_t json_skip_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len && s[i] != '"'; i++)
+		if (s[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+/*
+ * Walk valid JSON text from offset *i in step with node; when target is
+ * met, store its offset in *found and return true.  The text parsed into
+ * the tree, so its shape matches.
+ */
+static bool json_find(const char *s, size_t len, size_t *i, const cJSON *node,
+		      const cJSON *target, size_t *found)
+{
+	const cJSON *ch;
+
+	*i = json_ws(s, len, *i);
+	if (node == target) {
+		*found = *i;
+		return true;
+	}
+	if (*i >= len)
+		return false;
+	if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+		bool obj = cJSON_IsObject(node);
+
+		(*i)++;
+		cJSON_ArrayForEach(ch, node)
+		{
+			*i = json_ws(s, len, *i);
+			if (obj) {
+				*i = json_skip_string(s, len, *i);
+				*i = json_ws(s, len, *i) + 1; /* the ':' */
+			}
+			if (json_find(s, len, i, ch, target, found))
+				return true;
+			*i = json_ws(s, len, *i) + 1; /* ',' or the end */
+		}
+		if (!node->child)
+			*i = json_ws(s, len, *i) + 1;
+		return false;
+	}
+	if (cJSON_IsString(node)) {
+		*i = json_skip_string(s, len, *i);
+		return false;
+	}
+	while (*i < len && !strchr(",]} \t\r\n", s[*i]))
+		(*i)++;
+	return false;
+}
+
+int decode_json(const char *buf, size_t len, struct store *st,
+		struct decode_err *err)
+{
+	struct dctx c = {.err = err, .item = -1};
+	size_t off = 0;
+	int total = 0;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		off = 3; /* a byte order mark */
+	/* Any number of values, as `kubectl get -o json` streams them. */
+	for (;;) {
+		const char *end = NULL;
+		size_t start;
+		cJSON *root;
+		int rc, line, col;
+
+		off = json_ws(buf, len, off);
+		if (off >= len)
+			break;
+		start = off;
+		root = cJSON_ParseWithLengthOpts(buf + off, len - off, &end,
+						 false);
+		if (!root) {
+			size_t epos = end ? (size_t)(end - buf) : off;
+
+			if (epos > len)
+				epos = len;
+			text_pos(buf, epos, &line, &col);
+			if (epos + 1 >= len)
+				seterr(err, line, col,
+				       "invalid JSON: incomplete value at the "
+				       "end of the input");
+			else if (buf[epos] > ' ' && buf[epos] < 127)
+				seterr(err, line, col, "invalid JSON near '%c'",
+				       buf[epos]);
+			else
+				seterr(err, line, col,
+				       "invalid JSON near byte 0x%02x",
+				       (unsigned char)buf[epos]);
+			return -EINVAL;
+		}
+		rc = decode_tree(&c, root, st);
+		if (rc < 0) {
+			size_t at = start, i = start;
+
+			if (c.bad)
+				json_find(buf, len, &i, root, c.bad, &at);
+			if (c.bad && err) {
+				text_pos(buf, at, &line, &col);
+				err->line = line;
+				err->col = col;
+			}
+			cJSON_Delete(root);
+			return rc;
+		}
+		total += rc;
+		cJSON_Delete(root);
+		off = (size_t)(end - buf);
+	}
+	return total;
+}
+
+/* --- YAML ---------------------------------------------------------------- */
+
+#define YAML_MAX_DEPTH 256
+
+struct ypos {
+	const cJSON *node;
+	int line, col;
+};
+
+/* Building one document's tree from parser events. */
+struct ybuild {
+	cJSON *root;
+	cJSON *stack[YAML_MAX_DEPTH];
+	char *key[YAML_MAX_DEPTH]; /* pending key of a mapping */
+	int depth;
+	struct ypos *pos; /* where each node started */
+	size_t npos, cappos;
+};
+
+static void ybuild_reset(struct ybuild *b)
+{
+	cJSON_Delete(b->root);
+	b->root = NULL;
+	for (int i = 0; i < b->depth; i++)
+		free(b->key[i]);
+	b->depth = 0;
+	b->npos = 0;
+}
+
+static bool is_one_of(const char *v, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(v, *list) == 0)
+			return true;
+	return false;
+}
+
+/* Resolve a plain (unquoted, untagged) scalar as YAML 1.1 does. */
+static cJSON *yaml_plain(const char *v, size_t len)
+{
+	static const char *const nulls[] = {"",	    "~",    "null",
+					    "Null", "NULL", NULL};
+	static const char *const trues[] = {"true", "True", "TRUE", "yes",
+					    "Yes",  "YES",  "on",   "On",
+					    "ON",   NULL};
+	static const char *const falses[] = {"false", "False", "FALSE", "no",
+					     "No",    "NO",    "off",	"Off",
+					     "OFF",   NULL};
+	const char *p = v;
+	char *end;
+
+	if (is_one_of(v, nulls))
+		return cJSON_CreateNull();
+	if (is_one_of(v, trues))
+		return cJSON_CreateTrue();
+	if (is_one_of(v, falses))
+		return cJSON_CreateFalse();
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p >= '0' && *p <= '9' && strlen(v) == len) {
+		long long n;
+		double d;
+
+		/* Integers: decimal, 0x hex, 0o / leading-zero octal. */
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o') && p[2]) {
+			n = strtoll(p + 2, &end, p[1] == 'x' ? 16 : 8);
+			if (*end == '\0')
+				return cJSON_CreateNumber(
+				    (double)(*v == '-' ? -n : n));
+		} else if (strspn(p, "0123456789") == strlen(p)) {
+			n = strtoll(p, &end, p[0] == '0' && p[1] ? 8 : 10);
+			if (*end == '\0')
+				return cJSON_CreateNumber(
+				    (double)(*v == '-' ? -n : n));
+		}
+		/* Floats need a dot or an exponent. */
+		if (strpbrk(p, ".eE")) {
+			d = strtod(v, &end);
+			if (*end == '\0')
+				return cJSON_CreateNumber(d);
+		}
+	}
+	return cJSON_CreateString(v);
+}
+
+static cJSON *yaml_scalar(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	if (tag && strcmp(tag, YAML_STR_TAG) == 0)
+		return cJSON_CreateString(v);
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return cJSON_CreateString(v);
+	return yaml_plain(v, ev->data.scalar.length);
+}
+
+static int ypos_add(struct ybuild *b, const cJSON *node, const yaml_mark_t *m)
+{
+	if (b->npos == b->cappos) {
+		size_t ncap = b->cappos ? b->cappos * 2 : 64;
+		struct ypos *np = realloc(b->pos, ncap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		b->pos = np;
+		b->cappos = ncap;
+	}
+	b->pos[b->npos].node = node;
+	b->pos[b->npos].line = (int)m->line + 1;
+	b->pos[b->npos].col = (int)m->column + 1;
+	b->npos++;
+	return 0;
+}
+
+/* Attach a new node where the current container expects it. */
+static int yaml_attach(struct ybuild *b, cJSON *node)
+{
+	cJSON *top;
+
+	if (b->depth == 0) {
+		b->root = node;
+		return 0;
+	}
+	top = b->stack[b->depth - 1];
+	if (cJSON_IsArray(top))
+		return cJSON_AddItemToArray(top, node) ? 0 : -ENOMEM;
+	if (!cJSON_AddItemToObject(top, b->key[b->depth - 1], node))
+		return -ENOMEM;
+	free(b->key[b->depth - 1]);
+	b->key[b->depth - 1] = NULL;
+	return 0;
+}
+
+/* True when the next scalar in the current mapping is a key. */
+static bool yaml_wants_key(const struct ybuild *b)
+{
+	return b->depth > 0 && cJSON_IsObject(b->stack[b->depth - 1]) &&
+	       !b->key[b->depth - 1];
+}
+
+/* Feed one event; 1 when a document is complete, 0 to go on, or a
+ * negative errno with err set. */
+static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
+		      struct decode_err *err)
+{
+	const yaml_mark_t *m = &ev->start_mark;
+	int line = (int)m->line + 1, col = (int)m->column + 1;
+	cJSON *node;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_END_EVENT:
+		return 1;
+	case YAML_ALIAS_EVENT:
+		seterr(err, line, col,
+		       "YAML aliases (*%s) are not supported; write the value "
+		       "out",
+		       (const char *)ev->data.alias.anchor);
+		return -EINVAL;
+	case YAML_SCALAR_EVENT:
+		if (yaml_wants_key(b)) {
+			b->key[b->depth - 1] =
+			    strdup((const char *)ev->data.scalar.value);
+			if (!b->key[b->depth - 1])
+				goto nomem;
+			return 0;
+		}
+		node = yaml_scalar(ev);
+		break;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (yaml_wants_key(b)) {
+			seterr(err, line, col,
+			       "complex mapping keys are not supported");
+			return -EINVAL;
+		}
+		if (b->depth >= YAML_MAX_DEPTH) {
+			seterr(err, line, col, "YAML nested too deeply");
+			return -EINVAL;
+		}
+		node = ev->type == YAML_MAPPING_START_EVENT
+			   ? cJSON_CreateObject()
+			   : cJSON_CreateArray();
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		if (b->depth > 0) {
+			b->depth--;
+			free(b->key[b->depth]);
+			b->key[b->depth] = NULL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+	if (!node)
+		goto nomem;
+	if (yaml_attach(b, node) < 0) {
+		cJSON_Delete(node);
+		goto nomem;
+	}
+	if (ypos_add(b, node, m) < 0)
+		goto nomem;
+	if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+		b->stack[b->depth] = node;
+		b->key[b->depth] = NULL;
+		b->depth++;
+	}
+	return 0;
+nomem:
+	seterr(err, line, col, "out of memory");
+	return -ENOMEM;
+}
+
+int decode_yaml(const char *buf, size_t len, struct store *st,
+		struct decode_err *err)
+{
+	struct dctx c = {.err = err, .item = -1};
+	struct ybuild b;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int total = 0, rc = 0;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	memset(&b, 0, sizeof(b));
+	if (!yaml_parser_initialize(&parser)) {
+		seterr(err, 0, 0, "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	for (;;) {
+		bool done;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			const yaml_mark_t *m = &parser.problem_mark;
+
+			seterr(err, (int)m->line + 1, (int)m->column + 1,
+			       "invalid YAML: %s%s%s",
+			       parser.problem ? parser.problem : "syntax error",
+			       parser.context ? " " : "",
+			       parser.context ? parser.context : "");
+			rc = -EINVAL;
+			goto out;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		rc = yaml_event(&b, &ev, err);
+		yaml_event_delete(&ev);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			rc = decode_tree(&c, b.root, st);
+			if (rc < 0) {
+				for (size_t i = 0; c.bad && err && i < b.npos;
+				     i++) {
+					if (b.pos[i].node == c.bad) {
+						err->line = b.pos[i].line;
+						err->col = b.pos[i].col;
+						break;
+					}
+				}
+				goto out;
+			}
+			total += rc;
+			ybuild_reset(&b);
+		}
+		if (done)
+			break;
+	}
+	rc = total;
+out:
+	ybuild_reset(&b);
+	free(b.pos);
+	yaml_parser_delete(&parser);
+	return rc;
+}
