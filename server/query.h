@@ -1,0 +1,57 @@
+/*
+ * query.h -- answering one query: choose the server block, look the name up
+ * in its cluster zone, write the precomputed answer (or the negative one),
+ * log it when the block says so.  This is the workers' handler.
+ */
+#ifndef CLUSTERDNS_QUERY_H
+#define CLUSTERDNS_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "server/config.h"
+#include "zones/kube.h"
+
+#define QUERY_MAX_ZONES 16
+
+/* A server block as the query path sees it (immutable while serving). */
+struct query_block {
+	const struct config_block *conf;
+	struct kube *kube; /* NULL: the block has no kubernetes directive */
+	enum builder_pods pods;
+	bool fallthrough;
+	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
+	size_t ftlen[QUERY_MAX_ZONES];
+	size_t nft;
+	uint8_t lognames[QUERY_MAX_ZONES][256];
+	size_t loglen[QUERY_MAX_ZONES];
+	size_t nlognames;
+};
+
+/* A key of a block served on a listen address. */
+struct query_key {
+	uint8_t zone[256]; /* wire, lowercase */
+	size_t len;
+	const struct query_block *block;
+};
+
+/* The ctx of one listen address: the keys served there. */
+struct query_listener {
+	struct query_key *keys;
+	size_t nkeys;
+	uint16_t udp_max; /* largest UDP answer we send (1232) */
+};
+
+/* Fill qb for config block cb with its kube (may be NULL).  Returns 0 or
+ * -EINVAL with err set (a zone name that is no DNS name). */
+int query_block_init(struct query_block *qb, const struct config_block *cb,
+		     struct kube *kube, char *err, size_t errlen);
+
+/* The worker handler (see worker.h); ctx is a struct query_listener. */
+size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
+		    size_t max, bool tcp, const struct sockaddr *peer,
+		    socklen_t peerlen);
+
+#endif

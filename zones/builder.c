@@ -1,0 +1,483 @@
+/*
+ * builder.c -- Kubernetes objects to DNS records.
+ */
+#include "zones/builder.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/dname.h"
+#include "zones/zone.h"
+
+#define T_A 1
+#define T_NS 2
+#define T_CNAME 5
+#define T_PTR 12
+#define T_TXT 16
+#define T_AAAA 28
+#define T_SRV 33
+
+void builder_buf_free(struct builder_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static void put(struct builder_buf *b, const void *d, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		uint8_t *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+static void put16(struct builder_buf *b, uint16_t v)
+{
+	uint8_t t[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	put(b, t, 2);
+}
+
+static void reset(struct builder_buf *b)
+{
+	b->len = 0;
+	b->oom = false;
+}
+
+/* One record: owner (wire, lowercased here), type, rdata. */
+static void emit(struct builder_buf *b, const uint8_t *owner, size_t olen,
+		 uint16_t type, const void *rdata, size_t rdlen)
+{
+	uint8_t l = (uint8_t)olen;
+	uint8_t low[DNAME_MAX];
+
+	dname_lower_copy(low, owner, olen);
+	put(b, &l, 1);
+	put(b, low, olen);
+	put16(b, type);
+	put16(b, (uint16_t)rdlen);
+	put(b, rdata, rdlen);
+}
+
+/* Text name to wire; returns the length or 0 when it is no valid name. */
+static size_t wire(const char *text, uint8_t *out)
+{
+	int n = dname_from_str(text, out);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t fmt_wire(uint8_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static size_t fmt_wire(uint8_t *out, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return 0;
+	return wire(text, out);
+}
+
+static bool is_reverse(const char *z)
+{
+	size_t n = strlen(z);
+
+	return (n >= 12 && strcmp(z + n - 12, "in-addr.arpa") == 0 &&
+		(n == 12 || z[n - 13] == '.')) ||
+	       (n >= 8 && strcmp(z + n - 8, "ip6.arpa") == 0 &&
+		(n == 8 || z[n - 9] == '.'));
+}
+
+static const char *primary(const struct builder_conf *c)
+{
+	for (size_t i = 0; i < c->nzones; i++)
+		if (!is_reverse(c->zones[i]))
+			return c->zones[i];
+	return NULL;
+}
+
+/* Names are formatted as "...%s%s" with ZONE_ARGS(zone): ".zone", or
+ * nothing for the root zone. */
+#define ZONE_FMT "%s%s"
+#define ZONE_ARGS(z) (*(z) ? "." : ""), (z)
+
+int builder_mname(const struct builder_conf *c, size_t i, uint8_t *out)
+{
+	const char *z = c->zones[i];
+
+	if (is_reverse(z) && primary(c))
+		z = primary(c);
+	size_t n = fmt_wire(out, "ns.dns" ZONE_FMT, ZONE_ARGS(z));
+	return n ? (int)n : -EINVAL;
+}
+
+/* True when the reverse name (wire) lies in one of the reverse zones. */
+static bool in_reverse_zone(const struct builder_conf *c, const uint8_t *name,
+			    size_t len)
+{
+	uint8_t z[DNAME_MAX];
+
+	for (size_t i = 0; i < c->nzones; i++) {
+		if (!is_reverse(c->zones[i]))
+			continue;
+		size_t zl = wire(c->zones[i], z);
+		if (zl && dname_suffix_at(name, len, z, zl) >= 0)
+			return true;
+	}
+	return false;
+}
+
+static void emit_addr(struct builder_buf *b, const uint8_t *owner, size_t olen,
+		      const struct obj_addr *a)
+{
+	if (a->family == 4)
+		emit(b, owner, olen, T_A, a->a, 4);
+	else
+		emit(b, owner, olen, T_AAAA, a->a, 16);
+}
+
+static void emit_ptr(const struct builder_conf *c, struct builder_buf *b,
+		     const struct obj_addr *a, const uint8_t *target,
+		     size_t tlen)
+{
+	uint8_t rev[DNAME_MAX];
+	size_t rl = a->family == 4 ? dname_reverse4(a->a, rev)
+				   : dname_reverse6(a->a, rev);
+
+	if (in_reverse_zone(c, rev, rl))
+		emit(b, rev, rl, T_PTR, target, tlen);
+}
+
+static void emit_srv(struct builder_buf *b, const uint8_t *owner, size_t olen,
+		     uint16_t weight, uint16_t port, const uint8_t *target,
+		     size_t tlen)
+{
+	uint8_t rd[6 + DNAME_MAX];
+
+	rd[0] = 0;
+	rd[1] = 0; /* priority */
+	rd[2] = (uint8_t)(weight >> 8);
+	rd[3] = (uint8_t)weight;
+	rd[4] = (uint8_t)(port >> 8);
+	rd[5] = (uint8_t)port;
+	memcpy(rd + 6, target, tlen);
+	emit(b, owner, olen, T_SRV, rd, 6 + tlen);
+}
+
+/* CoreDNS's SRV weight for an RRset of n records of equal weight. */
+static uint16_t srv_weight(size_t n)
+{
+	size_t w = n ? 100 / n : 100;
+
+	return (uint16_t)(w ? w : 1);
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case OBJ_PROTO_UDP:
+		return "udp";
+	case OBJ_PROTO_SCTP:
+		return "sctp";
+	default:
+		return "tcp";
+	}
+}
+
+int builder_static(const struct builder_conf *c, struct builder_buf *out)
+{
+	uint8_t n[DNAME_MAX], t[DNAME_MAX];
+	static const uint8_t version[] = {5, '1', '.', '1', '.', '0'};
+
+	reset(out);
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		size_t nl = wire(z, n);
+		int tl = builder_mname(c, i, t);
+		if (nl && tl > 0)
+			emit(out, n, nl, T_NS, t, (size_t)tl);
+		if (is_reverse(z))
+			continue;
+		if ((nl = fmt_wire(n, "dns-version" ZONE_FMT, ZONE_ARGS(z))))
+			emit(out, n, nl, T_TXT, version, sizeof(version));
+		if ((nl = fmt_wire(n, "svc" ZONE_FMT, ZONE_ARGS(z))))
+			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
+		if ((nl = fmt_wire(n, "pod" ZONE_FMT, ZONE_ARGS(z))))
+			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+int builder_namespace(const struct builder_conf *c, const char *ns,
+		      struct builder_buf *out)
+{
+	uint8_t n[DNAME_MAX];
+	size_t nl;
+
+	reset(out);
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		if (is_reverse(z))
+			continue;
+		if ((nl = fmt_wire(n, "%s.svc" ZONE_FMT, ns, ZONE_ARGS(z))))
+			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
+		if (c->pods != BUILDER_PODS_DISABLED &&
+		    (nl = fmt_wire(n, "%s.pod" ZONE_FMT, ns, ZONE_ARGS(z))))
+			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+static void dashed(const struct obj_addr *a, char *buf)
+{
+	obj_addr_str(a, buf, 64);
+	for (char *p = buf; *p; p++)
+		if (*p == '.' || *p == ':')
+			*p = '-';
+}
+
+const char *builder_host_label(const struct builder_conf *c,
+			       const struct obj_endpoint *ep,
+			       const struct obj_addr *a, char *buf)
+{
+	if (ep->hostname && *ep->hostname)
+		return ep->hostname;
+	if (c->endpoint_pod_names && ep->pod_name && *ep->pod_name)
+		return ep->pod_name;
+	dashed(a, buf);
+	return buf;
+}
+
+/* Ready endpoint addresses of the slices, in slice order. */
+static size_t count_ready(const struct obj_slice *const *sl, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < sl[i]->neps; j++)
+			if (sl[i]->eps[j].ready)
+				k += sl[i]->eps[j].naddrs;
+	return k;
+}
+
+/* Number of SRV records a headless service gets for a port filter (name
+ * NULL: every port). */
+static size_t count_ep_srv(const struct obj_slice *const *sl, size_t n,
+			   const char *name, uint8_t proto)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t ports = 0;
+		for (size_t p = 0; p < sl[i]->nports; p++)
+			if (!name || (sl[i]->ports[p].name &&
+				      !strcasecmp(sl[i]->ports[p].name, name) &&
+				      sl[i]->ports[p].proto == proto))
+				ports++;
+		for (size_t j = 0; j < sl[i]->neps; j++)
+			if (sl[i]->eps[j].ready)
+				k += ports * sl[i]->eps[j].naddrs;
+	}
+	return k;
+}
+
+/* Endpoint records of one forward zone: host names, headless A/AAAA and
+ * SRV; PTRs when the zone is the primary one. */
+static void service_endpoints(const struct builder_conf *c,
+			      const struct obj_service *s,
+			      const struct obj_slice *const *sl, size_t nsl,
+			      const char *z, bool prim, struct builder_buf *out)
+{
+	bool headless = s->type == OBJ_SVC_HEADLESS;
+	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	char buf[64];
+
+	if (!svl)
+		return;
+	size_t nall = headless ? count_ep_srv(sl, nsl, NULL, 0) : 0;
+	for (size_t i = 0; i < nsl; i++) {
+		const struct obj_slice *x = sl[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready)
+				continue;
+			for (size_t k = 0; k < ep->naddrs; k++) {
+				const struct obj_addr *a = &ep->addrs[k];
+				const char *h =
+				    builder_host_label(c, ep, a, buf);
+				size_t hl =
+				    fmt_wire(host, "%s.%s.%s.svc" ZONE_FMT, h,
+					     s->name, s->ns, ZONE_ARGS(z));
+				if (headless)
+					emit_addr(out, svc, svl, a);
+				if (!hl)
+					continue;
+				emit_addr(out, host, hl, a);
+				if (prim)
+					emit_ptr(c, out, a, host, hl);
+				if (!headless)
+					continue;
+				for (size_t p = 0; p < x->nports; p++) {
+					const struct obj_port *pt =
+					    &x->ports[p];
+					emit_srv(out, svc, svl,
+						 srv_weight(nall), pt->port,
+						 host, hl);
+					if (!pt->name || !*pt->name)
+						continue;
+					size_t n = count_ep_srv(
+					    sl, nsl, pt->name, pt->proto);
+					size_t sl2 = fmt_wire(
+					    srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+					    pt->name, proto_name(pt->proto),
+					    s->name, s->ns, ZONE_ARGS(z));
+					if (sl2)
+						emit_srv(out, srv, sl2,
+							 srv_weight(n),
+							 pt->port, host, hl);
+				}
+			}
+		}
+	}
+}
+
+static void service_clusterip(const struct obj_service *s, const char *z,
+			      struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < s->nips; i++)
+		emit_addr(out, svc, svl, &s->ips[i]);
+	for (size_t p = 0; p < s->nports; p++) {
+		const struct obj_port *pt = &s->ports[p];
+		emit_srv(out, svc, svl, srv_weight(s->nports), pt->port, svc,
+			 svl);
+		if (!pt->name || !*pt->name)
+			continue;
+		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+				     pt->name, proto_name(pt->proto), s->name,
+				     s->ns, ZONE_ARGS(z));
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, svc, svl);
+	}
+}
+
+static void service_external(const struct obj_service *s, const char *z,
+			     struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], srv[DNAME_MAX], target[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	size_t tl = s->external_name ? wire(s->external_name, target) : 0;
+
+	if (!svl || tl <= 1)
+		return;
+	emit(out, svc, svl, T_CNAME, target, tl);
+	for (size_t p = 0; p < s->nports; p++) {
+		const struct obj_port *pt = &s->ports[p];
+		if (!pt->name || !*pt->name)
+			continue;
+		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+				     pt->name, proto_name(pt->proto), s->name,
+				     s->ns, ZONE_ARGS(z));
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, target, tl);
+	}
+}
+
+int builder_service(const struct builder_conf *c, const struct obj_service *s,
+		    const struct obj_slice *const *slices, size_t nslices,
+		    struct builder_buf *out)
+{
+	const char *prim = primary(c);
+	bool empty = count_ready(slices, nslices) == 0;
+	uint8_t n[DNAME_MAX], svc[DNAME_MAX];
+
+	reset(out);
+	if (c->noendpoints)
+		nslices = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		bool is_prim = z == prim;
+		if (is_reverse(z))
+			continue;
+		switch (s->type) {
+		case OBJ_SVC_EXTERNALNAME:
+			service_external(s, z, out);
+			continue;
+		case OBJ_SVC_CLUSTERIP:
+			if (!(c->ignore_empty_service && empty))
+				service_clusterip(s, z, out);
+			break;
+		case OBJ_SVC_HEADLESS:
+			break;
+		}
+		service_endpoints(c, s, slices, nslices, z, is_prim, out);
+		if (s->type == OBJ_SVC_CLUSTERIP &&
+		    !strcmp(s->ns, "kube-system") &&
+		    !strcmp(s->name, "kube-dns")) {
+			size_t nl =
+			    fmt_wire(n, "ns.dns" ZONE_FMT, ZONE_ARGS(z));
+			for (size_t k = 0; nl && k < s->nips; k++)
+				emit_addr(out, n, nl, &s->ips[k]);
+		}
+	}
+	if (s->type == OBJ_SVC_CLUSTERIP && prim) {
+		size_t svl = fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns,
+				      ZONE_ARGS(prim));
+		for (size_t k = 0; svl && k < s->nips; k++)
+			emit_ptr(c, out, &s->ips[k], svc, svl);
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+int builder_pod(const struct builder_conf *c, const struct obj_pod *p,
+		struct builder_buf *out)
+{
+	uint8_t n[DNAME_MAX];
+	char buf[64];
+
+	reset(out);
+	if (c->pods != BUILDER_PODS_VERIFIED || p->terminal)
+		return 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		if (is_reverse(z))
+			continue;
+		for (size_t k = 0; k < p->nips; k++) {
+			dashed(&p->ips[k], buf);
+			size_t nl = fmt_wire(n, "%s.%s.pod" ZONE_FMT, buf,
+					     p->ns, ZONE_ARGS(z));
+			if (nl)
+				emit_addr(out, n, nl, &p->ips[k]);
+		}
+	}
+	return out->oom ? -ENOMEM : 0;
+}
