@@ -525,13 +525,34 @@ fail:
 	return rc;
 }
 
+/* An imported file must balance its braces: an error then names the file
+ * rather than the end of the file that imports it. */
+static int check_braces(struct parser *p, const struct toks *t, size_t start)
+{
+	int depth = 0;
+
+	for (size_t i = start; i < t->n; i++) {
+		if (is_word(&t->v[i], "{")) {
+			depth++;
+		} else if (is_word(&t->v[i], "}") && --depth < 0) {
+			return perr_tok(p, &t->v[i],
+					"Unexpected '}' because no matching "
+					"opening brace");
+		}
+	}
+	if (depth > 0)
+		return perr(p, -EINVAL, t->v[t->n - 1].file,
+			    t->v[t->n - 1].end_line, "Unexpected EOF");
+	return 0;
+}
+
 /* Import one file: its tokens are appended to out. */
 static int import_file(struct parser *p, const struct tok *at, const char *path,
 		       struct toks *out)
 {
 	struct stat st;
 	char *real = NULL, *text = NULL, *file;
-	size_t len;
+	size_t len, start;
 	struct origin *o;
 	int rc;
 
@@ -563,7 +584,10 @@ static int import_file(struct parser *p, const struct tok *at, const char *path,
 		rc = perr_nomem(p);
 		goto fail;
 	}
+	start = out->n;
 	rc = lex(p, file, text, len, o, out);
+	if (rc == 0)
+		rc = check_braces(p, out, start);
 fail:
 	free(real);
 	free(text);
@@ -967,8 +991,10 @@ static int parse_block(struct parser *p, struct corefile_block *b,
 		char *text;
 
 		if (p->pos >= p->toks.n) {
-			if (more)
-				return eof_err(p);
+			if (more) {
+				rc = eof_err(p);
+				goto fail;
+			}
 			break;
 		}
 		t = &p->toks.v[p->pos];
