@@ -28,15 +28,20 @@ struct log_query {
 	uint16_t bufsize;
 	const uint8_t *resp; /* the response: rcode and flags are read here */
 	size_t resp_size;
-	double duration; /* seconds */
+	double duration;	      /* seconds */
+	const struct sockaddr *local; /* {local}: may be NULL ("-") */
+	uint8_t opcode;		      /* {>opcode} */
 };
 
 /*
  * Format one query log line into buf (NUL-terminated, newline not added)
  * following format's placeholders: {remote} {port} {>id} {type} {class}
  * {name} {proto} {size} {>do} {>bufsize} {rcode} {>rflags} {rsize}
- * {duration}, plus {common} and {combined} as CoreDNS defines them.
- * Unknown placeholders are written as "-".  Returns the length.
+ * {duration} {local} {>opcode}, plus {common} and {combined} as CoreDNS
+ * defines them.  As in CoreDNS: IPv6 addresses are written in brackets,
+ * {>bufsize} is 65535 on TCP, {rcode} includes the OPT's extended rcode
+ * (16 is "BADSIG", unknown ones are numbers).  Unknown placeholders are
+ * written as "-".  Output is truncated to len.  Returns the length.
  */
 size_t log_query_format(const char *format, const struct log_query *lq,
 			char *buf, size_t len);
