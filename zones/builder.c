@@ -30,7 +30,7 @@ void builder_buf_free(struct builder_buf *b)
 
 static void put(struct builder_buf *b, const void *d, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;

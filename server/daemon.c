@@ -1,0 +1,371 @@
+/*
+ * daemon.c -- the clusterdns process: everything is set up on the control
+ * thread, then workers answer queries while the control loop handles
+ * signals and zone reloads.
+ */
+#include "server/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <urcu.h>
+
+#include "server/config.h"
+#include "server/log.h"
+#include "server/query.h"
+#include "server/worker.h"
+#include "zones/dname.h"
+#include "zones/kube.h"
+
+#define UDP_MAX 1232
+
+struct listener {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct query_listener ql;
+	size_t capkeys;
+};
+
+struct daemon {
+	struct config *cfg;
+	struct kube **kubes; /* per block, NULL where none */
+	struct query_block *qblocks;
+	struct listener *ls;
+	size_t nls;
+	struct worker_pool *pool;
+	struct event_base *base;
+	const char *pidfile;
+};
+
+const char *daemon_version(void)
+{
+	return "clusterdns-" PACKAGE_VERSION;
+}
+
+static void thread_start(void)
+{
+	rcu_register_thread();
+}
+
+static void thread_stop(void)
+{
+	rcu_unregister_thread();
+}
+
+static bool ipv6_available(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static struct listener *
+listener_get(struct daemon *d, const struct sockaddr_storage *ss, socklen_t len)
+{
+	for (size_t i = 0; i < d->nls; i++)
+		if (d->ls[i].addrlen == len && !memcmp(&d->ls[i].addr, ss, len))
+			return &d->ls[i];
+	struct listener *ls = realloc(d->ls, (d->nls + 1) * sizeof(*ls));
+	if (!ls)
+		return NULL;
+	d->ls = ls;
+	struct listener *l = &ls[d->nls++];
+	memset(l, 0, sizeof(*l));
+	l->addr = *ss;
+	l->addrlen = len;
+	l->ql.udp_max = UDP_MAX;
+	return l;
+}
+
+static int listener_add_key(struct listener *l, const char *zone,
+			    const struct query_block *qb)
+{
+	if (l->ql.nkeys == l->capkeys) {
+		size_t cap = l->capkeys ? l->capkeys * 2 : 4;
+		struct query_key *k = realloc(l->ql.keys, cap * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		l->ql.keys = k;
+		l->capkeys = cap;
+	}
+	struct query_key *k = &l->ql.keys[l->ql.nkeys];
+	int n = dname_from_str(zone, k->zone);
+	if (n < 0)
+		return -EINVAL;
+	dname_lower(k->zone, (size_t)n);
+	k->len = (size_t)n;
+	k->block = qb;
+	l->ql.nkeys++;
+	return 0;
+}
+
+/* Group the blocks' keys by listen address. */
+static int make_listeners(struct daemon *d, char *err, size_t errlen)
+{
+	static const char *const wild4[] = {"0.0.0.0"};
+	static const char *const wild46[] = {"0.0.0.0", "::"};
+
+	for (size_t i = 0; i < d->cfg->nblocks; i++) {
+		const struct config_block *b = &d->cfg->blocks[i];
+		const char *const *addrs = (const char *const *)b->bind;
+		size_t naddrs = b->nbind;
+		if (!naddrs) {
+			bool v6 = ipv6_available();
+			addrs = v6 ? wild46 : wild4;
+			naddrs = v6 ? 2 : 1;
+		}
+		for (size_t k = 0; k < b->nkeys; k++) {
+			for (size_t a = 0; a < naddrs; a++) {
+				struct sockaddr_storage ss;
+				socklen_t len;
+				if (parse_addr(addrs[a], b->keys[k].port, &ss,
+					       &len) < 0) {
+					snprintf(err, errlen,
+						 "%s:%d - Error during setup: "
+						 "bind: not an address: %s",
+						 b->file, b->line, addrs[a]);
+					return -EINVAL;
+				}
+				struct listener *l = listener_get(d, &ss, len);
+				if (!l ||
+				    listener_add_key(l, b->keys[k].zone,
+						     &d->qblocks[i]) < 0) {
+					snprintf(err, errlen, "out of memory");
+					return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int make_kubes(struct daemon *d, char *err, size_t errlen)
+{
+	d->kubes = calloc(d->cfg->nblocks, sizeof(*d->kubes));
+	d->qblocks = calloc(d->cfg->nblocks, sizeof(*d->qblocks));
+	if (!d->kubes || !d->qblocks) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->cfg->nblocks; i++) {
+		const struct config_block *b = &d->cfg->blocks[i];
+		const struct config_kube *ck = b->kube;
+		char why[512] = "";
+		if (ck) {
+			struct kube_conf kc = {
+			    .zones = (const char *const *)ck->zones,
+			    .nzones = ck->nzones,
+			    .objects = ck->objects,
+			    .pods = (enum builder_pods)ck->pods,
+			    .ttl = ck->ttl,
+			    .endpoint_pod_names = ck->endpoint_pod_names,
+			    .ignore_empty_service = ck->ignore_empty_service,
+			    .noendpoints = ck->noendpoints,
+			    .namespaces = (const char *const *)ck->namespaces,
+			    .nnamespaces = ck->nnamespaces,
+			};
+			d->kubes[i] = kube_new(&kc, why, sizeof(why));
+			if (!d->kubes[i] ||
+			    kube_load(d->kubes[i], why, sizeof(why)) < 0) {
+				snprintf(err, errlen,
+					 "%s:%d - Error during setup: "
+					 "kubernetes: %s",
+					 ck->file, ck->line, why);
+				return -EINVAL;
+			}
+		}
+		if (query_block_init(&d->qblocks[i], b, d->kubes[i], err,
+				     errlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void reload_done(void *arg, int rc, const char *err)
+{
+	struct kube *k = arg;
+
+	if (rc < 0)
+		log_error("plugin/kubernetes: reload failed, keeping the "
+			  "previous zone: %s",
+			  err);
+	else
+		log_info("plugin/kubernetes: reloaded: %zu names, serial %u",
+			 zone_count_names(kube_zone(k)),
+			 zone_serial(kube_zone(k)));
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (sig == SIGHUP) {
+		for (size_t i = 0; i < d->cfg->nblocks; i++) {
+			char err[512] = "";
+			if (!d->kubes[i])
+				continue;
+			int rc = kube_load(d->kubes[i], err, sizeof(err));
+			reload_done(d->kubes[i], rc, err);
+		}
+		return;
+	}
+	log_info("%s: Shutting down servers then terminating",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(d->base);
+}
+
+static void banner(const struct daemon *d)
+{
+	struct utsname u;
+
+	for (size_t i = 0; i < d->cfg->nblocks; i++) {
+		const struct config_block *b = &d->cfg->blocks[i];
+		for (size_t k = 0; k < b->nkeys; k++)
+			printf("%s.:%u\n", b->keys[k].zone, b->keys[k].port);
+	}
+	printf("%s\n", daemon_version());
+	if (uname(&u) == 0)
+		printf("linux/%s\n", u.machine);
+	fflush(stdout);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	if (d->pool)
+		worker_pool_stop(d->pool);
+	for (size_t i = 0; d->cfg && d->kubes && i < d->cfg->nblocks; i++)
+		kube_free(d->kubes[i]);
+	free(d->kubes);
+	free(d->qblocks);
+	for (size_t i = 0; i < d->nls; i++)
+		free(d->ls[i].ql.keys);
+	free(d->ls);
+	if (d->base)
+		event_base_free(d->base);
+	config_free(d->cfg);
+	if (d->pidfile)
+		unlink(d->pidfile);
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = {0};
+	char err[1024] = "";
+	struct event *sig[3] = {0};
+	static const int signos[3] = {SIGHUP, SIGTERM, SIGINT};
+	uint64_t seed;
+	int status = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	rcu_register_thread();
+	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+		dname_hash_seed(seed);
+
+	if (config_load(o->conf, o->dns_port, &d.cfg, err, sizeof(err)) < 0)
+		goto fail;
+	if (make_kubes(&d, err, sizeof(err)) < 0 ||
+	    make_listeners(&d, err, sizeof(err)) < 0)
+		goto fail;
+
+	struct worker_listen *wl = calloc(d.nls ? d.nls : 1, sizeof(*wl));
+	if (!wl) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < d.nls; i++) {
+		wl[i].addr = d.ls[i].addr;
+		wl[i].addrlen = d.ls[i].addrlen;
+		wl[i].ctx = &d.ls[i].ql;
+	}
+	struct worker_conf wc = {
+	    .nthreads = o->threads,
+	    .thread_start = thread_start,
+	    .thread_stop = thread_stop,
+	};
+	int rc = worker_pool_start(wl, d.nls, &wc, query_handle, &d.pool, err,
+				   sizeof(err));
+	free(wl);
+	if (rc < 0)
+		goto fail;
+
+	d.base = event_base_new();
+	if (!d.base) {
+		snprintf(err, sizeof(err), "cannot create the event loop");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(d.base, signos[i], on_signal, &d);
+		if (!sig[i] || evsignal_add(sig[i], NULL) < 0) {
+			snprintf(err, sizeof(err), "cannot handle signals");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < d.cfg->nblocks; i++)
+		if (d.kubes[i] &&
+		    kube_watch(d.kubes[i], d.base, reload_done, d.kubes[i]) < 0)
+			log_warn("plugin/kubernetes: cannot watch %s for "
+				 "changes (%s); reload with SIGHUP",
+				 d.cfg->blocks[i].kube->objects,
+				 strerror(errno));
+	if (o->pidfile) {
+		FILE *f = fopen(o->pidfile, "w");
+		if (!f) {
+			snprintf(err, sizeof(err), "pidfile %s: %s", o->pidfile,
+				 strerror(errno));
+			goto fail;
+		}
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+		d.pidfile = o->pidfile;
+	}
+	if (!o->quiet)
+		banner(&d);
+
+	event_base_dispatch(d.base);
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "%s\n", err);
+out:
+	for (int i = 0; i < 3; i++)
+		if (sig[i])
+			event_free(sig[i]);
+	daemon_free(&d);
+	rcu_unregister_thread();
+	return status;
+}

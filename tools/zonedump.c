@@ -1,0 +1,204 @@
+/*
+ * zonedump -- print the cluster zones of a Corefile's kubernetes directives
+ * as RFC 1035 master files, sorted, for diffing and for loading into other
+ * DNS servers.  Links the same zone code as the daemon.
+ *
+ *   zonedump [-conf Corefile] [-dns.port N] [-zone ZONE]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+#include <urcu.h>
+
+#include "server/config.h"
+#include "zones/dname.h"
+#include "zones/kube.h"
+
+struct collect {
+	ldns_rr_list *rrs;
+	const uint8_t *apex;
+	size_t alen;
+	struct zone_index *zi;
+	int err;
+};
+
+static ldns_rdf *wire_dname(const uint8_t *name)
+{
+	return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_len(name),
+				     name);
+}
+
+static int collect_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
+		      const uint8_t *rdata, uint16_t rdlen, void *arg)
+{
+	struct collect *c = arg;
+	size_t olen = dname_len(owner), alen;
+	const struct zone_apex *a = zone_apex_of(c->zi, owner, olen, &alen);
+
+	/* Only the records of this zone (the longest apex holding them). */
+	if (!a || alen != c->alen ||
+	    dname_suffix_at(owner, olen, c->apex, c->alen) < 0)
+		return 0;
+	/* Build the RR from wire: owner, then type/class/ttl/rdlen/rdata. */
+	size_t len = olen + 10 + rdlen;
+	uint8_t *w = malloc(len);
+	if (!w)
+		return -ENOMEM;
+	memcpy(w, owner, olen);
+	uint8_t *p = w + olen;
+	p[0] = (uint8_t)(type >> 8);
+	p[1] = (uint8_t)type;
+	p[2] = 0;
+	p[3] = 1;
+	p[4] = (uint8_t)(ttl >> 24);
+	p[5] = (uint8_t)(ttl >> 16);
+	p[6] = (uint8_t)(ttl >> 8);
+	p[7] = (uint8_t)ttl;
+	p[8] = (uint8_t)(rdlen >> 8);
+	p[9] = (uint8_t)rdlen;
+	memcpy(p + 10, rdata, rdlen);
+	ldns_rr *rr = NULL;
+	size_t pos = 0;
+	ldns_status s = ldns_wire2rr(&rr, w, len, &pos, LDNS_SECTION_ANSWER);
+	free(w);
+	if (s != LDNS_STATUS_OK) {
+		fprintf(stderr, "zonedump: bad record: %s\n",
+			ldns_get_errorstr_by_id(s));
+		return -EINVAL;
+	}
+	ldns_rr_list_push_rr(c->rrs, rr);
+	return 0;
+}
+
+static int dump_zone(struct zone_index *zi, size_t i, FILE *out)
+{
+	struct collect c = {.zi = zi};
+
+	c.apex = zone_apex_name(zi, i);
+	c.alen = dname_len(c.apex);
+	c.rrs = ldns_rr_list_new();
+	int rc = zone_each_rr(zi, collect_rr, &c);
+	if (rc < 0) {
+		ldns_rr_list_deep_free(c.rrs);
+		return rc;
+	}
+	ldns_rdf *origin = wire_dname(c.apex);
+	char *o = ldns_rdf2str(origin);
+	fprintf(out, "$ORIGIN %s\n", o);
+	free(o);
+	ldns_rdf_deep_free(origin);
+	ldns_rr_list_sort(c.rrs);
+	/* The SOA first, as master files have it. */
+	for (size_t k = 0; k < ldns_rr_list_rr_count(c.rrs); k++) {
+		ldns_rr *rr = ldns_rr_list_rr(c.rrs, k);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+			ldns_rr_print(out, rr);
+	}
+	for (size_t k = 0; k < ldns_rr_list_rr_count(c.rrs); k++) {
+		ldns_rr *rr = ldns_rr_list_rr(c.rrs, k);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+			ldns_rr_print(out, rr);
+	}
+	ldns_rr_list_deep_free(c.rrs);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: zonedump [-conf Corefile] [-dns.port N] [-zone ZONE]\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = "Corefile", *want = NULL;
+	unsigned long port = 53;
+	struct config *cfg = NULL;
+	char err[1024];
+	int status = 1, dumped = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a =
+		    argv[i] + (argv[i][0] == '-' && argv[i][1] == '-' ? 2 : 1);
+		if (argv[i][0] != '-' || i + 1 >= argc) {
+			usage();
+			return 2;
+		}
+		if (!strcmp(a, "conf"))
+			conf = argv[++i];
+		else if (!strcmp(a, "zone"))
+			want = argv[++i];
+		else if (!strcmp(a, "dns.port"))
+			port = strtoul(argv[++i], NULL, 10);
+		else {
+			usage();
+			return 2;
+		}
+	}
+	uint8_t wantw[DNAME_MAX];
+	if (want && dname_from_str(want, wantw) < 0) {
+		fprintf(stderr, "zonedump: invalid zone %s\n", want);
+		return 2;
+	}
+	if (want)
+		dname_lower(wantw, dname_len(wantw));
+
+	rcu_register_thread();
+	if (config_load(conf, (uint16_t)port, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	for (size_t b = 0; b < cfg->nblocks; b++) {
+		const struct config_kube *ck = cfg->blocks[b].kube;
+		if (!ck)
+			continue;
+		struct kube_conf kc = {
+		    .zones = (const char *const *)ck->zones,
+		    .nzones = ck->nzones,
+		    .objects = ck->objects,
+		    .pods = (enum builder_pods)ck->pods,
+		    .ttl = ck->ttl,
+		    .endpoint_pod_names = ck->endpoint_pod_names,
+		    .ignore_empty_service = ck->ignore_empty_service,
+		    .noendpoints = ck->noendpoints,
+		    .namespaces = (const char *const *)ck->namespaces,
+		    .nnamespaces = ck->nnamespaces,
+		};
+		struct kube *k = kube_new(&kc, err, sizeof(err));
+		if (!k || kube_load(k, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s:%d - kubernetes: %s\n", ck->file,
+				ck->line, err);
+			kube_free(k);
+			goto out;
+		}
+		struct zone_index *zi = kube_zone(k);
+		for (size_t i = 0; i < zone_count_apexes(zi); i++) {
+			const uint8_t *apex = zone_apex_name(zi, i);
+			size_t al = dname_len(apex);
+			if (want && (dname_len(wantw) != al ||
+				     memcmp(wantw, apex, al) != 0))
+				continue;
+			if (dump_zone(zi, i, stdout) < 0) {
+				kube_free(k);
+				goto out;
+			}
+			dumped++;
+		}
+		kube_free(k);
+	}
+	if (!dumped) {
+		fprintf(stderr, "zonedump: no %s%s in %s\n",
+			want ? "zone " : "kubernetes zone", want ? want : "",
+			conf);
+		goto out;
+	}
+	status = 0;
+out:
+	config_free(cfg);
+	rcu_unregister_thread();
+	return status;
+}
