@@ -1,0 +1,978 @@
+/*
+ * config.c -- the meaning of a Corefile: keys become zones and ports,
+ * directives are checked and converted.  Messages follow CoreDNS:
+ * "FILE:LINE - Error during parsing: ..." for what is not understood at
+ * all (keys, unknown directives), "FILE:LINE - Error during setup:
+ * DIRECTIVE: ..." for bad arguments.
+ */
+#define _GNU_SOURCE
+#include "server/config.h"
+#include "server/corefile.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+const char *const config_directives[] = {
+    "bind", "errors", "log", "kubernetes", NULL,
+};
+
+/* CoreDNS plugins that clusterdns does not implement (yet). */
+static const char *const unsupported_directives[] = {
+    "metadata",	    "geoip",	   "cancel",   "tls",	    "timeouts",
+    "multisocket",  "reload",	   "nsid",     "bufsize",   "debug",
+    "trace",	    "ready",	   "health",   "pprof",	    "prometheus",
+    "dnstap",	    "local",	   "dns64",    "acl",	    "any",
+    "chaos",	    "loadbalance", "tsig",     "cache",	    "rewrite",
+    "header",	    "dnssec",	   "autopath", "minimal",   "template",
+    "transfer",	    "hosts",	   "route53",  "azure",	    "clouddns",
+    "k8s_external", "file",	   "auto",     "secondary", "etcd",
+    "loop",	    "forward",	   "grpc",     "erratic",   "whoami",
+    "on",	    "sign",	   "view",     "root",	    NULL,
+};
+
+/* kubernetes options that come with the API source. */
+static const char *const kube_later[] = {
+    "endpoint",		"tls",		"kubeconfig",
+    "namespace_labels", "labels",	"startup_timeout",
+    "resyncperiod",	"multicluster", NULL,
+};
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	uint16_t dns_port;
+};
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* errors */
+
+static int verr(struct ctx *c, const char *file, int line, const char *stage,
+		const char *plugin, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (!c->err || !c->errlen)
+		return -EINVAL;
+	n = snprintf(c->err, c->errlen, "%s:%d - Error during %s: %s%s", file,
+		     line, stage, plugin ? plugin : "", plugin ? ": " : "");
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	return -EINVAL;
+}
+
+/* A parse error at file:line. */
+static int parse_err(struct ctx *c, const char *file, int line, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
+
+static int parse_err(struct ctx *c, const char *file, int line, const char *fmt,
+		     ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = verr(c, file, line, "parsing", NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A setup error of plugin at the directive d. */
+static int setup_err(struct ctx *c, const struct corefile_dir *d,
+		     const char *plugin, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int setup_err(struct ctx *c, const struct corefile_dir *d,
+		     const char *plugin, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = verr(c, d->file, d->line, "setup", plugin, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int arg_err(struct ctx *c, const struct corefile_dir *d,
+		   const char *plugin)
+{
+	return setup_err(c, d, plugin,
+			 "Wrong argument count or unexpected line ending "
+			 "after '%s'",
+			 d->name);
+}
+
+static int nomem(struct ctx *c)
+{
+	if (c->err && c->errlen)
+		snprintf(c->err, c->errlen, "out of memory");
+	return -ENOMEM;
+}
+
+/* A directive that takes no block got one. */
+static int no_block(struct ctx *c, const struct corefile_dir *d,
+		    const char *plugin)
+{
+	if (d->nsub == 0)
+		return 0;
+	return setup_err(c, d, plugin, "'%s' takes no block", d->name);
+}
+
+/* ------------------------------------------------------------------ */
+/* string lists */
+
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv;
+	char *dup = strdup(s);
+
+	if (!dup)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!nv) {
+		free(dup);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = dup;
+	*v = nv;
+	return 0;
+}
+
+/* Add s unless it is there already. */
+static int strv_add_uniq(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return 0;
+	return strv_add(v, n, s);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* zones and keys */
+
+/* The reverse zone of a CIDR (addr/len), on an octet (IPv4) or nibble
+ * (IPv6) boundary.  Returns 0 with *zone set, 1 when text is not a CIDR,
+ * -EINVAL with msg set, -ENOMEM. */
+static int cidr_zone(const char *text, char **zone, char *msg, size_t msglen)
+{
+	const char *slash = strchr(text, '/');
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char a[16];
+	char *end, *z, *w;
+	unsigned long plen;
+	bool v6;
+
+	if (!slash || (size_t)(slash - text) >= sizeof(addr))
+		return 1;
+	memcpy(addr, text, slash - text);
+	addr[slash - text] = '\0';
+	if (inet_pton(AF_INET, addr, a) == 1)
+		v6 = false;
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		v6 = true;
+	else
+		return 1;
+	if (!isdigit((unsigned char)slash[1]))
+		return 1;
+	errno = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (*end || errno || plen > (v6 ? 128u : 32u)) {
+		snprintf(msg, msglen, "invalid CIDR %s", text);
+		return -EINVAL;
+	}
+	if (plen % (v6 ? 4 : 8)) {
+		snprintf(msg, msglen,
+			 "reverse zone %s: the prefix length must be a "
+			 "multiple of %d",
+			 text, v6 ? 4 : 8);
+		return -EINVAL;
+	}
+	/* at most 32 labels of 2 bytes, or 4 of 4, plus the suffix */
+	z = malloc(64 + 16);
+	if (!z)
+		return -ENOMEM;
+	w = z;
+	if (v6) {
+		for (int i = (int)plen / 4 - 1; i >= 0; i--) {
+			unsigned nib = i % 2 ? a[i / 2] & 0xf : a[i / 2] >> 4;
+
+			w += sprintf(w, "%x.", nib);
+		}
+		strcpy(w, "ip6.arpa");
+	} else {
+		for (int i = (int)plen / 8 - 1; i >= 0; i--)
+			w += sprintf(w, "%u.", a[i]);
+		strcpy(w, "in-addr.arpa");
+	}
+	*zone = z;
+	return 0;
+}
+
+/*
+ * A zone as written in a key or an argument: a domain name (a trailing dot
+ * or not, any case) or a CIDR for a reverse zone.  *zone gets the
+ * lowercase name without trailing dot ("" for the root).  Returns 0,
+ * -EINVAL with msg set, -ENOMEM.
+ */
+static int zone_parse(const char *text, char **zone, char *msg, size_t msglen)
+{
+	size_t len = strlen(text), lablen = 0;
+	char *z;
+	int rc;
+
+	rc = cidr_zone(text, zone, msg, msglen);
+	if (rc <= 0)
+		return rc;
+	if (strcmp(text, ".") == 0) {
+		*zone = strdup("");
+		return *zone ? 0 : -ENOMEM;
+	}
+	if (len && text[len - 1] == '.')
+		len--;
+	if (len == 0) {
+		snprintf(msg, msglen, "zone is not a valid domain name: '%s'",
+			 text);
+		return -EINVAL;
+	}
+	if (len > 253) {
+		snprintf(msg, msglen, "zone is too long: %zu > 253", len);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char ch = i < len ? text[i] : '.';
+
+		if (ch == '.') {
+			if (lablen == 0 || lablen > 63) {
+				snprintf(msg, msglen,
+					 "zone is not a valid domain name: "
+					 "'%s'",
+					 text);
+				return -EINVAL;
+			}
+			lablen = 0;
+		} else if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == ':' ||
+			   ch == '\\' || ch == '@') {
+			snprintf(msg, msglen,
+				 "zone is not a valid domain name: '%s'", text);
+			return -EINVAL;
+		} else {
+			lablen++;
+		}
+	}
+	z = strndup(text, len);
+	if (!z)
+		return -ENOMEM;
+	for (char *p = z; *p; p++)
+		*p = tolower((unsigned char)*p);
+	*zone = z;
+	return 0;
+}
+
+/* `[dns://]ZONE[:PORT]`.  Returns 0, -EINVAL with msg set, -ENOMEM. */
+static int key_parse(const char *text, uint16_t dns_port,
+		     struct config_key *key, char *msg, size_t msglen)
+{
+	const char *s = text, *sep, *colon;
+	char *host;
+	unsigned long port = dns_port;
+	int rc;
+
+	sep = strstr(s, "://");
+	if (sep) {
+		if ((size_t)(sep - s) == 3 && strncasecmp(s, "dns", 3) == 0) {
+			s = sep + 3;
+		} else {
+			snprintf(msg, msglen,
+				 "%.*s:// is not supported, only dns:// is",
+				 (int)(sep - s), s);
+			return -EINVAL;
+		}
+	}
+	colon = strrchr(s, ':');
+	if (colon && colon[1] == '\0') {
+		snprintf(msg, msglen, "expecting data after last colon: '%s'",
+			 text);
+		return -EINVAL;
+	}
+	if (colon && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+		if (strlen(colon + 1) > 5 ||
+		    (port = strtoul(colon + 1, NULL, 10)) == 0 ||
+		    port > 65535) {
+			snprintf(msg, msglen, "invalid port in '%s'", text);
+			return -EINVAL;
+		}
+		host = strndup(s, colon - s);
+	} else {
+		host = strdup(s);
+	}
+	if (!host)
+		return -ENOMEM;
+	rc = zone_parse(host, &key->zone, msg, msglen);
+	free(host);
+	if (rc < 0)
+		return rc;
+	key->port = port;
+	return 0;
+}
+
+/* Is zone equal to or below parent? */
+static bool zone_in(const char *zone, const char *parent)
+{
+	size_t zl = strlen(zone), pl = strlen(parent);
+
+	if (pl == 0)
+		return true;
+	if (zl < pl || strcmp(zone + zl - pl, parent) != 0)
+		return false;
+	return zl == pl || zone[zl - pl - 1] == '.';
+}
+
+/* Append the zones written in args to *v (no duplicates). */
+static int zones_add(struct ctx *c, const struct corefile_dir *d,
+		     const char *plugin, char *const *args, size_t nargs,
+		     char ***v, size_t *n)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < nargs; i++) {
+		char *z;
+		int rc = zone_parse(args[i], &z, msg, sizeof(msg));
+
+		if (rc == -ENOMEM)
+			return nomem(c);
+		if (rc < 0)
+			return setup_err(c, d, plugin, "%s", msg);
+		rc = strv_add_uniq(v, n, z);
+		free(z);
+		if (rc < 0)
+			return nomem(c);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* bind */
+
+struct addrs {
+	char **text;
+	unsigned char (*bin)[17]; /* family byte, then the address */
+	size_t n;
+};
+
+static void addrs_free(struct addrs *a)
+{
+	strv_free(a->text, a->n);
+	free(a->bin);
+	memset(a, 0, sizeof(*a));
+}
+
+static int addrs_add(struct addrs *a, const char *text,
+		     const unsigned char bin[17])
+{
+	void *nb;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->bin[i], bin, 17) == 0)
+			return 0;
+	nb = realloc(a->bin, (a->n + 1) * sizeof(*a->bin));
+	if (!nb)
+		return -ENOMEM;
+	a->bin = nb;
+	memcpy(a->bin[a->n], bin, 17);
+	return strv_add(&a->text, &a->n, text);
+}
+
+static bool addr_parse(const char *s, unsigned char bin[17])
+{
+	memset(bin, 0, 17);
+	if (inet_pton(AF_INET, s, bin + 1) == 1) {
+		bin[0] = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, bin + 1) == 1) {
+		bin[0] = 6;
+		return true;
+	}
+	return false;
+}
+
+/* An IP address (kept as written) or the addresses of an interface (IPv6
+ * link-local ones skipped).  Returns 0, -ENOENT when s is neither, or
+ * -ENOMEM. */
+static int addr_resolve(const char *s, struct addrs *out)
+{
+	unsigned char bin[17];
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+	int rc = 0;
+
+	if (addr_parse(s, bin))
+		return addrs_add(out, s, bin);
+	if (getifaddrs(&ifa) < 0)
+		return -ENOENT;
+	for (i = ifa; i && rc == 0; i = i->ifa_next) {
+		char text[INET6_ADDRSTRLEN];
+
+		if (strcmp(i->ifa_name, s) != 0)
+			continue;
+		found = true;
+		if (!i->ifa_addr)
+			continue;
+		memset(bin, 0, sizeof(bin));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			struct sockaddr_in *sin = (void *)i->ifa_addr;
+
+			bin[0] = 4;
+			memcpy(bin + 1, &sin->sin_addr, 4);
+			inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (void *)i->ifa_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+				continue;
+			bin[0] = 6;
+			memcpy(bin + 1, &sin6->sin6_addr, 16);
+			inet_ntop(AF_INET6, &sin6->sin6_addr, text,
+				  sizeof(text));
+		} else {
+			continue;
+		}
+		rc = addrs_add(out, text, bin);
+	}
+	freeifaddrs(ifa);
+	if (rc < 0)
+		return rc;
+	return found ? 0 : -ENOENT;
+}
+
+static int bind_resolve(struct ctx *c, const struct corefile_dir *d,
+			const char *s, struct addrs *out)
+{
+	int rc = addr_resolve(s, out);
+
+	if (rc == -ENOENT)
+		return setup_err(c, d, "bind",
+				 "not a valid IP address or interface name: "
+				 "'%s'",
+				 s);
+	if (rc < 0)
+		return nomem(c);
+	return 0;
+}
+
+/* One bind directive: its addresses go to all, its exceptions to except
+ * (applied once every bind directive of the block is read). */
+static int do_bind(struct ctx *c, const struct corefile_dir *d,
+		   struct addrs *all, struct addrs *except)
+{
+	size_t given = d->nargs;
+	int rc;
+
+	for (size_t i = 0; i < d->nargs; i++) {
+		rc = bind_resolve(c, d, d->args[i], all);
+		if (rc < 0)
+			return rc;
+	}
+	/* the block holds `except ADDR...` and more addresses */
+	for (size_t i = 0; i < d->nsub; i++) {
+		const struct corefile_dir *s = &d->sub[i];
+
+		rc = no_block(c, s, "bind");
+		if (rc < 0)
+			return rc;
+		if (strcmp(s->name, "except") == 0) {
+			if (s->nargs == 0)
+				return arg_err(c, s, "bind");
+			for (size_t j = 0; j < s->nargs; j++) {
+				rc = bind_resolve(c, s, s->args[j], except);
+				if (rc < 0)
+					return rc;
+			}
+			continue;
+		}
+		rc = bind_resolve(c, s, s->name, all);
+		for (size_t j = 0; j < s->nargs && rc == 0; j++)
+			rc = bind_resolve(c, s, s->args[j], all);
+		if (rc < 0)
+			return rc;
+		given += 1 + s->nargs;
+	}
+	if (given == 0)
+		return arg_err(c, d, "bind");
+	return 0;
+}
+
+/* All bind directives read: apply the exceptions. */
+static int bind_finish(struct ctx *c, struct config_block *b,
+		       const struct corefile_dir *first, struct addrs *all,
+		       struct addrs *except)
+{
+	for (size_t i = 0; i < all->n; i++) {
+		bool drop = false;
+
+		for (size_t j = 0; j < except->n && !drop; j++)
+			drop = memcmp(all->bin[i], except->bin[j], 17) == 0;
+		if (drop)
+			continue;
+		if (strv_add(&b->bind, &b->nbind, all->text[i]) < 0)
+			return nomem(c);
+	}
+	if (first && b->nbind == 0)
+		return setup_err(c, first, "bind",
+				 "no address left to bind to after 'except'");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* errors, log */
+
+static int do_errors(struct ctx *c, struct config_block *b,
+		     const struct corefile_dir *d)
+{
+	if (b->errors)
+		return setup_err(c, d, "errors",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	if (d->nargs)
+		return arg_err(c, d, "errors");
+	if (d->nsub)
+		return setup_err(c, &d->sub[0], "errors",
+				 "option '%s' is not supported yet",
+				 d->sub[0].name);
+	b->errors = true;
+	return 0;
+}
+
+static int do_log(struct ctx *c, struct config_block *b,
+		  const struct corefile_dir *d)
+{
+	struct config_log *l;
+	size_t nnames = d->nargs;
+	const char *format = CONFIG_LOG_FORMAT_COMMON;
+	int rc;
+
+	if (b->log)
+		return setup_err(c, d, "log",
+				 "only one log directive per server block is "
+				 "supported");
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return nomem(c);
+	b->log = l;
+	if (nnames && strchr(d->args[nnames - 1], '{')) {
+		format = d->args[--nnames];
+		if (strcmp(format, "{common}") == 0)
+			format = CONFIG_LOG_FORMAT_COMMON;
+		else if (strcmp(format, "{combined}") == 0)
+			format = CONFIG_LOG_FORMAT_COMBINED;
+	}
+	l->format = strdup(format);
+	if (!l->format)
+		return nomem(c);
+	rc = zones_add(c, d, "log", d->args, nnames, &l->names, &l->nnames);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < d->nsub; i++) {
+		const struct corefile_dir *s = &d->sub[i];
+
+		if (strcmp(s->name, "class") != 0)
+			return setup_err(c, s, "log", "unknown property '%s'",
+					 s->name);
+		rc = no_block(c, s, "log");
+		if (rc < 0)
+			return rc;
+		if (s->nargs == 0)
+			return arg_err(c, s, "log");
+		for (size_t j = 0; j < s->nargs; j++) {
+			const char *a = s->args[j];
+
+			if (strcmp(a, "all") == 0)
+				l->classes |= CONFIG_LOG_ALL;
+			else if (strcmp(a, "success") == 0)
+				l->classes |= CONFIG_LOG_SUCCESS;
+			else if (strcmp(a, "denial") == 0)
+				l->classes |= CONFIG_LOG_DENIAL;
+			else if (strcmp(a, "error") == 0)
+				l->classes |= CONFIG_LOG_ERROR;
+			else
+				return setup_err(c, s, "log",
+						 "invalid class '%s', must be "
+						 "all, success, denial or "
+						 "error",
+						 a);
+		}
+	}
+	if (!l->classes)
+		l->classes = CONFIG_LOG_ALL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* kubernetes */
+
+static int kube_option(struct ctx *c, struct config_kube *k,
+		       const struct corefile_dir *s)
+{
+	const char *o = s->name;
+	int rc;
+
+	if (in_list(kube_later, o))
+		return setup_err(c, s, "kubernetes",
+				 "option '%s' is not supported yet", o);
+	rc = no_block(c, s, "kubernetes");
+	if (rc < 0)
+		return rc;
+	if (strcmp(o, "objects") == 0) {
+		if (s->nargs != 1)
+			return arg_err(c, s, "kubernetes");
+		free(k->objects);
+		k->objects = strdup(s->args[0]);
+		if (!k->objects)
+			return nomem(c);
+	} else if (strcmp(o, "pods") == 0) {
+		if (s->nargs != 1)
+			return arg_err(c, s, "kubernetes");
+		if (strcmp(s->args[0], "disabled") == 0)
+			k->pods = CONFIG_PODS_DISABLED;
+		else if (strcmp(s->args[0], "insecure") == 0)
+			k->pods = CONFIG_PODS_INSECURE;
+		else if (strcmp(s->args[0], "verified") == 0)
+			k->pods = CONFIG_PODS_VERIFIED;
+		else
+			return setup_err(c, s, "kubernetes",
+					 "invalid pods mode '%s', must be "
+					 "disabled, insecure or verified",
+					 s->args[0]);
+	} else if (strcmp(o, "ttl") == 0) {
+		const char *a;
+		char *end;
+		long t;
+
+		if (s->nargs != 1)
+			return arg_err(c, s, "kubernetes");
+		a = s->args[0];
+		errno = 0;
+		t = strtol(a, &end, 10);
+		if (!*a || *end || isspace((unsigned char)*a))
+			return setup_err(c, s, "kubernetes",
+					 "ttl must be an integer: %s", a);
+		if (errno || t < 0 || t > 3600)
+			return setup_err(c, s, "kubernetes",
+					 "ttl must be in range [0, 3600]: %s",
+					 a);
+		k->ttl = t;
+	} else if (strcmp(o, "endpoint_pod_names") == 0) {
+		if (s->nargs)
+			return arg_err(c, s, "kubernetes");
+		k->endpoint_pod_names = true;
+	} else if (strcmp(o, "namespaces") == 0) {
+		if (s->nargs == 0)
+			return arg_err(c, s, "kubernetes");
+		for (size_t i = 0; i < s->nargs; i++)
+			if (strv_add_uniq(&k->namespaces, &k->nnamespaces,
+					  s->args[i]) < 0)
+				return nomem(c);
+	} else if (strcmp(o, "fallthrough") == 0) {
+		strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+		k->fallthrough_zones = NULL;
+		k->nfallthrough_zones = 0;
+		k->fallthrough = true;
+		return zones_add(c, s, "kubernetes", s->args, s->nargs,
+				 &k->fallthrough_zones, &k->nfallthrough_zones);
+	} else if (strcmp(o, "ignore") == 0) {
+		if (s->nargs == 0)
+			return arg_err(c, s, "kubernetes");
+		for (size_t i = 0; i < s->nargs; i++) {
+			if (strcmp(s->args[i], "empty_service") != 0)
+				return setup_err(c, s, "kubernetes",
+						 "unable to parse ignore "
+						 "value: '%s'",
+						 s->args[i]);
+		}
+		k->ignore_empty_service = true;
+	} else if (strcmp(o, "noendpoints") == 0) {
+		if (s->nargs)
+			return arg_err(c, s, "kubernetes");
+		k->noendpoints = true;
+	} else {
+		return setup_err(c, s, "kubernetes", "unknown property '%s'",
+				 o);
+	}
+	return 0;
+}
+
+static int do_kube(struct ctx *c, struct config_block *b,
+		   const struct corefile_dir *d)
+{
+	struct config_kube *k;
+	int rc;
+
+	if (b->kube)
+		return setup_err(c, d, "kubernetes",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return nomem(c);
+	b->kube = k;
+	k->ttl = 5;
+	k->pods = CONFIG_PODS_DISABLED;
+	k->file = strdup(d->file);
+	if (!k->file)
+		return nomem(c);
+	k->line = d->line;
+	rc = zones_add(c, d, "kubernetes", d->args, d->nargs, &k->zones,
+		       &k->nzones);
+	if (rc < 0)
+		return rc;
+	if (d->nargs == 0) {
+		for (size_t i = 0; i < b->nkeys; i++)
+			if (strv_add_uniq(&k->zones, &k->nzones,
+					  b->keys[i].zone) < 0)
+				return nomem(c);
+	}
+	for (size_t i = 0; i < k->nzones; i++) {
+		bool inside = false;
+
+		for (size_t j = 0; j < b->nkeys && !inside; j++)
+			inside = zone_in(k->zones[i], b->keys[j].zone);
+		if (!inside)
+			return setup_err(c, d, "kubernetes",
+					 "zone '%s' is not inside any zone of "
+					 "its server block",
+					 k->zones[i][0] ? k->zones[i] : ".");
+	}
+	for (size_t i = 0; i < d->nsub; i++) {
+		rc = kube_option(c, k, &d->sub[i]);
+		if (rc < 0)
+			return rc;
+	}
+	if (!k->objects)
+		return setup_err(c, d, "kubernetes",
+				 "no data source: 'objects PATH' is required "
+				 "(the Kubernetes API source is not "
+				 "supported yet)");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* blocks */
+
+static void kube_free(struct config_kube *k)
+{
+	if (!k)
+		return;
+	strv_free(k->zones, k->nzones);
+	free(k->objects);
+	strv_free(k->namespaces, k->nnamespaces);
+	strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+	free(k->file);
+	free(k);
+}
+
+static void log_free(struct config_log *l)
+{
+	if (!l)
+		return;
+	strv_free(l->names, l->nnames);
+	free(l->format);
+	free(l);
+}
+
+static void block_free(struct config_block *b)
+{
+	for (size_t i = 0; i < b->nkeys; i++)
+		free(b->keys[i].zone);
+	free(b->keys);
+	strv_free(b->bind, b->nbind);
+	log_free(b->log);
+	kube_free(b->kube);
+	free(b->file);
+}
+
+static int block_keys(struct ctx *c, const struct config *cfg,
+		      struct config_block *b, const struct corefile_block *cb)
+{
+	char msg[512];
+
+	b->keys = calloc(cb->nkeys, sizeof(*b->keys));
+	if (!b->keys)
+		return nomem(c);
+	for (size_t i = 0; i < cb->nkeys; i++) {
+		struct config_key *k = &b->keys[i];
+		int rc =
+		    key_parse(cb->keys[i], c->dns_port, k, msg, sizeof(msg));
+
+		if (rc == -ENOMEM)
+			return nomem(c);
+		if (rc < 0)
+			return parse_err(c, cb->file, cb->line,
+					 "invalid server block key '%s': %s",
+					 cb->keys[i], msg);
+		b->nkeys++;
+		/* earlier blocks are complete, this one up to key i */
+		for (size_t bi = 0; bi <= cfg->nblocks; bi++) {
+			const struct config_block *o = &cfg->blocks[bi];
+			size_t nk = bi == cfg->nblocks ? i : o->nkeys;
+
+			for (size_t ki = 0; ki < nk; ki++) {
+				if (o->keys[ki].port == k->port &&
+				    strcmp(o->keys[ki].zone, k->zone) == 0)
+					return parse_err(
+					    c, cb->file, cb->line,
+					    "cannot serve dns://%s.:%u - "
+					    "it is already defined",
+					    k->zone, k->port);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Fill cfg->blocks[cfg->nblocks] (space is there) from cb. */
+static int block_load(struct ctx *c, struct config *cfg,
+		      const struct corefile_block *cb)
+{
+	struct config_block *b = &cfg->blocks[cfg->nblocks];
+	struct addrs all = {0}, except = {0};
+	const struct corefile_dir *first_bind = NULL;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->file = strdup(cb->file);
+	if (!b->file) {
+		rc = nomem(c);
+		goto fail;
+	}
+	b->line = cb->line;
+	rc = block_keys(c, cfg, b, cb);
+	if (rc < 0)
+		goto fail;
+	for (size_t i = 0; i < cb->ndirs; i++) {
+		const struct corefile_dir *d = &cb->dirs[i];
+
+		if (strcmp(d->name, "bind") == 0) {
+			first_bind = first_bind ? first_bind : d;
+			rc = do_bind(c, d, &all, &except);
+		} else if (strcmp(d->name, "errors") == 0) {
+			rc = do_errors(c, b, d);
+		} else if (strcmp(d->name, "log") == 0) {
+			rc = do_log(c, b, d);
+		} else if (strcmp(d->name, "kubernetes") == 0) {
+			rc = do_kube(c, b, d);
+		} else if (in_list(unsupported_directives, d->name)) {
+			rc = parse_err(c, d->file, d->line,
+				       "Directive '%s' is not supported yet",
+				       d->name);
+		} else {
+			rc = parse_err(c, d->file, d->line,
+				       "Unknown directive '%s'", d->name);
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	rc = bind_finish(c, b, first_bind, &all, &except);
+	if (rc < 0)
+		goto fail;
+	addrs_free(&all);
+	addrs_free(&except);
+	cfg->nblocks++;
+	return 0;
+fail:
+	addrs_free(&all);
+	addrs_free(&except);
+	block_free(b);
+	memset(b, 0, sizeof(*b));
+	return rc;
+}
+
+static int config_build(const char *name, const struct corefile *cf,
+			uint16_t dns_port, struct config **out, char *err,
+			size_t errlen)
+{
+	struct ctx c = {.err = err, .errlen = errlen, .dns_port = dns_port};
+	struct config *cfg;
+	int rc;
+
+	if (cf->nblocks == 0)
+		return parse_err(&c, name, 1, "no server blocks");
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return nomem(&c);
+	cfg->blocks = calloc(cf->nblocks, sizeof(*cfg->blocks));
+	if (!cfg->blocks) {
+		rc = nomem(&c);
+		goto fail;
+	}
+	for (size_t i = 0; i < cf->nblocks; i++) {
+		rc = block_load(&c, cfg, &cf->blocks[i]);
+		if (rc < 0)
+			goto fail;
+	}
+	*out = cfg;
+	return 0;
+fail:
+	config_free(cfg);
+	return rc;
+}
+
+int config_load(const char *path, uint16_t dns_port, struct config **out,
+		char *err, size_t errlen)
+{
+	struct corefile *cf;
+	int rc;
+
+	rc = corefile_parse_file(path, &cf, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = config_build(path, cf, dns_port, out, err, errlen);
+	corefile_free(cf);
+	return rc;
+}
+
+int config_load_text(const char *name, const char *text, uint16_t dns_port,
+		     struct config **out, char *err, size_t errlen)
+{
+	struct corefile *cf;
+	int rc;
+
+	rc = corefile_parse_text(name, text, strlen(text), &cf, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = config_build(name, cf, dns_port, out, err, errlen);
+	corefile_free(cf);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nblocks; i++)
+		block_free(&cfg->blocks[i]);
+	free(cfg->blocks);
+	free(cfg);
+}

@@ -1,0 +1,105 @@
+/*
+ * config.h -- the meaning of a Corefile: server blocks with their listen
+ * addresses and the directives clusterdns supports, checked and converted.
+ */
+#ifndef CLUSTERDNS_CONFIG_H
+#define CLUSTERDNS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_pods {
+	CONFIG_PODS_DISABLED = 0,
+	CONFIG_PODS_INSECURE,
+	CONFIG_PODS_VERIFIED,
+};
+
+/* The kubernetes directive. Zone names are lowercase, without trailing dot
+ * (the root zone is ""). */
+struct config_kube {
+	char *
+	    *zones; /* from the directive's arguments, else the block's keys */
+	size_t nzones;
+	char *objects; /* objects PATH, NULL when absent */
+	enum config_pods pods;
+	uint32_t ttl; /* 0..3600, default 5 */
+	bool endpoint_pod_names;
+	char **namespaces; /* exposed namespaces; none listed: all */
+	size_t nnamespaces;
+	bool fallthrough;	  /* fallthrough given */
+	char **fallthrough_zones; /* its zones; none listed: every zone */
+	size_t nfallthrough_zones;
+	bool ignore_empty_service;
+	bool noendpoints;
+	char *file; /* where the directive is */
+	int line;
+};
+
+/* How the log directive formats queries (CoreDNS's default format when not
+ * given) and which responses it logs. */
+enum {
+	CONFIG_LOG_SUCCESS = 1, /* NOERROR with answers */
+	CONFIG_LOG_DENIAL = 2,	/* NXDOMAIN and NODATA */
+	CONFIG_LOG_ERROR = 4,	/* SERVFAIL, REFUSED, FORMERR, NOTIMP... */
+	CONFIG_LOG_ALL = 7,
+};
+struct config_log {
+	char **names; /* only names under these zones; none: every name */
+	size_t nnames;
+	/* placeholders {remote} {port} {type} ...; never NULL: the default,
+	 * {common} and {combined} are stored expanded (the strings below) */
+	char *format;
+	unsigned classes; /* CONFIG_LOG_* bits; no class given: ALL */
+};
+
+/* CoreDNS's {common} format, also the default one; {combined} adds the
+ * opcode. */
+#define CONFIG_LOG_FORMAT_COMMON                                               \
+	"{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} "      \
+	"{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
+#define CONFIG_LOG_FORMAT_COMBINED CONFIG_LOG_FORMAT_COMMON " \"{>opcode}\""
+
+/* A server block key: `[dns://]ZONE[:PORT]`. */
+struct config_key {
+	char *zone; /* lowercase, no trailing dot, root is "" */
+	uint16_t port;
+};
+
+struct config_block {
+	struct config_key *keys;
+	size_t nkeys;
+	char **bind; /* bind addresses (interfaces resolved); none: wildcard */
+	size_t nbind;
+	bool errors;
+	struct config_log *log;	  /* NULL: no query log */
+	struct config_kube *kube; /* NULL: no kubernetes directive */
+	char *file;
+	int line;
+};
+
+struct config {
+	struct config_block *blocks;
+	size_t nblocks;
+};
+
+/*
+ * Read and check the Corefile at path.  dns_port is the port for keys that
+ * name none (the -dns.port flag; 53 by default).  Returns 0 with *out set,
+ * or a negative errno with err holding a message that names the file, line
+ * and directive ("Corefile:3 - Error during setup: kubernetes: ttl must be
+ * in range [0, 3600]: 9000").
+ */
+int config_load(const char *path, uint16_t dns_port, struct config **out,
+		char *err, size_t errlen);
+
+/* The same from text in memory (for tests); name is used in messages. */
+int config_load_text(const char *name, const char *text, uint16_t dns_port,
+		     struct config **out, char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* The directives clusterdns supports, NULL-terminated, in pipeline order. */
+extern const char *const config_directives[];
+
+#endif
