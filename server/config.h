@@ -21,7 +21,9 @@ struct config_kube {
 	char *
 	    *zones; /* from the directive's arguments, else the block's keys */
 	size_t nzones;
-	char *objects; /* objects PATH, NULL when absent */
+	/* objects PATH as written (a relative one is taken from the working
+	 * directory, as CoreDNS does); required for now */
+	char *objects;
 	enum config_pods pods;
 	uint32_t ttl; /* 0..3600, default 5 */
 	bool endpoint_pod_names;
@@ -69,10 +71,13 @@ struct config_key {
 struct config_block {
 	struct config_key *keys;
 	size_t nkeys;
-	char **bind; /* bind addresses (interfaces resolved); none: wildcard */
+	/* bind addresses: IPs as written, interfaces expanded to their
+	 * addresses (IPv6 link-local skipped), `except` ones removed, no
+	 * duplicates; none: wildcard */
+	char **bind;
 	size_t nbind;
 	bool errors;
-	struct config_log *log;	  /* NULL: no query log */
+	struct config_log *log;	  /* NULL: no query log; one per block */
 	struct config_kube *kube; /* NULL: no kubernetes directive */
 	char *file;
 	int line;
@@ -84,7 +89,11 @@ struct config {
 };
 
 /*
- * Read and check the Corefile at path.  dns_port is the port for keys that
+ * Read and check the Corefile at path (syntax: corefile.h).  Supported
+ * directives are those of config_directives; other CoreDNS plugins are
+ * refused as "not supported yet", anything else as an unknown directive.
+ * An empty Corefile (no server block) is an error.  As in CoreDNS, a zone
+ * and port served twice is an error.  dns_port is the port for keys that
  * name none (the -dns.port flag; 53 by default).  Returns 0 with *out set,
  * or a negative errno with err holding a message that names the file, line
  * and directive ("Corefile:3 - Error during setup: kubernetes: ttl must be

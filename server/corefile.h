@@ -3,6 +3,19 @@
  * blocks (keys, then directives), directives (name, arguments, an optional
  * { } block of sub-directives), # comments, {$ENV} and {%ENV%} substitution,
  * (snippet) definitions and `import` of snippets and of files (globs).
+ *
+ * As CoreDNS reads it: a `#` outside quotes starts a comment, even inside
+ * a word; inside "..." only \" is an escape (other backslashes stay); a
+ * quoted token spanning lines continues its line.  Keys may be split by
+ * commas, and a trailing comma continues them on the next line.  A lone
+ * server block may omit its braces.  A `{` opens a block only on the line
+ * of its directive; a sub-directive may have a block of its own, no
+ * deeper.  Quoted braces and a quoted `import` are plain words.  Imports
+ * splice tokens: a snippet must be defined before use, files are found
+ * relative to the file the import is written in (named in messages by
+ * that joined path), an imported file must balance its braces, an empty
+ * glob imports nothing, and an import reached again through its own chain
+ * is a cycle error.  An empty { } block gives nsub 0, like no block.
  */
 #ifndef CLUSTERDNS_COREFILE_H
 #define CLUSTERDNS_COREFILE_H
