@@ -138,8 +138,8 @@ static int load_file(const char *path, struct store *st, char *err,
 		     size_t errlen)
 {
 	struct decode_err derr;
-	size_t len;
-	char *buf;
+	size_t len = 0;
+	char *buf = NULL;
 	int rc = read_file(path, &buf, &len);
 
 	if (rc < 0) {
