@@ -5,7 +5,9 @@
  * all (keys, unknown directives), "FILE:LINE - Error during setup:
  * DIRECTIVE: ..." for bad arguments.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "server/config.h"
 #include "server/corefile.h"
 

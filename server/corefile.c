@@ -17,7 +17,9 @@
  * arguments of the same directive.  Quoted braces and quoted `import` are
  * plain words.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "server/corefile.h"
 
 #include <errno.h>

@@ -2,7 +2,9 @@
  * test_config.c -- the meaning of a Corefile: keys, bind, errors, log,
  * kubernetes, and every setup error with its file, line and directive.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>

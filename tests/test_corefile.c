@@ -3,7 +3,9 @@
  * sub-blocks, comments, quotes, environment substitution, snippets, file
  * imports and import cycles, and every error with its file and line.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
