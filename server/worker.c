@@ -1,0 +1,1004 @@
+/*
+ * worker.c -- worker threads: one libevent base per thread, one
+ * SO_REUSEPORT UDP and TCP socket per listen address per thread.
+ *
+ * UDP: recvmmsg/sendmmsg batches into buffers allocated once per thread;
+ * on wildcard addresses the reply leaves from the address the query came to
+ * (IP_PKTINFO / IPV6_PKTINFO).
+ *
+ * TCP (RFC 7766): 2-byte framing, pipelined queries answered in order as
+ * they are parsed, answers of one read written with one send() from a
+ * per-thread buffer; only what the kernel does not take is queued on the
+ * connection.  While answers are queued the connection is not read (the
+ * client must read what it asked for).  A connection is closed when no
+ * complete query arrived and no answer byte left for tcp_idle_ms, so a
+ * partial message followed by silence (or a trickle) does not hold it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4, in6_pktinfo */
+#endif
+#include "server/worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/log.h"
+
+#define UDP_BATCH 32
+#define UDP_RBUF 4096  /* largest UDP query read; longer ones dropped */
+#define UDP_WBUF 65535 /* room for one UDP answer */
+#define TCP_MSG_MAX 65535
+#define TCP_RBUF (96 * 1024)		 /* one read; >= a message */
+#define TCP_WBUF (2 * (TCP_MSG_MAX + 2)) /* answers of one read */
+#define TCP_IN_KEEP 4096 /* keep a connection's input buffer up to this */
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100
+
+#define DEFAULT_IDLE_MS 10000
+#define DEFAULT_MAX_CONNS 1000
+#define DEFAULT_MAX_INFLIGHT 64
+
+union ctlbuf {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+
+struct worker;
+
+/* One socket of one worker. */
+struct endpoint {
+	struct worker *w;
+	void *ctx;
+	int fd;
+	int family;
+	bool tcp;
+	bool wildcard;
+	bool added;
+	struct event ev;
+	struct event pause; /* accept paused after EMFILE and the like */
+};
+
+struct conn {
+	struct conn *prev, *next;
+	struct worker *w;
+	void *ctx;
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct event rev, wev, timer;
+	uint64_t last_ms; /* last progress: a query read or bytes sent */
+	uint8_t *in;	  /* unprocessed input (partial message) */
+	size_t in_len, in_cap;
+	uint8_t *out; /* answers the kernel did not take yet */
+	size_t out_off, out_len, out_cap;
+	bool reading, writing, eof, dead;
+};
+
+struct worker {
+	struct worker_pool *pool;
+	pthread_t thread;
+	bool started;
+	struct event_base *base;
+	int wakefd;
+	struct event wake;
+	bool wake_added;
+	struct endpoint *eps;
+	size_t neps;
+	struct conn *conns;
+	unsigned nconns;
+	uint64_t now_ms;
+
+	/* UDP batch state, set up once. */
+	struct mmsghdr rmsg[UDP_BATCH];
+	struct mmsghdr smsg[UDP_BATCH];
+	struct iovec riov[UDP_BATCH];
+	struct iovec siov[UDP_BATCH];
+	struct sockaddr_storage names[UDP_BATCH];
+	union ctlbuf rctl[UDP_BATCH];
+	union ctlbuf sctl[UDP_BATCH];
+	uint8_t *udp_in;  /* UDP_BATCH * UDP_RBUF */
+	uint8_t *udp_out; /* UDP_BATCH * UDP_WBUF */
+
+	uint8_t *tcp_in;  /* TCP_RBUF */
+	uint8_t *tcp_out; /* TCP_WBUF */
+};
+
+struct worker_pool {
+	worker_handler handler;
+	unsigned idle_ms;
+	unsigned max_conns;
+	unsigned max_inflight;
+	void (*thread_start)(void);
+	void (*thread_stop)(void);
+	struct worker *workers;
+	unsigned nworkers;
+};
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct timeval ms_tv(uint64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000),
+			     (suseconds_t)(ms % 1000) * 1000};
+	return tv;
+}
+
+/* ------------------------------------------------------------------ */
+/* UDP */
+
+/* Source address for the reply: where the query went. */
+static socklen_t udp_reply_ctl(const struct msghdr *in, union ctlbuf *out)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(in); c;
+	     c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* spec_dst: our address the query reached (for a
+			 * broadcast, the interface's); routing picks the
+			 * interface. */
+			pi.ipi_ifindex = 0;
+			memset(out, 0, sizeof(*out));
+			struct cmsghdr *o = &out->align;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* The interface matters only for link-local. */
+			if (!IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+				pi.ipi6_ifindex = 0;
+			memset(out, 0, sizeof(*out));
+			struct cmsghdr *o = &out->align;
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return 0;
+}
+
+static void udp_send(int fd, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned i = 0;
+
+	while (i < n) {
+		int r = sendmmsg(fd, msgs + i, n - i, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return; /* socket buffer full: drop */
+			i++;		/* this one failed: skip it */
+			continue;
+		}
+		i += r > 0 ? (unsigned)r : 1;
+	}
+}
+
+static void udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct endpoint *ep = arg;
+	struct worker *w = ep->w;
+	worker_handler handler = w->pool->handler;
+
+	(void)what;
+	for (int round = 0; round < 16; round++) {
+		for (unsigned i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *h = &w->rmsg[i].msg_hdr;
+			h->msg_namelen = sizeof(w->names[i]);
+			h->msg_control = ep->wildcard ? w->rctl[i].buf : NULL;
+			h->msg_controllen =
+			    ep->wildcard ? sizeof(w->rctl[i].buf) : 0;
+			h->msg_flags = 0;
+		}
+		int n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* EAGAIN, or an ICMP error: next event */
+		}
+		unsigned k = 0;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *h = &w->rmsg[i].msg_hdr;
+			if (h->msg_flags & MSG_TRUNC)
+				continue;
+			uint8_t *resp = w->udp_out + (size_t)k * UDP_WBUF;
+			size_t r = handler(ep->ctx, w->riov[i].iov_base,
+					   w->rmsg[i].msg_len, resp, UDP_WBUF,
+					   false, h->msg_name, h->msg_namelen);
+			if (r == 0 || r > UDP_WBUF)
+				continue;
+			struct msghdr *s = &w->smsg[k].msg_hdr;
+			w->siov[k].iov_base = resp;
+			w->siov[k].iov_len = r;
+			s->msg_name = h->msg_name;
+			s->msg_namelen = h->msg_namelen;
+			s->msg_control = NULL;
+			s->msg_controllen = 0;
+			if (ep->wildcard) {
+				socklen_t cl = udp_reply_ctl(h, &w->sctl[k]);
+				if (cl) {
+					s->msg_control = w->sctl[k].buf;
+					s->msg_controllen = cl;
+				}
+			}
+			k++;
+		}
+		if (k)
+			udp_send(fd, w->smsg, k);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* TCP */
+
+static void conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	event_del(&c->rev);
+	event_del(&c->wev);
+	event_del(&c->timer);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void conn_want(struct conn *c, bool rd, bool wr)
+{
+	if (rd != c->reading) {
+		if (rd ? event_add(&c->rev, NULL) : event_del(&c->rev))
+			c->dead = true;
+		c->reading = rd;
+	}
+	if (wr != c->writing) {
+		if (wr ? event_add(&c->wev, NULL) : event_del(&c->wev))
+			c->dead = true;
+		c->writing = wr;
+	}
+}
+
+static bool conn_queue(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_cap - c->out_len < n) {
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off,
+				c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		if (c->out_cap - c->out_len < n) {
+			size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
+			while (cap - c->out_len < n)
+				cap *= 2;
+			uint8_t *b = realloc(c->out, cap);
+			if (b == NULL)
+				return false;
+			c->out = b;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return true;
+}
+
+/* Send n bytes of answers: directly when nothing is queued, the rest (or
+ * everything, behind a queue) is queued. */
+static void conn_send(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (n == 0 || c->dead)
+		return;
+	if (c->out_len == c->out_off) {
+		ssize_t s;
+		do {
+			s = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} while (s < 0 && errno == EINTR);
+		if (s < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				c->dead = true;
+				return;
+			}
+			s = 0;
+		}
+		if (s > 0)
+			c->last_ms = c->w->now_ms;
+		p += s;
+		n -= (size_t)s;
+		if (n == 0)
+			return;
+	}
+	if (!conn_queue(c, p, n))
+		c->dead = true;
+}
+
+/* Is there a complete message at p? */
+static inline bool msg_complete(const uint8_t *p, size_t len)
+{
+	return len >= 2 && len - 2 >= rd16(p);
+}
+
+/*
+ * Answer the complete messages in buf, in order, until none is left or
+ * answers got queued (the client is not reading).  Returns bytes consumed.
+ */
+static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct worker *w = c->w;
+	worker_handler handler = w->pool->handler;
+	uint8_t *out = w->tcp_out;
+	unsigned max = w->pool->max_inflight;
+	size_t off = 0, olen = 0;
+	unsigned pending = 0;
+
+	while (!c->dead && msg_complete(buf + off, len - off)) {
+		size_t mlen = rd16(buf + off);
+		if (TCP_WBUF - olen < TCP_MSG_MAX + 2 || pending >= max) {
+			conn_send(c, out, olen);
+			olen = 0;
+			pending = 0;
+			if (c->out_len != c->out_off)
+				break;
+		}
+		if (mlen) {
+			size_t r =
+			    handler(c->ctx, buf + off + 2, mlen, out + olen + 2,
+				    TCP_MSG_MAX, true,
+				    (struct sockaddr *)&c->peer, c->peerlen);
+			if (r > 0 && r <= TCP_MSG_MAX) {
+				out[olen] = (uint8_t)(r >> 8);
+				out[olen + 1] = (uint8_t)r;
+				olen += r + 2;
+				pending++;
+			}
+		}
+		off += mlen + 2;
+		c->last_ms = w->now_ms;
+	}
+	conn_send(c, out, olen);
+	return off;
+}
+
+/* Keep n unprocessed bytes as the connection's input. */
+static bool conn_keep(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (n == 0) {
+		c->in_len = 0;
+		if (c->in_cap > TCP_IN_KEEP) {
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+		return true;
+	}
+	if (c->in_cap < n) {
+		size_t cap = n < TCP_IN_KEEP ? TCP_IN_KEEP : n;
+		uint8_t *b = malloc(cap);
+		if (b == NULL)
+			return false;
+		free(c->in);
+		c->in = b;
+		c->in_cap = cap;
+	}
+	memmove(c->in, p, n);
+	c->in_len = n;
+	return true;
+}
+
+/* Decide what the connection waits for next, answering buffered queries
+ * when the queue allows.  May close (and free) c. */
+static void conn_run(struct conn *c)
+{
+	for (;;) {
+		if (c->dead) {
+			conn_close(c);
+			return;
+		}
+		if (c->out_len != c->out_off) {
+			conn_want(c, false, true);
+			if (c->dead)
+				continue;
+			return;
+		}
+		if (msg_complete(c->in, c->in_len)) {
+			size_t used = conn_process(c, c->in, c->in_len);
+			if (!conn_keep(c, c->in + used, c->in_len - used))
+				c->dead = true;
+			continue;
+		}
+		if (c->eof) {
+			conn_close(c);
+			return;
+		}
+		conn_want(c, true, false);
+		if (c->dead)
+			continue;
+		return;
+	}
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	uint8_t *buf = w->tcp_in;
+	size_t n0 = c->in_len;
+
+	(void)what;
+	w->now_ms = mono_ms();
+	if (n0 >= TCP_RBUF) { /* cannot happen: input is a partial message */
+		c->dead = true;
+		conn_run(c);
+		return;
+	}
+	if (n0)
+		memcpy(buf, c->in, n0);
+	ssize_t r = recv(fd, buf + n0, TCP_RBUF - n0, 0);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		c->dead = true; /* reset */
+		conn_run(c);
+		return;
+	}
+	if (r == 0)
+		c->eof = true; /* half-close: answer what came, then close */
+	size_t len = n0 + (size_t)r;
+	size_t used = conn_process(c, buf, len);
+	if (!conn_keep(c, buf + used, len - used))
+		c->dead = true;
+	if (c->eof && !msg_complete(c->in, c->in_len))
+		c->in_len = 0; /* a partial message will never complete */
+	conn_run(c);
+}
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	(void)what;
+	w->now_ms = mono_ms();
+	if (c->out_len != c->out_off) {
+		ssize_t s =
+		    send(fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (s < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			c->dead = true;
+		} else if (s > 0) {
+			c->out_off += (size_t)s;
+			c->last_ms = w->now_ms;
+			if (c->out_off == c->out_len) {
+				c->out_off = c->out_len = 0;
+				if (c->out_cap > TCP_WBUF) {
+					free(c->out);
+					c->out = NULL;
+					c->out_cap = 0;
+				}
+			}
+		}
+	}
+	conn_run(c);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	unsigned idle = w->pool->idle_ms;
+
+	(void)fd;
+	(void)what;
+	w->now_ms = mono_ms();
+	uint64_t since = w->now_ms - c->last_ms;
+	if (since >= idle) {
+		conn_close(c);
+		return;
+	}
+	struct timeval tv = ms_tv(idle - since);
+	if (evtimer_add(&c->timer, &tv) != 0)
+		conn_close(c);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct endpoint *ep = arg;
+
+	(void)fd;
+	(void)what;
+	if (event_add(&ep->ev, NULL) == 0)
+		ep->added = true;
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct endpoint *ep = arg;
+	struct worker *w = ep->w;
+
+	(void)what;
+	w->now_ms = mono_ms();
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: back off, or spin. */
+				log_error("tcp accept: %s", strerror(errno));
+				struct timeval tv = ms_tv(ACCEPT_PAUSE_MS);
+				event_del(&ep->ev);
+				ep->added = false;
+				evtimer_add(&ep->pause, &tv);
+			}
+			return;
+		}
+		if (w->nconns >= w->pool->max_conns) {
+			close(fd);
+			continue;
+		}
+		struct conn *c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		c->w = w;
+		c->ctx = ep->ctx;
+		c->fd = fd;
+		memcpy(&c->peer, &ss, sizeof(ss));
+		c->peerlen = sl;
+		c->last_ms = w->now_ms;
+		event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST,
+			     conn_read_cb, c);
+		event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST,
+			     conn_write_cb, c);
+		evtimer_assign(&c->timer, w->base, conn_timer_cb, c);
+		struct timeval tv = ms_tv(w->pool->idle_ms);
+		c->next = w->conns;
+		if (w->conns)
+			w->conns->prev = c;
+		w->conns = c;
+		w->nconns++;
+		if (event_add(&c->rev, NULL) != 0 ||
+		    evtimer_add(&c->timer, &tv) != 0) {
+			conn_close(c);
+			continue;
+		}
+		c->reading = true;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown */
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* Nothing to do: the loop stops either way. */
+	}
+	event_base_loopbreak(w->base);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->pool->thread_start)
+		w->pool->thread_start();
+	event_base_dispatch(w->base);
+	if (w->pool->thread_stop)
+		w->pool->thread_stop();
+	return NULL;
+}
+
+/* "127.0.0.1:53", "[::1]:53" */
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a,
+			 (unsigned)ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, len, "(family %d)", ss->ss_family);
+	}
+}
+
+static bool addr_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return false;
+}
+
+static int sock_err(const struct worker_listen *l, bool tcp, const char *op,
+		    int e, char *err, size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN + 16];
+
+	addr_str(&l->addr, a, sizeof(a));
+	if (err && errlen)
+		snprintf(err, errlen, "listen %s %s: %s: %s",
+			 tcp ? "tcp" : "udp", a, op, strerror(e));
+	return -e;
+}
+
+/*
+ * Bind without SO_REUSEPORT first: fails when anything else (another
+ * process's SO_REUSEPORT group included) holds the address, which
+ * SO_REUSEPORT alone would silently share.
+ */
+static int probe_bind(const struct worker_listen *l, bool tcp, char *err,
+		      size_t errlen)
+{
+	int one = 1;
+	int fd = socket(l->addr.ss_family,
+			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sock_err(l, tcp, "socket", errno, err, errlen);
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (tcp) /* connections in TIME_WAIT do not count */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int r = 0;
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0)
+		r = sock_err(l, tcp, "bind", errno, err, errlen);
+	close(fd);
+	return r;
+}
+
+static int open_socket(const struct worker_listen *l, bool tcp, char *err,
+		       size_t errlen)
+{
+	int one = 1;
+	int fam = l->addr.ss_family;
+	int e;
+	const char *op;
+
+	int fd = socket(
+	    fam,
+	    (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sock_err(l, tcp, "socket", errno, err, errlen);
+	op = "setsockopt SO_REUSEPORT";
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (tcp) {
+		op = "setsockopt SO_REUSEADDR";
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)) < 0)
+			goto fail;
+		/* Inherited by accepted connections: each answer is one
+		 * send(), so never wait for an ACK to send the next. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	if (fam == AF_INET6) {
+		op = "setsockopt IPV6_V6ONLY";
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			       sizeof(one)) < 0)
+			goto fail;
+	}
+	if (!tcp && addr_wildcard(&l->addr)) {
+		op = "setsockopt PKTINFO";
+		if (fam == AF_INET6
+			? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				     sizeof(one))
+			: setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+				     sizeof(one)))
+			goto fail;
+	}
+	op = "bind";
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0)
+		goto fail;
+	op = "listen";
+	if (tcp && listen(fd, SOMAXCONN) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return sock_err(l, tcp, op, e, err, errlen);
+}
+
+static void worker_free(struct worker *w)
+{
+	while (w->conns)
+		conn_close(w->conns);
+	for (size_t i = 0; i < w->neps; i++) {
+		struct endpoint *ep = &w->eps[i];
+		if (ep->fd < 0)
+			continue;
+		if (w->base) {
+			event_del(&ep->ev);
+			event_del(&ep->pause);
+		}
+		close(ep->fd);
+	}
+	if (w->wake_added)
+		event_del(&w->wake);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
+	if (w->base)
+		event_base_free(w->base);
+	free(w->eps);
+	free(w->udp_in);
+	free(w->udp_out);
+	free(w->tcp_in);
+	free(w->tcp_out);
+}
+
+static int worker_init(struct worker *w, struct worker_pool *pool,
+		       const struct worker_listen *ls, size_t nls, char *err,
+		       size_t errlen)
+{
+	struct event_config *cfg = NULL;
+	int r = -ENOMEM;
+
+	w->pool = pool;
+	w->wakefd = -1;
+	w->eps = calloc(nls * 2, sizeof(*w->eps));
+	w->udp_in = malloc((size_t)UDP_BATCH * UDP_RBUF);
+	w->udp_out = malloc((size_t)UDP_BATCH * UDP_WBUF);
+	w->tcp_in = malloc(TCP_RBUF);
+	w->tcp_out = malloc(TCP_WBUF);
+	if (!w->eps || !w->udp_in || !w->udp_out || !w->tcp_in || !w->tcp_out)
+		goto fail_msg;
+	for (size_t i = 0; i < nls * 2; i++)
+		w->eps[i].fd = -1;
+
+	/* Only this worker's thread touches its base: no locks. */
+	cfg = event_config_new();
+	if (cfg == NULL)
+		goto fail_msg;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (w->base == NULL)
+		goto fail_msg;
+
+	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wakefd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	event_assign(&w->wake, w->base, w->wakefd, EV_READ | EV_PERSIST,
+		     wake_cb, w);
+	if (event_add(&w->wake, NULL) != 0)
+		goto fail_msg;
+	w->wake_added = true;
+
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		w->riov[i].iov_base = w->udp_in + (size_t)i * UDP_RBUF;
+		w->riov[i].iov_len = UDP_RBUF;
+		w->rmsg[i].msg_hdr.msg_name = &w->names[i];
+		w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+		w->rmsg[i].msg_hdr.msg_iovlen = 1;
+		w->smsg[i].msg_hdr.msg_iov = &w->siov[i];
+		w->smsg[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	for (size_t i = 0; i < nls; i++) {
+		for (int t = 0; t < 2; t++) {
+			struct endpoint *ep = &w->eps[w->neps];
+			bool tcp = t == 1;
+			int fd = open_socket(&ls[i], tcp, err, errlen);
+			if (fd < 0) {
+				r = fd;
+				goto fail;
+			}
+			w->neps++;
+			ep->w = w;
+			ep->ctx = ls[i].ctx;
+			ep->fd = fd;
+			ep->family = ls[i].addr.ss_family;
+			ep->tcp = tcp;
+			ep->wildcard = addr_wildcard(&ls[i].addr);
+			event_assign(&ep->ev, w->base, fd, EV_READ | EV_PERSIST,
+				     tcp ? accept_cb : udp_cb, ep);
+			evtimer_assign(&ep->pause, w->base, accept_resume_cb,
+				       ep);
+			if (event_add(&ep->ev, NULL) != 0)
+				goto fail_msg;
+			ep->added = true;
+		}
+	}
+	return 0;
+fail_msg:
+	snprintf(err, errlen, "worker setup: %s", strerror(ENOMEM));
+	r = -ENOMEM;
+fail:
+	return r;
+}
+
+static void pool_free(struct worker_pool *pool)
+{
+	for (unsigned i = 0; i < pool->nworkers; i++)
+		worker_free(&pool->workers[i]);
+	free(pool->workers);
+	free(pool);
+}
+
+static void pool_join(struct worker_pool *pool)
+{
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct worker *w = &pool->workers[i];
+		uint64_t one = 1;
+		if (!w->started)
+			continue;
+		while (write(w->wakefd, &one, sizeof(one)) < 0 &&
+		       errno == EINTR) {
+		}
+	}
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct worker *w = &pool->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+}
+
+int worker_pool_start(const struct worker_listen *ls, size_t nls,
+		      const struct worker_conf *conf, worker_handler handler,
+		      struct worker_pool **out, char *err, size_t errlen)
+{
+	struct worker_pool *pool;
+	char dummy[1];
+	int r;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = 0;
+	*out = NULL;
+	if (handler == NULL || (nls > 0 && ls == NULL)) {
+		snprintf(err, errlen, "worker pool: bad arguments");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nls; i++) {
+		for (int t = 0; t < 2; t++) {
+			r = probe_bind(&ls[i], t == 1, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		goto fail_nomem;
+	pool->handler = handler;
+	pool->idle_ms =
+	    conf && conf->tcp_idle_ms ? conf->tcp_idle_ms : DEFAULT_IDLE_MS;
+	pool->max_conns = conf && conf->tcp_max_conns ? conf->tcp_max_conns
+						      : DEFAULT_MAX_CONNS;
+	pool->max_inflight = conf && conf->tcp_max_inflight
+				 ? conf->tcp_max_inflight
+				 : DEFAULT_MAX_INFLIGHT;
+	pool->thread_start = conf ? conf->thread_start : NULL;
+	pool->thread_stop = conf ? conf->thread_stop : NULL;
+	unsigned n = conf ? conf->nthreads : 0;
+	if (n == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	pool->workers = calloc(n, sizeof(*pool->workers));
+	if (pool->workers == NULL) {
+		free(pool);
+		goto fail_nomem;
+	}
+	/* Counted before init so a failed init is freed with the rest. */
+	pool->nworkers = n;
+	for (unsigned i = 0; i < n; i++) {
+		r = worker_init(&pool->workers[i], pool, ls, nls, err, errlen);
+		if (r < 0) {
+			for (unsigned j = i + 1; j < n; j++)
+				pool->workers[j].wakefd = -1;
+			goto fail;
+		}
+	}
+
+	/* Workers take no signals: the control thread handles them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = &pool->workers[i];
+		r = pthread_create(&w->thread, NULL, worker_main, w);
+		if (r != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			snprintf(err, errlen, "worker thread: %s", strerror(r));
+			r = -r;
+			goto fail;
+		}
+		w->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	*out = pool;
+	return 0;
+
+fail:
+	pool_join(pool);
+	pool_free(pool);
+	return r;
+fail_nomem:
+	snprintf(err, errlen, "worker pool: %s", strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+void worker_pool_stop(struct worker_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	pool_join(pool);
+	pool_free(pool);
+}

@@ -1,0 +1,531 @@
+/*
+ * test_worker.c -- the worker pool on loopback: UDP, pipelined TCP, partial
+ * messages, half-close, idle timeout, connection limit, back-pressure,
+ * wildcard source addresses, bind errors, thread hooks.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/worker.h"
+
+#define BIG_ANSWER 60000
+
+static atomic_int hook_start, hook_stop, bad_ctx;
+static int ctx_marker;
+
+static void on_start(void)
+{
+	atomic_fetch_add(&hook_start, 1);
+}
+
+static void on_stop(void)
+{
+	atomic_fetch_add(&hook_stop, 1);
+}
+
+/*
+ * Echo the request with QR set and byte 3 saying the transport (1 = TCP).
+ * A request whose byte 12 is 'B' gets a BIG_ANSWER-byte answer on TCP.
+ */
+static size_t echo(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
+		   size_t max, bool tcp, const struct sockaddr *peer,
+		   socklen_t peerlen)
+{
+	if (ctx != &ctx_marker || peer == NULL || peerlen == 0)
+		atomic_fetch_add(&bad_ctx, 1);
+	if (len < 12 || len > max)
+		return 0;
+	if (tcp && len > 12 && req[12] == 'B') {
+		for (size_t i = 0; i < BIG_ANSWER; i++)
+			resp[i] = (uint8_t)i;
+		memcpy(resp, req, 2);
+		return BIG_ANSWER;
+	}
+	memcpy(resp, req, len);
+	resp[2] |= 0x80;
+	resp[3] = tcp ? 1 : 0;
+	return len;
+}
+
+/* A port free for both UDP and TCP on addr. */
+static uint16_t free_port(int family, const char *addr)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		memset(&ss, 0, sizeof(ss));
+		if (family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			in->sin_family = AF_INET;
+			inet_pton(AF_INET, addr, &in->sin_addr);
+			sl = sizeof(*in);
+		} else {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			in6->sin6_family = AF_INET6;
+			inet_pton(AF_INET6, addr, &in6->sin6_addr);
+			sl = sizeof(*in6);
+		}
+		int u = socket(family, SOCK_DGRAM, 0);
+		assert_true(u >= 0);
+		assert_int_equal(bind(u, (struct sockaddr *)&ss, sl), 0);
+		assert_int_equal(getsockname(u, (struct sockaddr *)&ss, &sl),
+				 0);
+		int t = socket(family, SOCK_STREAM, 0);
+		int ok = bind(t, (struct sockaddr *)&ss, sl) == 0;
+		close(t);
+		close(u);
+		if (ok)
+			return ntohs(
+			    family == AF_INET
+				? ((struct sockaddr_in *)&ss)->sin_port
+				: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	fail_msg("no free port");
+	return 0;
+}
+
+static void set_addr(struct sockaddr_storage *ss, socklen_t *sl, int family,
+		     const char *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, addr, &in->sin_addr), 1);
+		*sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &in6->sin6_addr), 1);
+		*sl = sizeof(*in6);
+	}
+}
+
+static struct worker_pool *start(int family, const char *addr, uint16_t port,
+				 const struct worker_conf *conf)
+{
+	struct worker_listen l;
+	struct worker_pool *pool = NULL;
+	char err[256];
+
+	set_addr(&l.addr, &l.addrlen, family, addr, port);
+	l.ctx = &ctx_marker;
+	int r = worker_pool_start(&l, 1, conf, echo, &pool, err, sizeof(err));
+	if (r != 0)
+		fail_msg("worker_pool_start: %s", err);
+	return pool;
+}
+
+static void query(uint8_t *q, size_t *n, uint16_t id, char tag)
+{
+	static const uint8_t tmpl[] = {0, 0, 1, 0,   0, 1, 0, 0, 0, 0,
+				       0, 0, 1, 'x', 0, 0, 1, 0, 1};
+	memcpy(q, tmpl, sizeof(tmpl));
+	q[0] = (uint8_t)(id >> 8);
+	q[1] = (uint8_t)id;
+	q[13] = (uint8_t)tag;
+	*n = sizeof(tmpl);
+}
+
+/* Wait for fd to be readable; false on timeout. */
+static bool wait_readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, ms) == 1;
+}
+
+static int tcp_connect(int family, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	set_addr(&ss, &sl, family, addr, port);
+	int fd = socket(family, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), 0);
+	return fd;
+}
+
+/* Read exactly n bytes (with a timeout); returns bytes read. */
+static size_t read_full(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		if (!wait_readable(fd, 5000))
+			break;
+		ssize_t r = recv(fd, buf + got, n - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Closed by the server: recv returns 0 (or a reset) within ms. */
+static bool closed_within(int fd, int ms)
+{
+	uint8_t b[64];
+	for (;;) {
+		if (!wait_readable(fd, ms))
+			return false;
+		ssize_t r = recv(fd, b, sizeof(b), 0);
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return true;
+		if (r < 0)
+			return false;
+	}
+}
+
+static void udp_roundtrip(int family, const char *dst, uint16_t port)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t sl, fl = sizeof(from);
+	uint8_t q[64], a[512];
+	size_t n;
+
+	set_addr(&ss, &sl, family, dst, port);
+	int fd = socket(family, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	query(q, &n, 0x1234, 'u');
+	assert_int_equal(sendto(fd, q, n, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)n);
+	assert_true(wait_readable(fd, 5000));
+	ssize_t r =
+	    recvfrom(fd, a, sizeof(a), 0, (struct sockaddr *)&from, &fl);
+	assert_int_equal(r, (ssize_t)n);
+	assert_int_equal(rd16(a), 0x1234);
+	assert_int_equal(a[2] & 0x80, 0x80);
+	assert_int_equal(a[3], 0); /* UDP */
+	/* the answer comes from the address the query went to */
+	assert_int_equal(fl, sl);
+	assert_memory_equal(&from, &ss, sl);
+	close(fd);
+}
+
+static void test_udp(void **state)
+{
+	struct worker_conf conf = {
+	    .nthreads = 2, .thread_start = on_start, .thread_stop = on_stop};
+	(void)state;
+	atomic_store(&hook_start, 0);
+	atomic_store(&hook_stop, 0);
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+	for (int i = 0; i < 10; i++)
+		udp_roundtrip(AF_INET, "127.0.0.1", port);
+
+	/* a runt is not answered (the handler returns 0), the socket lives */
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sendto(fd, "abc", 3, 0, (struct sockaddr *)&ss, sl);
+	assert_false(wait_readable(fd, 200));
+	close(fd);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+
+	worker_pool_stop(pool);
+	assert_int_equal(atomic_load(&hook_start), 2);
+	assert_int_equal(atomic_load(&hook_stop), 2);
+	assert_int_equal(atomic_load(&bad_ctx), 0);
+}
+
+static void test_tcp_pipelined(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+	uint8_t buf[256], a[256];
+	size_t n, off = 0;
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+	int fd = tcp_connect(AF_INET, "127.0.0.1", port);
+
+	/* three queries and an empty message in one write */
+	for (uint16_t id = 1; id <= 3; id++) {
+		query(buf + off + 2, &n, id, 't');
+		buf[off] = 0;
+		buf[off + 1] = (uint8_t)n;
+		off += n + 2;
+		if (id == 2) {
+			buf[off] = buf[off + 1] = 0;
+			off += 2;
+		}
+	}
+	assert_int_equal(send(fd, buf, off, 0), (ssize_t)off);
+	for (uint16_t id = 1; id <= 3; id++) {
+		assert_int_equal(read_full(fd, a, 2 + n), 2 + n);
+		assert_int_equal(rd16(a), n);
+		assert_int_equal(rd16(a + 2), id);
+		assert_int_equal(a[4] & 0x80, 0x80);
+		assert_int_equal(a[5], 1); /* TCP */
+	}
+
+	/* a message split in three writes */
+	query(buf + 2, &n, 77, 's');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	assert_int_equal(send(fd, buf, 1, 0), 1);
+	usleep(50000);
+	assert_int_equal(send(fd, buf + 1, 5, 0), 5);
+	usleep(50000);
+	assert_int_equal(send(fd, buf + 6, n - 4, 0), (ssize_t)(n - 4));
+	assert_int_equal(read_full(fd, a, 2 + n), 2 + n);
+	assert_int_equal(rd16(a + 2), 77);
+
+	/* half-close: the answer still comes, then the server closes */
+	query(buf + 2, &n, 88, 'h');
+	assert_int_equal(send(fd, buf, n + 2, 0), (ssize_t)(n + 2));
+	shutdown(fd, SHUT_WR);
+	assert_int_equal(read_full(fd, a, 2 + n), 2 + n);
+	assert_int_equal(rd16(a + 2), 88);
+	assert_true(closed_within(fd, 5000));
+	close(fd);
+
+	/* a reset in the middle of a message does no harm */
+	fd = tcp_connect(AF_INET, "127.0.0.1", port);
+	send(fd, buf, 5, 0);
+	struct linger lg = {1, 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+
+	worker_pool_stop(pool);
+}
+
+static void test_tcp_idle_and_limit(void **state)
+{
+	struct worker_conf conf = {
+	    .nthreads = 1, .tcp_idle_ms = 300, .tcp_max_conns = 1};
+	uint8_t buf[64], a[64];
+	size_t n;
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* first connection: served */
+	int c1 = tcp_connect(AF_INET, "127.0.0.1", port);
+	query(buf + 2, &n, 5, 'l');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	assert_int_equal(send(c1, buf, n + 2, 0), (ssize_t)(n + 2));
+	assert_int_equal(read_full(c1, a, n + 2), n + 2);
+
+	/* second one: over the limit, closed at once */
+	int c2 = tcp_connect(AF_INET, "127.0.0.1", port);
+	assert_true(closed_within(c2, 2000));
+	close(c2);
+
+	/* slowloris: a partial message, then silence: closed when idle */
+	assert_int_equal(send(c1, buf, 3, 0), 3);
+	assert_true(closed_within(c1, 5000));
+	close(c1);
+
+	/* the slot is free again */
+	c2 = tcp_connect(AF_INET, "127.0.0.1", port);
+	assert_int_equal(send(c2, buf, n + 2, 0), (ssize_t)(n + 2));
+	assert_int_equal(read_full(c2, a, n + 2), n + 2);
+	/* a trickle of bytes (a 65535-byte message that never completes)
+	 * does not keep a connection open */
+	bool closed = false;
+	uint8_t ff = 0xff;
+	for (int i = 0; i < 60 && !closed; i++) {
+		if (send(c2, &ff, 1, MSG_NOSIGNAL) != 1)
+			closed = true;
+		else if (wait_readable(c2, 50))
+			closed = closed_within(c2, 10);
+	}
+	assert_true(closed);
+	close(c2);
+	worker_pool_stop(pool);
+}
+
+/* Many large answers to a client that does not read: queued, then
+ * delivered in order once it reads. */
+static void test_tcp_backpressure(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1, .tcp_max_inflight = 4};
+	enum { COUNT = 250 }; /* 15 MB: more than socket buffers hold */
+	static uint8_t buf[COUNT * 32];
+	static uint8_t a[BIG_ANSWER + 2];
+	size_t n, off = 0;
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+	int fd = tcp_connect(AF_INET, "127.0.0.1", port);
+	for (uint16_t id = 0; id < COUNT; id++) {
+		query(buf + off + 2, &n, id, 'b');
+		buf[off + 2 + 12] = 'B';
+		buf[off] = 0;
+		buf[off + 1] = (uint8_t)n;
+		off += n + 2;
+	}
+	assert_int_equal(send(fd, buf, off, 0), (ssize_t)off);
+	usleep(200000); /* let the server fill its queue */
+	for (uint16_t id = 0; id < COUNT; id++) {
+		assert_int_equal(read_full(fd, a, BIG_ANSWER + 2),
+				 BIG_ANSWER + 2);
+		assert_int_equal(rd16(a), BIG_ANSWER);
+		assert_int_equal(rd16(a + 2), id);
+		assert_int_equal(a[2 + 1000], (uint8_t)1000);
+	}
+	close(fd);
+	worker_pool_stop(pool);
+}
+
+static void test_wildcard_source(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "0.0.0.0");
+	struct worker_pool *pool = start(AF_INET, "0.0.0.0", port, &conf);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+	/* 127.0.0.2 is loopback too: the answer must come from it */
+	udp_roundtrip(AF_INET, "127.0.0.2", port);
+	worker_pool_stop(pool);
+}
+
+static bool have_ipv6(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return false;
+	set_addr(&ss, &sl, AF_INET6, "::1", 0);
+	bool ok = bind(fd, (struct sockaddr *)&ss, sl) == 0;
+	close(fd);
+	return ok;
+}
+
+static void test_ipv6(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+	uint8_t buf[64], a[64];
+	size_t n;
+
+	(void)state;
+	if (!have_ipv6())
+		skip();
+	uint16_t port = free_port(AF_INET6, "::1");
+	struct worker_pool *pool = start(AF_INET6, "::1", port, &conf);
+	udp_roundtrip(AF_INET6, "::1", port);
+	int fd = tcp_connect(AF_INET6, "::1", port);
+	query(buf + 2, &n, 6, '6');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	assert_int_equal(send(fd, buf, n + 2, 0), (ssize_t)(n + 2));
+	assert_int_equal(read_full(fd, a, n + 2), n + 2);
+	assert_int_equal(rd16(a + 2), 6);
+	close(fd);
+	worker_pool_stop(pool);
+
+	/* wildcard :: with V6ONLY: ::1 answered from ::1 */
+	port = free_port(AF_INET6, "::");
+	pool = start(AF_INET6, "::", port, &conf);
+	udp_roundtrip(AF_INET6, "::1", port);
+	worker_pool_stop(pool);
+}
+
+static void test_bind_errors(void **state)
+{
+	struct worker_conf conf = {.nthreads = 2};
+	struct worker_listen l;
+	struct worker_pool *pool2 = NULL;
+	char err[256], want[256];
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* a second server on the same address: refused, not shared */
+	set_addr(&l.addr, &l.addrlen, AF_INET, "127.0.0.1", port);
+	l.ctx = NULL;
+	int r = worker_pool_start(&l, 1, &conf, echo, &pool2, err, sizeof(err));
+	assert_int_equal(r, -EADDRINUSE);
+	assert_null(pool2);
+	snprintf(want, sizeof(want),
+		 "listen udp 127.0.0.1:%u: bind: Address already in use",
+		 (unsigned)port);
+	assert_string_equal(err, want);
+	worker_pool_stop(pool);
+
+	/* TCP taken by someone else, UDP free */
+	port = free_port(AF_INET, "127.0.0.1");
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(t, (struct sockaddr *)&ss, sl), 0);
+	assert_int_equal(listen(t, 1), 0);
+	set_addr(&l.addr, &l.addrlen, AF_INET, "127.0.0.1", port);
+	r = worker_pool_start(&l, 1, &conf, echo, &pool2, err, sizeof(err));
+	assert_int_equal(r, -EADDRINUSE);
+	snprintf(want, sizeof(want),
+		 "listen tcp 127.0.0.1:%u: bind: Address already in use",
+		 (unsigned)port);
+	assert_string_equal(err, want);
+	close(t);
+
+	/* an address this host does not have */
+	set_addr(&l.addr, &l.addrlen, AF_INET, "192.0.2.1", port);
+	r = worker_pool_start(&l, 1, &conf, echo, &pool2, err, sizeof(err));
+	assert_int_equal(r, -EADDRNOTAVAIL);
+	snprintf(want, sizeof(want),
+		 "listen udp 192.0.2.1:%u: bind: Cannot assign requested "
+		 "address",
+		 (unsigned)port);
+	assert_string_equal(err, want);
+}
+
+static void test_many_pools(void **state)
+{
+	(void)state;
+	/* start and stop quickly, with the default thread count */
+	for (int i = 0; i < 5; i++) {
+		uint16_t port = free_port(AF_INET, "127.0.0.1");
+		struct worker_pool *pool =
+		    start(AF_INET, "127.0.0.1", port, NULL);
+		udp_roundtrip(AF_INET, "127.0.0.1", port);
+		worker_pool_stop(pool);
+	}
+	worker_pool_stop(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_udp),
+	    cmocka_unit_test(test_tcp_pipelined),
+	    cmocka_unit_test(test_tcp_idle_and_limit),
+	    cmocka_unit_test(test_tcp_backpressure),
+	    cmocka_unit_test(test_wildcard_source),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_bind_errors),
+	    cmocka_unit_test(test_many_pools),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
