@@ -152,6 +152,8 @@ server:
     pidfile: "$ND/nsd.pid"
     logfile: "$ND/nsd.log"
     verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 zone:

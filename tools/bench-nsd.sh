@@ -1,0 +1,409 @@
+#!/bin/bash
+# bench-nsd.sh -- clusterdns next to NSD (and Knot, when installed) serving
+# the same synthetic cluster zone, measured with dnsperf.
+#
+# tools/gencluster writes the cluster and a query file; clusterdns serves it
+# from the objects directory with one worker thread; tools/zonedump prints
+# the same zones for NSD and Knot (one server process or worker each).  Each
+# server is pinned to one CPU, dnsperf to another, all on 127.0.0.1.  For
+# each server: QPS at saturation, server CPU microseconds per answered query
+# (utime+stime of the server's processes before/after, over the queries
+# completed), dnsperf's average latency, p50/p99 latency at a fixed lower
+# rate (from dnsperf -v), and memory.  This prints numbers; it asserts
+# nothing.
+#
+# Usage: tools/bench-nsd.sh [-l seconds] [-s services] [-H headless]
+#                           [-e endpoints] [-n namespaces] [-q queries]
+#                           [-r rate] [-S seed] [-K]
+# top_builddir (default: the directory above this script) locates
+# server/clusterdns, tools/zonedump and tools/gencluster.  BENCH_SERVER_CPU
+# and BENCH_CLIENT_CPU (default 0 and 1) choose the CPUs; BENCH_KEEP=1 keeps
+# the work directory.
+
+set -u
+
+DURATION=20
+NSVC=5000
+NHEADLESS=500
+NEPS=10
+NNS=50
+NQUERIES=100000
+RATE=5000
+SEED=1
+KNOT=yes
+LAT_SECONDS=5
+WARM_SECONDS=2
+
+usage()
+{
+	sed -n '/^# Usage:/,/^# the work directory/s/^# \{0,1\}//p' "$0"
+}
+
+while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
+	case $opt in
+	l) DURATION=$OPTARG ;;
+	s) NSVC=$OPTARG ;;
+	H) NHEADLESS=$OPTARG ;;
+	e) NEPS=$OPTARG ;;
+	n) NNS=$OPTARG ;;
+	q) NQUERIES=$OPTARG ;;
+	r) RATE=$OPTARG ;;
+	S) SEED=$OPTARG ;;
+	K) KNOT=no ;;
+	h)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+done
+for v in "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" "$NQUERIES" \
+	"$RATE" "$SEED"; do
+	case $v in
+	'' | *[!0-9]*)
+		echo "bench-nsd: not a number: $v" >&2
+		exit 2
+		;;
+	esac
+done
+if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
+	echo "bench-nsd: -l must be 1..600 seconds" >&2
+	exit 2
+fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$HERE/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+CLUSTERDNS=$top_builddir/server/clusterdns
+ZONEDUMP=$top_builddir/tools/zonedump
+GENCLUSTER=$top_builddir/tools/gencluster
+SCPU=${BENCH_SERVER_CPU:-0}
+CCPU=${BENCH_CLIENT_CPU:-1}
+ZONE=cluster.local
+
+for t in dnsperf dig taskset; do
+	command -v "$t" >/dev/null 2>&1 || {
+		echo "bench-nsd: $t not found" >&2
+		exit 1
+	}
+done
+for f in "$CLUSTERDNS" "$ZONEDUMP"; do
+	[ -x "$f" ] || {
+		echo "bench-nsd: $f not built (make)" >&2
+		exit 1
+	}
+done
+if [ "$(nproc)" -lt 2 ]; then
+	echo "bench-nsd: warning: fewer than 2 CPUs, client and server share one" >&2
+	CCPU=$SCPU
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/bench-nsd.XXXXXX")
+PIDS=()
+cleanup()
+{
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "# work directory kept: $W"
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---------------------------------------------------------------- helpers
+
+port_busy()
+{
+	local hex f
+	hex=$(printf ':%04X ' "$1")
+	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
+	done
+	return 1
+}
+
+free_port()
+{
+	local i p
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
+		port_busy "$p" || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# wait_up PORT PID: wait (at most about 60 s, zones may be large) until
+# the server answers a query for the zone apex.
+wait_up()
+{
+	local i
+	for i in $(seq 1 600); do
+		kill -0 "$2" 2>/dev/null || return 1
+		dig +time=1 +tries=1 +norec -p "$1" @127.0.0.1 "$ZONE" SOA \
+			2>/dev/null | grep -q 'status: NOERROR' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tree PID: the pid and all its descendants.
+tree()
+{
+	local c
+	echo "$1"
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		tree "$c"
+	done
+}
+
+# ticks PID...: utime + stime of the processes (all their threads), in
+# clock ticks.
+ticks()
+{
+	local p t=0 v
+	for p in "$@"; do
+		# fields after "pid (comm) ": utime and stime are the 12th, 13th
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+			awk '{ print $12 + $13 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# mem PID...: "largest VmRSS in kB, sum of Pss in kB".
+mem()
+{
+	local p rss max=0 pss=0 v
+	for p in "$@"; do
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ "${rss:-0}" -gt "$max" ] && max=${rss:-0}
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
+			2>/dev/null)
+		pss=$((pss + ${v:-${rss:-0}}))
+	done
+	echo "$max $pss"
+}
+
+# ---------------------------------------------------------------- cluster
+echo "# work directory: $W"
+if [ ! -x "$GENCLUSTER" ]; then
+	echo "# tools/gencluster not built: compiling it"
+	GENCLUSTER=$W/gencluster
+	"${CC:-cc}" -O2 -o "$GENCLUSTER" "$top_srcdir/tools/gencluster.c" ||
+		exit 1
+fi
+"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
+	-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" || exit 1
+echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
+
+CPORT=$(free_port)
+cat >"$W/Corefile" <<EOF
+.:$CPORT {
+    bind 127.0.0.1
+    kubernetes $ZONE in-addr.arpa ip6.arpa {
+        objects $W/objects
+        ttl 30
+    }
+}
+EOF
+mkdir -p "$W/zones"
+for z in "$ZONE" in-addr.arpa; do
+	"$ZONEDUMP" -conf "$W/Corefile" -zone "$z" >"$W/zones/$z.zone" || {
+		echo "bench-nsd: zonedump -zone $z failed" >&2
+		exit 1
+	}
+done
+echo "# zone dump: $(grep -vc '^;' "$W/zones/$ZONE.zone") lines in $ZONE, $(grep -vc '^;' "$W/zones/in-addr.arpa.zone") in in-addr.arpa"
+
+# ---------------------------------------------------------------- measure
+NAMES=()
+declare -A R
+
+# bench NAME PORT PID: run dnsperf against one server, keep the numbers.
+bench()
+{
+	local name=$1 port=$2 pid=$3 pids t0 t1 out hz lat
+	echo "# $name: warming up"
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
+		-l "$WARM_SECONDS" -c 4 -q 200 >/dev/null 2>&1
+	mapfile -t pids < <(tree "$pid")
+	echo "# $name: $DURATION s at full speed (server pids ${pids[*]})"
+	t0=$(ticks "${pids[@]}")
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
+		-l "$DURATION" -c 4 -q 200 >"$W/$name.dnsperf" 2>&1
+	t1=$(ticks "${pids[@]}")
+	hz=$(getconf CLK_TCK)
+	out=$W/$name.dnsperf
+	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
+	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
+	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
+	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
+	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
+	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
+		-v n="${R[$name.done]:-0}" \
+		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	read -r R["$name.rss"] R["$name.pss"] < <(mem "${pids[@]}")
+	echo "# $name: $LAT_SECONDS s at $RATE qps for the latency distribution"
+	lat=$(taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
+		-d "$W/queries.txt" -l "$LAT_SECONDS" -Q "$RATE" -v 2>/dev/null |
+		awk '/^> / { print $NF * 1e6 }' | LC_ALL=C sort -g)
+	R[$name.p50]=$(printf '%s\n' "$lat" |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int(NR * 0.50) + (NR * 0.50 > int(NR * 0.50))]; else print "-" }')
+	R[$name.p99]=$(printf '%s\n' "$lat" |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))]; else print "-" }')
+	NAMES+=("$name")
+}
+
+# same_answers PORT_A PORT_B: on the first 200 query lines, how many
+# answers (rcode and sorted answer section) differ between two servers.
+same_answers()
+{
+	local n=0 name type a b
+	while read -r name type; do
+		a=$(dig +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$name" "$type" \
+			+noall +comments +answer |
+			awk '/status:/ { print $6 } /^[^;]/ && NF { print }' | sort)
+		b=$(dig +norec +time=2 +tries=1 -p "$2" @127.0.0.1 "$name" "$type" \
+			+noall +comments +answer |
+			awk '/status:/ { print $6 } /^[^;]/ && NF { print }' | sort)
+		[ "$a" = "$b" ] || n=$((n + 1))
+	done < <(head -n 200 "$W/queries.txt")
+	echo "$n"
+}
+
+# ---- clusterdns, one worker thread
+CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$W/Corefile" \
+	-quiet >"$W/clusterdns.log" 2>&1 &
+CPID=$!
+PIDS+=("$CPID")
+if ! wait_up "$CPORT" "$CPID"; then
+	echo "bench-nsd: clusterdns did not start:" >&2
+	cat "$W/clusterdns.log" >&2
+	exit 1
+fi
+echo "# clusterdns: pid $CPID, port $CPORT, $(find "/proc/$CPID/task" -mindepth 1 -maxdepth 1 | wc -l) threads"
+bench clusterdns "$CPORT" "$CPID"
+
+# ---- NSD, one server process
+if command -v nsd >/dev/null 2>&1; then
+	NPORT=$(free_port)
+	mkdir -p "$W/nsd"
+	cat >"$W/nsd/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1
+    port: $NPORT
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$W/zones"
+    database: ""
+    zonelistfile: "$W/nsd/zone.list"
+    xfrdfile: "$W/nsd/xfrd.state"
+    pidfile: "$W/nsd/nsd.pid"
+    logfile: "$W/nsd/nsd.log"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    minimal-responses: no
+    refuse-any: no
+remote-control:
+    control-enable: no
+zone:
+    name: $ZONE
+    zonefile: $ZONE.zone
+zone:
+    name: in-addr.arpa
+    zonefile: in-addr.arpa.zone
+EOF
+	taskset -c "$SCPU" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
+	NPID=$!
+	PIDS+=("$NPID")
+	if wait_up "$NPORT" "$NPID"; then
+		echo "# nsd: pid $NPID, port $NPORT"
+		echo "# answers differing from clusterdns on 200 queries: $(same_answers "$CPORT" "$NPORT")"
+		bench nsd "$NPORT" "$NPID"
+	else
+		echo "# nsd did not start:"
+		cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
+	fi
+	kill "$NPID" 2>/dev/null
+else
+	echo "# nsd not installed"
+fi
+
+# ---- Knot, one UDP worker
+if [ "$KNOT" = yes ] && command -v knotd >/dev/null 2>&1; then
+	KPORT=$(free_port)
+	mkdir -p "$W/knot/db"
+	cat >"$W/knot/knot.conf" <<EOF
+server:
+    rundir: "$W/knot"
+    listen: 127.0.0.1@$KPORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "$W/knot/knot.sock"
+database:
+    storage: "$W/knot/db"
+log:
+  - target: stderr
+    any: warning
+template:
+  - id: default
+    storage: "$W/zones"
+    file: "%s.zone"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+    semantic-checks: off
+zone:
+  - domain: $ZONE
+  - domain: in-addr.arpa
+EOF
+	taskset -c "$SCPU" knotd -c "$W/knot/knot.conf" >"$W/knot/out.log" 2>&1 &
+	KPID=$!
+	PIDS+=("$KPID")
+	if wait_up "$KPORT" "$KPID"; then
+		echo "# knotd: pid $KPID, port $KPORT"
+		echo "# answers differing from clusterdns on 200 queries: $(same_answers "$CPORT" "$KPORT")"
+		bench knot "$KPORT" "$KPID"
+	else
+		echo "# knotd did not start:"
+		cat "$W/knot/out.log"
+	fi
+	kill "$KPID" 2>/dev/null
+fi
+
+# ---------------------------------------------------------------- table
+echo
+echo "clusterdns vs peers: $NSVC ClusterIP + $NHEADLESS headless x $NEPS endpoints over $NNS namespaces; dnsperf ${DURATION}s, 4 clients, 200 outstanding; server on CPU $SCPU, dnsperf on CPU $CCPU"
+printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s\n' server QPS \
+	"CPU us/q" "avg us" "p50 us" "p99 us" "RSS MB" "PSS MB" lost
+for n in "${NAMES[@]}"; do
+	printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s\n' "$n" \
+		"${R[$n.qps]:--}" "${R[$n.cpu]:--}" "${R[$n.avg]:--}" \
+		"${R[$n.p50]:--}" "${R[$n.p99]:--}" \
+		"$(awk -v k="${R[$n.rss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v k="${R[$n.pss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"${R[$n.lost]:--}"
+done
+echo "(p50/p99: dnsperf -v at $RATE qps for $LAT_SECONDS s; avg: at full speed; RSS: largest process; PSS: all processes of the server)"
+for n in "${NAMES[@]}"; do
+	echo "$n rcodes: ${R[$n.codes]:--}"
+done
