@@ -55,9 +55,9 @@ struct packet_query {
 
 enum packet_status {
 	PACKET_OK = 0,
-	PACKET_DROP,    /* not to be answered: runt, or a response (QR=1) */
+	PACKET_DROP,	/* not to be answered: runt, or a response (QR=1) */
 	PACKET_FORMERR, /* malformed: answer FORMERR */
-	PACKET_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
+	PACKET_NOTIMP,	/* opcode other than QUERY: answer NOTIMP */
 	PACKET_BADVERS, /* EDNS version > 0: answer BADVERS */
 };
 
@@ -71,14 +71,15 @@ enum packet_status packet_parse(const uint8_t *req, size_t len,
 
 /*
  * Write the start of a response into out: header (id, opcode, RD and CD
- * echoed, QR set, flags|rcode added, counts zero) and the question in the
- * client's letter case.  Returns bytes written (12 + qname_len + 4), or 0
- * when max is too small.
+ * echoed, QR set, flags|rcode added, QDCOUNT 1, other counts zero) and the
+ * question in the client's letter case.  Returns bytes written (12 +
+ * qname_len + 4), or 0 when max is too small or q has no question.
  */
 size_t packet_begin(const struct packet_query *q, uint16_t flags, uint8_t rcode,
 		    uint8_t *out, size_t max);
 
-/* Set the section counts of a response started by packet_begin. */
+/* Set the section counts of a response started by packet_begin (before
+ * packet_put_opt, which adds one to ARCOUNT). */
 void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar);
 
 /* Append an OPT record (our UDP size, version 0, DO echoed, extended rcode
@@ -99,7 +100,10 @@ size_t packet_error(const uint8_t *req, size_t len,
 		    size_t max);
 
 /* The name at q->qname in presentation form ("web.prod.svc.cluster.local.",
- * "." for the root), escaping as RFC 1035 does.  Returns the length. */
+ * "." for the root), escaping as RFC 1035 does and as CoreDNS prints names:
+ * . \ " ' ( ) ; @ and space as "\c", other bytes outside 0x21..0x7e as
+ * "\DDD".  buf gets at most len - 1 characters and a NUL (a full name needs
+ * 4 * 255 + 1); wire must be an uncompressed name.  Returns the length. */
 size_t packet_name_str(const uint8_t *wire, char *buf, size_t len);
 
 #endif

@@ -19,19 +19,28 @@
  */
 typedef size_t (*worker_handler)(void *ctx, const uint8_t *req, size_t len,
 				 uint8_t *resp, size_t max, bool tcp,
-				 const struct sockaddr *peer, socklen_t peerlen);
+				 const struct sockaddr *peer,
+				 socklen_t peerlen);
 
 struct worker_listen {
-	struct sockaddr_storage addr; /* address and port to bind */
+	struct sockaddr_storage addr; /* address and port (not 0) to bind */
 	socklen_t addrlen;
 	void *ctx; /* passed to the handler for queries on this address */
 };
 
+/* Zero fields take the defaults in parentheses. */
 struct worker_conf {
-	unsigned nthreads;       /* 0: one per CPU */
-	unsigned tcp_idle_ms;    /* idle TCP connections are closed (10000) */
-	unsigned tcp_max_conns;  /* per worker; over it, new ones are closed */
-	unsigned tcp_max_inflight; /* pipelined queries read ahead per conn */
+	/* Threads (one per CPU). */
+	unsigned nthreads;
+	/* Idle TCP connections are closed (10000); only a complete query or
+	 * bytes sent count as activity, so a stalled message does not. */
+	unsigned tcp_idle_ms;
+	/* Per worker; over it, new connections are closed (1000). */
+	unsigned tcp_max_conns;
+	/* Pipelined queries read ahead per connection: at most this many
+	 * answers are queued for a client that does not read before the
+	 * connection stops being read (64). */
+	unsigned tcp_max_inflight;
 	void (*thread_start)(void); /* run on each worker thread first */
 	void (*thread_stop)(void);  /* and last */
 };
@@ -42,7 +51,10 @@ struct worker_pool;
  * Bind every listen address (UDP and TCP, one socket of each per thread with
  * SO_REUSEPORT) and start the threads.  Returns 0 with *out set, or a
  * negative errno with err naming the address that failed
- * ("listen tcp 127.0.0.1:53: bind: address already in use").
+ * ("listen tcp 127.0.0.1:53: bind: Address already in use"); an address
+ * held by another process is reported even when that process also uses
+ * SO_REUSEPORT.  conf may be NULL (all defaults).  Worker threads block
+ * every signal; the handler runs on them.
  */
 int worker_pool_start(const struct worker_listen *ls, size_t nls,
 		      const struct worker_conf *conf, worker_handler handler,
