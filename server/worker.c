@@ -39,6 +39,7 @@
 #define UDP_BATCH 32
 #define UDP_RBUF 4096  /* largest UDP query read; longer ones dropped */
 #define UDP_WBUF 65535 /* room for one UDP answer */
+#define UDP_SOCKBUF (1024 * 1024)
 #define TCP_MSG_MAX 65535
 #define TCP_RBUF (96 * 1024)		 /* one read; >= a message */
 #define TCP_WBUF (2 * (TCP_MSG_MAX + 2)) /* answers of one read */
@@ -746,6 +747,13 @@ static int open_socket(const struct worker_listen *l, bool tcp, char *err,
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			       sizeof(one)) < 0)
 			goto fail;
+	}
+	if (!tcp) {
+		/* Best effort (capped by net.core.rmem_max): bursts are
+		 * queued, not dropped, while a batch is answered. */
+		int size = UDP_SOCKBUF;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	}
 	if (!tcp && addr_wildcard(&l->addr)) {
 		op = "setsockopt PKTINFO";
