@@ -9,7 +9,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 Z=$ZONE
 D="$Z."
 
-corefile | start_server main
+start_server main < <(corefile)
 
 # ---- zone apex, NS and its glue, version
 ask "$Z" SOA
@@ -129,22 +129,22 @@ assert_nxdomain "10-244-2-11.prod.pod.$Z" A
 assert_nxdomain "1-2-3-4.prod.pod.$Z" A
 
 # ---- pods insecure: any address, no pod needed
-corefile "pods insecure" | start_server insecure
+start_server insecure < <(corefile "pods insecure")
 assert_answer "1-2-3-4.prod.pod.$Z" A "1.2.3.4"
 assert_answer "10-244-2-11.prod.pod.$Z" A "10.244.2.11"
 assert_answer "fd00-1--2.staging.pod.$Z" AAAA "fd00:1::2"
 assert_answer "web.prod.svc.$Z" A "10.96.1.10"
 
 # ---- pods disabled: stated, and as the default
-corefile "pods disabled" | start_server disabled
+start_server disabled < <(corefile "pods disabled")
 assert_nxdomain "10-244-1-5.prod.pod.$Z" A
 assert_answer "web.prod.svc.$Z" A "10.96.1.10"
-corefile "pods none" | start_server podsdefault
+start_server podsdefault < <(corefile "pods none")
 assert_nxdomain "10-244-1-5.prod.pod.$Z" A
 assert_nxdomain "1-2-3-4.prod.pod.$Z" A
 
 # ---- endpoint_pod_names: the pod name when the endpoint has no hostname
-corefile endpoint_pod_names | start_server podnames
+start_server podnames < <(corefile endpoint_pod_names)
 assert_answer "db-replica-7.db.prod.svc.$Z" A "10.244.1.7"
 assert_answer "db-0.db.prod.svc.$Z" A "10.244.1.5"
 assert_answer "coredns-76f75df574-2xq8h.kube-dns.kube-system.svc.$Z" A "10.244.0.2"
@@ -155,7 +155,7 @@ assert_answer "7.1.244.10.in-addr.arpa" PTR "db-replica-7.db.prod.svc.$D"
 assert_nxdomain "10-244-1-7.db.prod.svc.$Z" A
 
 # ---- another TTL
-corefile "ttl 7" | start_server ttl7
+start_server ttl7 < <(corefile "ttl 7")
 TTL=7 assert_answer "web.prod.svc.$Z" A "10.96.1.10"
 TTL=7 assert_answer "db.prod.svc.$Z" A "10.244.1.5 | 10.244.1.6 | 10.244.1.7"
 TTL=7 assert_answer "$Z" NS "ns.dns.$D"

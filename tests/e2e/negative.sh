@@ -10,7 +10,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 Z=$ZONE
 V6NET=0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.4.2.0.0.0.d.f.ip6.arpa
 
-corefile | start_server main
+start_server main < <(corefile)
 
 # ---- NODATA: the name exists, not the type
 assert_nodata "web.prod.svc.$Z" AAAA
@@ -98,13 +98,13 @@ ask -c HS "web.prod.svc.$Z" A
 assert_status REFUSED
 
 # ---- negative TTL is min(ttl, 300); the SOA minimum is the ttl
-corefile "ttl 600" | start_server ttl600
+start_server ttl600 < <(corefile "ttl 600")
 TTL=600 assert_nxdomain "nosuch.prod.svc.$Z" A
 TTL=600 assert_nodata "web.prod.svc.$Z" AAAA
 TTL=600 assert_answer "web.prod.svc.$Z" A 10.96.1.10
 
 # ---- namespaces: only the listed ones exist
-corefile "namespaces prod kube-system" | start_server nsfilter
+start_server nsfilter < <(corefile "namespaces prod kube-system")
 assert_answer "web.prod.svc.$Z" A 10.96.1.10
 assert_answer "kube-dns.kube-system.svc.$Z" A 10.96.0.10
 assert_nxdomain "web.staging.svc.$Z" A
@@ -116,7 +116,7 @@ assert_nxdomain "10-244-2-11.staging.pod.$Z" A
 assert_answer "10-244-1-5.prod.pod.$Z" A 10.244.1.5
 
 # ---- ignore empty_service: no ready endpoint -> NXDOMAIN, ClusterIP too
-corefile "ignore empty_service" | start_server ignore
+start_server ignore < <(corefile "ignore empty_service")
 assert_nxdomain "idle.prod.svc.$Z" A
 assert_nxdomain "web.staging.svc.$Z" A
 assert_nxdomain "lonely.prod.svc.$Z" A
@@ -124,7 +124,7 @@ assert_answer "web.prod.svc.$Z" A 10.96.1.10
 assert_answer "db.prod.svc.$Z" A "10.244.1.5 | 10.244.1.6 | 10.244.1.7"
 
 # ---- noendpoints: no endpoint names, headless services answer NXDOMAIN
-corefile noendpoints | start_server noendpoints
+start_server noendpoints < <(corefile noendpoints)
 assert_answer "web.prod.svc.$Z" A 10.96.1.10
 assert_nxdomain "db.prod.svc.$Z" A
 assert_nxdomain "db-0.db.prod.svc.$Z" A

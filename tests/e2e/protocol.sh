@@ -99,7 +99,7 @@ tcp_frame()
 	printf '%04x%s' $((${#1} / 2)) "$1"
 }
 
-corefile | start_server main
+start_server main < <(corefile)
 MAIN_PID=$SERVER_PID
 
 # An idle TCP connection must be closed by the server: watch one from the

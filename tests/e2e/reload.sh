@@ -12,7 +12,7 @@ OBJ=$E2E_TMP/objects
 cp -R "$FIXTURE" "$OBJ"
 export OBJECTS=$OBJ
 
-corefile | start_server main
+start_server main < <(corefile)
 PID=$SERVER_PID
 
 serial()

@@ -15,7 +15,7 @@ ZONEDUMP=$top_builddir/tools/zonedump
 }
 
 # Also the daemon on the same objects, to compare answers with NSD.
-corefile | start_server main
+start_server main < <(corefile)
 CONF=$SERVER_DIR/Corefile
 D=$E2E_TMP/dump
 mkdir -p "$D"
@@ -113,10 +113,10 @@ has "ext.prod.svc.$Z. 30 IN CNAME web.prod.svc.$Z."
 has "extout.prod.svc.$Z. 30 IN CNAME www.example.com."
 check "$Z dump: 200 A for big.prod" 200 \
 	"$(printf '%s\n' "$N" | grep -c "^big\.prod\.svc\.$Z\. 30 IN A ")"
-hasnt "10\.244\.1\.9\$"
+hasnt "\.svc\.$Z\. [0-9]+ IN A 10\.244\.1\.9\$"
 hasnt "^db-2\."
 hasnt "^lonely\.prod\."
-hasnt "10\.244\.2\.13\$"
+hasnt "\.svc\.$Z\. [0-9]+ IN A 10\.244\.2\.13\$"
 hasnt "^[^ ]*[A-Z]"
 
 N=$(norm "$D/in-addr.arpa.zone")
