@@ -1,0 +1,957 @@
+/*
+ * test_builder.c -- Kubernetes objects to records, one test per rule of the
+ * answer table: objects are built in code, the builder's record stream is
+ * decoded to text and compared with the exact set of records expected.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <urcu.h>
+
+#include "zones/builder.h"
+#include "zones/dname.h"
+#include "zones/objects.h"
+#include "zones/zone.h"
+
+/* ---- objects ---- */
+
+static void parse_addrs(const char *list, struct obj_addr **out, size_t *n)
+{
+	char buf[512], *save = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (!list)
+		return;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		*out = realloc(*out, (*n + 1) * sizeof(**out));
+		assert_non_null(*out);
+		assert_int_equal(obj_addr_parse(t, &(*out)[*n]), 0);
+		(*n)++;
+	}
+}
+
+static char *dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static struct obj_service *svc_new(const char *ns, const char *name,
+				   enum obj_svc_type type, const char *ips)
+{
+	struct obj_service *s = calloc(1, sizeof(*s));
+
+	s->ns = dup(ns);
+	s->name = dup(name);
+	s->type = type;
+	parse_addrs(ips, &s->ips, &s->nips);
+	return s;
+}
+
+static void add_port(struct obj_port **ports, size_t *n, const char *name,
+		     uint16_t port, uint8_t proto)
+{
+	*ports = realloc(*ports, (*n + 1) * sizeof(**ports));
+	assert_non_null(*ports);
+	memset(&(*ports)[*n], 0, sizeof(**ports));
+	(*ports)[*n].name = dup(name);
+	(*ports)[*n].port = port;
+	(*ports)[*n].proto = proto;
+	(*n)++;
+}
+
+static void svc_port(struct obj_service *s, const char *name, uint16_t port,
+		     uint8_t proto)
+{
+	add_port(&s->ports, &s->nports, name, port, proto);
+}
+
+static struct obj_slice *slice_new(const char *ns, const char *name,
+				   const char *svc)
+{
+	struct obj_slice *s = calloc(1, sizeof(*s));
+
+	s->ns = dup(ns);
+	s->name = dup(name);
+	s->service = dup(svc);
+	return s;
+}
+
+static void slice_port(struct obj_slice *s, const char *name, uint16_t port,
+		       uint8_t proto)
+{
+	add_port(&s->ports, &s->nports, name, port, proto);
+}
+
+static void slice_ep(struct obj_slice *s, const char *ips, const char *host,
+		     const char *pod, bool ready)
+{
+	s->eps = realloc(s->eps, (s->neps + 1) * sizeof(*s->eps));
+	assert_non_null(s->eps);
+	struct obj_endpoint *e = &s->eps[s->neps++];
+	memset(e, 0, sizeof(*e));
+	parse_addrs(ips, &e->addrs, &e->naddrs);
+	e->hostname = dup(host);
+	e->pod_name = dup(pod);
+	e->ready = ready;
+}
+
+static struct obj_pod *pod_new(const char *ns, const char *name,
+			       const char *ips, bool terminal)
+{
+	struct obj_pod *p = calloc(1, sizeof(*p));
+
+	p->ns = dup(ns);
+	p->name = dup(name);
+	parse_addrs(ips, &p->ips, &p->nips);
+	p->terminal = terminal;
+	p->running = !terminal;
+	p->ready = !terminal;
+	return p;
+}
+
+static struct builder_conf conf(const char *z1, const char *z2, const char *z3)
+{
+	struct builder_conf c;
+
+	memset(&c, 0, sizeof(c));
+	c.zones[c.nzones++] = z1;
+	if (z2)
+		c.zones[c.nzones++] = z2;
+	if (z3)
+		c.zones[c.nzones++] = z3;
+	return c;
+}
+
+/* ---- decoding the record stream ---- */
+
+#define MAXR 2048
+
+struct decoded {
+	char r[MAXR][700];
+	size_t n;
+};
+
+static void decode(const struct builder_buf *b, struct decoded *d)
+{
+	size_t o = 0;
+
+	d->n = 0;
+	assert_false(b->oom);
+	while (o < b->len) {
+		char owner[300], rd[320] = "";
+		assert_true(d->n < MAXR);
+		assert_true(o + 1 <= b->len);
+		size_t ol = b->p[o];
+		assert_true(o + 1 + ol + 4 <= b->len);
+		const uint8_t *on = b->p + o + 1;
+		assert_int_equal(dname_len(on), ol);
+		/* Owners are lowercase. */
+		for (size_t i = 0; i < ol; i++)
+			assert_false(on[i] >= 'A' && on[i] <= 'Z');
+		dname_to_str(on, owner, sizeof(owner));
+		const uint8_t *p = on + ol;
+		uint16_t type = (uint16_t)(p[0] << 8 | p[1]);
+		uint16_t rdlen = (uint16_t)(p[2] << 8 | p[3]);
+		const uint8_t *r = p + 4;
+		assert_true(o + 1 + ol + 4 + rdlen <= b->len);
+		const char *tn;
+		char tmp[300];
+		switch (type) {
+		case 0:
+			tn = "EXISTS";
+			assert_int_equal(rdlen, 0);
+			break;
+		case 1:
+			tn = "A";
+			assert_int_equal(rdlen, 4);
+			inet_ntop(AF_INET, r, rd, sizeof(rd));
+			break;
+		case 28:
+			tn = "AAAA";
+			assert_int_equal(rdlen, 16);
+			inet_ntop(AF_INET6, r, rd, sizeof(rd));
+			break;
+		case 2:
+		case 5:
+		case 12:
+			tn = type == 2 ? "NS" : type == 5 ? "CNAME" : "PTR";
+			assert_int_equal(dname_len(r), rdlen);
+			dname_to_str(r, rd, sizeof(rd));
+			break;
+		case 16:
+			tn = "TXT";
+			assert_int_equal(r[0] + 1, rdlen);
+			snprintf(rd, sizeof(rd), "%.*s", r[0], r + 1);
+			break;
+		case 33:
+			tn = "SRV";
+			assert_true(rdlen > 6);
+			assert_int_equal(dname_len(r + 6), rdlen - 6u);
+			dname_to_str(r + 6, tmp, sizeof(tmp));
+			snprintf(rd, sizeof(rd), "%u %u %u %s",
+				 r[0] << 8 | r[1], r[2] << 8 | r[3],
+				 r[4] << 8 | r[5], tmp);
+			break;
+		default:
+			fail_msg("unexpected type %u", type);
+			return;
+		}
+		snprintf(d->r[d->n++], 700, "%s %s%s%s", owner, tn,
+			 *rd ? " " : "", rd);
+		o += 1 + ol + 4 + rdlen;
+	}
+}
+
+static void dump(const struct decoded *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  got: %s\n", d->r[i]);
+}
+
+/* The records of b are exactly want (NULL-terminated), as a multiset. */
+static void expect(const struct builder_buf *b, const char *const *want)
+{
+	struct decoded *d = calloc(1, sizeof(*d));
+	bool used[MAXR] = {false};
+	size_t nw = 0;
+	bool ok = true;
+
+	decode(b, d);
+	for (; want[nw]; nw++) {
+		size_t i;
+		for (i = 0; i < d->n; i++)
+			if (!used[i] && strcmp(d->r[i], want[nw]) == 0)
+				break;
+		if (i == d->n) {
+			print_error("missing: %s\n", want[nw]);
+			ok = false;
+		} else {
+			used[i] = true;
+		}
+	}
+	for (size_t i = 0; i < d->n; i++)
+		if (!used[i]) {
+			print_error("extra: %s\n", d->r[i]);
+			ok = false;
+		}
+	if (!ok)
+		dump(d);
+	free(d);
+	assert_true(ok);
+}
+
+/* How many records of b are exactly s. */
+static size_t count(const struct builder_buf *b, const char *s)
+{
+	struct decoded *d = calloc(1, sizeof(*d));
+	size_t k = 0;
+
+	decode(b, d);
+	for (size_t i = 0; i < d->n; i++)
+		k += strcmp(d->r[i], s) == 0;
+	free(d);
+	return k;
+}
+
+/* How many records of b start with prefix. */
+static size_t count_prefix(const struct builder_buf *b, const char *prefix)
+{
+	struct decoded *d = calloc(1, sizeof(*d));
+	size_t k = 0;
+
+	decode(b, d);
+	for (size_t i = 0; i < d->n; i++)
+		k += strncmp(d->r[i], prefix, strlen(prefix)) == 0;
+	free(d);
+	return k;
+}
+
+/* The builder's output is accepted by a zone of the forward and reverse
+ * zones of c. */
+static void zone_accepts(const struct builder_conf *c,
+			 const struct builder_buf *b)
+{
+	uint8_t z[BUILDER_MAX_ZONES][DNAME_MAX],
+	    m[BUILDER_MAX_ZONES][DNAME_MAX];
+	const uint8_t *zp[BUILDER_MAX_ZONES], *mp[BUILDER_MAX_ZONES];
+
+	for (size_t i = 0; i < c->nzones; i++) {
+		assert_true(dname_from_str(c->zones[i], z[i]) > 0);
+		assert_true(builder_mname(c, i, m[i]) > 0);
+		zp[i] = z[i];
+		mp[i] = m[i];
+	}
+	struct zone_index *zi = zone_index_new(zp, mp, c->nzones, 5);
+	assert_non_null(zi);
+	assert_int_equal(zone_owner_set(zi, "x", b->p, b->len, 1), 0);
+	zone_index_free(zi);
+}
+
+/* ---- tests ---- */
+
+static void test_mname(void **state)
+{
+	struct builder_conf c =
+	    conf("10.in-addr.arpa", "cluster.local", "example.org");
+	uint8_t out[DNAME_MAX];
+	char s[300];
+	int n;
+
+	(void)state;
+	n = builder_mname(&c, 0, out);
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, dname_len(out));
+	dname_to_str(out, s, sizeof(s));
+	assert_string_equal(s, "ns.dns.cluster.local.");
+	builder_mname(&c, 2, out);
+	dname_to_str(out, s, sizeof(s));
+	assert_string_equal(s, "ns.dns.example.org.");
+
+	struct builder_conf r = conf("", NULL, NULL);
+	assert_int_equal(builder_mname(&r, 0, out), 8);
+	dname_to_str(out, s, sizeof(s));
+	assert_string_equal(s, "ns.dns.");
+
+	char big[80];
+	memset(big, 'a', 64);
+	strcpy(big + 64, ".local");
+	struct builder_conf bad = conf(big, NULL, NULL);
+	assert_int_equal(builder_mname(&bad, 0, out), -EINVAL);
+}
+
+static void test_static(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "example.org");
+	struct builder_buf b = {0};
+
+	(void)state;
+	assert_int_equal(builder_static(&c, &b), 0);
+	expect(&b, (const char *[]){
+		       "cluster.local. NS ns.dns.cluster.local.",
+		       "dns-version.cluster.local. TXT 1.1.0",
+		       "svc.cluster.local. EXISTS",
+		       "pod.cluster.local. EXISTS",
+		       "10.in-addr.arpa. NS ns.dns.cluster.local.",
+		       "example.org. NS ns.dns.example.org.",
+		       "dns-version.example.org. TXT 1.1.0",
+		       "svc.example.org. EXISTS",
+		       "pod.example.org. EXISTS",
+		       NULL,
+		   });
+	zone_accepts(&c, &b);
+
+	/* Reset between calls, and the root zone. */
+	struct builder_conf r = conf("", NULL, NULL);
+	assert_int_equal(builder_static(&r, &b), 0);
+	expect(&b, (const char *[]){
+		       ". NS ns.dns.",
+		       "dns-version. TXT 1.1.0",
+		       "svc. EXISTS",
+		       "pod. EXISTS",
+		       NULL,
+		   });
+	builder_buf_free(&b);
+	assert_null(b.p);
+}
+
+static void test_namespace(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "example.org");
+	struct builder_buf b = {0};
+
+	(void)state;
+	assert_int_equal(builder_namespace(&c, "prod", &b), 0);
+	expect(&b, (const char *[]){
+		       "prod.svc.cluster.local. EXISTS",
+		       "prod.svc.example.org. EXISTS",
+		       NULL,
+		   });
+	c.pods = BUILDER_PODS_INSECURE;
+	assert_int_equal(builder_namespace(&c, "prod", &b), 0);
+	expect(&b, (const char *[]){
+		       "prod.svc.cluster.local. EXISTS",
+		       "prod.pod.cluster.local. EXISTS",
+		       "prod.svc.example.org. EXISTS",
+		       "prod.pod.example.org. EXISTS",
+		       NULL,
+		   });
+	c.pods = BUILDER_PODS_VERIFIED;
+	assert_int_equal(builder_namespace(&c, "prod", &b), 0);
+	assert_int_equal(count(&b, "prod.pod.cluster.local. EXISTS"), 1);
+	zone_accepts(&c, &b);
+	builder_buf_free(&b);
+}
+
+static void test_clusterip_dual_stack(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "ip6.arpa");
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10,fd00::10");
+	struct obj_slice *sl = slice_new("prod", "web-abc", "web");
+
+	(void)state;
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	svc_port(s, "dns", 53, OBJ_PROTO_UDP);
+	svc_port(s, NULL, 9000, OBJ_PROTO_TCP);
+	slice_port(sl, "http", 8080, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.5", NULL, "web-1", true);
+	slice_ep(sl, "10.244.1.6", "down", NULL, false);
+	const struct obj_slice *sls[] = {sl};
+
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	expect(&b,
+	       (const char *[]){
+		   "web.prod.svc.cluster.local. A 10.96.0.10",
+		   "web.prod.svc.cluster.local. AAAA fd00::10",
+		   /* every port on the bare name, weight floor(100/3) */
+		   "web.prod.svc.cluster.local. SRV 0 33 80 "
+		   "web.prod.svc.cluster.local.",
+		   "web.prod.svc.cluster.local. SRV 0 33 53 "
+		   "web.prod.svc.cluster.local.",
+		   "web.prod.svc.cluster.local. SRV 0 33 9000 "
+		   "web.prod.svc.cluster.local.",
+		   /* named ports only */
+		   "_http._tcp.web.prod.svc.cluster.local. SRV 0 100 80 "
+		   "web.prod.svc.cluster.local.",
+		   "_dns._udp.web.prod.svc.cluster.local. SRV 0 100 53 "
+		   "web.prod.svc.cluster.local.",
+		   /* the ready endpoint, by its dashed address */
+		   "10-244-1-5.web.prod.svc.cluster.local. A 10.244.1.5",
+		   "5.1.244.10.in-addr.arpa. PTR "
+		   "10-244-1-5.web.prod.svc.cluster.local.",
+		   /* reverse names of the cluster IPs */
+		   "10.0.96.10.in-addr.arpa. PTR web.prod.svc.cluster.local.",
+		   "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		   "0.0.d.f.ip6.arpa. PTR web.prod.svc.cluster.local.",
+		   NULL,
+	       });
+	zone_accepts(&c, &b);
+
+	/* Without reverse zones: no PTR at all. */
+	struct builder_conf f = conf("cluster.local", NULL, NULL);
+	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
+	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "5.1.244.10.in-addr.arpa."), 0);
+	assert_int_equal(
+	    count(&b, "10-244-1-5.web.prod.svc.cluster.local. A 10.244.1.5"),
+	    1);
+
+	/* A reverse zone that does not hold the address: no PTR either. */
+	struct builder_conf o = conf("cluster.local", "11.in-addr.arpa", NULL);
+	assert_int_equal(builder_service(&o, s, sls, 1, &b), 0);
+	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "5.1.244.10.in-addr.arpa."), 0);
+
+	/* endpoint_pod_names names the endpoint by its pod. */
+	f.endpoint_pod_names = true;
+	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
+	assert_int_equal(
+	    count(&b, "web-1.web.prod.svc.cluster.local. A 10.244.1.5"), 1);
+	assert_int_equal(count_prefix(&b, "10-244-1-5."), 0);
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(sl);
+}
+
+static void test_headless(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "ip6.arpa");
+	struct builder_buf b = {0};
+	struct obj_service *s = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *s1 = slice_new("prod", "db-v4", "db");
+	struct obj_slice *s2 = slice_new("prod", "db-v6", "db");
+
+	(void)state;
+	svc_port(s, "pg", 5432, OBJ_PROTO_TCP);
+	slice_port(s1, "pg", 15432, OBJ_PROTO_TCP);
+	slice_port(s1, NULL, 9187, OBJ_PROTO_TCP);
+	slice_ep(s1, "10.244.1.5", "db-0", "db-0", true);
+	slice_ep(s1, "10.244.1.6", "db-1", "db-1", false);
+	slice_ep(s1, "10.244.2.7", NULL, "db-2", true);
+	slice_port(s2, "pg", 15432, OBJ_PROTO_TCP);
+	slice_ep(s2, "fd00:244::7", NULL, NULL, true);
+	const struct obj_slice *sls[] = {s1, s2};
+
+	assert_int_equal(builder_service(&c, s, sls, 2, &b), 0);
+	expect(
+	    &b,
+	    (const char *[]){
+		"db.prod.svc.cluster.local. A 10.244.1.5",
+		"db.prod.svc.cluster.local. A 10.244.2.7",
+		"db.prod.svc.cluster.local. AAAA fd00:244::7",
+		"db-0.db.prod.svc.cluster.local. A 10.244.1.5",
+		"10-244-2-7.db.prod.svc.cluster.local. A 10.244.2.7",
+		"fd00-244--7.db.prod.svc.cluster.local. AAAA fd00:244::7",
+		"5.1.244.10.in-addr.arpa. PTR db-0.db.prod.svc.cluster.local.",
+		"7.2.244.10.in-addr.arpa. PTR "
+		"10-244-2-7.db.prod.svc.cluster.local.",
+		"7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.4.2.0."
+		"0.0.d.f.ip6.arpa. PTR fd00-244--7.db.prod.svc.cluster.local.",
+		/* every port of every ready endpoint on the bare name:
+		 * 2 + 2 + 1 = 5 records, weight 20 */
+		"db.prod.svc.cluster.local. SRV 0 20 15432 "
+		"db-0.db.prod.svc.cluster.local.",
+		"db.prod.svc.cluster.local. SRV 0 20 9187 "
+		"db-0.db.prod.svc.cluster.local.",
+		"db.prod.svc.cluster.local. SRV 0 20 15432 "
+		"10-244-2-7.db.prod.svc.cluster.local.",
+		"db.prod.svc.cluster.local. SRV 0 20 9187 "
+		"10-244-2-7.db.prod.svc.cluster.local.",
+		"db.prod.svc.cluster.local. SRV 0 20 15432 "
+		"fd00-244--7.db.prod.svc.cluster.local.",
+		/* the named port: 3 records, weight 33 */
+		"_pg._tcp.db.prod.svc.cluster.local. SRV 0 33 15432 "
+		"db-0.db.prod.svc.cluster.local.",
+		"_pg._tcp.db.prod.svc.cluster.local. SRV 0 33 15432 "
+		"10-244-2-7.db.prod.svc.cluster.local.",
+		"_pg._tcp.db.prod.svc.cluster.local. SRV 0 33 15432 "
+		"fd00-244--7.db.prod.svc.cluster.local.",
+		NULL,
+	    });
+	zone_accepts(&c, &b);
+
+	/* endpoint_pod_names: the pod name where there is no hostname. */
+	c.endpoint_pod_names = true;
+	assert_int_equal(builder_service(&c, s, sls, 2, &b), 0);
+	assert_int_equal(
+	    count(&b, "db-0.db.prod.svc.cluster.local. A 10.244.1.5"), 1);
+	assert_int_equal(
+	    count(&b, "db-2.db.prod.svc.cluster.local. A 10.244.2.7"), 1);
+	assert_int_equal(
+	    count(&b,
+		  "fd00-244--7.db.prod.svc.cluster.local. AAAA fd00:244::7"),
+	    1);
+	assert_int_equal(count_prefix(&b, "10-244-2-7."), 0);
+	assert_int_equal(count_prefix(&b, "db-1."), 0);
+
+	/* None ready: nothing at all (NXDOMAIN). */
+	s1->eps[0].ready = false;
+	s1->eps[2].ready = false;
+	s2->eps[0].ready = false;
+	assert_int_equal(builder_service(&c, s, sls, 2, &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(s1);
+	obj_slice_free(s2);
+}
+
+static void test_srv_protocols_and_weights(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s = svc_new("prod", "dns", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "dns-1", "dns");
+	char ip[32];
+
+	(void)state;
+	slice_port(sl, "dns", 53, OBJ_PROTO_UDP);
+	slice_port(sl, "dns", 53, OBJ_PROTO_TCP);
+	slice_port(sl, "sctp", 99, OBJ_PROTO_SCTP);
+	slice_ep(sl, "10.0.0.1", "a", NULL, true);
+	slice_ep(sl, "10.0.0.2", "b", NULL, true);
+	const struct obj_slice *sls[] = {sl};
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	/* Per name and protocol: 2 each, weight 50. */
+	assert_int_equal(count(&b, "_dns._udp.dns.prod.svc.cluster.local. SRV "
+				   "0 50 53 a.dns.prod.svc.cluster.local."),
+			 1);
+	assert_int_equal(count(&b, "_dns._tcp.dns.prod.svc.cluster.local. SRV "
+				   "0 50 53 b.dns.prod.svc.cluster.local."),
+			 1);
+	assert_int_equal(
+	    count_prefix(&b, "_sctp._sctp.dns.prod.svc.cluster.local. SRV 0 "
+			     "50 99 "),
+	    2);
+	/* Bare name: 3 ports x 2 endpoints, weight 16. */
+	assert_int_equal(
+	    count_prefix(&b, "dns.prod.svc.cluster.local. SRV 0 16 "), 6);
+	obj_slice_free(sl);
+
+	/* Many endpoints: floor(100/150) is 0, the weight is at least 1. */
+	sl = slice_new("prod", "dns-1", "dns");
+	slice_port(sl, "dns", 53, OBJ_PROTO_UDP);
+	for (int i = 0; i < 150; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 200, i % 200 + 1);
+		slice_ep(sl, ip, NULL, NULL, true);
+	}
+	sls[0] = sl;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(
+	    count_prefix(&b, "_dns._udp.dns.prod.svc.cluster.local. SRV 0 1 "
+			     "53 "),
+	    150);
+	assert_int_equal(
+	    count_prefix(&b, "dns.prod.svc.cluster.local. SRV 0 1 53 "), 150);
+	assert_int_equal(count_prefix(&b, "dns.prod.svc.cluster.local. A "),
+			 150);
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(sl);
+}
+
+static void test_externalname(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "example.org");
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "ext", OBJ_SVC_EXTERNALNAME, NULL);
+	struct obj_slice *sl = slice_new("prod", "ext-1", "ext");
+
+	(void)state;
+	s->external_name = dup("db.example.com");
+	svc_port(s, "pg", 5432, OBJ_PROTO_TCP);
+	svc_port(s, NULL, 1234, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.5", NULL, NULL, true);
+	const struct obj_slice *sls[] = {sl};
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "ext.prod.svc.cluster.local. CNAME db.example.com.",
+		       "_pg._tcp.ext.prod.svc.cluster.local. SRV 0 100 5432 "
+		       "db.example.com.",
+		       "ext.prod.svc.example.org. CNAME db.example.com.",
+		       "_pg._tcp.ext.prod.svc.example.org. SRV 0 100 5432 "
+		       "db.example.com.",
+		       NULL,
+		   });
+	zone_accepts(&c, &b);
+
+	/* A trailing dot in the spec is fine; no name gives nothing. */
+	free(s->external_name);
+	s->external_name = dup("db.example.com.");
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(
+	    count(&b, "ext.prod.svc.cluster.local. CNAME db.example.com."), 1);
+	free(s->external_name);
+	s->external_name = NULL;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+	s->external_name = dup("");
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(sl);
+}
+
+static void test_ptr_primary_zone(void **state)
+{
+	/* The first forward zone is the primary one, even after a reverse
+	 * zone. */
+	struct builder_conf c =
+	    conf("10.in-addr.arpa", "example.org", "cluster.local");
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	struct obj_slice *sl = slice_new("prod", "web-1", "web");
+
+	(void)state;
+	slice_ep(sl, "10.244.1.5", "h", NULL, true);
+	slice_ep(sl, "192.168.1.5", "outside", NULL, true);
+	const struct obj_slice *sls[] = {sl};
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "web.prod.svc.example.org. A 10.96.0.10",
+		       "web.prod.svc.cluster.local. A 10.96.0.10",
+		       "h.web.prod.svc.example.org. A 10.244.1.5",
+		       "h.web.prod.svc.cluster.local. A 10.244.1.5",
+		       "outside.web.prod.svc.example.org. A 192.168.1.5",
+		       "outside.web.prod.svc.cluster.local. A 192.168.1.5",
+		       "10.0.96.10.in-addr.arpa. PTR web.prod.svc.example.org.",
+		       "5.1.244.10.in-addr.arpa. PTR "
+		       "h.web.prod.svc.example.org.",
+		       NULL,
+		   });
+	zone_accepts(&c, &b);
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(sl);
+}
+
+static void test_kube_dns(void **state)
+{
+	struct builder_conf c = conf("cluster.local", "example.org", NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("kube-system", "kube-dns", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	struct obj_service *o =
+	    svc_new("prod", "kube-dns", OBJ_SVC_CLUSTERIP, "10.96.0.11");
+
+	(void)state;
+	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
+	expect(&b, (const char *[]){
+		       "kube-dns.kube-system.svc.cluster.local. A 10.96.0.10",
+		       "kube-dns.kube-system.svc.example.org. A 10.96.0.10",
+		       "ns.dns.cluster.local. A 10.96.0.10",
+		       "ns.dns.example.org. A 10.96.0.10",
+		       NULL,
+		   });
+	assert_int_equal(builder_service(&c, o, NULL, 0, &b), 0);
+	assert_int_equal(count_prefix(&b, "ns.dns."), 0);
+	assert_int_equal(
+	    count(&b, "kube-dns.prod.svc.cluster.local. A 10.96.0.11"), 1);
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_service_free(o);
+}
+
+static void test_ignore_empty_and_noendpoints(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	struct obj_service *h = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "web-1", "web");
+	struct obj_slice *hs = slice_new("prod", "db-1", "db");
+
+	(void)state;
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.5", "h", NULL, false);
+	slice_ep(hs, "10.244.2.5", "d", NULL, true);
+	const struct obj_slice *sls[] = {sl}, *hss[] = {hs};
+
+	/* Not ignoring: the ClusterIP answers without ready endpoints. */
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(count(&b, "web.prod.svc.cluster.local. A 10.96.0.10"),
+			 1);
+	c.ignore_empty_service = true;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+	sl->eps[0].ready = true;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(count(&b, "web.prod.svc.cluster.local. A 10.96.0.10"),
+			 1);
+	assert_int_equal(
+	    count(&b, "h.web.prod.svc.cluster.local. A 10.244.1.5"), 1);
+	c.ignore_empty_service = false;
+
+	/* noendpoints: no endpoint names; the ClusterIP stays, a headless
+	 * service gives nothing. */
+	c.noendpoints = true;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "web.prod.svc.cluster.local. A 10.96.0.10",
+		       "web.prod.svc.cluster.local. SRV 0 100 80 "
+		       "web.prod.svc.cluster.local.",
+		       "_http._tcp.web.prod.svc.cluster.local. SRV 0 100 80 "
+		       "web.prod.svc.cluster.local.",
+		       NULL,
+		   });
+	assert_int_equal(builder_service(&c, h, hss, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+	c.noendpoints = false;
+	assert_int_equal(builder_service(&c, h, hss, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "db.prod.svc.cluster.local. A 10.244.2.5",
+		       "d.db.prod.svc.cluster.local. A 10.244.2.5",
+		       NULL,
+		   });
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_service_free(h);
+	obj_slice_free(sl);
+	obj_slice_free(hs);
+}
+
+static void test_pods(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "10.in-addr.arpa", "example.org");
+	struct builder_buf b = {0};
+	struct obj_pod *p =
+	    pod_new("prod", "web-1", "10.244.1.5,fd00:244::5", false);
+	struct obj_pod *t = pod_new("prod", "job-1", "10.244.1.9", true);
+
+	(void)state;
+	/* Only `pods verified` gives records. */
+	assert_int_equal(builder_pod(&c, p, &b), 0);
+	assert_int_equal(b.len, 0);
+	c.pods = BUILDER_PODS_INSECURE;
+	assert_int_equal(builder_pod(&c, p, &b), 0);
+	assert_int_equal(b.len, 0);
+	c.pods = BUILDER_PODS_VERIFIED;
+	assert_int_equal(builder_pod(&c, p, &b), 0);
+	expect(&b, (const char *[]){
+		       "10-244-1-5.prod.pod.cluster.local. A 10.244.1.5",
+		       "fd00-244--5.prod.pod.cluster.local. AAAA fd00:244::5",
+		       "10-244-1-5.prod.pod.example.org. A 10.244.1.5",
+		       "fd00-244--5.prod.pod.example.org. AAAA fd00:244::5",
+		       NULL,
+		   });
+	zone_accepts(&c, &b);
+	/* A finished pod gives nothing, and the buffer is reset. */
+	assert_int_equal(builder_pod(&c, t, &b), 0);
+	assert_int_equal(b.len, 0);
+	builder_buf_free(&b);
+	obj_pod_free(p);
+	obj_pod_free(t);
+}
+
+static void test_host_label(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct obj_endpoint ep = {0};
+	struct obj_addr a;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(obj_addr_parse("fd00:10:244::1:5", &a), 0);
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf),
+			    "fd00-10-244--1-5");
+	ep.pod_name = "web-1";
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf),
+			    "fd00-10-244--1-5");
+	c.endpoint_pod_names = true;
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf), "web-1");
+	ep.hostname = "";
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf), "web-1");
+	ep.hostname = "web-host";
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf), "web-host");
+	ep.pod_name = "";
+	ep.hostname = NULL;
+	assert_int_equal(obj_addr_parse("10.0.0.1", &a), 0);
+	assert_string_equal(builder_host_label(&c, &ep, &a, buf), "10-0-0-1");
+}
+
+static void test_names_too_long(void **state)
+{
+	struct builder_conf c = conf("cluster.local", "10.in-addr.arpa", NULL);
+	struct builder_buf b = {0};
+	char l64[65], l63[64];
+
+	(void)state;
+	memset(l64, 'x', 64);
+	l64[64] = 0;
+	memset(l63, 'y', 63);
+	l63[63] = 0;
+
+	/* A service name that is no label: nothing, not even its PTR. */
+	struct obj_service *s =
+	    svc_new("prod", l64, OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+	obj_service_free(s);
+
+	/* A port name too long: only its _port._proto name is left out. */
+	s = svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	svc_port(s, l64, 80, OBJ_PROTO_TCP);
+	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
+	expect(&b,
+	       (const char *[]){
+		   "web.prod.svc.cluster.local. A 10.96.0.10",
+		   "web.prod.svc.cluster.local. SRV 0 100 80 "
+		   "web.prod.svc.cluster.local.",
+		   "10.0.96.10.in-addr.arpa. PTR web.prod.svc.cluster.local.",
+		   NULL,
+	       });
+	obj_service_free(s);
+
+	/* An endpoint hostname too long: its names are left out, the
+	 * service's A stays. */
+	struct obj_service *h = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "db-1", "db");
+	slice_port(sl, "pg", 5432, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.5", l64, NULL, true);
+	slice_ep(sl, "10.244.1.6", "ok", NULL, true);
+	const struct obj_slice *sls[] = {sl};
+	assert_int_equal(builder_service(&c, h, sls, 1, &b), 0);
+	assert_int_equal(count(&b, "db.prod.svc.cluster.local. A 10.244.1.5"),
+			 1);
+	assert_int_equal(count(&b, "db.prod.svc.cluster.local. A 10.244.1.6"),
+			 1);
+	assert_int_equal(
+	    count(&b, "ok.db.prod.svc.cluster.local. A 10.244.1.6"), 1);
+	assert_int_equal(count_prefix(&b, "5.1.244.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "xxxx"), 0);
+	assert_int_equal(
+	    count_prefix(&b, "_pg._tcp.db.prod.svc.cluster.local. SRV"), 1);
+	zone_accepts(&c, &b);
+	obj_service_free(h);
+	obj_slice_free(sl);
+
+	/* Labels that fit but a name over 255 bytes: under a zone of 71
+	 * bytes the service name has 203, a host name below it 267. */
+	char zone[80];
+	snprintf(zone, sizeof(zone), "%s.local", l63);
+	struct builder_conf lc = conf(zone, "10.in-addr.arpa", NULL);
+	struct obj_service *big = svc_new(l63, l63, OBJ_SVC_HEADLESS, NULL);
+	sl = slice_new(l63, "x", l63);
+	slice_port(sl, "p", 1, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.7", l63, NULL, true);
+	sls[0] = sl;
+	assert_int_equal(builder_service(&lc, big, sls, 1, &b), 0);
+	struct decoded *d = calloc(1, sizeof(*d));
+	decode(&b, d);
+	assert_int_equal(d->n, 1);
+	assert_int_equal(strncmp(d->r[0], l63, 63), 0);
+	assert_non_null(strstr(d->r[0], " A 10.244.1.7"));
+	free(d);
+	zone_accepts(&lc, &b);
+	obj_service_free(big);
+	obj_slice_free(sl);
+
+	/* A namespace name too long: nothing. */
+	assert_int_equal(builder_namespace(&c, l64, &b), 0);
+	assert_int_equal(b.len, 0);
+	builder_buf_free(&b);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	rcu_register_thread();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rcu_unregister_thread();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mname),
+	    cmocka_unit_test(test_static),
+	    cmocka_unit_test(test_namespace),
+	    cmocka_unit_test(test_clusterip_dual_stack),
+	    cmocka_unit_test(test_headless),
+	    cmocka_unit_test(test_srv_protocols_and_weights),
+	    cmocka_unit_test(test_externalname),
+	    cmocka_unit_test(test_ptr_primary_zone),
+	    cmocka_unit_test(test_kube_dns),
+	    cmocka_unit_test(test_ignore_empty_and_noendpoints),
+	    cmocka_unit_test(test_pods),
+	    cmocka_unit_test(test_host_label),
+	    cmocka_unit_test(test_names_too_long),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
