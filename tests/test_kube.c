@@ -1,0 +1,526 @@
+/*
+ * test_kube.c -- stores to zones: applying whole stores built in code
+ * changes only the names of the objects that changed, removes what is gone,
+ * honours the namespaces option and `pods verified`; loading manifests from
+ * a directory, and keeping the previous zone when a file is broken.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <urcu.h>
+
+#include "zones/dname.h"
+#include "zones/kube.h"
+#include "zones/objects.h"
+#include "zones/store.h"
+#include "zones/zone.h"
+
+#define T_A 1
+#define T_SOA 6
+#define T_TXT 16
+#define T_AAAA 28
+#define T_SRV 33
+
+/* ---- objects and stores ---- */
+
+static char *sdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void parse_addrs(const char *list, struct obj_addr **out, size_t *n)
+{
+	char buf[256], *save = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (!list)
+		return;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		*out = realloc(*out, (*n + 1) * sizeof(**out));
+		assert_non_null(*out);
+		assert_int_equal(obj_addr_parse(t, &(*out)[*n]), 0);
+		(*n)++;
+	}
+}
+
+static void put_svc(struct store *st, const char *ns, const char *name,
+		    enum obj_svc_type type, const char *ips)
+{
+	struct obj_service *s = calloc(1, sizeof(*s));
+
+	s->ns = sdup(ns);
+	s->name = sdup(name);
+	s->type = type;
+	parse_addrs(ips, &s->ips, &s->nips);
+	s->ports = calloc(1, sizeof(*s->ports));
+	s->ports[0].name = sdup("http");
+	s->ports[0].port = 80;
+	s->ports[0].proto = OBJ_PROTO_TCP;
+	s->nports = 1;
+	assert_int_equal(store_put_service(st, s), 0);
+}
+
+static void put_slice(struct store *st, const char *ns, const char *name,
+		      const char *svc, const char *ip, const char *host)
+{
+	struct obj_slice *s = calloc(1, sizeof(*s));
+
+	s->ns = sdup(ns);
+	s->name = sdup(name);
+	s->service = sdup(svc);
+	s->eps = calloc(1, sizeof(*s->eps));
+	s->neps = 1;
+	parse_addrs(ip, &s->eps[0].addrs, &s->eps[0].naddrs);
+	s->eps[0].hostname = sdup(host);
+	s->eps[0].ready = true;
+	s->ports = calloc(1, sizeof(*s->ports));
+	s->ports[0].name = sdup("http");
+	s->ports[0].port = 8080;
+	s->ports[0].proto = OBJ_PROTO_TCP;
+	s->nports = 1;
+	assert_int_equal(store_put_slice(st, s), 0);
+}
+
+static void put_ns(struct store *st, const char *name)
+{
+	struct obj_namespace *n = calloc(1, sizeof(*n));
+
+	n->name = sdup(name);
+	assert_int_equal(store_put_namespace(st, n), 0);
+}
+
+static void put_pod(struct store *st, const char *ns, const char *name,
+		    const char *ips, bool terminal)
+{
+	struct obj_pod *p = calloc(1, sizeof(*p));
+
+	p->ns = sdup(ns);
+	p->name = sdup(name);
+	parse_addrs(ips, &p->ips, &p->nips);
+	p->terminal = terminal;
+	p->running = !terminal;
+	assert_int_equal(store_put_pod(st, p), 0);
+}
+
+/*
+ * The base cluster: prod/web (ClusterIP), prod/api (dual-stack ClusterIP),
+ * prod/db (headless, two slices), staging/app, namespace "empty".  web_ip
+ * varies between versions.
+ */
+static struct store *cluster(const char *web_ip, bool with_api)
+{
+	struct store *st = store_new();
+
+	assert_non_null(st);
+	put_ns(st, "prod");
+	put_ns(st, "staging");
+	put_ns(st, "empty");
+	put_svc(st, "prod", "web", OBJ_SVC_CLUSTERIP, web_ip);
+	put_slice(st, "prod", "web-1", "web", "10.244.1.20", NULL);
+	if (with_api)
+		put_svc(st, "prod", "api", OBJ_SVC_CLUSTERIP,
+			"10.96.1.20,fd00:10:96::1:20");
+	put_svc(st, "prod", "db", OBJ_SVC_HEADLESS, NULL);
+	put_slice(st, "prod", "db-a", "db", "10.244.1.5", "db-0");
+	put_slice(st, "prod", "db-b", "db", "10.244.1.6", "db-1");
+	put_svc(st, "staging", "app", OBJ_SVC_CLUSTERIP, "10.96.2.10");
+	put_pod(st, "prod", "web-1", "10.244.1.20", false);
+	put_pod(st, "prod", "job-1", "10.244.1.99", true);
+	return st;
+}
+
+static struct kube *new_kube(enum builder_pods pods, const char *objects,
+			     const char *const *nss, size_t nns)
+{
+	static const char *const zones[] = {"cluster.local", "10.in-addr.arpa"};
+	struct kube_conf c = {
+	    .zones = zones,
+	    .nzones = 2,
+	    .objects = objects,
+	    .pods = pods,
+	    .ttl = 5,
+	    .namespaces = nss,
+	    .nnamespaces = nns,
+	};
+	char err[256] = "";
+	struct kube *k = kube_new(&c, err, sizeof(err));
+
+	assert_non_null(k);
+	return k;
+}
+
+/* ---- reading the zone ---- */
+
+struct ans {
+	const void *node; /* identity of the published node */
+	bool exists, has;
+	struct zone_entry e;
+	uint8_t d[4096];
+};
+
+static void look(struct kube *k, const char *name, uint16_t qtype,
+		 struct ans *a)
+{
+	uint8_t n[DNAME_MAX];
+	int nl = dname_from_str(name, n);
+
+	assert_true(nl > 0);
+	dname_lower(n, (size_t)nl);
+	memset(a, 0, sizeof(*a));
+	rcu_read_lock();
+	const struct zone_node *node = zone_lookup(kube_zone(k), n, (size_t)nl);
+	if (node) {
+		a->node = node;
+		a->exists = true;
+		const struct zone_entry *e = zone_node_find(node, qtype);
+		if (e) {
+			a->has = true;
+			a->e = *e;
+			assert_true(e->len <= sizeof(a->d));
+			memcpy(a->d, zone_node_data(node) + e->off, e->len);
+		}
+	}
+	rcu_read_unlock();
+}
+
+static bool exists(struct kube *k, const char *name)
+{
+	struct ans a;
+
+	look(k, name, T_A, &a);
+	return a.exists;
+}
+
+static bool same(const struct ans *a, const struct ans *b)
+{
+	return a->exists == b->exists && a->has == b->has &&
+	       a->e.len == b->e.len && a->e.an == b->e.an &&
+	       memcmp(a->d, b->d, a->e.len) == 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	rcu_register_thread();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rcu_unregister_thread();
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_new(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	char err[256] = "";
+
+	(void)state;
+	assert_false(kube_synced(k));
+	assert_null(kube_store(k));
+	assert_int_equal(kube_builder_conf(k)->nzones, 2);
+	assert_string_equal(kube_builder_conf(k)->zones[0], "cluster.local");
+	/* Only the apexes exist. */
+	assert_int_equal(zone_count_names(kube_zone(k)), 2);
+	assert_true(exists(k, "cluster.local"));
+	assert_false(exists(k, "svc.cluster.local"));
+	/* No objects PATH: kube_load refuses. */
+	assert_int_equal(kube_load(k, err, sizeof(err)), -EINVAL);
+	assert_true(strlen(err) > 0);
+	assert_false(kube_synced(k));
+	kube_free(k);
+
+	static const char *const bad[] = {"a..b"};
+	struct kube_conf c = {.zones = bad, .nzones = 1, .ttl = 5};
+	err[0] = 0;
+	assert_null(kube_new(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "a..b"));
+	c.nzones = 0;
+	err[0] = 0;
+	assert_null(kube_new(&c, err, sizeof(err)));
+	assert_true(strlen(err) > 0);
+}
+
+static void test_apply_and_diff(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	struct ans web1, api1, db1, ptr1, stg1, x;
+
+	(void)state;
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	assert_true(kube_synced(k));
+	assert_non_null(kube_store(k));
+	assert_int_equal(store_count_services(kube_store(k)), 4);
+
+	look(k, "web.prod.svc.cluster.local", T_A, &web1);
+	assert_true(web1.has);
+	assert_int_equal(web1.d[web1.e.len - 1], 10);
+	look(k, "api.prod.svc.cluster.local", T_AAAA, &api1);
+	assert_true(api1.has);
+	look(k, "db.prod.svc.cluster.local", T_A, &db1);
+	assert_int_equal(db1.e.an, 2);
+	look(k, "10.1.96.10.in-addr.arpa", 12, &ptr1);
+	assert_true(ptr1.has);
+	look(k, "app.staging.svc.cluster.local", T_A, &stg1);
+	assert_true(stg1.has);
+	look(k, "dns-version.cluster.local", T_TXT, &x);
+	assert_true(x.has);
+	look(k, "db-0.db.prod.svc.cluster.local", T_A, &x);
+	assert_true(x.has);
+	look(k, "_http._tcp.db.prod.svc.cluster.local", T_SRV, &x);
+	assert_int_equal(x.e.an, 2);
+	/* Namespaces exist (NODATA), also one without objects. */
+	look(k, "empty.svc.cluster.local", T_A, &x);
+	assert_true(x.exists);
+	assert_false(x.has);
+	assert_false(exists(k, "prod.pod.cluster.local"));
+	assert_false(exists(k, "nothing.svc.cluster.local"));
+	uint32_t serial = zone_serial(kube_zone(k));
+	size_t names = zone_count_names(kube_zone(k));
+
+	/* The same objects again: nothing changes, not even the serial. */
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	assert_int_equal(zone_serial(kube_zone(k)), serial);
+	look(k, "db.prod.svc.cluster.local", T_A, &x);
+	assert_true(same(&x, &db1));
+	assert_ptr_equal(x.node, db1.node);
+
+	/* web's address changes: its names change, the rest stays. */
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.11", true)), 0);
+	assert_true((int32_t)(zone_serial(kube_zone(k)) - serial) > 0);
+	assert_int_equal(zone_count_names(kube_zone(k)), names);
+	look(k, "web.prod.svc.cluster.local", T_A, &x);
+	assert_false(same(&x, &web1));
+	assert_int_equal(x.d[x.e.len - 1], 11);
+	assert_false(exists(k, "10.1.96.10.in-addr.arpa"));
+	look(k, "11.1.96.10.in-addr.arpa", 12, &x);
+	assert_true(x.has);
+	assert_int_equal(x.e.len, ptr1.e.len);
+	look(k, "api.prod.svc.cluster.local", T_AAAA, &x);
+	assert_true(same(&x, &api1));
+	assert_ptr_equal(x.node, api1.node);
+	look(k, "db.prod.svc.cluster.local", T_A, &x);
+	assert_true(same(&x, &db1));
+	assert_ptr_equal(x.node, db1.node);
+	look(k, "app.staging.svc.cluster.local", T_A, &x);
+	assert_true(same(&x, &stg1));
+	assert_ptr_equal(x.node, stg1.node);
+
+	/* api goes away; its names vanish, the others stay. */
+	serial = zone_serial(kube_zone(k));
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.11", true)), 0);
+	assert_int_equal(zone_serial(kube_zone(k)), serial);
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.11", false)), 0);
+	assert_true((int32_t)(zone_serial(kube_zone(k)) - serial) > 0);
+	assert_false(exists(k, "api.prod.svc.cluster.local"));
+	assert_false(exists(k, "_http._tcp.api.prod.svc.cluster.local"));
+	assert_false(exists(k, "20.1.96.10.in-addr.arpa"));
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.svc.cluster.local"));
+
+	/* An empty store: back to the static names. */
+	struct store *empty = store_new();
+	assert_int_equal(kube_apply_store(k, empty), 0);
+	assert_ptr_equal(kube_store(k), empty);
+	assert_false(exists(k, "web.prod.svc.cluster.local"));
+	assert_false(exists(k, "prod.svc.cluster.local"));
+	assert_false(exists(k, "1.10.in-addr.arpa"));
+	assert_true(exists(k, "svc.cluster.local"));
+	assert_true(exists(k, "dns-version.cluster.local"));
+	assert_true(kube_synced(k));
+	kube_free(k);
+}
+
+static void test_namespaces_filter(void **state)
+{
+	static const char *const nss[] = {"prod", "Empty"};
+	struct kube *k = new_kube(BUILDER_PODS_INSECURE, NULL, nss, 2);
+
+	(void)state;
+	assert_true(kube_ns_exposed(k, (const uint8_t *)"prod", 4));
+	assert_true(kube_ns_exposed(k, (const uint8_t *)"empty", 5));
+	assert_false(kube_ns_exposed(k, (const uint8_t *)"staging", 7));
+	assert_false(kube_ns_exposed(k, (const uint8_t *)"pro", 3));
+	assert_false(kube_ns_exposed(k, (const uint8_t *)"prodx", 5));
+
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.pod.cluster.local"));
+	assert_true(exists(k, "empty.svc.cluster.local"));
+	assert_false(exists(k, "staging.svc.cluster.local"));
+	assert_false(exists(k, "app.staging.svc.cluster.local"));
+	assert_false(exists(k, "10.2.96.10.in-addr.arpa"));
+	assert_false(exists(k, "staging.pod.cluster.local"));
+	kube_free(k);
+
+	/* Without the option every namespace is exposed. */
+	k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	assert_true(kube_ns_exposed(k, (const uint8_t *)"staging", 7));
+	kube_free(k);
+}
+
+static void test_pods_verified(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
+	struct ans x;
+
+	(void)state;
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	look(k, "10-244-1-20.prod.pod.cluster.local", T_A, &x);
+	assert_true(x.has);
+	assert_int_equal(x.d[x.e.len - 1], 20);
+	/* A finished pod has no name. */
+	assert_false(exists(k, "10-244-1-99.prod.pod.cluster.local"));
+	/* Only in its own namespace. */
+	assert_false(exists(k, "10-244-1-20.staging.pod.cluster.local"));
+	assert_true(exists(k, "prod.pod.cluster.local"));
+
+	/* The pod goes: its name goes. */
+	struct store *st = cluster("10.96.1.10", true);
+	assert_int_equal(store_del_pod(st, "prod", "web-1"), 0);
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_false(exists(k, "10-244-1-20.prod.pod.cluster.local"));
+	kube_free(k);
+
+	/* Other modes: no pod records. */
+	k = new_kube(BUILDER_PODS_INSECURE, NULL, NULL, 0);
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	assert_false(exists(k, "10-244-1-20.prod.pod.cluster.local"));
+	assert_true(exists(k, "prod.pod.cluster.local"));
+	kube_free(k);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char svc_json[] =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\n"
+    " \"metadata\":{\"name\":\"web\",\"namespace\":\"prod\"},\n"
+    " \"spec\":{\"clusterIP\":\"10.96.1.10\",\"type\":\"ClusterIP\",\n"
+    "  \"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}}\n";
+
+static void test_load(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], err[512] = "", path[600];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/test_kube.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "web.json", svc_json);
+
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	assert_true(kube_synced(k));
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.svc.cluster.local"));
+	uint32_t serial = zone_serial(kube_zone(k));
+	struct ans before, after;
+	look(k, "web.prod.svc.cluster.local", T_A, &before);
+	assert_true(before.has);
+
+	/* A broken file: an error naming it, the zone unchanged. */
+	write_file(dir, "zz-broken.yaml", "kind: Service\nmetadata: [oops\n");
+	int rc = kube_load(k, err, sizeof(err));
+	assert_true(rc < 0);
+	assert_non_null(strstr(err, "zz-broken.yaml"));
+	assert_true(kube_synced(k));
+	assert_int_equal(zone_serial(kube_zone(k)), serial);
+	look(k, "web.prod.svc.cluster.local", T_A, &after);
+	assert_true(same(&before, &after));
+	assert_non_null(kube_store(k));
+	assert_int_equal(store_count_services(kube_store(k)), 1);
+
+	/* Fixed: loads again. */
+	snprintf(path, sizeof(path), "%s/zz-broken.yaml", dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/web.json", dir);
+	assert_int_equal(unlink(path), 0);
+	write_file(dir, "other.json",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+		   "\"metadata\":{\"name\":\"other\"}}\n");
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	assert_false(exists(k, "web.prod.svc.cluster.local"));
+	assert_true(exists(k, "other.svc.cluster.local"));
+	snprintf(path, sizeof(path), "%s/other.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	/* The directory is gone: an error, the zone stays. */
+	err[0] = 0;
+	assert_true(kube_load(k, err, sizeof(err)) < 0);
+	assert_true(strlen(err) > 0);
+	assert_true(exists(k, "other.svc.cluster.local"));
+	kube_free(k);
+
+	/* A kube whose first load fails is not synced. */
+	k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
+	assert_true(kube_load(k, err, sizeof(err)) < 0);
+	assert_false(kube_synced(k));
+	kube_free(k);
+}
+
+/* The fixture cluster of the end-to-end tests loads, with the names its
+ * README lists. */
+static void test_load_fixture(void **state)
+{
+	char err[512] = "";
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED,
+				  TEST_SRCDIR "/fixtures/cluster", NULL, 0);
+	struct ans x;
+
+	(void)state;
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	look(k, "web.prod.svc.cluster.local", T_A, &x);
+	assert_int_equal(x.e.an, 1);
+	look(k, "db.prod.svc.cluster.local", T_A, &x);
+	assert_int_equal(x.e.an, 3);
+	look(k, "big.prod.svc.cluster.local", T_A, &x);
+	assert_int_equal(x.e.an, 200);
+	look(k, "ns.dns.cluster.local", T_A, &x);
+	assert_true(x.has);
+	assert_false(exists(k, "lonely.prod.svc.cluster.local"));
+	look(k, "empty.svc.cluster.local", T_A, &x);
+	assert_true(x.exists);
+	assert_false(x.has);
+	kube_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_new),
+	    cmocka_unit_test(test_apply_and_diff),
+	    cmocka_unit_test(test_namespaces_filter),
+	    cmocka_unit_test(test_pods_verified),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_load_fixture),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
