@@ -15,7 +15,7 @@
 #define OPCODE_SHIFT 11
 
 /* Byte -> lowercase byte, for ASCII letters only (DNS case rules). */
-#define LC(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define LC(c) ((c) + ((c) >= 'A' && (c) <= 'Z' ? 32 : 0))
 #define L4(c) LC(c), LC((c) + 1), LC((c) + 2), LC((c) + 3)
 #define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
 #define L64(c) L16(c), L16((c) + 16), L16((c) + 32), L16((c) + 48)
