@@ -61,6 +61,7 @@ assert_answer "fd00-244--6.v6.prod.svc.$Z" AAAA "fd00:244::6"
 assert_answer "alpha.derived.staging.svc.$Z" A "10.244.2.11"
 assert_answer "10-244-2-12.derived.staging.svc.$Z" A "10.244.2.12"
 assert_answer "10-245-0-200.big.prod.svc.$Z" A "10.245.0.200"
+assert_answer "10-246-0-40.mid.prod.svc.$Z" A "10.246.0.40"
 
 # ---- SRV: named ports; weight floor(100/n), at least 1
 assert_answer "_http._tcp.web.prod.svc.$Z" SRV "0 100 80 web.prod.svc.$D"

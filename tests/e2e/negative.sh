@@ -82,6 +82,9 @@ assert_nxdomain "not-an-ip.prod.pod.$Z" A
 # ---- case does not change the outcome
 assert_nxdomain "NoSuch.PROD.svc.$Z" A
 assert_nodata "WEB.prod.SVC.$Z" AAAA
+ask +noidnout "NoSuch.PROD.svc.Cluster.Local" A
+check "NXDOMAIN: question echoed in the client's case" \
+	"NoSuch.PROD.svc.Cluster.Local. IN A" "$(section QUESTION | sed 's/^;//')"
 
 # ---- REFUSED: outside every zone, or not class IN
 for n in www.example.com. local. cluster. "$Z.example.com." arpa. .; do

@@ -152,6 +152,19 @@ ask +edns=0 +bufsize=65000 +ignore "big.prod.svc.$Z" A
 assert_flag tc
 ask +edns=0 +ignore "_http._tcp.big.prod.svc.$Z" SRV
 assert_flag tc
+# 40 A records (about 700 octets): too big for 512, fit in 1232
+MID_ALL=$(for i in $(seq 1 40); do echo "10.246.0.$i"; done | LC_ALL=C sort |
+	awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
+ask +noedns +ignore "mid.prod.svc.$Z" A
+assert_flag tc
+ask +edns=0 +bufsize=600 +ignore "mid.prod.svc.$Z" A
+assert_flag tc
+ask +edns=0 +bufsize=1232 +ignore "mid.prod.svc.$Z" A
+assert_noflag tc
+check "$QUERY: 40 A in 1232 octets" "$MID_ALL" "$(rdata ANSWER A)"
+ask +edns=0 +bufsize=4096 +ignore "mid.prod.svc.$Z" A
+assert_noflag tc
+check "$QUERY: 40 A" 40 "$(count ANSWER A)"
 ask +noedns +ignore "db.prod.svc.$Z" A
 assert_noflag tc
 check "$QUERY: complete over UDP" "10.244.1.5 | 10.244.1.6 | 10.244.1.7" \
