@@ -359,10 +359,26 @@ eventually()
 	check "$QUERY: eventually" "$3" "$got"
 }
 
-# finish: print the summary and exit 0 (all passed) or 1.
+# finish: stop the daemons, fail on sanitizer reports in their logs (an
+# ASan/UBSan build), print the summary and exit 0 (all passed) or 1.
 finish()
 {
-	local f
+	local f p
+	for p in "${E2E_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	OUT=
+	for f in "$E2E_TMP"/*/out.log; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			OUT=$(grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -n 40)
+			fail "no sanitizer report in ${f#"$E2E_TMP"/}" \
+				"a clean log" "a report"
+		fi
+	done
 	echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed"
 	for f in "${E2E_FAILED[@]}"; do
 		echo "#   failed: $f"
