@@ -4,6 +4,7 @@
 #include "zones/kube.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,8 @@ int kube_load(struct kube *k, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	rc = kube_apply_store(k, st);
+	/* Parsing took far more heap than the zone keeps: give it back. */
+	malloc_trim(0);
 	if (rc < 0)
 		snprintf(err, errlen, "kubernetes: out of memory applying %s",
 			 k->objects);
