@@ -126,6 +126,13 @@ assert_nxdomain "lonely.prod.svc.$Z" A
 assert_answer "web.prod.svc.$Z" A 10.96.1.10
 assert_answer "db.prod.svc.$Z" A "10.244.1.5 | 10.244.1.6 | 10.244.1.7"
 
+# ---- fallthrough for other zones only: the cluster zone still denies
+start_server fallthrough < <(corefile "fallthrough in-addr.arpa ip6.arpa")
+assert_answer "web.prod.svc.$Z" A 10.96.1.10
+assert_nxdomain "nosuch.prod.svc.$Z" A
+assert_nodata "web.prod.svc.$Z" AAAA
+assert_answer "10.1.96.10.in-addr.arpa" PTR "web.prod.svc.$Z."
+
 # ---- noendpoints: no endpoint names, headless services answer NXDOMAIN
 start_server noendpoints < <(corefile noendpoints)
 assert_answer "web.prod.svc.$Z" A 10.96.1.10
