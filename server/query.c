@@ -208,8 +208,8 @@ static int label_at(const uint8_t *name, unsigned i)
 
 /*
  * `pods insecure`: <a-b-c-d>.<ns>.pod.<zone> answers the address of its
- * name, and <ns>.pod.<zone> exists, for every exposed namespace.  Returns
- * the response length, or 0 when the name is not such a name.
+ * name when namespace <ns> exists and is exposed.  Returns the response
+ * length, or 0 when the name is not such a name (NXDOMAIN).
  */
 static size_t answer_insecure_pod(const struct query_block *b,
 				  const struct packet_query *q,
@@ -226,11 +226,14 @@ static size_t answer_insecure_pod(const struct query_block *b,
 	    (size_t)podl + sizeof(pod) != above ||
 	    memcmp(q->lname + podl, pod, sizeof(pod)) != 0)
 		return 0;
+	/* The namespace must exist: then <ns>.pod.<zone> is in the zone.  (A
+	 * name of two labels here is such a name that is not.) */
 	int nsl = label_at(q->lname, labels - 2);
-	if (!kube_ns_exposed(b->kube, q->lname + nsl + 1, q->lname[nsl]))
+	if (labels == 2 ||
+	    !kube_ns_exposed(b->kube, q->lname + nsl + 1, q->lname[nsl]) ||
+	    !zone_lookup(kube_zone(b->kube), q->lname + nsl,
+			 q->qname_len - (size_t)nsl))
 		return 0;
-	if (labels == 2)
-		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
 
 	uint8_t addr[16];
 	int fam = dname_dashed_addr(q->lname + 1, q->lname[0], addr);

@@ -773,6 +773,23 @@ static void recs_of_type(const struct zone_index *zi, uint16_t type,
 	*n = j - i;
 }
 
+/* True when a contribution of t before the i-th one is the same record
+ * (type and rdata) as r. */
+static bool contrib_dup(const struct wname *t, uint32_t i, const struct rec *r)
+{
+	struct rec q;
+	size_t next;
+
+	for (uint32_t j = 0; j < i; j++) {
+		const struct contrib *d = &t->c[j];
+		if (rec_parse(d->o->blob, d->o->len, d->off, &q, &next) &&
+		    q.type == r->type && q.rdlen == r->rdlen &&
+		    !memcmp(q.rdata, r->rdata, r->rdlen))
+			return true;
+	}
+	return false;
+}
+
 /* Append the A and AAAA RRs of target t as additional data, owner pointing
  * at packet offset ptr (or the name when too far).  Reads t's contributions
  * directly, without gather(), to keep zi->recs intact. */
@@ -789,16 +806,7 @@ static void put_glue(struct entry_ctx *x, const struct wname *t, size_t ptr)
 				       &next) ||
 			    r.type != want)
 				continue;
-			bool dup = false;
-			for (uint32_t j = 0; j < i && !dup; j++) {
-				struct rec q;
-				const struct contrib *d = &t->c[j];
-				dup = rec_parse(d->o->blob, d->o->len, d->off,
-						&q, &next) &&
-				      q.type == want && q.rdlen == r.rdlen &&
-				      !memcmp(q.rdata, r.rdata, r.rdlen);
-			}
-			if (dup)
+			if (contrib_dup(t, i, &r))
 				continue;
 			put_rr(&x->zi->data, (unsigned)ptr, t->name, t->len,
 			       want, x->zi->ttl, r.rdata, r.rdlen);
@@ -909,7 +917,7 @@ static int build_chase(struct zone_index *zi, const struct wname *w,
 			const struct contrib *c = &t->c[i];
 			if (!rec_parse(c->o->blob, c->o->len, c->off, &r,
 				       &next) ||
-			    r.type != qtype)
+			    r.type != qtype || contrib_dup(t, i, &r))
 				continue;
 			put_rr(&zi->data, (unsigned)pos, target, tlen, qtype,
 			       zi->ttl, r.rdata, r.rdlen);

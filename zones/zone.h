@@ -123,7 +123,8 @@ size_t zone_count_names(const struct zone_index *zi);
 size_t zone_count_owners(const struct zone_index *zi);
 
 /*
- * Walk every record of the committed zone (writer side; SOA included, no
+ * Walk every record the owners contribute now (writer side, committed or
+ * not; SOA included, no
  * duplicates), in no particular order: cb(owner, type, ttl, rdata, rdlen,
  * arg).  A non-zero return from cb stops the walk and is returned.
  */
