@@ -60,8 +60,9 @@ struct obj_endpoint {
 	struct obj_addr *addrs;
 	size_t naddrs;
 	char *hostname; /* NULL when absent */
-	char *pod_name; /* targetRef.name when targetRef.kind is Pod, else NULL */
-	bool ready;     /* conditions.ready true or absent */
+	char *
+	    pod_name; /* targetRef.name when targetRef.kind is Pod, else NULL */
+	bool ready;   /* conditions.ready true or absent */
 };
 
 struct obj_slice {
@@ -83,7 +84,7 @@ struct obj_pod {
 	char *name;
 	struct obj_addr *ips; /* status.podIPs (or podIP) */
 	size_t nips;
-	char *hostname;  /* spec.hostname, NULL when absent */
+	char *hostname;	 /* spec.hostname, NULL when absent */
 	char *subdomain; /* spec.subdomain, NULL when absent */
 	struct obj_label *labels;
 	size_t nlabels;

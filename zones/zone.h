@@ -125,7 +125,8 @@ size_t zone_count_owners(const struct zone_index *zi);
 /*
  * Walk every record the owners contribute now (writer side, committed or
  * not; SOA included, no duplicates), in no particular order: cb(owner,
- * type, ttl, rdata, rdlen, arg).  A non-zero return from cb stops the walk and is returned.
+ * type, ttl, rdata, rdlen, arg).  A non-zero return from cb stops the walk and
+ * is returned.
  */
 int zone_each_rr(const struct zone_index *zi,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
