@@ -313,7 +313,7 @@ static void test_mname(void **state)
 	assert_true(n > 0);
 	assert_int_equal((size_t)n, dname_len(out));
 	dname_to_str(out, s, sizeof(s));
-	assert_string_equal(s, "ns.dns.cluster.local.");
+	assert_string_equal(s, "ns.dns.10.in-addr.arpa.");
 	builder_mname(&c, 2, out);
 	dname_to_str(out, s, sizeof(s));
 	assert_string_equal(s, "ns.dns.example.org.");
@@ -343,7 +343,7 @@ static void test_static(void **state)
 		       "dns-version.cluster.local. TXT 1.1.0",
 		       "svc.cluster.local. EXISTS",
 		       "pod.cluster.local. EXISTS",
-		       "10.in-addr.arpa. NS ns.dns.cluster.local.",
+		       "10.in-addr.arpa. NS ns.dns.10.in-addr.arpa.",
 		       "example.org. NS ns.dns.example.org.",
 		       "dns-version.example.org. TXT 1.1.0",
 		       "svc.example.org. EXISTS",

@@ -125,9 +125,6 @@ static const char *primary(const struct builder_conf *c)
 int builder_mname(const struct builder_conf *c, size_t i, uint8_t *out)
 {
 	const char *z = c->zones[i];
-
-	if (is_reverse(z) && primary(c))
-		z = primary(c);
 	size_t n = fmt_wire(out, "ns.dns" ZONE_FMT, ZONE_ARGS(z));
 	return n ? (int)n : -EINVAL;
 }

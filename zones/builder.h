@@ -44,8 +44,7 @@ struct builder_buf {
 void builder_buf_free(struct builder_buf *b);
 
 /* The SOA MNAME and NS target of zone i in wire form (out has 255 bytes):
- * ns.dns.<zone>, and for reverse zones ns.dns.<primary zone>.  Returns the
- * length, or -EINVAL. */
+ * ns.dns.<zone>, as CoreDNS names it.  Returns the length, or -EINVAL. */
 int builder_mname(const struct builder_conf *c, size_t i, uint8_t *out);
 
 /*
