@@ -174,6 +174,34 @@ static int make_listeners(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
+			      size_t errlen)
+{
+	struct kube_conf kc = {
+	    .zones = (const char *const *)ck->zones,
+	    .nzones = ck->nzones,
+	    .objects = ck->objects,
+	    .pods = (enum builder_pods)ck->pods,
+	    .ttl = ck->ttl,
+	    .endpoint_pod_names = ck->endpoint_pod_names,
+	    .ignore_empty_service = ck->ignore_empty_service,
+	    .noendpoints = ck->noendpoints,
+	    .namespaces = (const char *const *)ck->namespaces,
+	    .nnamespaces = ck->nnamespaces,
+	};
+	char why[512] = "";
+	struct kube *k = kube_new(&kc, why, sizeof(why));
+
+	if (!k || kube_load(k, why, sizeof(why)) < 0) {
+		snprintf(err, errlen,
+			 "%s:%d - Error during setup: kubernetes: %s", ck->file,
+			 ck->line, why);
+		kube_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 static int make_kubes(struct daemon *d, char *err, size_t errlen)
 {
 	d->kubes = calloc(d->cfg->nblocks, sizeof(*d->kubes));
@@ -185,30 +213,8 @@ static int make_kubes(struct daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < d->cfg->nblocks; i++) {
 		const struct config_block *b = &d->cfg->blocks[i];
 		const struct config_kube *ck = b->kube;
-		char why[512] = "";
-		if (ck) {
-			struct kube_conf kc = {
-			    .zones = (const char *const *)ck->zones,
-			    .nzones = ck->nzones,
-			    .objects = ck->objects,
-			    .pods = (enum builder_pods)ck->pods,
-			    .ttl = ck->ttl,
-			    .endpoint_pod_names = ck->endpoint_pod_names,
-			    .ignore_empty_service = ck->ignore_empty_service,
-			    .noendpoints = ck->noendpoints,
-			    .namespaces = (const char *const *)ck->namespaces,
-			    .nnamespaces = ck->nnamespaces,
-			};
-			d->kubes[i] = kube_new(&kc, why, sizeof(why));
-			if (!d->kubes[i] ||
-			    kube_load(d->kubes[i], why, sizeof(why)) < 0) {
-				snprintf(err, errlen,
-					 "%s:%d - Error during setup: "
-					 "kubernetes: %s",
-					 ck->file, ck->line, why);
-				return -EINVAL;
-			}
-		}
+		if (ck && !(d->kubes[i] = daemon_kube_load(ck, err, errlen)))
+			return -EINVAL;
 		if (query_block_init(&d->qblocks[i], b, d->kubes[i], err,
 				     errlen) < 0)
 			return -EINVAL;

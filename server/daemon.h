@@ -6,6 +6,7 @@
 #define CLUSTERDNS_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct daemon_opts {
@@ -20,6 +21,15 @@ struct daemon_opts {
  * clean stop, 1 when the configuration, a zone source or a listener could
  * not be set up (the reason is printed on standard error). */
 int daemon_run(const struct daemon_opts *opts);
+
+struct config_kube;
+struct kube;
+
+/* The cluster zone of a kubernetes directive, loaded from its source.
+ * Returns NULL with err set ("FILE:LINE - Error during setup: kubernetes:
+ * ...") when it cannot be loaded.  Free with kube_free(). */
+struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
+			      size_t errlen);
 
 /* The clusterdns version line ("clusterdns-0.1.0"). */
 const char *daemon_version(void);

@@ -4,6 +4,8 @@
  */
 #include "server/log.h"
 
+#include "server/packet.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -290,22 +292,6 @@ static void put_rflags(struct out *o, const uint8_t *resp, size_t len)
 	/* CoreDNS writes nothing (not "-") when no flag is set. */
 }
 
-/* Skip a wire name (compression allowed); 0 when it runs off the end. */
-static size_t skip_name(const uint8_t *p, size_t len, size_t off)
-{
-	while (off < len) {
-		uint8_t l = p[off];
-		if (l == 0)
-			return off + 1;
-		if ((l & 0xc0) == 0xc0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l & 0xc0)
-			return 0;
-		off += (size_t)l + 1;
-	}
-	return 0;
-}
-
 /* The full rcode of a response: header rcode plus the OPT's extended
  * rcode when there is an OPT. */
 static int response_rcode(const uint8_t *resp, size_t len)
@@ -322,13 +308,13 @@ static int response_rcode(const uint8_t *resp, size_t len)
 	if (ar == 0)
 		return (int)rcode;
 	for (unsigned i = 0; i < qd; i++) {
-		off = skip_name(resp, len, off);
+		off = packet_skip_name(resp, len, off);
 		if (off == 0 || len - off < 4)
 			return (int)rcode;
 		off += 4;
 	}
 	for (unsigned i = 0; i < rrs + ar; i++) {
-		off = skip_name(resp, len, off);
+		off = packet_skip_name(resp, len, off);
 		if (off == 0 || len - off < 10)
 			return (int)rcode;
 		unsigned type = (unsigned)(resp[off] << 8 | resp[off + 1]);

@@ -69,9 +69,7 @@ static size_t parse_qname(const uint8_t *req, size_t len, size_t off,
 	return total + 1;
 }
 
-/* Skip an owner name in a resource record (compression allowed: a pointer
- * ends the name).  Returns the offset after it, or 0 when truncated. */
-static size_t skip_name(const uint8_t *req, size_t len, size_t off)
+size_t packet_skip_name(const uint8_t *req, size_t len, size_t off)
 {
 	size_t total = 0;
 
@@ -121,7 +119,7 @@ static enum packet_status parse_additional(const uint8_t *req, size_t len,
 
 	for (unsigned i = 0; i < arcount; i++) {
 		size_t name = off;
-		off = skip_name(req, len, off);
+		off = packet_skip_name(req, len, off);
 		if (off == 0 || len - off < 10)
 			return PACKET_FORMERR;
 		const uint8_t *rr = req + off;

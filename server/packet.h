@@ -99,6 +99,11 @@ size_t packet_error(const uint8_t *req, size_t len,
 		    uint8_t rcode, uint16_t our_udp_size, uint8_t *out,
 		    size_t max);
 
+/* Skip a name at off in a message of len bytes (compression allowed: a
+ * pointer ends the name; at most 255 bytes).  Returns the offset after it,
+ * or 0 when it is malformed or runs off the end. */
+size_t packet_skip_name(const uint8_t *msg, size_t len, size_t off);
+
 /* The name at q->qname in presentation form ("web.prod.svc.cluster.local.",
  * "." for the root), escaping as RFC 1035 does and as CoreDNS prints names:
  * . \ " ' ( ) ; @ and space as "\c", other bytes outside 0x21..0x7e as

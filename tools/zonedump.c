@@ -14,6 +14,7 @@
 #include <urcu.h>
 
 #include "server/config.h"
+#include "server/daemon.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
 
@@ -156,23 +157,9 @@ int main(int argc, char **argv)
 		const struct config_kube *ck = cfg->blocks[b].kube;
 		if (!ck)
 			continue;
-		struct kube_conf kc = {
-		    .zones = (const char *const *)ck->zones,
-		    .nzones = ck->nzones,
-		    .objects = ck->objects,
-		    .pods = (enum builder_pods)ck->pods,
-		    .ttl = ck->ttl,
-		    .endpoint_pod_names = ck->endpoint_pod_names,
-		    .ignore_empty_service = ck->ignore_empty_service,
-		    .noendpoints = ck->noendpoints,
-		    .namespaces = (const char *const *)ck->namespaces,
-		    .nnamespaces = ck->nnamespaces,
-		};
-		struct kube *k = kube_new(&kc, err, sizeof(err));
-		if (!k || kube_load(k, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s:%d - kubernetes: %s\n", ck->file,
-				ck->line, err);
-			kube_free(k);
+		struct kube *k = daemon_kube_load(ck, err, sizeof(err));
+		if (!k) {
+			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
 		struct zone_index *zi = kube_zone(k);
