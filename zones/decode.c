@@ -7,6 +7,9 @@
  * in step with the parsed tree up to the offending node, for YAML from the
  * marks recorded while the tree of the current document was built.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strptime, timegm */
+#endif
 #include "zones/decode.h"
 
 #include <errno.h>
@@ -14,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yaml.h>
 
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
+#define TRIGGER_TIME_ANNOTATION                                                \
+	"endpoints.kubernetes.io/last-change-trigger-time"
 
 /* Decoding context: where errors go and which node they are about. */
 struct dctx {
@@ -574,11 +580,43 @@ static int slice_port(struct dctx *c, const cJSON *p, size_t i,
 	return parse_proto(c, p, path, &out->proto);
 }
 
+/* "2024-05-01T10:00:00Z" or with fractional seconds ("...00.123456Z") or an
+ * offset ("+02:00") as milliseconds since the epoch; 0 when malformed. */
+static int64_t parse_rfc3339_ms(const char *s)
+{
+	struct tm tm = {0};
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t ms = 0;
+
+	if (!p)
+		return 0;
+	if (*p == '.') {
+		int64_t scale = 100;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	int64_t off = 0;
+	if (*p == '+' || *p == '-') {
+		int h, m;
+		if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+			return 0;
+		off = (h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != 'z') {
+		return 0;
+	}
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	return ((int64_t)t - off) * 1000 + ms;
+}
+
 static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 {
 	struct obj_slice *s = calloc(1, sizeof(*s));
-	const cJSON *meta, *labels, *eps, *ports, *it;
-	const char *at, *svc;
+	const cJSON *meta, *labels, *annotations, *eps, *ports, *it;
+	const char *at, *svc, *trigger;
 	int family, rc;
 	size_t i = 0;
 
@@ -598,6 +636,15 @@ static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 		rc = nomem(c);
 		goto fail;
 	}
+	if ((rc = get_obj(c, meta, "annotations", "metadata.annotations",
+			  &annotations)))
+		goto fail;
+	rc = peek_str(c, annotations, TRIGGER_TIME_ANNOTATION,
+		      "metadata.annotations[" TRIGGER_TIME_ANNOTATION "]",
+		      &trigger);
+	if (rc)
+		goto fail;
+	s->trigger_ms = trigger ? parse_rfc3339_ms(trigger) : 0;
 	if ((rc = peek_str(c, o, "addressType", "addressType", &at)))
 		goto fail;
 	if (!at) {

@@ -54,6 +54,7 @@ struct obj_service {
 	size_t nselector;
 	bool has_selector; /* spec.selector present (even if empty) */
 	bool publish_not_ready;
+	uint32_t gen; /* the list generation that saw it last */
 };
 
 struct obj_endpoint {
@@ -73,10 +74,15 @@ struct obj_slice {
 	size_t neps;
 	struct obj_port *ports;
 	size_t nports;
+	int64_t trigger_ms; /* annotation endpoints.kubernetes.io/
+			     * last-change-trigger-time, ms since the epoch;
+			     * 0 when absent */
+	uint32_t gen;	    /* the list generation that saw it last */
 };
 
 struct obj_namespace {
 	char *name;
+	uint32_t gen;
 };
 
 struct obj_pod {
@@ -93,6 +99,7 @@ struct obj_pod {
 	bool running;  /* status.phase == Running */
 	bool terminal; /* status.phase Succeeded or Failed */
 	bool ready;    /* condition Ready is True */
+	uint32_t gen;  /* the list generation that saw it last */
 };
 
 /* Free an object and everything it owns; NULL is accepted. */
