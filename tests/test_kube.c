@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <urcu.h>
 
+#include "zones/decode.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
 #include "zones/objects.h"
@@ -232,7 +234,10 @@ static void test_new(void **state)
 
 	(void)state;
 	assert_false(kube_synced(k));
-	assert_null(kube_store(k));
+	/* Without objects PATH the source is the API: an empty store waits
+	 * for it. */
+	assert_non_null(kube_store(k));
+	assert_int_equal(store_count_services(kube_store(k)), 0);
 	assert_int_equal(kube_builder_conf(k)->nzones, 2);
 	assert_string_equal(kube_builder_conf(k)->zones[0], "cluster.local");
 	/* Only the apexes exist. */
@@ -511,9 +516,154 @@ static void test_load_fixture(void **state)
 	kube_free(k);
 }
 
+/* ---- incremental updates (the API source's path) ---- */
+
+static void put_json(struct kube *k, const char *json)
+{
+	cJSON *o = cJSON_Parse(json);
+	struct decode_obj d;
+	struct decode_err err;
+
+	assert_non_null(o);
+	assert_int_equal(decode_object(o, NULL, &d, &err), 0);
+	assert_int_equal(kube_put(k, &d), 0);
+	cJSON_Delete(o);
+}
+
+#define SVC_DB                                                                 \
+	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"db\","                 \
+	"\"namespace\":\"prod\"},\"spec\":{\"clusterIP\":\"None\","            \
+	"\"ports\":[{\"name\":\"pg\",\"port\":5432}]}}"
+#define SLICE_DB(name, ip)                                                     \
+	"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"" name           \
+	"\",\"namespace\":\"prod\",\"labels\":{\"kubernetes.io/"               \
+	"service-name\":\"db\"},\"annotations\":{\"endpoints.kubernetes.io/"   \
+	"last-change-trigger-time\":\"2020-01-01T00:00:00Z\"}},"               \
+	"\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"" ip        \
+	"\"]}],\"ports\":[{\"name\":\"pg\",\"port\":5432}]}"
+
+static void test_incremental(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	struct ans a;
+
+	(void)state;
+	/* A slice before its service: nothing to answer yet. */
+	put_json(k, SLICE_DB("db-1", "10.244.1.5"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db.prod.svc.cluster.local"));
+	/* The namespace exists through the slice living in it. */
+	assert_true(exists(k, "prod.svc.cluster.local"));
+	uint32_t serial = zone_serial(kube_zone(k));
+
+	put_json(k, SVC_DB);
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "db.prod.svc.cluster.local", T_A, &a);
+	assert_true(a.has);
+	assert_int_equal(a.e.an, 1);
+	assert_true(zone_serial(kube_zone(k)) != serial);
+	/* The slice's trigger time was recorded as a programming latency. */
+	assert_int_equal(kube_latency(k)->count, 1);
+	assert_true(kube_latency(k)->sum > 0);
+
+	/* A second slice of the same service merges. */
+	put_json(k, SLICE_DB("db-2", "10.244.1.6"));
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "db.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 2);
+	assert_true(exists(k, "10-244-1-6.db.prod.svc.cluster.local"));
+
+	/* Deleting a slice takes its endpoints away. */
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-2"), 0);
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-2"), -ENOENT);
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "db.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_false(exists(k, "10-244-1-6.db.prod.svc.cluster.local"));
+
+	/* Deleting the service removes its names; the namespace stays while
+	 * the slice lives in it, then goes with it. */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "prod", "db"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db.prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.svc.cluster.local"));
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-1"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "prod.svc.cluster.local"));
+	kube_free(k);
+}
+
+static void test_relist_sweeps(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+
+	(void)state;
+	kube_relist_begin(k, DECODE_SLICE);
+	put_json(k, SLICE_DB("db-1", "10.244.1.5"));
+	put_json(k, SLICE_DB("db-2", "10.244.1.6"));
+	assert_int_equal(kube_relist_end(k, DECODE_SLICE), 0);
+	kube_relist_begin(k, DECODE_SERVICE);
+	put_json(k, SVC_DB);
+	assert_int_equal(kube_relist_end(k, DECODE_SERVICE), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(exists(k, "10-244-1-6.db.prod.svc.cluster.local"));
+
+	/* A relist that no longer has db-2: it is gone, db-1 stays. */
+	kube_relist_begin(k, DECODE_SLICE);
+	put_json(k, SLICE_DB("db-1", "10.244.1.5"));
+	assert_int_equal(kube_relist_end(k, DECODE_SLICE), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "10-244-1-6.db.prod.svc.cluster.local"));
+	assert_true(exists(k, "10-244-1-5.db.prod.svc.cluster.local"));
+	assert_int_equal(store_count_slices(kube_store(k)), 1);
+
+	/* An empty relist of services removes the service. */
+	kube_relist_begin(k, DECODE_SERVICE);
+	assert_int_equal(kube_relist_end(k, DECODE_SERVICE), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db.prod.svc.cluster.local"));
+	assert_int_equal(store_count_services(kube_store(k)), 0);
+	kube_free(k);
+}
+
+static void test_namespace_labels(void **state)
+{
+	static const char *const zones[] = {"cluster.local"};
+	struct kube_conf c = {
+	    .zones = zones,
+	    .nzones = 1,
+	    .ttl = 5,
+	    .namespace_labels = true,
+	};
+	char err[256];
+	struct kube *k = kube_new(&c, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(k);
+	put_json(k, SVC_DB);
+	put_json(k, SLICE_DB("db-1", "10.244.1.5"));
+	assert_int_equal(kube_commit(k), 0);
+	/* No Namespace object let through for prod: nothing of it shows. */
+	assert_false(exists(k, "db.prod.svc.cluster.local"));
+	assert_false(exists(k, "prod.svc.cluster.local"));
+	put_json(k, "{\"kind\":\"Namespace\",\"metadata\":{\"name\":"
+		    "\"prod\"}}");
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(exists(k, "db.prod.svc.cluster.local"));
+	assert_true(exists(k, "prod.svc.cluster.local"));
+	/* The namespace stops matching (the watch deletes it). */
+	assert_int_equal(kube_delete(k, DECODE_NAMESPACE, NULL, "prod"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db.prod.svc.cluster.local"));
+	kube_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_incremental),
+	    cmocka_unit_test(test_relist_sweeps),
+	    cmocka_unit_test(test_namespace_labels),
 	    cmocka_unit_test(test_new),
 	    cmocka_unit_test(test_apply_and_diff),
 	    cmocka_unit_test(test_namespaces_filter),

@@ -8,9 +8,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "zones/dname.h"
 #include "zones/filesrc.h"
+
+/* A set of owner keys ("svc/NS/NAME", "ns/NAME", "pod/NS/NAME"). */
+struct keyset {
+	char **slot;
+	size_t mask, count;
+};
+
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static int keyset_add(struct keyset *ks, const char *key)
+{
+	if (!ks->slot || (ks->count + 1) * 4 > (ks->mask + 1) * 3) {
+		size_t n = ks->slot ? (ks->mask + 1) * 2 : 64;
+		char **t = calloc(n, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; ks->slot && i <= ks->mask; i++) {
+			if (!ks->slot[i])
+				continue;
+			size_t j = key_hash(ks->slot[i]) & (n - 1);
+			while (t[j])
+				j = (j + 1) & (n - 1);
+			t[j] = ks->slot[i];
+		}
+		free(ks->slot);
+		ks->slot = t;
+		ks->mask = n - 1;
+	}
+	size_t j = key_hash(key) & ks->mask;
+	for (; ks->slot[j]; j = (j + 1) & ks->mask)
+		if (!strcmp(ks->slot[j], key))
+			return 0;
+	if (!(ks->slot[j] = strdup(key)))
+		return -ENOMEM;
+	ks->count++;
+	return 0;
+}
+
+/* Free every key (the table stays allocated for the next round). */
+static void keyset_clear(struct keyset *ks)
+{
+	for (size_t i = 0; ks->slot && i <= ks->mask; i++) {
+		free(ks->slot[i]);
+		ks->slot[i] = NULL;
+	}
+	ks->count = 0;
+}
 
 struct kube {
 	struct builder_conf bc;
@@ -28,8 +83,16 @@ struct kube {
 	struct filesrc_watch *watch;
 	void (*done)(void *, int, const char *);
 	void *done_arg;
+	bool ns_by_label; /* only namespaces with a Namespace object */
+	bool static_done;
+	uint32_t list_gen[5]; /* per decode_kind */
+	struct keyset dirty;  /* owners to rebuild at the next commit */
+	struct kube_latency latency;
+	int64_t *pending_ms; /* trigger times of slices not committed yet */
+	size_t npending, cap_pending;
 };
 
+/* The namespaces option (immutable: safe on any thread). */
 static bool ns_listed(const struct kube *k, const char *ns, size_t len)
 {
 	if (k->nnamespaces == 0)
@@ -39,6 +102,15 @@ static bool ns_listed(const struct kube *k, const char *ns, size_t len)
 		    strncasecmp(k->namespaces[i], ns, len) == 0)
 			return true;
 	return false;
+}
+
+/* Exposed: listed, and with namespace_labels, a Namespace object that the
+ * label selector let through exists.  Control thread only. */
+static bool ns_exposed(const struct kube *k, const char *ns)
+{
+	if (!ns_listed(k, ns, strlen(ns)))
+		return false;
+	return !k->ns_by_label || (k->st && store_namespace(k->st, ns));
 }
 
 bool kube_ns_exposed(const struct kube *k, const uint8_t *label, size_t len)
@@ -96,6 +168,9 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	k->zi = zone_index_new(zp, mp, c->nzones, c->ttl);
 	if (!k->zi)
 		goto nomem;
+	k->ns_by_label = c->namespace_labels;
+	if (!c->objects && !(k->st = store_new()))
+		goto nomem;
 	return k;
 nomem:
 	snprintf(err, errlen, "kubernetes: out of memory");
@@ -119,6 +194,9 @@ void kube_free(struct kube *k)
 	free(k->objects);
 	free(k->slices);
 	builder_buf_free(&k->buf);
+	keyset_clear(&k->dirty);
+	free(k->dirty.slot);
+	free(k->pending_ms);
 	free(k);
 }
 
@@ -165,7 +243,7 @@ static int apply_ns(const char *name, void *arg)
 	struct apply *a = arg;
 	char key[300];
 
-	if (!ns_listed(a->k, name, strlen(name)))
+	if (!ns_exposed(a->k, name))
 		return 0;
 	snprintf(key, sizeof(key), "ns/%s", name);
 	if (builder_namespace(&a->k->bc, name, &a->k->buf) < 0)
@@ -179,7 +257,7 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	struct kube *k = a->k;
 	char key[300];
 
-	if (!ns_listed(k, s->ns, strlen(s->ns)))
+	if (!ns_exposed(k, s->ns))
 		return 0;
 	size_t n =
 	    store_slices_of(a->st, s->ns, s->name, k->slices, k->cap_slices);
@@ -202,7 +280,7 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 	struct apply *a = arg;
 	char key[300];
 
-	if (!ns_listed(a->k, p->ns, strlen(p->ns)))
+	if (!ns_exposed(a->k, p->ns))
 		return 0;
 	snprintf(key, sizeof(key), "pod/%s/%s", p->ns, p->name);
 	if (builder_pod(&a->k->bc, p, &a->k->buf) < 0)
@@ -277,4 +355,353 @@ int kube_watch(struct kube *k, struct event_base *base,
 	k->done_arg = arg;
 	k->watch = filesrc_watch_new(base, k->objects, on_change, k);
 	return k->watch ? 0 : -errno;
+}
+
+/* ---- incremental updates ---- */
+
+static int mark(struct kube *k, const char *kind, const char *ns,
+		const char *name)
+{
+	char key[600];
+
+	if (ns)
+		snprintf(key, sizeof(key), "%s/%s/%s", kind, ns, name);
+	else
+		snprintf(key, sizeof(key), "%s/%s", kind, name);
+	return keyset_add(&k->dirty, key);
+}
+
+/* Everything in namespace ns, when whether it is exposed may change. */
+struct mark_ns {
+	struct kube *k;
+	const char *ns;
+	int rc;
+};
+
+static int mark_svc_in(const struct obj_service *s, void *arg)
+{
+	struct mark_ns *m = arg;
+
+	if (!strcmp(s->ns, m->ns))
+		m->rc |= mark(m->k, "svc", s->ns, s->name);
+	return 0;
+}
+
+static int mark_namespace(struct kube *k, const char *ns)
+{
+	int rc = mark(k, "ns", NULL, ns);
+
+	if (k->ns_by_label) {
+		struct mark_ns m = {k, ns, 0};
+		const struct obj_pod *pods[64];
+		store_each_service(k->st, mark_svc_in, &m);
+		size_t n = store_pods_in(k->st, ns, pods, 64);
+		if (n > 64) {
+			const struct obj_pod **all = malloc(n * sizeof(*all));
+			if (!all)
+				return -ENOMEM;
+			n = store_pods_in(k->st, ns, all, n);
+			for (size_t i = 0; i < n; i++)
+				m.rc |= mark(k, "pod", ns, all[i]->name);
+			free(all);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				m.rc |= mark(k, "pod", ns, pods[i]->name);
+		}
+		rc |= m.rc;
+	}
+	return rc ? -ENOMEM : 0;
+}
+
+static int pending_latency(struct kube *k, int64_t ms)
+{
+	if (!ms)
+		return 0;
+	if (k->npending == k->cap_pending) {
+		size_t cap = k->cap_pending ? k->cap_pending * 2 : 64;
+		int64_t *p = realloc(k->pending_ms, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->pending_ms = p;
+		k->cap_pending = cap;
+	}
+	k->pending_ms[k->npending++] = ms;
+	return 0;
+}
+
+int kube_put(struct kube *k, struct decode_obj *o)
+{
+	int rc = 0;
+
+	switch (o->kind) {
+	case DECODE_SERVICE: {
+		struct obj_service *s = o->u.svc;
+		s->gen = k->list_gen[DECODE_SERVICE];
+		bool known = store_has_namespace(k->st, s->ns);
+		rc |= mark(k, "svc", s->ns, s->name);
+		if (!known)
+			rc |= mark_namespace(k, s->ns);
+		rc |= store_put_service(k->st, s);
+		break;
+	}
+	case DECODE_SLICE: {
+		struct obj_slice *s = o->u.slice;
+		const struct obj_slice *old =
+		    store_slice(k->st, s->ns, s->name);
+		s->gen = k->list_gen[DECODE_SLICE];
+		if (old && old->service &&
+		    (!s->service || strcmp(old->service, s->service)))
+			rc |= mark(k, "svc", old->ns, old->service);
+		if (s->service)
+			rc |= mark(k, "svc", s->ns, s->service);
+		if (!store_has_namespace(k->st, s->ns))
+			rc |= mark_namespace(k, s->ns);
+		rc |= pending_latency(k, s->trigger_ms);
+		rc |= store_put_slice(k->st, s);
+		break;
+	}
+	case DECODE_NAMESPACE: {
+		struct obj_namespace *n = o->u.ns;
+		n->gen = k->list_gen[DECODE_NAMESPACE];
+		bool had = store_namespace(k->st, n->name) != NULL;
+		rc |= store_put_namespace(k->st, n);
+		if (!had)
+			rc |= mark_namespace(k, o->u.ns->name);
+		break;
+	}
+	case DECODE_POD: {
+		struct obj_pod *p = o->u.pod;
+		p->gen = k->list_gen[DECODE_POD];
+		if (!store_has_namespace(k->st, p->ns))
+			rc |= mark_namespace(k, p->ns);
+		rc |= mark(k, "pod", p->ns, p->name);
+		rc |= store_put_pod(k->st, p);
+		break;
+	}
+	case DECODE_OTHER:
+		break;
+	}
+	o->kind = DECODE_OTHER;
+	return rc ? -ENOMEM : 0;
+}
+
+int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
+		const char *name)
+{
+	char nsbuf[256] = "";
+	int rc = 0, del = -ENOENT;
+
+	if (ns)
+		snprintf(nsbuf, sizeof(nsbuf), "%s", ns);
+	switch (kind) {
+	case DECODE_SERVICE:
+		rc |= mark(k, "svc", ns, name);
+		del = store_del_service(k->st, ns, name);
+		break;
+	case DECODE_SLICE: {
+		const struct obj_slice *old = store_slice(k->st, ns, name);
+		if (old && old->service)
+			rc |= mark(k, "svc", old->ns, old->service);
+		del = store_del_slice(k->st, ns, name);
+		break;
+	}
+	case DECODE_NAMESPACE:
+		snprintf(nsbuf, sizeof(nsbuf), "%s", name);
+		del = store_del_namespace(k->st, name);
+		break;
+	case DECODE_POD:
+		rc |= mark(k, "pod", ns, name);
+		del = store_del_pod(k->st, ns, name);
+		break;
+	case DECODE_OTHER:
+		return 0;
+	}
+	/* The namespace may have vanished with its last object. */
+	if (del == 0 && *nsbuf && !store_namespace(k->st, nsbuf))
+		rc |= mark_namespace(k, nsbuf);
+	return rc ? -ENOMEM : del;
+}
+
+void kube_relist_begin(struct kube *k, enum decode_kind kind)
+{
+	if (kind > DECODE_OTHER && kind <= DECODE_POD)
+		k->list_gen[kind]++;
+}
+
+struct stale {
+	uint32_t gen;
+	char **keys; /* "ns\0name" pairs as one string "ns/name" */
+	size_t n, cap;
+	int rc;
+};
+
+static int stale_add(struct stale *st, const char *ns, const char *name)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		char **p = realloc(st->keys, cap * sizeof(*p));
+		if (!p)
+			return st->rc = -ENOMEM;
+		st->keys = p;
+		st->cap = cap;
+	}
+	size_t nl = ns ? strlen(ns) : 0, ml = strlen(name);
+	char *key = malloc(nl + ml + 2);
+	if (!key)
+		return st->rc = -ENOMEM;
+	memcpy(key, ns ? ns : "", nl + 1);
+	memcpy(key + nl + 1, name, ml + 1);
+	st->keys[st->n++] = key;
+	return 0;
+}
+
+static int stale_svc(const struct obj_service *s, void *arg)
+{
+	struct stale *st = arg;
+	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
+}
+
+static int stale_slice(const struct obj_slice *s, void *arg)
+{
+	struct stale *st = arg;
+	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
+}
+
+static int stale_pod(const struct obj_pod *p, void *arg)
+{
+	struct stale *st = arg;
+	return p->gen != st->gen ? stale_add(st, p->ns, p->name) : 0;
+}
+
+struct stale_ns {
+	struct kube *k;
+	struct stale *st;
+};
+
+static int stale_namespace(const char *name, void *arg)
+{
+	struct stale_ns *s = arg;
+	const struct obj_namespace *n = store_namespace(s->k->st, name);
+
+	return n && n->gen != s->st->gen ? stale_add(s->st, NULL, name) : 0;
+}
+
+int kube_relist_end(struct kube *k, enum decode_kind kind)
+{
+	struct stale st = {0};
+	struct stale_ns sn = {k, &st};
+
+	if (kind <= DECODE_OTHER || kind > DECODE_POD)
+		return 0;
+	st.gen = k->list_gen[kind];
+	switch (kind) {
+	case DECODE_SERVICE:
+		store_each_service(k->st, stale_svc, &st);
+		break;
+	case DECODE_SLICE:
+		store_each_slice(k->st, stale_slice, &st);
+		break;
+	case DECODE_NAMESPACE:
+		store_each_namespace(k->st, stale_namespace, &sn);
+		break;
+	case DECODE_POD:
+		store_each_pod(k->st, stale_pod, &st);
+		break;
+	default:
+		break;
+	}
+	int rc = st.rc;
+	for (size_t i = 0; i < st.n; i++) {
+		const char *ns = st.keys[i];
+		const char *name = ns + strlen(ns) + 1;
+		if (kube_delete(k, kind, *ns ? ns : NULL, name) == -ENOMEM)
+			rc = -ENOMEM;
+		free(st.keys[i]);
+	}
+	free(st.keys);
+	return rc;
+}
+
+/* Rebuild one dirty owner from the store. */
+static int rebuild(struct kube *k, const char *key)
+{
+	char kind[8], ns[256] = "", name[300] = "";
+	const char *p = strchr(key, '/');
+	size_t kl = (size_t)(p - key);
+
+	memcpy(kind, key, kl);
+	kind[kl] = 0;
+	k->buf.len = 0;
+	k->buf.oom = false;
+	if (!strcmp(kind, "ns")) {
+		snprintf(name, sizeof(name), "%s", p + 1);
+		if (store_has_namespace(k->st, name) && ns_exposed(k, name) &&
+		    builder_namespace(&k->bc, name, &k->buf) < 0)
+			return -ENOMEM;
+	} else {
+		const char *q = strchr(p + 1, '/');
+		snprintf(ns, sizeof(ns), "%.*s", (int)(q - p - 1), p + 1);
+		snprintf(name, sizeof(name), "%s", q + 1);
+		if (!ns_exposed(k, ns)) {
+			/* nothing: removed below */
+		} else if (!strcmp(kind, "svc")) {
+			const struct obj_service *s =
+			    store_service(k->st, ns, name);
+			struct apply a = {k, k->st, 0};
+			if (s)
+				return apply_svc(s, &a);
+		} else if (k->bc.pods == BUILDER_PODS_VERIFIED) {
+			const struct obj_pod *pod = store_pod(k->st, ns, name);
+			if (pod && builder_pod(&k->bc, pod, &k->buf) < 0)
+				return -ENOMEM;
+		}
+	}
+	return set_owner(k, key);
+}
+
+int kube_commit(struct kube *k)
+{
+	int rc = 0;
+
+	if (!k->static_done) {
+		if (builder_static(&k->bc, &k->buf) < 0 ||
+		    set_owner(k, "static") < 0)
+			return -ENOMEM;
+		k->static_done = true;
+	}
+	for (size_t i = 0; k->dirty.slot && i <= k->dirty.mask; i++) {
+		const char *key = k->dirty.slot[i];
+		if (key && rebuild(k, key) < 0)
+			rc = -ENOMEM;
+	}
+	keyset_clear(&k->dirty);
+	if (zone_commit(k->zi) < 0)
+		rc = -ENOMEM;
+	/* The changes are answered from now on. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	for (size_t i = 0; i < k->npending; i++) {
+		double d = (double)(now_ms - k->pending_ms[i]) / 1000.0;
+		if (d < 0)
+			d = 0;
+		k->latency.count++;
+		k->latency.sum += d;
+		double le = 0.001;
+		for (int b = 0; b < KUBE_LATENCY_BUCKETS; b++, le *= 2)
+			if (d <= le)
+				k->latency.bucket[b]++;
+	}
+	k->npending = 0;
+	return rc;
+}
+
+void kube_set_synced(struct kube *k)
+{
+	__atomic_store_n(&k->synced, 1, __ATOMIC_RELEASE);
+}
+
+const struct kube_latency *kube_latency(const struct kube *k)
+{
+	return &k->latency;
 }

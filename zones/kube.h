@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "zones/builder.h"
+#include "zones/decode.h"
 #include "zones/store.h"
 #include "zones/zone.h"
 
@@ -27,6 +28,18 @@ struct kube_conf {
 	bool noendpoints;
 	const char *const *namespaces; /* exposed namespaces; 0: all */
 	size_t nnamespaces;
+	bool namespace_labels; /* only namespaces whose Namespace object the
+				* source delivers (namespace_labels) */
+};
+
+/* The time from an EndpointSlice change (its last-change-trigger-time) to
+ * the moment the change is answered: a histogram with CoreDNS's buckets
+ * for coredns_kubernetes_dns_programming_duration_seconds. */
+#define KUBE_LATENCY_BUCKETS 20
+struct kube_latency {
+	uint64_t count;
+	double sum;			       /* seconds */
+	uint64_t bucket[KUBE_LATENCY_BUCKETS]; /* <= 0.001 * 2^i seconds */
 };
 
 struct kube;
@@ -69,7 +82,32 @@ const struct builder_conf *kube_builder_conf(const struct kube *k);
  * namespaces option.  Safe on worker threads: reads immutable data. */
 bool kube_ns_exposed(const struct kube *k, const uint8_t *label, size_t len);
 
-/* The object store, for the dump tool and tests; NULL before a load. */
+/* ---- incremental updates, for the API source ---- */
+
+/* Put a decoded object (the kube takes it; DECODE_OTHER is ignored) or
+ * delete one; the names they touch change at the next kube_commit.
+ * Returns 0 or -ENOMEM (kube_delete: -ENOENT when absent). */
+int kube_put(struct kube *k, struct decode_obj *o);
+int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
+		const char *name);
+
+/* A full list of one kind: the objects put between begin and end are all
+ * there are; end deletes the others.  Returns 0 or -ENOMEM. */
+void kube_relist_begin(struct kube *k, enum decode_kind kind);
+int kube_relist_end(struct kube *k, enum decode_kind kind);
+
+/* Rebuild what the changes since the last commit touched and publish it.
+ * Returns 0 or -ENOMEM (what could not be built is retried next time). */
+int kube_commit(struct kube *k);
+
+/* Say the source has delivered its first complete state. */
+void kube_set_synced(struct kube *k);
+
+/* Programming latencies recorded so far. */
+const struct kube_latency *kube_latency(const struct kube *k);
+
+/* The object store, for the dump tool and tests; with objects PATH, NULL
+ * before the first load. */
 const struct store *kube_store(const struct kube *k);
 
 #endif
