@@ -1,0 +1,824 @@
+/*
+ * apisrc.c -- list and watch the Kubernetes API with libcurl's multi
+ * interface on a libevent loop.
+ */
+#include "zones/apisrc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "zones/backoff.h"
+#include "zones/decode.h"
+#include "zones/lines.h"
+
+#define MAX_LINE (64u << 20)  /* longest watch event accepted */
+#define MAX_BODY (512u << 20) /* largest LIST page accepted */
+#define MAX_ERROR_BODY (64u << 10)
+#define TOKEN_TTL_MS 60000 /* re-read the token this often */
+#define TICK_MS 1000
+
+enum mode { M_LIST, M_WATCH };
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct res {
+	struct apisrc *s;
+	const char *name;      /* "services", for logs */
+	const char *path;      /* "/api/v1/services" */
+	const char *kind_name; /* "Service": items of typed lists carry none */
+	enum decode_kind kind;
+	char *selectors; /* "&labelSelector=..." already escaped, or "" */
+	enum mode mode;
+	bool listed;  /* the first LIST completed */
+	bool in_list; /* kube_relist_begin called for the current list */
+	char rv[64];  /* resourceVersion to watch from */
+	char *cont;   /* continue token of the next page */
+	CURL *easy;   /* the request in flight, or NULL */
+	struct curl_slist *hdrs;
+	long status;
+	bool status_known;
+	bool abort_relist; /* the watch asked for a relist */
+	bool abort_retry;  /* the watch ended in an error event */
+	uint64_t started_ms;
+	bool saw_event; /* the watch delivered something */
+	bool changed;	/* events applied since the last commit */
+	struct buf body;
+	struct lines lines;
+	uint32_t retry_after;
+	uint64_t last_activity_ms;
+	uint64_t next_resync_ms;
+	struct backoff bo;
+	struct event *timer; /* backoff wait before the next request */
+};
+
+struct sockctx {
+	struct apisrc *s;
+	struct event *ev;
+	curl_socket_t fd;
+};
+
+struct apisrc {
+	struct event_base *base;
+	struct kube *k;
+	struct apiconf api; /* shallow copy of the caller's */
+	struct apisrc_conf conf;
+	CURLM *multi;
+	struct event *curl_timer;
+	struct event *tick;
+	struct res res[4];
+	size_t nres;
+	bool synced;
+	char token[8192];
+	uint64_t token_read_ms;
+	bool token_ok;
+	struct apisrc_stats stats;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void logf_(struct apisrc *s, enum apisrc_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void logf_(struct apisrc *s, enum apisrc_level lvl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!s->conf.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->conf.log(s->conf.arg, lvl, msg);
+}
+
+static int buf_add(struct buf *b, const char *d, size_t n, size_t max)
+{
+	if (b->len + n > max)
+		return -E2BIG;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	b->p[b->len] = 0;
+	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- libcurl on libevent ---- */
+
+static void check_done(struct apisrc *s);
+
+static void sock_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct sockctx *sc = arg;
+	struct apisrc *s = sc->s; /* sc may be freed by the call below */
+	int running, flags = 0;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(s->multi, fd, flags, &running);
+	check_done(s);
+}
+
+static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
+		   void *socketp)
+{
+	struct apisrc *s = userp;
+	struct sockctx *sc = socketp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (sc) {
+			event_free(sc->ev);
+			free(sc);
+			curl_multi_assign(s->multi, fd, NULL);
+		}
+		return 0;
+	}
+	short kind = EV_PERSIST;
+	if (what & CURL_POLL_IN)
+		kind |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		kind |= EV_WRITE;
+	if (!sc) {
+		sc = calloc(1, sizeof(*sc));
+		if (!sc)
+			return -1;
+		sc->s = s;
+		sc->fd = fd;
+		curl_multi_assign(s->multi, fd, sc);
+	} else {
+		event_free(sc->ev);
+	}
+	sc->ev = event_new(s->base, fd, kind, sock_event, sc);
+	if (!sc->ev || event_add(sc->ev, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static void curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct apisrc *s = arg;
+	int running;
+
+	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(s);
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct apisrc *s = userp;
+
+	if (timeout_ms < 0) {
+		evtimer_del(s->curl_timer);
+	} else {
+		struct timeval tv = {timeout_ms / 1000,
+				     (timeout_ms % 1000) * 1000};
+		evtimer_add(s->curl_timer, &tv);
+	}
+	return 0;
+}
+
+/* ---- requests ---- */
+
+static void res_start(struct res *r);
+
+static void res_timer(evutil_socket_t fd, short what, void *arg)
+{
+	res_start(arg);
+}
+
+static void res_later(struct res *r, uint32_t ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	evtimer_add(r->timer, &tv);
+}
+
+/* Retry after a failure, with backoff. */
+static void res_retry(struct res *r)
+{
+	uint32_t d = backoff_next(&r->bo, r->retry_after);
+
+	r->retry_after = 0;
+	r->s->stats.errors++;
+	res_later(r, d);
+}
+
+static void res_drop(struct res *r)
+{
+	if (r->easy) {
+		curl_multi_remove_handle(r->s->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+	}
+	curl_slist_free_all(r->hdrs);
+	r->hdrs = NULL;
+	buf_free(&r->body);
+	lines_reset(&r->lines);
+}
+
+static const char *token(struct apisrc *s)
+{
+	uint64_t now = now_ms();
+
+	if (!s->token_ok || now - s->token_read_ms > TOKEN_TTL_MS) {
+		int n = apiconf_token(&s->api, s->token, sizeof(s->token));
+		if (n < 0)
+			logf_(s, APISRC_ERROR,
+			      "plugin/kubernetes: cannot read the bearer "
+			      "token: %s",
+			      strerror(-n));
+		s->token_ok = n >= 0;
+		s->token_read_ms = now;
+	}
+	return s->token_ok && s->token[0] ? s->token : NULL;
+}
+
+static void commit(struct res *r)
+{
+	if (!r->changed)
+		return;
+	r->changed = false;
+	if (kube_commit(r->s->k) < 0)
+		logf_(r->s, APISRC_ERROR,
+		      "plugin/kubernetes: out of memory building the zone");
+}
+
+/* One watch event line. Returns non-zero to end the watch. */
+static int watch_line(const char *line, size_t len, void *arg)
+{
+	struct res *r = arg;
+	struct apisrc *s = r->s;
+	cJSON *ev = cJSON_ParseWithLength(line, len);
+	int stop = 0;
+
+	r->last_activity_ms = now_ms();
+	if (!ev) {
+		logf_(s, APISRC_ERROR,
+		      "plugin/kubernetes: watch %s: a line that is not JSON "
+		      "(%zu bytes); relisting",
+		      r->name, len);
+		r->abort_relist = true;
+		return 1;
+	}
+	const char *type =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(ev, "type"));
+	cJSON *obj = cJSON_GetObjectItem(ev, "object");
+	cJSON *meta = cJSON_GetObjectItem(obj, "metadata");
+	const char *rv =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "resourceVersion"));
+	if (!type || !cJSON_IsObject(obj)) {
+		logf_(s, APISRC_ERROR,
+		      "plugin/kubernetes: watch %s: an event without type or "
+		      "object; relisting",
+		      r->name);
+		r->abort_relist = true;
+		stop = 1;
+	} else if (!strcmp(type, "ERROR")) {
+		cJSON *code = cJSON_GetObjectItem(obj, "code");
+		const char *msg =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(obj, "message"));
+		if (cJSON_IsNumber(code) && code->valueint == 410) {
+			logf_(s, APISRC_INFO,
+			      "plugin/kubernetes: watch %s: %s; relisting",
+			      r->name, msg ? msg : "resource version expired");
+			r->abort_relist = true;
+		} else {
+			logf_(s, APISRC_WARN,
+			      "plugin/kubernetes: watch %s: error %d: %s",
+			      r->name,
+			      cJSON_IsNumber(code) ? code->valueint : 0,
+			      msg ? msg : "");
+		}
+		stop = 1;
+	} else if (!strcmp(type, "BOOKMARK")) {
+		/* Only the resourceVersion moves on. */
+	} else if (!strcmp(type, "DELETED")) {
+		const char *ns = cJSON_GetStringValue(
+		    cJSON_GetObjectItem(meta, "namespace"));
+		const char *name =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "name"));
+		if (name && kube_delete(s->k, r->kind, ns, name) != -ENOENT)
+			r->changed = true;
+		s->stats.events++;
+	} else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
+		struct decode_obj o;
+		struct decode_err derr;
+		if (decode_object(obj, r->kind_name, &o, &derr) < 0) {
+			logf_(
+			    s, APISRC_WARN,
+			    "plugin/kubernetes: watch %s: skipping an object: "
+			    "%s",
+			    r->name, derr.msg);
+		} else {
+			kube_put(s->k, &o);
+			r->changed = true;
+		}
+		s->stats.events++;
+	}
+	if (rv && !stop && strlen(rv) < sizeof(r->rv))
+		strcpy(r->rv, rv);
+	r->saw_event = true;
+	cJSON_Delete(ev);
+	return stop;
+}
+
+static size_t on_header(char *d, size_t size, size_t n, void *arg)
+{
+	struct res *r = arg;
+	size_t len = size * n;
+
+	if (len > 12 && !strncasecmp(d, "Retry-After:", 12))
+		r->retry_after = (uint32_t)strtoul(d + 12, NULL, 10);
+	return len;
+}
+
+static size_t on_data(char *d, size_t size, size_t n, void *arg)
+{
+	struct res *r = arg;
+	size_t len = size * n;
+
+	if (!r->status_known) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		r->status_known = true;
+	}
+	r->last_activity_ms = now_ms();
+	if (r->mode == M_LIST || r->status != 200) {
+		size_t max = r->status == 200 ? MAX_BODY : MAX_ERROR_BODY;
+		return buf_add(&r->body, d, len, max) < 0 ? 0 : len;
+	}
+	int rc = lines_feed(&r->lines, d, len, watch_line, r);
+	commit(r);
+	if (rc == -E2BIG) {
+		logf_(r->s, APISRC_ERROR,
+		      "plugin/kubernetes: watch %s: an event over %u bytes; "
+		      "relisting",
+		      r->name, MAX_LINE);
+		r->abort_relist = true;
+	}
+	return rc ? 0 : len;
+}
+
+static void res_start(struct res *r)
+{
+	struct apisrc *s = r->s;
+	char url[8192];
+	const char *tok = token(s);
+
+	res_drop(r);
+	r->status = 0;
+	r->status_known = false;
+	r->abort_relist = false;
+	r->abort_retry = false;
+	r->saw_event = false;
+	r->started_ms = now_ms();
+	if (r->mode == M_LIST) {
+		char *c = r->cont ? curl_easy_escape(NULL, r->cont, 0) : NULL;
+		snprintf(url, sizeof(url), "%s%s?limit=%u%s%s%s", s->api.server,
+			 r->path, s->conf.page_limit, c ? "&continue=" : "",
+			 c ? c : "", r->selectors);
+		curl_free(c);
+	} else {
+		uint32_t t = backoff_jitter(&r->bo, 300, 600);
+		snprintf(url, sizeof(url),
+			 "%s%s?watch=true&allowWatchBookmarks=true&"
+			 "resourceVersion=%s&timeoutSeconds=%u%s",
+			 s->api.server, r->path, r->rv, t, r->selectors);
+		s->stats.watches++;
+	}
+	lines_init(&r->lines, MAX_LINE);
+	CURL *e = curl_easy_init();
+	if (!e)
+		goto fail;
+	r->easy = e;
+	r->hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (tok) {
+		char h[8300];
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", tok);
+		r->hdrs = curl_slist_append(r->hdrs, h);
+		memset(h, 0, sizeof(h));
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "clusterdns");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	if (r->mode == M_LIST)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	if (s->api.insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (s->api.ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->api.ca_file);
+	if (s->api.ca_pem) {
+		struct curl_blob b = {s->api.ca_pem, s->api.ca_pem_len,
+				      CURL_BLOB_NOCOPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (s->api.cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, s->api.cert_file);
+	if (s->api.key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, s->api.key_file);
+	if (s->api.cert_pem) {
+		struct curl_blob b = {s->api.cert_pem, s->api.cert_pem_len,
+				      CURL_BLOB_NOCOPY};
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (s->api.key_pem) {
+		struct curl_blob b = {s->api.key_pem, s->api.key_pem_len,
+				      CURL_BLOB_NOCOPY};
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	r->last_activity_ms = now_ms();
+	if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
+		goto fail;
+	return;
+fail:
+	logf_(s, APISRC_ERROR, "plugin/kubernetes: %s: cannot start a request",
+	      r->name);
+	res_drop(r);
+	res_retry(r);
+}
+
+static void check_synced(struct apisrc *s)
+{
+	if (s->synced)
+		return;
+	for (size_t i = 0; i < s->nres; i++)
+		if (!s->res[i].listed)
+			return;
+	s->synced = true;
+	kube_set_synced(s->k);
+	if (s->conf.synced)
+		s->conf.synced(s->conf.arg);
+}
+
+static void begin_relist(struct res *r)
+{
+	r->mode = M_LIST;
+	free(r->cont);
+	r->cont = NULL;
+	r->in_list = false;
+	r->s->stats.relists++;
+}
+
+/* A LIST page arrived whole (status 200). */
+static void list_page(struct res *r)
+{
+	struct apisrc *s = r->s;
+	cJSON *doc = cJSON_ParseWithLength(r->body.p, r->body.len);
+	cJSON *meta = cJSON_GetObjectItem(doc, "metadata");
+	cJSON *items = cJSON_GetObjectItem(doc, "items");
+	const char *rv =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "resourceVersion"));
+	const char *cont =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "continue"));
+	cJSON *it;
+
+	if (!doc || !rv || (items && !cJSON_IsArray(items))) {
+		logf_(s, APISRC_ERROR,
+		      "plugin/kubernetes: list %s: the answer is not a list",
+		      r->name);
+		cJSON_Delete(doc);
+		begin_relist(r);
+		res_retry(r);
+		return;
+	}
+	if (!r->in_list) {
+		kube_relist_begin(s->k, r->kind);
+		r->in_list = true;
+	}
+	cJSON_ArrayForEach(it, items)
+	{
+		struct decode_obj o;
+		struct decode_err derr;
+		if (decode_object(it, r->kind_name, &o, &derr) < 0) {
+			logf_(s, APISRC_WARN,
+			      "plugin/kubernetes: list %s: skipping an object: "
+			      "%s",
+			      r->name, derr.msg);
+			continue;
+		}
+		kube_put(s->k, &o);
+	}
+	r->changed = true;
+	free(r->cont);
+	r->cont = cont && *cont ? strdup(cont) : NULL;
+	if (!r->cont) {
+		kube_relist_end(s->k, r->kind);
+		r->in_list = false;
+		snprintf(r->rv, sizeof(r->rv), "%s", rv);
+		r->mode = M_WATCH;
+		r->listed = true;
+		s->stats.lists++;
+	}
+	cJSON_Delete(doc);
+	commit(r);
+	backoff_reset(&r->bo);
+	check_synced(s);
+	res_start(r);
+}
+
+static const char *status_message(struct res *r, char *buf, size_t len)
+{
+	cJSON *doc =
+	    r->body.p ? cJSON_ParseWithLength(r->body.p, r->body.len) : NULL;
+	const char *m =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(doc, "message"));
+
+	snprintf(buf, len, "%s", m ? m : "");
+	cJSON_Delete(doc);
+	return buf;
+}
+
+static void res_done(struct res *r, CURLcode rc)
+{
+	struct apisrc *s = r->s;
+	char msg[512];
+	long status = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (r->mode == M_WATCH && (r->abort_relist)) {
+		res_drop(r);
+		begin_relist(r);
+		res_later(r, backoff_next(&r->bo, 0));
+		return;
+	}
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status == 200)) {
+		logf_(s, APISRC_WARN, "plugin/kubernetes: %s %s: %s",
+		      r->mode == M_LIST ? "list" : "watch", r->name,
+		      s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+		s->errbuf[0] = 0;
+		if (r->mode == M_WATCH && r->saw_event)
+			backoff_reset(&r->bo);
+		res_drop(r);
+		res_retry(r);
+		return;
+	}
+	switch (status) {
+	case 200:
+		if (r->mode == M_LIST) {
+			list_page(r);
+			return;
+		}
+		/* The server ended the watch (its timeout): go on from the
+		 * last resourceVersion at once -- unless it ended in an error
+		 * or at once without a word, which must not spin. */
+		if (r->abort_retry ||
+		    (!r->saw_event && now_ms() - r->started_ms < 1000))
+			break;
+		res_drop(r);
+		backoff_reset(&r->bo);
+		res_start(r);
+		return;
+	case 410:
+		logf_(s, APISRC_INFO,
+		      "plugin/kubernetes: %s %s: gone (%s); "
+		      "relisting",
+		      r->mode == M_LIST ? "list" : "watch", r->name,
+		      status_message(r, msg, sizeof(msg)));
+		res_drop(r);
+		begin_relist(r);
+		res_start(r);
+		return;
+	case 401:
+		/* Bound tokens rotate: read it again before retrying. */
+		s->token_ok = false;
+		break;
+	default:
+		break;
+	}
+	logf_(s, APISRC_WARN, "plugin/kubernetes: %s %s: HTTP %ld %s",
+	      r->mode == M_LIST ? "list" : "watch", r->name, status,
+	      status_message(r, msg, sizeof(msg)));
+	res_drop(r);
+	res_retry(r);
+}
+
+static void check_done(struct apisrc *s)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct res *r = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
+		if (r)
+			res_done(r, m->data.result);
+	}
+}
+
+/* Once a second: dead watches, periodic relists. */
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct apisrc *s = arg;
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < s->nres; i++) {
+		struct res *r = &s->res[i];
+		if (!r->easy || r->mode != M_WATCH)
+			continue;
+		if (s->conf.resync_ms && now >= r->next_resync_ms) {
+			r->next_resync_ms =
+			    now + backoff_jitter(&r->bo,
+						 s->conf.resync_ms / 10 * 9,
+						 s->conf.resync_ms / 10 * 11);
+			res_drop(r);
+			begin_relist(r);
+			res_start(r);
+		} else if (now - r->last_activity_ms >
+			   s->conf.idle_timeout_ms) {
+			logf_(s, APISRC_WARN,
+			      "plugin/kubernetes: watch %s: nothing for %u s; "
+			      "treating it as dead",
+			      r->name, s->conf.idle_timeout_ms / 1000);
+			res_drop(r);
+			res_retry(r);
+		}
+	}
+}
+
+/* ---- setup ---- */
+
+static char *selectors(const char *label, const char *field)
+{
+	char *l = label && *label ? curl_easy_escape(NULL, label, 0) : NULL;
+	char *f = field && *field ? curl_easy_escape(NULL, field, 0) : NULL;
+	size_t n = 64 + (l ? strlen(l) : 0) + (f ? strlen(f) : 0);
+	char *out = malloc(n);
+
+	if (out)
+		snprintf(out, n, "%s%s%s%s", l ? "&labelSelector=" : "",
+			 l ? l : "", f ? "&fieldSelector=" : "", f ? f : "");
+	curl_free(l);
+	curl_free(f);
+	return out;
+}
+
+static int add_res(struct apisrc *s, const char *name, const char *path,
+		   const char *kind_name, enum decode_kind kind,
+		   const char *label, const char *field, uint64_t seed)
+{
+	struct res *r = &s->res[s->nres];
+
+	r->s = s;
+	r->name = name;
+	r->path = path;
+	r->kind_name = kind_name;
+	r->kind = kind;
+	r->mode = M_LIST;
+	r->selectors = selectors(label, field);
+	r->timer = evtimer_new(s->base, res_timer, r);
+	backoff_init(&r->bo, seed + s->nres);
+	lines_init(&r->lines, MAX_LINE);
+	if (!r->selectors || !r->timer)
+		return -ENOMEM;
+	if (s->conf.resync_ms)
+		r->next_resync_ms =
+		    now_ms() + backoff_jitter(&r->bo,
+					      s->conf.resync_ms / 10 * 9,
+					      s->conf.resync_ms / 10 * 11);
+	s->nres++;
+	return 0;
+}
+
+struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
+			  const struct apisrc_conf *conf, char *err,
+			  size_t errlen)
+{
+	static bool curl_ready;
+	struct apisrc *s = calloc(1, sizeof(*s));
+	uint64_t seed = now_ms() ^ (uint64_t)(uintptr_t)s;
+
+	if (!s)
+		goto nomem;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "cannot initialise libcurl");
+			goto fail;
+		}
+		curl_ready = true;
+	}
+	s->base = base;
+	s->k = k;
+	s->api = *conf->api;
+	s->conf = *conf;
+	if (!s->conf.page_limit)
+		s->conf.page_limit = 500;
+	if (!s->conf.idle_timeout_ms)
+		s->conf.idle_timeout_ms = 180000;
+	s->multi = curl_multi_init();
+	s->curl_timer = evtimer_new(base, curl_timeout, s);
+	s->tick = event_new(base, -1, EV_PERSIST, tick, s);
+	if (!s->multi || !s->curl_timer || !s->tick)
+		goto nomem;
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	if (add_res(s, "namespaces", "/api/v1/namespaces", "Namespace",
+		    DECODE_NAMESPACE, conf->namespace_labels, NULL, seed) < 0 ||
+	    add_res(s, "services", "/api/v1/services", "Service",
+		    DECODE_SERVICE, conf->labels, NULL, seed) < 0 ||
+	    add_res(s, "endpointslices",
+		    "/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice",
+		    DECODE_SLICE, conf->labels, NULL, seed) < 0)
+		goto nomem;
+	if (conf->watch_pods &&
+	    add_res(s, "pods", "/api/v1/pods", "Pod", DECODE_POD, NULL,
+		    "status.phase!=Succeeded,status.phase!=Failed", seed) < 0)
+		goto nomem;
+	struct timeval tv = {TICK_MS / 1000, 0};
+	event_add(s->tick, &tv);
+	for (size_t i = 0; i < s->nres; i++)
+		res_start(&s->res[i]);
+	return s;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	apisrc_free(s);
+	return NULL;
+}
+
+void apisrc_free(struct apisrc *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nres; i++) {
+		struct res *r = &s->res[i];
+		res_drop(r);
+		if (r->timer)
+			event_free(r->timer);
+		free(r->selectors);
+		free(r->cont);
+	}
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	if (s->curl_timer)
+		event_free(s->curl_timer);
+	if (s->tick)
+		event_free(s->tick);
+	memset(s->token, 0, sizeof(s->token));
+	free(s);
+}
+
+bool apisrc_synced(const struct apisrc *s)
+{
+	return s->synced;
+}
+
+void apisrc_stats(const struct apisrc *s, struct apisrc_stats *out)
+{
+	*out = s->stats;
+}
