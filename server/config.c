@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 const char *const config_directives[] = {
@@ -40,11 +41,10 @@ static const char *const unsupported_directives[] = {
     "on",	    "sign",	   "view",     "root",	    NULL,
 };
 
-/* kubernetes options that come with the API source. */
+/* kubernetes options of CoreDNS that clusterdns does not implement yet. */
 static const char *const kube_later[] = {
-    "endpoint",		"tls",		"kubeconfig",
-    "namespace_labels", "labels",	"startup_timeout",
-    "resyncperiod",	"multicluster", NULL,
+    "multicluster",
+    NULL,
 };
 
 struct ctx {
@@ -635,8 +635,483 @@ static int do_log(struct ctx *c, struct config_block *b,
 /* ------------------------------------------------------------------ */
 /* kubernetes */
 
+/*
+ * A Go duration (time.ParseDuration): an optional sign, then "0" or one or
+ * more decimal numbers with an optional fraction, each with a unit among
+ * ns, us (µs, μs), ms, s, m, h ("1h30m", "1.5s", "500ms").  *ms gets it in
+ * milliseconds, rounded down.  Returns 0, or -EINVAL with msg set as Go
+ * words it ("time: unknown unit \"x\" in duration \"5x\""); a negative
+ * duration is refused.
+ */
+static int duration_parse(const char *text, uint64_t *ms, char *msg,
+			  size_t msglen)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+	    {"ns", 1ULL},	    {"us", 1000ULL},
+	    {"\xc2\xb5s", 1000ULL}, /* U+00B5 micro sign */
+	    {"\xce\xbcs", 1000ULL}, /* U+03BC mu */
+	    {"ms", 1000000ULL},	    {"s", 1000000000ULL},
+	    {"m", 60000000000ULL},  {"h", 3600000000000ULL},
+	};
+	const uint64_t max = INT64_MAX;
+	const char *p = text;
+	uint64_t total = 0;
+	bool neg = false;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (strcmp(p, "0") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (!*p)
+		goto invalid;
+	while (*p) {
+		uint64_t ip = 0, frac = 0, scale = 1, unit = 0;
+		bool digits = false, over = false;
+		const char *u;
+		size_t ulen;
+		long double f;
+
+		for (; isdigit((unsigned char)*p); p++) {
+			digits = true;
+			if (ip > (max - (*p - '0')) / 10)
+				over = true;
+			else
+				ip = ip * 10 + (*p - '0');
+		}
+		if (*p == '.') {
+			for (p++; isdigit((unsigned char)*p); p++) {
+				digits = true;
+				if (scale <= UINT64_MAX / 100) {
+					frac = frac * 10 + (*p - '0');
+					scale *= 10;
+				}
+			}
+		}
+		if (!digits || over)
+			goto invalid;
+		u = p;
+		while (*p && *p != '.' && !isdigit((unsigned char)*p))
+			p++;
+		ulen = p - u;
+		if (ulen == 0) {
+			snprintf(msg, msglen,
+				 "time: missing unit in duration \"%s\"", text);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].name) == ulen &&
+			    memcmp(units[i].name, u, ulen) == 0)
+				unit = units[i].ns;
+		if (!unit) {
+			snprintf(msg, msglen,
+				 "time: unknown unit \"%.*s\" in duration "
+				 "\"%s\"",
+				 (int)ulen, u, text);
+			return -EINVAL;
+		}
+		if (ip > max / unit)
+			goto invalid;
+		ip *= unit;
+		f = (long double)frac * unit / scale;
+		if (ip > max - (uint64_t)f)
+			goto invalid;
+		ip += (uint64_t)f;
+		if (total > max - ip)
+			goto invalid;
+		total += ip;
+	}
+	if (neg && total) {
+		snprintf(msg, msglen, "a duration must not be negative: \"%s\"",
+			 text);
+		return -EINVAL;
+	}
+	*ms = total / 1000000;
+	return 0;
+invalid:
+	snprintf(msg, msglen, "time: invalid duration \"%s\"", text);
+	return -EINVAL;
+}
+
+/* A label selector token. */
+enum {
+	SEL_END,
+	SEL_IDENT,
+	SEL_IN,
+	SEL_NOTIN,
+	SEL_EQ,	 /* = */
+	SEL_EQ2, /* == */
+	SEL_NE,	 /* != */
+	SEL_NOT, /* ! */
+	SEL_GT,
+	SEL_LT,
+	SEL_OPEN,
+	SEL_CLOSE,
+	SEL_COMMA,
+};
+
+struct sel_lex {
+	const char *p;
+	const char *tok; /* the last token's text */
+	size_t len;
+};
+
+static bool sel_special(char ch)
+{
+	return ch == '!' || ch == '=' || ch == '(' || ch == ')' || ch == ',' ||
+	       ch == '<' || ch == '>';
+}
+
+/* The next token, as Kubernetes' selector lexer splits them. */
+static int sel_next(struct sel_lex *l)
+{
+	const char *p = l->p;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	l->tok = p;
+	l->len = 1;
+	if (!*p) {
+		l->len = 0;
+		l->p = p;
+		return SEL_END;
+	}
+	l->p = p + 1;
+	switch (*p) {
+	case '(':
+		return SEL_OPEN;
+	case ')':
+		return SEL_CLOSE;
+	case ',':
+		return SEL_COMMA;
+	case '>':
+		return SEL_GT;
+	case '<':
+		return SEL_LT;
+	case '=':
+		if (p[1] == '=') {
+			l->p++;
+			l->len = 2;
+			return SEL_EQ2;
+		}
+		return SEL_EQ;
+	case '!':
+		if (p[1] == '=') {
+			l->p++;
+			l->len = 2;
+			return SEL_NE;
+		}
+		return SEL_NOT;
+	}
+	while (*l->p && !isspace((unsigned char)*l->p) && !sel_special(*l->p))
+		l->p++;
+	l->len = l->p - p;
+	if (l->len == 2 && memcmp(p, "in", 2) == 0)
+		return SEL_IN;
+	if (l->len == 5 && memcmp(p, "notin", 5) == 0)
+		return SEL_NOTIN;
+	return SEL_IDENT;
+}
+
+/* A label name or value: at most 63 of [A-Za-z0-9_.-], alphanumeric at
+ * both ends. */
+static bool sel_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* A label key: [PREFIX/]NAME, the prefix a lowercase DNS subdomain. */
+static bool sel_key_ok(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t plen, lab = 0;
+
+	if (!slash)
+		return sel_name_ok(s, len);
+	plen = slash - s;
+	if (plen == 0 || plen > 253 || !sel_name_ok(slash + 1, len - plen - 1))
+		return false;
+	for (size_t i = 0; i <= plen; i++) {
+		char ch = i < plen ? s[i] : '.';
+
+		if (ch == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return false;
+			lab = 0;
+		} else if ((ch >= 'a' && ch <= 'z') ||
+			   (ch >= '0' && ch <= '9') || (ch == '-' && lab > 0)) {
+			if (++lab > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool sel_value_ok(const char *s, size_t len)
+{
+	return len == 0 || sel_name_ok(s, len);
+}
+
+/*
+ * Check a label selector as the Kubernetes API server parses it
+ * (requirements separated by commas: k=v, k==v, k!=v, k, !k, k in (a,b),
+ * k notin (a,b)) and write its normalised form (config.h) into *out.
+ * Returns 0, -EINVAL with msg set, -ENOMEM.
+ */
+static int selector_parse(const char *text, char **out, char *msg,
+			  size_t msglen)
+{
+	struct sel_lex l = {.p = text};
+	char *buf, *w;
+	int t;
+
+	buf = malloc(2 * strlen(text) + 16);
+	if (!buf)
+		return -ENOMEM;
+	w = buf;
+	for (;;) {
+		const char *key;
+		size_t klen;
+		bool absent = false;
+
+		t = sel_next(&l);
+		if (t == SEL_END && w == buf)
+			break; /* empty: everything */
+		if (t == SEL_NOT) {
+			*w++ = '!';
+			absent = true;
+			t = sel_next(&l);
+		}
+		if (t != SEL_IDENT) {
+			snprintf(msg, msglen,
+				 "expected a label key, found "
+				 "'%.*s'",
+				 (int)l.len, l.tok);
+			goto bad;
+		}
+		key = l.tok;
+		klen = l.len;
+		if (!sel_key_ok(key, klen)) {
+			snprintf(msg, msglen, "invalid label key '%.*s'",
+				 (int)klen, key);
+			goto bad;
+		}
+		memcpy(w, key, klen);
+		w += klen;
+		t = sel_next(&l);
+		if (absent) {
+			/* !key stands alone */
+		} else if (t == SEL_EQ || t == SEL_EQ2 || t == SEL_NE) {
+			const char *op = t == SEL_NE ? "!=" : "=";
+			struct sel_lex peek = l;
+			int v = sel_next(&peek);
+
+			w = stpcpy(w, op);
+			if (v == SEL_IDENT || v == SEL_IN || v == SEL_NOTIN) {
+				if (!sel_value_ok(peek.tok, peek.len)) {
+					snprintf(msg, msglen,
+						 "invalid label value '%.*s'",
+						 (int)peek.len, peek.tok);
+					goto bad;
+				}
+				memcpy(w, peek.tok, peek.len);
+				w += peek.len;
+				l = peek;
+			} else if (v != SEL_END && v != SEL_COMMA) {
+				snprintf(msg, msglen,
+					 "expected a value after '%s' of "
+					 "'%.*s'",
+					 op, (int)klen, key);
+				goto bad;
+			}
+			t = sel_next(&l);
+		} else if (t == SEL_IN || t == SEL_NOTIN) {
+			bool any = false;
+
+			w = stpcpy(w, t == SEL_IN ? " in (" : " notin (");
+			if (sel_next(&l) != SEL_OPEN) {
+				snprintf(msg, msglen,
+					 "expected '(' after '%s' of '%.*s'",
+					 t == SEL_IN ? "in" : "notin",
+					 (int)klen, key);
+				goto bad;
+			}
+			for (;;) {
+				int v = sel_next(&l);
+
+				if (v == SEL_IDENT || v == SEL_IN ||
+				    v == SEL_NOTIN) {
+					if (!sel_value_ok(l.tok, l.len)) {
+						snprintf(msg, msglen,
+							 "invalid label value "
+							 "'%.*s'",
+							 (int)l.len, l.tok);
+						goto bad;
+					}
+					memcpy(w, l.tok, l.len);
+					w += l.len;
+					any = true;
+					v = sel_next(&l);
+				}
+				if (v == SEL_CLOSE)
+					break;
+				if (v != SEL_COMMA) {
+					snprintf(msg, msglen,
+						 "expected ',' or ')' in the "
+						 "values of '%.*s'",
+						 (int)klen, key);
+					goto bad;
+				}
+				*w++ = ',';
+				any = true; /* an empty value counts */
+			}
+			if (!any) {
+				snprintf(msg, msglen,
+					 "'%s' of '%.*s' needs at least one "
+					 "value",
+					 t == SEL_IN ? "in" : "notin",
+					 (int)klen, key);
+				goto bad;
+			}
+			*w++ = ')';
+			t = sel_next(&l);
+		} else if (t == SEL_GT || t == SEL_LT) {
+			snprintf(msg, msglen,
+				 "'%c' is not supported in label selectors",
+				 t == SEL_GT ? '>' : '<');
+			goto bad;
+		}
+		if (t == SEL_END)
+			break;
+		if (t != SEL_COMMA) {
+			snprintf(msg, msglen,
+				 "expected ',' after the requirement on "
+				 "'%.*s', found '%.*s'",
+				 (int)klen, key, (int)l.len, l.tok);
+			goto bad;
+		}
+		*w++ = ',';
+	}
+	*w = '\0';
+	*out = buf;
+	return 0;
+bad:
+	free(buf);
+	return -EINVAL;
+}
+
+/* The arguments of s joined by spaces, as CoreDNS reads a selector. */
+static char *args_join(const struct corefile_dir *s)
+{
+	size_t len = 1;
+	char *buf, *w;
+
+	for (size_t i = 0; i < s->nargs; i++)
+		len += strlen(s->args[i]) + 1;
+	buf = malloc(len);
+	if (!buf)
+		return NULL;
+	w = buf;
+	*w = '\0';
+	for (size_t i = 0; i < s->nargs; i++) {
+		if (i)
+			*w++ = ' ';
+		w = stpcpy(w, s->args[i]);
+	}
+	return buf;
+}
+
+/* labels / namespace_labels: the selector into *dst. */
+static int kube_selector(struct ctx *c, const struct corefile_dir *s,
+			 const char *what, char **dst)
+{
+	char msg[512], *text, *sel;
+	int rc;
+
+	if (s->nargs == 0)
+		return arg_err(c, s, "kubernetes");
+	text = args_join(s);
+	if (!text)
+		return nomem(c);
+	rc = selector_parse(text, &sel, msg, sizeof(msg));
+	if (rc == -ENOMEM) {
+		free(text);
+		return nomem(c);
+	}
+	if (rc < 0) {
+		rc = setup_err(c, s, "kubernetes",
+			       "unable to parse %s selector value: '%s': %s",
+			       what, text, msg);
+		free(text);
+		return rc;
+	}
+	free(text);
+	free(*dst);
+	*dst = sel;
+	return 0;
+}
+
+/* startup_timeout / resyncperiod. */
+static int kube_duration(struct ctx *c, const struct corefile_dir *s,
+			 const char *what, uint64_t *ms)
+{
+	char msg[512];
+
+	if (s->nargs != 1)
+		return arg_err(c, s, "kubernetes");
+	if (duration_parse(s->args[0], ms, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "kubernetes",
+				 "unable to parse %s value: '%s': %s", what,
+				 s->args[0], msg);
+	return 0;
+}
+
+/* An http:// or https:// URL with a host. */
+static bool url_ok(const char *u)
+{
+	const char *h;
+
+	if (strncasecmp(u, "https://", 8) == 0)
+		h = u + 8;
+	else if (strncasecmp(u, "http://", 7) == 0)
+		h = u + 7;
+	else
+		return false;
+	return *h && *h != '/' && !strpbrk(u, " \t\r\n");
+}
+
+static int str_set(struct ctx *c, char **dst, const char *s)
+{
+	char *dup = s ? strdup(s) : NULL;
+
+	if (s && !dup)
+		return nomem(c);
+	free(*dst);
+	*dst = dup;
+	return 0;
+}
+
+/* Where the source options of one kubernetes directive are. */
+struct kube_src {
+	const struct corefile_dir *objects, *endpoint, *tls, *kubeconfig;
+	const struct corefile_dir *namespaces, *namespace_labels;
+};
+
 static int kube_option(struct ctx *c, struct config_kube *k,
-		       const struct corefile_dir *s)
+		       struct kube_src *src, const struct corefile_dir *s)
 {
 	const char *o = s->name;
 	int rc;
@@ -650,10 +1125,53 @@ static int kube_option(struct ctx *c, struct config_kube *k,
 	if (strcmp(o, "objects") == 0) {
 		if (s->nargs != 1)
 			return arg_err(c, s, "kubernetes");
-		free(k->objects);
-		k->objects = strdup(s->args[0]);
-		if (!k->objects)
-			return nomem(c);
+		src->objects = s;
+		return str_set(c, &k->objects, s->args[0]);
+	} else if (strcmp(o, "endpoint") == 0) {
+		if (s->nargs == 0)
+			return arg_err(c, s, "kubernetes");
+		if (s->nargs > 1)
+			return setup_err(c, s, "kubernetes",
+					 "multiple endpoints are not "
+					 "supported, give one URL");
+		if (!url_ok(s->args[0]))
+			return setup_err(c, s, "kubernetes",
+					 "invalid endpoint '%s': must be an "
+					 "http:// or https:// URL with a host",
+					 s->args[0]);
+		src->endpoint = s;
+		return str_set(c, &k->endpoint, s->args[0]);
+	} else if (strcmp(o, "tls") == 0) {
+		if (s->nargs != 3)
+			return arg_err(c, s, "kubernetes");
+		src->tls = s;
+		rc = str_set(c, &k->tls_cert, s->args[0]);
+		if (rc == 0)
+			rc = str_set(c, &k->tls_key, s->args[1]);
+		if (rc == 0)
+			rc = str_set(c, &k->tls_cacert, s->args[2]);
+		return rc;
+	} else if (strcmp(o, "kubeconfig") == 0) {
+		if (s->nargs != 1 && s->nargs != 2)
+			return arg_err(c, s, "kubernetes");
+		src->kubeconfig = s;
+		rc = str_set(c, &k->kubeconfig, s->args[0]);
+		if (rc == 0)
+			rc = str_set(c, &k->kubeconfig_context,
+				     s->nargs == 2 ? s->args[1] : NULL);
+		return rc;
+	} else if (strcmp(o, "labels") == 0) {
+		return kube_selector(c, s, "label", &k->labels);
+	} else if (strcmp(o, "namespace_labels") == 0) {
+		src->namespace_labels = s;
+		return kube_selector(c, s, "namespace_label",
+				     &k->namespace_labels);
+	} else if (strcmp(o, "startup_timeout") == 0) {
+		return kube_duration(c, s, "startup_timeout",
+				     &k->startup_timeout_ms);
+	} else if (strcmp(o, "resyncperiod") == 0) {
+		return kube_duration(c, s, "resyncperiod",
+				     &k->resync_period_ms);
 	} else if (strcmp(o, "pods") == 0) {
 		if (s->nargs != 1)
 			return arg_err(c, s, "kubernetes");
@@ -693,6 +1211,7 @@ static int kube_option(struct ctx *c, struct config_kube *k,
 	} else if (strcmp(o, "namespaces") == 0) {
 		if (s->nargs == 0)
 			return arg_err(c, s, "kubernetes");
+		src->namespaces = s;
 		for (size_t i = 0; i < s->nargs; i++)
 			if (strv_add_uniq(&k->namespaces, &k->nnamespaces,
 					  s->args[i]) < 0)
@@ -726,9 +1245,51 @@ static int kube_option(struct ctx *c, struct config_kube *k,
 	return 0;
 }
 
+/* The later of two options (sub-directives of one block, in order). */
+static const struct corefile_dir *later(const struct corefile_dir *a,
+					const struct corefile_dir *b)
+{
+	return a > b ? a : b;
+}
+
+/* Options that cannot go together; the message is at the later one. */
+static int kube_check_source(struct ctx *c, const struct kube_src *src)
+{
+	static const char what[] = "cannot be used together: objects reads "
+				   "manifests, not the Kubernetes API";
+
+	if (src->objects && src->endpoint)
+		return setup_err(c, later(src->objects, src->endpoint),
+				 "kubernetes", "'objects' and 'endpoint' %s",
+				 what);
+	if (src->objects && src->tls)
+		return setup_err(c, later(src->objects, src->tls), "kubernetes",
+				 "'objects' and 'tls' %s", what);
+	if (src->objects && src->kubeconfig)
+		return setup_err(c, later(src->objects, src->kubeconfig),
+				 "kubernetes", "'objects' and 'kubeconfig' %s",
+				 what);
+	if (src->endpoint && src->kubeconfig)
+		return setup_err(c, later(src->endpoint, src->kubeconfig),
+				 "kubernetes",
+				 "'endpoint' and 'kubeconfig' cannot be used "
+				 "together: give one way to reach the API");
+	if (src->tls && !src->endpoint)
+		return setup_err(c, src->tls, "kubernetes",
+				 "'tls' needs 'endpoint': it sets the "
+				 "credentials for that URL");
+	if (src->namespaces && src->namespace_labels)
+		return setup_err(
+		    c, later(src->namespaces, src->namespace_labels),
+		    "kubernetes",
+		    "namespaces and namespace_labels cannot both be set");
+	return 0;
+}
+
 static int do_kube(struct ctx *c, struct config_block *b,
 		   const struct corefile_dir *d)
 {
+	struct kube_src src = {0};
 	struct config_kube *k;
 	int rc;
 
@@ -742,6 +1303,8 @@ static int do_kube(struct ctx *c, struct config_block *b,
 	b->kube = k;
 	k->ttl = 5;
 	k->pods = CONFIG_PODS_DISABLED;
+	k->startup_timeout_ms = 5000;
+	k->resync_period_ms = 30 * 60 * 1000;
 	k->file = strdup(d->file);
 	if (!k->file)
 		return nomem(c);
@@ -768,16 +1331,11 @@ static int do_kube(struct ctx *c, struct config_block *b,
 					 k->zones[i][0] ? k->zones[i] : ".");
 	}
 	for (size_t i = 0; i < d->nsub; i++) {
-		rc = kube_option(c, k, &d->sub[i]);
+		rc = kube_option(c, k, &src, &d->sub[i]);
 		if (rc < 0)
 			return rc;
 	}
-	if (!k->objects)
-		return setup_err(c, d, "kubernetes",
-				 "no data source: 'objects PATH' is required "
-				 "(the Kubernetes API source is not "
-				 "supported yet)");
-	return 0;
+	return kube_check_source(c, &src);
 }
 
 /* ------------------------------------------------------------------ */
@@ -789,6 +1347,14 @@ static void kube_free(struct config_kube *k)
 		return;
 	strv_free(k->zones, k->nzones);
 	free(k->objects);
+	free(k->endpoint);
+	free(k->tls_cert);
+	free(k->tls_key);
+	free(k->tls_cacert);
+	free(k->kubeconfig);
+	free(k->kubeconfig_context);
+	free(k->labels);
+	free(k->namespace_labels);
 	strv_free(k->namespaces, k->nnamespaces);
 	strv_free(k->fallthrough_zones, k->nfallthrough_zones);
 	free(k->file);

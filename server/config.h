@@ -21,9 +21,33 @@ struct config_kube {
 	char *
 	    *zones; /* from the directive's arguments, else the block's keys */
 	size_t nzones;
-	/* objects PATH as written (a relative one is taken from the working
-	 * directory, as CoreDNS does); required for now */
+	/* The data source.  objects PATH as written (a relative one is taken
+	 * from the working directory, as CoreDNS does): manifests, no API.
+	 * Without it the data comes from the Kubernetes API: endpoint (with
+	 * tls), else kubeconfig, else the in-cluster service account.
+	 * objects excludes endpoint, tls and kubeconfig; endpoint excludes
+	 * kubeconfig; tls needs endpoint. */
 	char *objects;
+	char *endpoint;	  /* endpoint URL as written (http:// or https://) */
+	char *tls_cert;	  /* tls CERT KEY CACERT: client certificate, */
+	char *tls_key;	  /* its key, */
+	char *tls_cacert; /* and the CA to verify the server with */
+	char *kubeconfig; /* kubeconfig FILE [CONTEXT] */
+	char *kubeconfig_context; /* NULL: the file's current-context */
+	/* label selectors for the API server (labelSelector=), checked and
+	 * normalised: requirements joined by ',' without spaces except around
+	 * in/notin ("a=b,c!=d,e in (x,y),!f"); NULL when not given.  labels
+	 * selects the Services and EndpointSlices (and Pods) watched,
+	 * namespace_labels the Namespaces whose records are served (it
+	 * cannot be used with namespaces). */
+	char *labels;
+	char *namespace_labels;
+	/* startup_timeout DURATION (Go syntax: 5s, 1m30s, 500ms): how long
+	 * answers wait for the first sync; default 5000 */
+	uint64_t startup_timeout_ms;
+	/* resyncperiod DURATION: the period of the full relist; default 30
+	 * minutes, 0: none */
+	uint64_t resync_period_ms;
 	enum config_pods pods;
 	uint32_t ttl; /* 0..3600, default 5 */
 	bool endpoint_pod_names;

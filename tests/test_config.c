@@ -607,6 +607,16 @@ static void test_kube_defaults(void **state)
 	assert_false(k->ignore_empty_service);
 	assert_false(k->noendpoints);
 	assert_int_equal(k->line, 2);
+	assert_null(k->endpoint);
+	assert_null(k->tls_cert);
+	assert_null(k->tls_key);
+	assert_null(k->tls_cacert);
+	assert_null(k->kubeconfig);
+	assert_null(k->kubeconfig_context);
+	assert_null(k->labels);
+	assert_null(k->namespace_labels);
+	assert_int_equal(k->startup_timeout_ms, 5000);
+	assert_int_equal(k->resync_period_ms, 30 * 60 * 1000);
 	config_free(cfg);
 }
 
@@ -759,44 +769,358 @@ static void test_kube_errors(void **state)
 
 static void test_kube_later_options(void **state)
 {
-	static const char *const opts[] = {
-	    "endpoint https://10.0.0.1:6443",
-	    "tls cert key ca",
-	    "kubeconfig ~/.kube/config",
-	    "namespace_labels a=b",
-	    "labels a=b",
-	    "startup_timeout 5s",
-	    "resyncperiod 1m",
-	    "multicluster clusterset.local",
-	};
-	char text[256], want[256], name[64];
+	(void)state;
+	load_fails(". {\n  kubernetes {\n    objects d\n    multicluster "
+		   "clusterset.local\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: option "
+		   "'multicluster' is not supported yet");
+}
+
+/* A kubernetes block with opts (lines joined with "\n    "). */
+static struct config *load_kube(const char *opts)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), ". {\n  kubernetes {\n    %s\n  }\n}\n",
+		 opts);
+	return load_ok(text);
+}
+
+static void kube_fails(const char *opts, const char *want)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), ". {\n  kubernetes {\n    %s\n  }\n}\n",
+		 opts);
+	load_fails(text, want);
+}
+
+static void test_kube_api_sources(void **state)
+{
+	struct config *cfg;
+	const struct config_kube *k;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		sscanf(opts[i], "%63s", name);
-		snprintf(text, sizeof(text),
-			 ". {\n  kubernetes {\n    objects d\n    %s\n  }\n}\n",
-			 opts[i]);
-		snprintf(want, sizeof(want),
-			 "Corefile:4 - Error during setup: kubernetes: option "
-			 "'%s' is not supported yet",
-			 name);
-		load_fails(text, want);
-	}
+	/* no objects: the API, in-cluster by default */
+	cfg = load_ok(".:53 {\n  kubernetes cluster.local {\n"
+		      "    pods insecure\n  }\n}\n");
+	k = cfg->blocks[0].kube;
+	assert_null(k->objects);
+	assert_null(k->endpoint);
+	assert_null(k->kubeconfig);
+	assert_int_equal(k->pods, CONFIG_PODS_INSECURE);
+	config_free(cfg);
+	cfg = load_ok(". {\n  kubernetes\n}\n");
+	assert_null(cfg->blocks[0].kube->objects);
+	config_free(cfg);
+
+	cfg = load_kube("endpoint https://10.0.0.1:6443\n"
+			"    tls /etc/k/client.crt /etc/k/client.key "
+			"/etc/k/ca.crt");
+	k = cfg->blocks[0].kube;
+	assert_string_equal(k->endpoint, "https://10.0.0.1:6443");
+	assert_string_equal(k->tls_cert, "/etc/k/client.crt");
+	assert_string_equal(k->tls_key, "/etc/k/client.key");
+	assert_string_equal(k->tls_cacert, "/etc/k/ca.crt");
+	assert_null(k->kubeconfig);
+	config_free(cfg);
+
+	/* tls may come first; the last endpoint wins */
+	cfg = load_kube("tls c k ca\n    endpoint https://a\n"
+			"    endpoint HTTP://[::1]:8080/");
+	assert_string_equal(cfg->blocks[0].kube->endpoint,
+			    "HTTP://[::1]:8080/");
+	config_free(cfg);
+
+	cfg = load_kube("kubeconfig kube/config");
+	k = cfg->blocks[0].kube;
+	assert_string_equal(k->kubeconfig, "kube/config");
+	assert_null(k->kubeconfig_context);
+	assert_null(k->endpoint);
+	config_free(cfg);
+
+	cfg = load_kube("kubeconfig /etc/kubeconfig other\n"
+			"    kubeconfig /etc/kubeconfig2");
+	k = cfg->blocks[0].kube;
+	assert_string_equal(k->kubeconfig, "/etc/kubeconfig2");
+	assert_null(k->kubeconfig_context);
+	config_free(cfg);
+	cfg = load_kube("kubeconfig /etc/kubeconfig kind-dev");
+	assert_string_equal(cfg->blocks[0].kube->kubeconfig_context,
+			    "kind-dev");
+	config_free(cfg);
+
+	/* argument errors */
+	kube_fails("endpoint",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'endpoint'");
+	kube_fails("endpoint https://a https://b",
+		   "Corefile:3 - Error during setup: kubernetes: multiple "
+		   "endpoints are not supported, give one URL");
+	kube_fails("endpoint 10.0.0.1:6443",
+		   "Corefile:3 - Error during setup: kubernetes: invalid "
+		   "endpoint '10.0.0.1:6443': must be an http:// or https:// "
+		   "URL with a host");
+	kube_fails("endpoint ftp://h",
+		   "Corefile:3 - Error during setup: kubernetes: invalid "
+		   "endpoint 'ftp://h': must be an http:// or https:// URL "
+		   "with a host");
+	kube_fails("endpoint https://",
+		   "Corefile:3 - Error during setup: kubernetes: invalid "
+		   "endpoint 'https://': must be an http:// or https:// URL "
+		   "with a host");
+	kube_fails("endpoint https://h\n    tls a b",
+		   "Corefile:4 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after 'tls'");
+	kube_fails("endpoint https://h\n    tls a b c d",
+		   "Corefile:4 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after 'tls'");
+	kube_fails("kubeconfig",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'kubeconfig'");
+	kube_fails("kubeconfig a b c",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'kubeconfig'");
+	kube_fails("endpoint https://h {\n      x\n    }",
+		   "Corefile:3 - Error during setup: kubernetes: 'endpoint' "
+		   "takes no block");
+
+	/* sources that exclude each other, named at the later option */
+	kube_fails("objects d\n    endpoint https://h",
+		   "Corefile:4 - Error during setup: kubernetes: 'objects' "
+		   "and 'endpoint' cannot be used together: objects reads "
+		   "manifests, not the Kubernetes API");
+	kube_fails("endpoint https://h\n    tls a b c\n    objects d",
+		   "Corefile:5 - Error during setup: kubernetes: 'objects' "
+		   "and 'endpoint' cannot be used together: objects reads "
+		   "manifests, not the Kubernetes API");
+	kube_fails("tls a b c\n    objects d",
+		   "Corefile:4 - Error during setup: kubernetes: 'objects' "
+		   "and 'tls' cannot be used together: objects reads "
+		   "manifests, not the Kubernetes API");
+	kube_fails("kubeconfig f\n    pods verified\n    objects d",
+		   "Corefile:5 - Error during setup: kubernetes: 'objects' "
+		   "and 'kubeconfig' cannot be used together: objects reads "
+		   "manifests, not the Kubernetes API");
+	kube_fails("kubeconfig f\n    endpoint https://h",
+		   "Corefile:4 - Error during setup: kubernetes: 'endpoint' "
+		   "and 'kubeconfig' cannot be used together: give one way to "
+		   "reach the API");
+	kube_fails("endpoint https://h\n    kubeconfig f ctx",
+		   "Corefile:4 - Error during setup: kubernetes: 'endpoint' "
+		   "and 'kubeconfig' cannot be used together: give one way to "
+		   "reach the API");
+	kube_fails("tls a b c",
+		   "Corefile:3 - Error during setup: kubernetes: 'tls' needs "
+		   "'endpoint': it sets the credentials for that URL");
+	kube_fails("kubeconfig f\n    tls a b c",
+		   "Corefile:4 - Error during setup: kubernetes: 'tls' needs "
+		   "'endpoint': it sets the credentials for that URL");
+}
+
+/* labels SEL and namespace_labels SEL load with the normalised selector
+ * want. */
+static void selector_ok(const char *sel, const char *want)
+{
+	char opts[512];
+	struct config *cfg;
+
+	snprintf(opts, sizeof(opts), "labels %s\n    namespace_labels %s", sel,
+		 sel);
+	cfg = load_kube(opts);
+	assert_string_equal(cfg->blocks[0].kube->labels, want);
+	assert_string_equal(cfg->blocks[0].kube->namespace_labels, want);
+	config_free(cfg);
+}
+
+static void selector_fails(const char *sel, const char *why)
+{
+	char opts[512], want[1024];
+
+	snprintf(opts, sizeof(opts), "labels %s", sel);
+	snprintf(want, sizeof(want),
+		 "Corefile:3 - Error during setup: kubernetes: unable to "
+		 "parse label selector value: '%s': %s",
+		 sel, why);
+	kube_fails(opts, want);
+	snprintf(opts, sizeof(opts), "namespace_labels %s", sel);
+	snprintf(want, sizeof(want),
+		 "Corefile:3 - Error during setup: kubernetes: unable to "
+		 "parse namespace_label selector value: '%s': %s",
+		 sel, why);
+	kube_fails(opts, want);
+}
+
+static void test_kube_selectors(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	selector_ok("app=web", "app=web");
+	selector_ok("app==web", "app=web");
+	selector_ok("app!=web", "app!=web");
+	selector_ok("app", "app");
+	selector_ok("!app", "!app");
+	selector_ok("app=", "app=");
+	selector_ok("tier in (web,api)", "tier in (web,api)");
+	selector_ok("tier notin (web, api)", "tier notin (web,api)");
+	selector_ok("tier in(a)", "tier in (a)");
+	selector_ok("tier in (a,)", "tier in (a,)");
+	selector_ok("a=in", "a=in");
+	/* arguments are joined with spaces, as CoreDNS does */
+	selector_ok("app=web, env!=prod , !canary,team in ( a , b ),x",
+		    "app=web,env!=prod,!canary,team in (a,b),x");
+	selector_ok("app.kubernetes.io/name=coredns",
+		    "app.kubernetes.io/name=coredns");
+	selector_ok("example.com/My_key.1=Val-ue.2",
+		    "example.com/My_key.1=Val-ue.2");
+	selector_ok("\"a = b\"", "a=b");
+
+	cfg = load_kube("namespaces a b\n    labels x=y");
+	assert_string_equal(cfg->blocks[0].kube->labels, "x=y");
+	assert_null(cfg->blocks[0].kube->namespace_labels);
+	config_free(cfg);
+	/* allowed with objects too */
+	cfg = load_kube("objects d\n    labels x=y");
+	assert_string_equal(cfg->blocks[0].kube->labels, "x=y");
+	config_free(cfg);
+
+	selector_fails("app=web env=prod",
+		       "expected ',' after the requirement on 'app', found "
+		       "'env'");
+	selector_fails("app=web,", "expected a label key, found ''");
+	selector_fails(",a", "expected a label key, found ','");
+	selector_fails("=a", "expected a label key, found '='");
+	selector_fails("!app=web",
+		       "expected ',' after the requirement on 'app', found "
+		       "'='");
+	selector_fails("app=(x)", "expected a value after '=' of 'app'");
+	selector_fails("app=-web", "invalid label value '-web'");
+	selector_fails("-app", "invalid label key '-app'");
+	selector_fails("Example.com/app",
+		       "invalid label key 'Example.com/app'");
+	selector_fails("a/b/c", "invalid label key 'a/b/c'");
+	selector_fails("/b", "invalid label key '/b'");
+	/* 64 characters */
+	selector_fails("a234567890123456789012345678901234567890123456789"
+		       "012345678901234",
+		       "invalid label key "
+		       "'a234567890123456789012345678901234567890123456789"
+		       "012345678901234'");
+	/* 63 characters */
+	selector_ok("k012345678901234567890123456789012345678"
+		    "90123456789012345678901=v",
+		    "k012345678901234567890123456789012345678"
+		    "90123456789012345678901=v");
+	selector_fails("tier in ()", "'in' of 'tier' needs at least one value");
+	selector_fails("tier notin a", "expected '(' after 'notin' of 'tier'");
+	selector_fails("tier in (a b)",
+		       "expected ',' or ')' in the values of 'tier'");
+	selector_fails("tier in (a",
+		       "expected ',' or ')' in the values of 'tier'");
+	selector_fails("tier in (a,b!)",
+		       "expected ',' or ')' in the values of 'tier'");
+	selector_fails("tier in (_a)", "invalid label value '_a'");
+	selector_fails("n>5", "'>' is not supported in label selectors");
+	selector_fails("n<5", "'<' is not supported in label selectors");
+	selector_fails("in=a", "expected a label key, found 'in'");
+	kube_fails("labels",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after 'labels'");
+	kube_fails("namespace_labels",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'namespace_labels'");
+	kube_fails("namespace_labels a=b\n    namespaces x",
+		   "Corefile:4 - Error during setup: kubernetes: namespaces "
+		   "and namespace_labels cannot both be set");
+	kube_fails("namespaces x\n    namespace_labels a=b",
+		   "Corefile:4 - Error during setup: kubernetes: namespaces "
+		   "and namespace_labels cannot both be set");
+}
+
+/* startup_timeout D and resyncperiod D give ms. */
+static void duration_ok(const char *d, uint64_t ms)
+{
+	char opts[256];
+	struct config *cfg;
+
+	snprintf(opts, sizeof(opts), "startup_timeout %s\n    resyncperiod %s",
+		 d, d);
+	cfg = load_kube(opts);
+	assert_int_equal(cfg->blocks[0].kube->startup_timeout_ms, ms);
+	assert_int_equal(cfg->blocks[0].kube->resync_period_ms, ms);
+	config_free(cfg);
+}
+
+static void duration_fails(const char *d, const char *why)
+{
+	char opts[256], want[512];
+
+	snprintf(opts, sizeof(opts), "startup_timeout %s", d);
+	snprintf(want, sizeof(want),
+		 "Corefile:3 - Error during setup: kubernetes: unable to "
+		 "parse startup_timeout value: '%s': %s",
+		 d, why);
+	kube_fails(opts, want);
+	snprintf(opts, sizeof(opts), "resyncperiod %s", d);
+	snprintf(want, sizeof(want),
+		 "Corefile:3 - Error during setup: kubernetes: unable to "
+		 "parse resyncperiod value: '%s': %s",
+		 d, why);
+	kube_fails(opts, want);
+}
+
+static void test_kube_durations(void **state)
+{
+	(void)state;
+	duration_ok("5s", 5000);
+	duration_ok("1m30s", 90000);
+	duration_ok("500ms", 500);
+	duration_ok("1.5h", 5400000);
+	duration_ok("1h2m3.5s", 3723500);
+	duration_ok(".5s", 500);
+	duration_ok("2.s", 2000);
+	duration_ok("0", 0);
+	duration_ok("0s", 0);
+	duration_ok("+10m", 600000);
+	duration_ok("-0", 0);
+	duration_ok("1500us", 1);
+	duration_ok("1500\xc2\xb5s", 1);
+	duration_ok("2000000ns", 2);
+	duration_ok("999us", 0);
+	duration_ok("2562047h", 2562047ULL * 3600 * 1000);
+
+	duration_fails("5", "time: missing unit in duration \"5\"");
+	duration_fails("1.2.3s", "time: missing unit in duration \"1.2.3s\"");
+	duration_fails("5x", "time: unknown unit \"x\" in duration \"5x\"");
+	duration_fails("5sec",
+		       "time: unknown unit \"sec\" in duration \"5sec\"");
+	duration_fails("1d", "time: unknown unit \"d\" in duration \"1d\"");
+	duration_fails("abc", "time: invalid duration \"abc\"");
+	duration_fails(".s", "time: invalid duration \".s\"");
+	duration_fails("-", "time: invalid duration \"-\"");
+	duration_fails("s5", "time: invalid duration \"s5\"");
+	duration_fails("2562048h", "time: invalid duration \"2562048h\"");
+	duration_fails("99999999999999999999s",
+		       "time: invalid duration \"99999999999999999999s\"");
+	duration_fails("-5s", "a duration must not be negative: \"-5s\"");
+	kube_fails("startup_timeout",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'startup_timeout'");
+	kube_fails("resyncperiod 1m 2m",
+		   "Corefile:3 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'resyncperiod'");
 }
 
 static void test_kube_sources_and_zones(void **state)
 {
 	(void)state;
-	load_fails(". {\n  errors\n  kubernetes cluster.local {\n"
-		   "    pods verified\n  }\n}\n",
-		   "Corefile:3 - Error during setup: kubernetes: no data "
-		   "source: 'objects PATH' is required (the Kubernetes API "
-		   "source is not supported yet)");
-	load_fails(". {\n  kubernetes\n}\n",
-		   "Corefile:2 - Error during setup: kubernetes: no data "
-		   "source: 'objects PATH' is required (the Kubernetes API "
-		   "source is not supported yet)");
 	load_fails("example.org {\n  kubernetes cluster.local {\n"
 		   "    objects d\n  }\n}\n",
 		   "Corefile:2 - Error during setup: kubernetes: zone "
@@ -860,6 +1184,9 @@ int main(void)
 	    cmocka_unit_test(test_kube_options_ok),
 	    cmocka_unit_test(test_kube_errors),
 	    cmocka_unit_test(test_kube_later_options),
+	    cmocka_unit_test(test_kube_api_sources),
+	    cmocka_unit_test(test_kube_selectors),
+	    cmocka_unit_test(test_kube_durations),
 	    cmocka_unit_test(test_kube_sources_and_zones),
 	    cmocka_unit_test(test_error_in_import_names_file),
 	};
