@@ -28,39 +28,62 @@
 #define MAX_CHASE 10
 #define MAX_PTR 0x3fff
 
+/*
+ * Memory layout.  Every DNS name the writer knows is one struct zname, kept
+ * in the lock-free hash table the readers search: the name is stored once.
+ * Its answers are a separate block (struct zone_node, what readers get from
+ * zone_lookup) that the writer replaces as a whole; a name without a block
+ * does not exist for readers.  The records of an owner are one allocation
+ * of groups, each holding the consecutive records of one name and linked
+ * into that name's list of contributions.
+ */
+
 struct owner {
 	struct owner *hnext;
 	uint64_t hash;
 	uint64_t gen;
-	uint8_t *blob;
+	uint8_t *blob; /* groups, see struct grp */
 	size_t len;
 	char key[];
 };
 
-/* A record of owner o at offset off of its blob. */
-struct contrib {
-	struct owner *o;
-	uint32_t off;
+/* Records of one owner at one name: n records [u16 type][u16 rdlen][rdata]
+ * follow the header, bytes long, padded to 8. */
+struct grp {
+	struct grp *next; /* next contribution at zn, in contribution order */
+	struct zname *zn;
+	uint32_t n;
+	uint32_t bytes;
 };
 
 /* Name w reads this name's records for its answers (through records of
  * owner o): when this name changes, w is rebuilt. */
 struct ref {
-	struct wname *w;
+	struct zname *w;
 	struct owner *o;
 };
 
-struct wname {
-	struct wname *hnext;
-	uint64_t hash;
-	struct contrib *c;
-	uint32_t nc, capc;
-	struct ref *r;
-	uint32_t nr, capr;
+struct refs {
+	uint32_t n, cap;
+	struct ref r[];
+};
+
+enum {
+	ZN_DIRTY = 1,
+	ZN_MARK = 2,
+	ZN_APEX = 4,
+	ZN_GC = 8,   /* in the list of names that may have become unused */
+	ZN_DEAD = 16 /* unlinked, freed after a grace period */
+};
+
+struct zname {
+	struct cds_lfht_node lnode;
+	struct zone_node *pub; /* RCU-protected; NULL: no such name */
+	struct grp *g;	       /* contributions */
+	struct refs *refs;
 	uint32_t ent; /* names with records below this one */
-	struct zone_node *node;
-	int apex;
-	bool dirty, mark, is_apex;
+	int8_t apex;
+	uint8_t flags;
 	uint8_t len;
 	uint8_t name[];
 };
@@ -73,20 +96,25 @@ struct zone_soa {
 
 struct zone_apex {
 	struct zone_soa *soa; /* RCU-protected */
-	struct wname *w;
+	struct zname *w;
+	struct zone_node *ent; /* answers of names without records */
 	uint8_t len, mlen;
 	uint8_t name[DNAME_MAX];
 	uint8_t mname[DNAME_MAX];
 };
 
+/* The answers of a name: entries, then their data. */
 struct zone_node {
-	struct cds_lfht_node lnode;
-	struct rcu_head rcu;
 	const struct zone_apex *apex;
 	uint16_t nentries;
-	uint8_t len;
 	struct zone_entry e[];
-	/* then the name (len bytes), then the entries' data */
+};
+
+/* Pointers freed together after a grace period. */
+struct garbage {
+	struct rcu_head rcu;
+	size_t n;
+	void *p[];
 };
 
 struct vec {
@@ -106,19 +134,19 @@ struct zone_index {
 	size_t napex;
 	uint32_t ttl;
 	uint32_t serial;
-	struct wname **wtab;
-	size_t wmask, wcount;
 	struct owner **otab;
 	size_t omask, ocount;
-	struct vec dirty; /* struct wname * */
+	struct vec dirty; /* struct zname * */
+	struct vec gc;	  /* struct zname * that may be unused */
 	struct vec marked;
+	struct vec garbage; /* void *, freed after the next grace period */
 	size_t published;
 	struct buf data; /* scratch for building nodes */
 	struct vec ents; /* struct zone_entry */
 	struct vec recs; /* struct rec */
 };
 
-/* One record parsed from an owner blob. */
+/* One record of a name. */
 struct rec {
 	const uint8_t *owner;
 	const uint8_t *rdata;
@@ -129,6 +157,22 @@ struct rec {
 };
 
 /* ---- small helpers ---- */
+
+/* Room for n more items of size bytes. */
+static int vec_reserve(struct vec *v, size_t n, size_t size)
+{
+	if (v->n + n <= v->cap)
+		return 0;
+	size_t cap = v->cap ? v->cap : 16;
+	while (cap < v->n + n)
+		cap *= 2;
+	void *p = realloc(v->p, cap * size);
+	if (!p)
+		return -ENOMEM;
+	v->p = p;
+	v->cap = cap;
+	return 0;
+}
 
 static int vec_push(struct vec *v, const void *item, size_t size)
 {
@@ -262,28 +306,42 @@ static bool rec_names_ok(const struct rec *r)
 	return true;
 }
 
-/* ---- writer-side name table ---- */
+/* ---- writer-side name table (the readers' hash table) ---- */
 
 static uint64_t key_hash(const char *s)
 {
 	return dname_hash((const uint8_t *)s, strlen(s));
 }
 
-static struct wname *wname_find(const struct zone_index *zi,
+struct lookup_key {
+	const uint8_t *name;
+	size_t len;
+};
+
+static int zname_match(struct cds_lfht_node *ln, const void *key)
+{
+	const struct zname *w = caa_container_of(ln, struct zname, lnode);
+	const struct lookup_key *k = key;
+
+	return w->len == k->len && memcmp(w->name, k->name, k->len) == 0;
+}
+
+/* The name's entry in the table; the writer calls it inside
+ * rcu_read_lock() as the table requires. */
+static struct zname *wname_find(const struct zone_index *zi,
 				const uint8_t *name, size_t len)
 {
-	uint64_t h = dname_hash(name, len);
-	struct wname *w = zi->wtab[h & zi->wmask];
+	struct cds_lfht_iter it;
+	struct lookup_key k = {name, len};
 
-	for (; w; w = w->hnext)
-		if (w->hash == h && w->len == len &&
-		    memcmp(w->name, name, len) == 0)
-			return w;
-	return NULL;
+	cds_lfht_lookup(zi->ht, (unsigned long)dname_hash(name, len),
+			zname_match, &k, &it);
+	struct cds_lfht_node *ln = cds_lfht_iter_get_node(&it);
+	return ln ? caa_container_of(ln, struct zname, lnode) : NULL;
 }
 
 /* wname_find for a name in any letter case. */
-static struct wname *wname_find_any(const struct zone_index *zi,
+static struct zname *wname_find_any(const struct zone_index *zi,
 				    const uint8_t *name, size_t len)
 {
 	uint8_t l[DNAME_MAX];
@@ -335,61 +393,53 @@ static int apex_index(const struct zone_index *zi, const uint8_t *name,
 	return best;
 }
 
-static struct wname *wname_get(struct zone_index *zi, const uint8_t *name,
+/* Remember w as possibly unused: commit frees it if it still is. */
+static void gc_note(struct zone_index *zi, struct zname *w)
+{
+	if (w->flags & ZN_GC)
+		return;
+	if (vec_push(&zi->gc, &w, sizeof(w)) == 0)
+		w->flags |= ZN_GC;
+}
+
+static struct zname *wname_get(struct zone_index *zi, const uint8_t *name,
 			       size_t len)
 {
-	struct wname *w = wname_find(zi, name, len);
+	struct zname *w = wname_find(zi, name, len);
 
 	if (w)
 		return w;
-	if (grow_table((void ***)&zi->wtab, &zi->wmask, zi->wcount,
-		       offsetof(struct wname, hnext)) < 0)
-		return NULL;
-	w = calloc(1, sizeof(*w) + len);
+	w = calloc(1, offsetof(struct zname, name) + len);
 	if (!w)
 		return NULL;
-	w->hash = dname_hash(name, len);
 	w->len = (uint8_t)len;
 	memcpy(w->name, name, len);
-	w->apex = apex_index(zi, name, len);
-	w->hnext = zi->wtab[w->hash & zi->wmask];
-	zi->wtab[w->hash & zi->wmask] = w;
-	zi->wcount++;
+	w->apex = (int8_t)apex_index(zi, name, len);
+	cds_lfht_node_init(&w->lnode);
+	cds_lfht_add(zi->ht, (unsigned long)dname_hash(name, len), &w->lnode);
+	gc_note(zi, w);
 	return w;
 }
 
-static void wname_unlink_free(struct zone_index *zi, struct wname *w)
+static void mark_dirty(struct zone_index *zi, struct zname *w)
 {
-	struct wname **pp = &zi->wtab[w->hash & zi->wmask];
-
-	while (*pp != w)
-		pp = &(*pp)->hnext;
-	*pp = w->hnext;
-	zi->wcount--;
-	free(w->c);
-	free(w->r);
-	free(w);
-}
-
-static void mark_dirty(struct zone_index *zi, struct wname *w)
-{
-	if (w->dirty)
+	if (w->flags & ZN_DIRTY)
 		return;
 	if (vec_push(&zi->dirty, &w, sizeof(w)) == 0)
-		w->dirty = true;
+		w->flags |= ZN_DIRTY;
 }
 
 /* Count w (delta +1 / -1) in the ent counter of its ancestors below the
  * apex; an ancestor that appears or vanishes is dirty. */
-static int ancestors_adjust(struct zone_index *zi, struct wname *w, int delta)
+static int ancestors_adjust(struct zone_index *zi, struct zname *w, int delta)
 {
-	if (w->apex < 0 || w->is_apex)
+	if (w->apex < 0 || (w->flags & ZN_APEX))
 		return 0;
 	size_t alen = zi->apex[w->apex].len;
 	size_t off = (size_t)w->name[0] + 1;
 
 	while (w->len - off > alen) {
-		struct wname *a = wname_get(zi, w->name + off, w->len - off);
+		struct zname *a = wname_get(zi, w->name + off, w->len - off);
 		if (!a)
 			return -ENOMEM;
 		if (delta > 0) {
@@ -402,6 +452,55 @@ static int ancestors_adjust(struct zone_index *zi, struct wname *w, int delta)
 		off += (size_t)w->name[off] + 1;
 	}
 	return 0;
+}
+
+/* ---- the records of a name ---- */
+
+static const uint8_t *grp_recs(const struct grp *g)
+{
+	return (const uint8_t *)(g + 1);
+}
+
+static size_t grp_size(size_t bytes)
+{
+	return sizeof(struct grp) + ((bytes + 7) & ~(size_t)7);
+}
+
+/* Iterator over the records of a name, in contribution order. */
+struct rit {
+	const struct zname *w;
+	const struct grp *g;
+	const uint8_t *p;
+	uint32_t left;
+};
+
+static void rit_init(struct rit *it, const struct zname *w)
+{
+	it->w = w;
+	it->g = w->g;
+	it->p = w->g ? grp_recs(w->g) : NULL;
+	it->left = w->g ? w->g->n : 0;
+}
+
+static bool rit_next(struct rit *it, struct rec *r)
+{
+	while (it->g && !it->left) {
+		it->g = it->g->next;
+		if (it->g) {
+			it->p = grp_recs(it->g);
+			it->left = it->g->n;
+		}
+	}
+	if (!it->g)
+		return false;
+	r->owner = it->w->name;
+	r->olen = it->w->len;
+	r->type = rd16(it->p);
+	r->rdlen = rd16(it->p + 2);
+	r->rdata = it->p + 4;
+	it->p += 4 + (size_t)r->rdlen;
+	it->left--;
+	return true;
 }
 
 /* ---- owners ---- */
@@ -429,120 +528,229 @@ static void owner_unlink_free(struct zone_index *zi, struct owner *o)
 	free(o);
 }
 
+/* True when recs (valid, len > 0) are the records o contributes now. */
+static bool owner_same(const struct owner *o, const uint8_t *recs, size_t len)
+{
+	const uint8_t *p = o->blob, *end = o->blob + o->len, *q = NULL;
+	const uint8_t *prev = NULL;
+	uint32_t left = 0;
+	struct rec r;
+	size_t off = 0, next;
+
+	while (off < len && rec_parse(recs, len, off, &r, &next)) {
+		if (!prev || r.olen != prev[-1] ||
+		    memcmp(r.owner, prev, r.olen) != 0) {
+			const struct grp *g = (const struct grp *)p;
+			if (left || p >= end || g->zn->len != r.olen ||
+			    memcmp(g->zn->name, r.owner, r.olen) != 0)
+				return false;
+			p += grp_size(g->bytes);
+			q = grp_recs(g);
+			left = g->n;
+			prev = r.owner;
+		}
+		if (!left || rd16(q) != r.type || rd16(q + 2) != r.rdlen ||
+		    memcmp(q + 4, r.rdata, r.rdlen) != 0)
+			return false;
+		q += 4 + (size_t)r.rdlen;
+		left--;
+		off = next;
+	}
+	return !left && p == end;
+}
+
+/* The groups of recs (valid, len > 0), not linked yet: consecutive records
+ * of one name form a group.  Names are created as needed. */
+static int owner_blob(struct zone_index *zi, const uint8_t *recs, size_t len,
+		      uint8_t **blob, size_t *blen)
+{
+	const uint8_t *prev = NULL;
+	size_t total = 0, bytes = 0, off = 0, next;
+	struct rec r;
+
+	while (off < len && rec_parse(recs, len, off, &r, &next)) {
+		if (!prev || r.olen != prev[-1] ||
+		    memcmp(r.owner, prev, r.olen) != 0) {
+			if (prev)
+				total += grp_size(bytes);
+			bytes = 0;
+			prev = r.owner;
+		}
+		bytes += 4 + (size_t)r.rdlen;
+		off = next;
+	}
+	total += grp_size(bytes);
+
+	uint8_t *b = calloc(1, total);
+	if (!b)
+		return -ENOMEM;
+	struct grp *g = NULL;
+	uint8_t *p = b, *q = NULL;
+	prev = NULL;
+	off = 0;
+	while (off < len && rec_parse(recs, len, off, &r, &next)) {
+		if (!prev || r.olen != prev[-1] ||
+		    memcmp(r.owner, prev, r.olen) != 0) {
+			if (g)
+				p += grp_size(g->bytes);
+			g = (struct grp *)p;
+			g->zn = wname_get(zi, r.owner, r.olen);
+			if (!g->zn) {
+				free(b);
+				return -ENOMEM;
+			}
+			q = p + sizeof(*g);
+			prev = r.owner;
+		}
+		memcpy(q, recs + off + 1 + r.olen, 4 + (size_t)r.rdlen);
+		q += 4 + (size_t)r.rdlen;
+		g->n++;
+		g->bytes += 4u + r.rdlen;
+		off = next;
+	}
+	*blob = b;
+	*blen = total;
+	return 0;
+}
+
+#define BLOB_FOR_EACH(g, o)                                                    \
+	for (struct grp *g = (struct grp *)(o)->blob;                          \
+	     (uint8_t *)g < (o)->blob + (o)->len;                              \
+	     g = (struct grp *)((uint8_t *)g + grp_size(g->bytes)))
+
+/* The names of the records of g that another name depends on, in turn. */
+static const uint8_t *grp_target(const struct grp *g, const uint8_t **p,
+				 uint32_t *i, size_t *tlen)
+{
+	struct rec r;
+
+	while (*i < g->n) {
+		r.type = rd16(*p);
+		r.rdlen = rd16(*p + 2);
+		r.rdata = *p + 4;
+		*p += 4 + (size_t)r.rdlen;
+		(*i)++;
+		const uint8_t *t = rec_target(&r, tlen);
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+static void refs_drop(struct zone_index *zi, struct zname *t, struct owner *o)
+{
+	struct refs *rs = t->refs;
+	uint32_t k = 0;
+
+	if (!rs)
+		return;
+	for (uint32_t j = 0; j < rs->n; j++)
+		if (rs->r[j].o != o)
+			rs->r[k++] = rs->r[j];
+	rs->n = k;
+	if (!k) {
+		free(rs);
+		t->refs = NULL;
+		gc_note(zi, t);
+	}
+}
+
 /* Take every record of owner o out of the names (and the refs of their
  * targets). */
 static void owner_withdraw(struct zone_index *zi, struct owner *o)
 {
-	struct rec r;
-	size_t off = 0, next;
-
 	zi->marked.n = 0;
-	while (off < o->len && rec_parse(o->blob, o->len, off, &r, &next)) {
-		struct wname *w = wname_find(zi, r.owner, r.olen);
-		if (w && !w->mark) {
-			w->mark = true;
-			vec_push(&zi->marked, &w, sizeof(w));
-		}
-		size_t tlen;
-		const uint8_t *t = rec_target(&r, &tlen);
-		struct wname *tw = t ? wname_find_any(zi, t, tlen) : NULL;
-		if (tw && !tw->mark) {
-			tw->mark = true;
-			vec_push(&zi->marked, &tw, sizeof(tw));
-		}
-		off = next;
-	}
-	struct wname **m = zi->marked.p;
-	for (size_t i = 0; i < zi->marked.n; i++) {
-		struct wname *w = m[i];
-		uint32_t had = w->nc, k = 0;
-		for (uint32_t j = 0; j < w->nc; j++)
-			if (w->c[j].o != o)
-				w->c[k++] = w->c[j];
-		w->nc = k;
-		if (k != had)
+	BLOB_FOR_EACH(g, o)
+	{
+		struct zname *w = g->zn;
+		struct grp **pp = &w->g;
+		while (*pp && *pp != g)
+			pp = &(*pp)->next;
+		if (*pp) {
+			*pp = g->next;
+			g->next = NULL;
 			mark_dirty(zi, w);
-		if (had && !k)
-			ancestors_adjust(zi, w, -1);
-		k = 0;
-		for (uint32_t j = 0; j < w->nr; j++)
-			if (w->r[j].o != o)
-				w->r[k++] = w->r[j];
-		w->nr = k;
-		w->mark = false;
+			if (!w->g)
+				ancestors_adjust(zi, w, -1);
+		}
+		const uint8_t *p = grp_recs(g);
+		uint32_t i = 0;
+		size_t tlen;
+		const uint8_t *t;
+		while ((t = grp_target(g, &p, &i, &tlen))) {
+			struct zname *tw = wname_find_any(zi, t, tlen);
+			if (tw && !(tw->flags & ZN_MARK)) {
+				tw->flags |= ZN_MARK;
+				vec_push(&zi->marked, &tw, sizeof(tw));
+			}
+		}
+	}
+	struct zname **m = zi->marked.p;
+	for (size_t i = 0; i < zi->marked.n; i++) {
+		refs_drop(zi, m[i], o);
+		m[i]->flags &= (uint8_t)~ZN_MARK;
 	}
 	zi->marked.n = 0;
 }
 
-static int push_contrib(struct wname *w, struct owner *o, uint32_t off)
+static int push_ref(struct zname *t, struct zname *w, struct owner *o)
 {
-	if (w->nc == w->capc) {
-		uint32_t cap = w->capc ? w->capc * 2 : 2;
-		struct contrib *c = realloc(w->c, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		w->c = c;
-		w->capc = cap;
-	}
-	w->c[w->nc].o = o;
-	w->c[w->nc].off = off;
-	w->nc++;
-	return 0;
-}
+	struct refs *rs = t->refs;
 
-static int push_ref(struct wname *t, struct wname *w, struct owner *o)
-{
-	if (t->nr && t->r[t->nr - 1].w == w && t->r[t->nr - 1].o == o)
+	if (rs && rs->n && rs->r[rs->n - 1].w == w && rs->r[rs->n - 1].o == o)
 		return 0;
-	if (t->nr == t->capr) {
-		uint32_t cap = t->capr ? t->capr * 2 : 2;
-		struct ref *r = realloc(t->r, cap * sizeof(*r));
-		if (!r)
+	if (!rs || rs->n == rs->cap) {
+		uint32_t cap = rs ? rs->cap * 2 : 1;
+		rs = realloc(rs, sizeof(*rs) + cap * sizeof(struct ref));
+		if (!rs)
 			return -ENOMEM;
-		t->r = r;
-		t->capr = cap;
+		if (!t->refs)
+			rs->n = 0;
+		rs->cap = cap;
+		t->refs = rs;
 	}
-	t->r[t->nr].w = w;
-	t->r[t->nr].o = o;
-	t->nr++;
+	rs->r[rs->n].w = w;
+	rs->r[rs->n].o = o;
+	rs->n++;
 	return 0;
 }
 
 static int owner_contribute(struct zone_index *zi, struct owner *o)
 {
-	struct rec r;
-	size_t off = 0, next;
-
-	while (off < o->len && rec_parse(o->blob, o->len, off, &r, &next)) {
-		struct wname *w = wname_get(zi, r.owner, r.olen);
-		if (!w)
-			return -ENOMEM;
-		if (push_contrib(w, o, (uint32_t)off) < 0)
-			return -ENOMEM;
-		if (w->nc == 1 && ancestors_adjust(zi, w, +1) < 0)
+	BLOB_FOR_EACH(g, o)
+	{
+		struct zname *w = g->zn;
+		struct grp **pp = &w->g;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = g;
+		if (w->g == g && ancestors_adjust(zi, w, +1) < 0)
 			return -ENOMEM;
 		mark_dirty(zi, w);
+		const uint8_t *p = grp_recs(g);
+		uint32_t i = 0;
 		size_t tlen;
-		const uint8_t *t = rec_target(&r, &tlen);
-		if (t) {
+		const uint8_t *t;
+		while ((t = grp_target(g, &p, &i, &tlen))) {
 			uint8_t l[DNAME_MAX];
 			dname_lower_copy(l, t, tlen);
-			struct wname *tw = wname_get(zi, l, tlen);
+			struct zname *tw = wname_get(zi, l, tlen);
 			if (!tw || push_ref(tw, w, o) < 0)
 				return -ENOMEM;
 		}
-		off = next;
 	}
 	return 0;
 }
 
-int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
-		   size_t len, uint64_t gen)
+static int owner_set(struct zone_index *zi, const char *key,
+		     const uint8_t *recs, size_t len, uint64_t gen)
 {
 	uint64_t h = key_hash(key);
 	struct owner *o = owner_find(zi, key, h);
 	struct rec r;
 	size_t off = 0, next;
+	uint8_t *blob = NULL;
+	size_t blen = 0;
 
 	while (off < len) {
 		if (!rec_parse(recs, len, off, &r, &next) || !rec_names_ok(&r))
@@ -551,49 +759,39 @@ int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
 			return -EINVAL;
 		off = next;
 	}
-	if (o) {
+	if (o)
 		o->gen = gen;
-		if (o->len == len && memcmp(o->blob, recs, len) == 0)
-			return 0;
+	if (len == 0) {
+		if (o) {
+			owner_withdraw(zi, o);
+			owner_unlink_free(zi, o);
+		}
+		return 0;
+	}
+	if (o && owner_same(o, recs, len))
+		return 0;
+	if (owner_blob(zi, recs, len, &blob, &blen) < 0)
+		return -ENOMEM;
+	if (o) {
 		owner_withdraw(zi, o);
-		if (len == 0) {
-			owner_unlink_free(zi, o);
-			return 0;
-		}
-		uint8_t *nb = malloc(len);
-		if (!nb) {
-			/* Withdrawn already: drop the owner altogether. */
-			owner_unlink_free(zi, o);
-			return -ENOMEM;
-		}
-		memcpy(nb, recs, len);
 		free(o->blob);
-		o->blob = nb;
-		o->len = len;
 	} else {
-		if (len == 0)
-			return 0;
-		if (grow_table((void ***)&zi->otab, &zi->omask, zi->ocount,
-			       offsetof(struct owner, hnext)) < 0)
-			return -ENOMEM;
 		size_t kl = strlen(key);
-		o = calloc(1, sizeof(*o) + kl + 1);
-		if (!o)
-			return -ENOMEM;
-		o->blob = malloc(len);
-		if (!o->blob) {
-			free(o);
+		if (grow_table((void ***)&zi->otab, &zi->omask, zi->ocount,
+			       offsetof(struct owner, hnext)) < 0 ||
+		    !(o = calloc(1, sizeof(*o) + kl + 1))) {
+			free(blob);
 			return -ENOMEM;
 		}
 		memcpy(o->key, key, kl + 1);
-		memcpy(o->blob, recs, len);
-		o->len = len;
 		o->hash = h;
 		o->gen = gen;
 		o->hnext = zi->otab[h & zi->omask];
 		zi->otab[h & zi->omask] = o;
 		zi->ocount++;
 	}
+	o->blob = blob;
+	o->len = blen;
 	if (owner_contribute(zi, o) < 0) {
 		owner_withdraw(zi, o);
 		owner_unlink_free(zi, o);
@@ -602,10 +800,20 @@ int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
 	return 0;
 }
 
+int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
+		   size_t len, uint64_t gen)
+{
+	rcu_read_lock();
+	int rc = owner_set(zi, key, recs, len, gen);
+	rcu_read_unlock();
+	return rc;
+}
+
 size_t zone_owner_drop_stale(struct zone_index *zi, uint64_t gen)
 {
 	size_t dropped = 0;
 
+	rcu_read_lock();
 	for (size_t i = 0; i <= zi->omask; i++) {
 		struct owner *o = zi->otab[i];
 		while (o) {
@@ -618,6 +826,7 @@ size_t zone_owner_drop_stale(struct zone_index *zi, uint64_t gen)
 			o = next;
 		}
 	}
+	rcu_read_unlock();
 	return dropped;
 }
 
@@ -647,17 +856,17 @@ static int rdata_cmp(const void *a, const void *b)
 
 /* Gather the records of w into zi->recs, sorted by type then contribution
  * order, without duplicates (same type and rdata). */
-static int gather(struct zone_index *zi, const struct wname *w)
+static int gather(struct zone_index *zi, const struct zname *w)
 {
 	struct vec *v = &zi->recs;
 	struct rec r;
-	size_t next;
+
+	struct rit it;
+	uint32_t i = 0;
 
 	v->n = 0;
-	for (uint32_t i = 0; i < w->nc; i++) {
-		const struct contrib *c = &w->c[i];
-		if (!rec_parse(c->o->blob, c->o->len, c->off, &r, &next))
-			continue;
+	rit_init(&it, w);
+	for (; rit_next(&it, &r); i++) {
 		if (r.type == ZONE_TYPE_EXISTS)
 			continue;
 		r.order = i;
@@ -733,7 +942,7 @@ struct entry_ctx {
 };
 
 static void entry_begin(struct entry_ctx *x, struct zone_index *zi,
-			const struct wname *w, uint16_t qtype)
+			const struct zname *w, uint16_t qtype)
 {
 	x->zi = zi;
 	x->base = 12 + (size_t)w->len + 4; /* header, question */
@@ -775,36 +984,32 @@ static void recs_of_type(const struct zone_index *zi, uint16_t type,
 
 /* True when a contribution of t before the i-th one is the same record
  * (type and rdata) as r. */
-static bool contrib_dup(const struct wname *t, uint32_t i, const struct rec *r)
+static bool contrib_dup(const struct zname *t, uint32_t i, const struct rec *r)
 {
 	struct rec q;
-	size_t next;
+	struct rit it;
 
-	for (uint32_t j = 0; j < i; j++) {
-		const struct contrib *d = &t->c[j];
-		if (rec_parse(d->o->blob, d->o->len, d->off, &q, &next) &&
-		    q.type == r->type && q.rdlen == r->rdlen &&
+	rit_init(&it, t);
+	for (uint32_t j = 0; j < i && rit_next(&it, &q); j++)
+		if (q.type == r->type && q.rdlen == r->rdlen &&
 		    !memcmp(q.rdata, r->rdata, r->rdlen))
 			return true;
-	}
 	return false;
 }
 
 /* Append the A and AAAA RRs of target t as additional data, owner pointing
  * at packet offset ptr (or the name when too far).  Reads t's contributions
  * directly, without gather(), to keep zi->recs intact. */
-static void put_glue(struct entry_ctx *x, const struct wname *t, size_t ptr)
+static void put_glue(struct entry_ctx *x, const struct zname *t, size_t ptr)
 {
 	struct rec r;
-	size_t next;
+	struct rit it;
 
 	for (int pass = 0; pass < 2; pass++) {
 		uint16_t want = pass ? TYPE_AAAA : TYPE_A;
-		for (uint32_t i = 0; i < t->nc; i++) {
-			const struct contrib *c = &t->c[i];
-			if (!rec_parse(c->o->blob, c->o->len, c->off, &r,
-				       &next) ||
-			    r.type != want)
+		rit_init(&it, t);
+		for (uint32_t i = 0; rit_next(&it, &r); i++) {
+			if (r.type != want)
 				continue;
 			if (contrib_dup(t, i, &r))
 				continue;
@@ -816,12 +1021,12 @@ static void put_glue(struct entry_ctx *x, const struct wname *t, size_t ptr)
 }
 
 /* An RRset of w with glue for SRV and NS targets. */
-static int build_rrset(struct zone_index *zi, const struct wname *w,
+static int build_rrset(struct zone_index *zi, const struct zname *w,
 		       const struct rec *rs, size_t n)
 {
 	struct entry_ctx x;
 	size_t tpos[64];
-	const struct wname *tw[64];
+	const struct zname *tw[64];
 	size_t nt = 0;
 
 	entry_begin(&x, zi, w, rs[0].type);
@@ -837,8 +1042,8 @@ static int build_rrset(struct zone_index *zi, const struct wname *w,
 			: NULL;
 		if (!t || nt == 64)
 			continue;
-		const struct wname *tn = wname_find_any(zi, t, tlen);
-		if (!tn || !tn->nc)
+		const struct zname *tn = wname_find_any(zi, t, tlen);
+		if (!tn || !tn->g)
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < nt && !seen; k++)
@@ -854,35 +1059,33 @@ static int build_rrset(struct zone_index *zi, const struct wname *w,
 	return entry_end(&x, noadd);
 }
 
-static bool wname_exists(const struct wname *w)
+static bool wname_exists(const struct zname *w)
 {
-	return w && (w->nc || w->ent || w->is_apex);
+	return w && (w->g || w->ent || (w->flags & ZN_APEX));
 }
 
-static const struct rec *first_of_type(const struct wname *w, uint16_t type,
+static const struct rec *first_of_type(const struct zname *w, uint16_t type,
 				       struct rec *r)
 {
-	size_t next;
+	struct rit it;
 
-	for (uint32_t i = 0; i < w->nc; i++) {
-		const struct contrib *c = &w->c[i];
-		if (rec_parse(c->o->blob, c->o->len, c->off, r, &next) &&
-		    r->type == type)
+	rit_init(&it, w);
+	while (rit_next(&it, r))
+		if (r->type == type)
 			return r;
-	}
 	return NULL;
 }
 
 /* The answer of CNAME node w for qtype (0: any type without its own): the
  * chain of CNAMEs through the zone, then the final name's RRset. */
-static int build_chase(struct zone_index *zi, const struct wname *w,
+static int build_chase(struct zone_index *zi, const struct zname *w,
 		       const struct rec *cname, uint16_t qtype)
 {
 	struct entry_ctx x;
 	struct rec r;
 	const uint8_t *target = cname->rdata;
 	size_t tlen = cname->rdlen;
-	const struct wname *t;
+	const struct zname *t;
 
 	entry_begin(&x, zi, w, qtype);
 	size_t pos = entry_pos(&x) + 12;
@@ -912,12 +1115,10 @@ static int build_chase(struct zone_index *zi, const struct wname *w,
 	dname_lower_copy(l, target, tlen);
 	size_t written = 0;
 	if (t && qtype && qtype != TYPE_CNAME) {
-		size_t next;
-		for (uint32_t i = 0; i < t->nc; i++) {
-			const struct contrib *c = &t->c[i];
-			if (!rec_parse(c->o->blob, c->o->len, c->off, &r,
-				       &next) ||
-			    r.type != qtype || contrib_dup(t, i, &r))
+		struct rit it;
+		rit_init(&it, t);
+		for (uint32_t i = 0; rit_next(&it, &r); i++) {
+			if (r.type != qtype || contrib_dup(t, i, &r))
 				continue;
 			put_rr(&zi->data, (unsigned)pos, target, tlen, qtype,
 			       zi->ttl, r.rdata, r.rdlen);
@@ -938,7 +1139,7 @@ static int build_chase(struct zone_index *zi, const struct wname *w,
 	return entry_end(&x, zi->data.len - x.start);
 }
 
-static int build_cname(struct zone_index *zi, const struct wname *w,
+static int build_cname(struct zone_index *zi, const struct zname *w,
 		       const struct rec *cname)
 {
 	struct rec r = *cname;
@@ -948,7 +1149,7 @@ static int build_cname(struct zone_index *zi, const struct wname *w,
 	if (build_chase(zi, w, &r, TYPE_CNAME) < 0)
 		return -ENOMEM;
 	/* The final target's types get their own entries. */
-	const struct wname *t = wname_find_any(zi, r.rdata, r.rdlen);
+	const struct zname *t = wname_find_any(zi, r.rdata, r.rdlen);
 	for (int hops = 0; t && hops < MAX_CHASE; hops++) {
 		struct rec n;
 		if (!first_of_type(t, TYPE_CNAME, &n))
@@ -957,12 +1158,12 @@ static int build_cname(struct zone_index *zi, const struct wname *w,
 	}
 	types[ntypes++] = TYPE_A;
 	types[ntypes++] = TYPE_AAAA;
-	for (uint32_t i = 0; t && i < t->nc && ntypes < 32; i++) {
-		struct rec q;
-		size_t next;
-		const struct contrib *c = &t->c[i];
-		if (!rec_parse(c->o->blob, c->o->len, c->off, &q, &next) ||
-		    q.type == ZONE_TYPE_EXISTS || q.type == TYPE_CNAME)
+	struct rit it;
+	struct rec q;
+	if (t)
+		rit_init(&it, t);
+	while (t && ntypes < 32 && rit_next(&it, &q)) {
+		if (q.type == ZONE_TYPE_EXISTS || q.type == TYPE_CNAME)
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < ntypes && !seen; k++)
@@ -997,7 +1198,7 @@ static uint32_t soa_ttl(const struct zone_index *zi)
 	return zi->ttl < 300 ? zi->ttl : 300;
 }
 
-static int build_soa_entry(struct zone_index *zi, const struct wname *w)
+static int build_soa_entry(struct zone_index *zi, const struct zname *w)
 {
 	struct entry_ctx x;
 	struct buf rd = {0};
@@ -1013,7 +1214,7 @@ static int build_soa_entry(struct zone_index *zi, const struct wname *w)
 	return entry_end(&x, zi->data.len - x.start);
 }
 
-static struct zone_node *build_node(struct zone_index *zi, struct wname *w)
+static struct zone_node *build_node(struct zone_index *zi, struct zname *w)
 {
 	zi->data.len = 0;
 	zi->data.oom = false;
@@ -1030,13 +1231,13 @@ static struct zone_node *build_node(struct zone_index *zi, struct wname *w)
 		if (build_cname(zi, w, &c) < 0)
 			return NULL;
 	} else {
-		if (w->is_apex && build_soa_entry(zi, w) < 0)
+		if ((w->flags & ZN_APEX) && build_soa_entry(zi, w) < 0)
 			return NULL;
 		for (size_t s = 0; s < zi->recs.n;) {
 			size_t e = s;
 			while (e < zi->recs.n && rs[e].type == rs[s].type)
 				e++;
-			if (!(w->is_apex && rs[s].type == TYPE_SOA) &&
+			if (!((w->flags & ZN_APEX) && rs[s].type == TYPE_SOA) &&
 			    build_rrset(zi, w, rs + s, e - s) < 0)
 				return NULL;
 			s = e;
@@ -1046,44 +1247,24 @@ static struct zone_node *build_node(struct zone_index *zi, struct wname *w)
 		return NULL;
 
 	size_t ne = zi->ents.n;
-	size_t sz = sizeof(struct zone_node) + ne * sizeof(struct zone_entry) +
-		    w->len + zi->data.len;
+	struct zone_apex *a = &zi->apex[w->apex];
+	if (!ne && !zi->data.len)
+		return a->ent;
+	size_t sz = offsetof(struct zone_node, e) +
+		    ne * sizeof(struct zone_entry) + zi->data.len;
 	struct zone_node *n = malloc(sz);
 	if (!n)
 		return NULL;
-	cds_lfht_node_init(&n->lnode);
-	n->apex = &zi->apex[w->apex];
+	n->apex = a;
 	n->nentries = (uint16_t)ne;
-	n->len = w->len;
 	if (ne)
 		memcpy(n->e, zi->ents.p, ne * sizeof(struct zone_entry));
-	uint8_t *name = (uint8_t *)(n->e + ne);
-	memcpy(name, w->name, w->len);
 	if (zi->data.len)
-		memcpy(name + w->len, zi->data.p, zi->data.len);
+		memcpy(n->e + ne, zi->data.p, zi->data.len);
 	return n;
 }
 
 /* ---- reader side ---- */
-
-struct lookup_key {
-	const uint8_t *name;
-	size_t len;
-};
-
-static const uint8_t *node_name(const struct zone_node *n)
-{
-	return (const uint8_t *)(n->e + n->nentries);
-}
-
-static int node_match(struct cds_lfht_node *ln, const void *key)
-{
-	const struct zone_node *n =
-	    caa_container_of(ln, struct zone_node, lnode);
-	const struct lookup_key *k = key;
-
-	return n->len == k->len && memcmp(node_name(n), k->name, k->len) == 0;
-}
 
 const struct zone_apex *zone_apex_of(const struct zone_index *zi,
 				     const uint8_t *lname, size_t len,
@@ -1100,13 +1281,9 @@ const struct zone_apex *zone_apex_of(const struct zone_index *zi,
 const struct zone_node *zone_lookup(const struct zone_index *zi,
 				    const uint8_t *lname, size_t len)
 {
-	struct cds_lfht_iter it;
-	struct lookup_key k = {lname, len};
+	const struct zname *w = wname_find(zi, lname, len);
 
-	cds_lfht_lookup(zi->ht, (unsigned long)dname_hash(lname, len),
-			node_match, &k, &it);
-	struct cds_lfht_node *ln = cds_lfht_iter_get_node(&it);
-	return ln ? caa_container_of(ln, struct zone_node, lnode) : NULL;
+	return w ? rcu_dereference(w->pub) : NULL;
 }
 
 const struct zone_entry *zone_node_find(const struct zone_node *n,
@@ -1127,7 +1304,7 @@ const struct zone_entry *zone_node_find(const struct zone_node *n,
 
 const uint8_t *zone_node_data(const struct zone_node *n)
 {
-	return node_name(n) + n->len;
+	return (const uint8_t *)(n->e + n->nentries);
 }
 
 const struct zone_apex *zone_node_apex(const struct zone_node *n)
@@ -1145,9 +1322,13 @@ const uint8_t *zone_apex_soa(const struct zone_apex *a, size_t *len)
 
 /* ---- commit ---- */
 
-static void node_free_rcu(struct rcu_head *h)
+static void garbage_free_rcu(struct rcu_head *h)
 {
-	free(caa_container_of(h, struct zone_node, rcu));
+	struct garbage *g = caa_container_of(h, struct garbage, rcu);
+
+	for (size_t i = 0; i < g->n; i++)
+		free(g->p[i]);
+	free(g);
 }
 
 static void soa_free_rcu(struct rcu_head *h)
@@ -1155,15 +1336,52 @@ static void soa_free_rcu(struct rcu_head *h)
 	free(caa_container_of(h, struct zone_soa, rcu));
 }
 
-static int publish(struct zone_index *zi, struct wname *w)
+/* Free p once no reader can see it any more (after garbage_flush).  The
+ * room was reserved by the caller (vec_reserve). */
+static void garbage_add(struct zone_index *zi, void *p)
 {
-	bool live = w->nc || w->ent || w->is_apex;
+	void **g = zi->garbage.p;
+
+	if (zi->garbage.n < zi->garbage.cap)
+		g[zi->garbage.n++] = p;
+}
+
+/* Hand what garbage_add collected to one RCU callback.  Not inside a read
+ * section. */
+static void garbage_flush(struct zone_index *zi)
+{
+	size_t n = zi->garbage.n;
+
+	if (!n)
+		return;
+	struct garbage *g = malloc(sizeof(*g) + n * sizeof(void *));
+	if (g) {
+		g->n = n;
+		memcpy(g->p, zi->garbage.p, n * sizeof(void *));
+		call_rcu(&g->rcu, garbage_free_rcu);
+	} else {
+		synchronize_rcu();
+		for (size_t i = 0; i < n; i++)
+			free(((void **)zi->garbage.p)[i]);
+	}
+	zi->garbage.n = 0;
+}
+
+static void node_retire(struct zone_index *zi, struct zone_node *n)
+{
+	if (n && n != n->apex->ent)
+		garbage_add(zi, n);
+}
+
+static int publish(struct zone_index *zi, struct zname *w)
+{
+	bool live = w->g || w->ent || (w->flags & ZN_APEX);
+	struct zone_node *old = w->pub;
 
 	if (!live) {
-		if (w->node) {
-			cds_lfht_del(zi->ht, &w->node->lnode);
-			call_rcu(&w->node->rcu, node_free_rcu);
-			w->node = NULL;
+		if (old) {
+			rcu_assign_pointer(w->pub, NULL);
+			node_retire(zi, old);
 			zi->published--;
 		}
 		return 0;
@@ -1171,15 +1389,11 @@ static int publish(struct zone_index *zi, struct wname *w)
 	struct zone_node *n = build_node(zi, w);
 	if (!n)
 		return -ENOMEM;
-	struct lookup_key k = {w->name, w->len};
-	struct cds_lfht_node *old = cds_lfht_add_replace(
-	    zi->ht, (unsigned long)w->hash, node_match, &k, &n->lnode);
+	rcu_assign_pointer(w->pub, n);
 	if (old)
-		call_rcu(&caa_container_of(old, struct zone_node, lnode)->rcu,
-			 node_free_rcu);
+		node_retire(zi, old);
 	else
 		zi->published++;
-	w->node = n;
 	return 0;
 }
 
@@ -1208,6 +1422,28 @@ static int apex_soa_update(struct zone_index *zi, struct zone_apex *a)
 	return 0;
 }
 
+/* Unlink w from the table when nothing uses it; freed after the readers
+ * move on. */
+static void zname_collect(struct zone_index *zi, struct zname *w)
+{
+	if (w->g || w->ent || w->refs || w->pub || (w->flags & ZN_APEX) ||
+	    (w->flags & ZN_DEAD))
+		return;
+	w->flags |= ZN_DEAD;
+	cds_lfht_del(zi->ht, &w->lnode);
+	garbage_add(zi, w);
+}
+
+/* Drop the capacity a big change left in a scratch vector. */
+static void vec_shrink(struct vec *v)
+{
+	if (v->n == 0 && v->cap > 4096) {
+		free(v->p);
+		v->p = NULL;
+		v->cap = 0;
+	}
+}
+
 int zone_commit(struct zone_index *zi)
 {
 	int err = 0;
@@ -1216,33 +1452,50 @@ int zone_commit(struct zone_index *zi)
 		return 0;
 	/* Names whose answers read a changed name change too. */
 	for (size_t i = 0; i < zi->dirty.n; i++) {
-		struct wname *w = ((struct wname **)zi->dirty.p)[i];
-		for (uint32_t j = 0; j < w->nr; j++)
-			mark_dirty(zi, w->r[j].w);
+		struct zname *w = ((struct zname **)zi->dirty.p)[i];
+		for (uint32_t j = 0; w->refs && j < w->refs->n; j++)
+			mark_dirty(zi, w->refs->r[j].w);
 	}
+	for (size_t i = 0; i < zi->napex; i++)
+		mark_dirty(zi, zi->apex[i].w);
+	/* A changed name retires at most its answers and itself. */
+	if (vec_reserve(&zi->garbage, 2 * zi->dirty.n + zi->gc.n,
+			sizeof(void *)) < 0)
+		return -ENOMEM;
 	uint32_t now = (uint32_t)time(NULL);
 	zi->serial = (int32_t)(now - zi->serial) > 0 ? now : zi->serial + 1;
 	for (size_t i = 0; i < zi->napex; i++) {
 		if (apex_soa_update(zi, &zi->apex[i]) < 0)
 			err = -ENOMEM;
-		mark_dirty(zi, zi->apex[i].w);
 	}
 
 	rcu_read_lock();
-	struct wname **d = zi->dirty.p;
+	struct zname **d = zi->dirty.p;
 	size_t n = zi->dirty.n;
 	for (size_t i = 0; i < n; i++)
 		if (publish(zi, d[i]) < 0)
 			err = -ENOMEM;
-	rcu_read_unlock();
-
 	for (size_t i = 0; i < n; i++) {
-		struct wname *w = d[i];
-		w->dirty = false;
-		if (!w->nc && !w->ent && !w->nr && !w->node && !w->is_apex)
-			wname_unlink_free(zi, w);
+		d[i]->flags &= (uint8_t)~ZN_DIRTY;
+		zname_collect(zi, d[i]);
 	}
+	struct zname **g = zi->gc.p;
+	for (size_t i = 0; i < zi->gc.n; i++) {
+		g[i]->flags &= (uint8_t)~ZN_GC;
+		zname_collect(zi, g[i]);
+	}
+	rcu_read_unlock();
 	zi->dirty.n = 0;
+	zi->gc.n = 0;
+	garbage_flush(zi);
+	vec_shrink(&zi->dirty);
+	vec_shrink(&zi->gc);
+	vec_shrink(&zi->garbage);
+	if (zi->data.cap > 65536) {
+		free(zi->data.p);
+		zi->data.p = NULL;
+		zi->data.cap = 0;
+	}
 	return err < 0 ? err : (int)n;
 }
 
@@ -1260,13 +1513,11 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 	if (!zi)
 		return NULL;
 	zi->ttl = ttl;
-	zi->wmask = 1023;
 	zi->omask = 255;
-	zi->wtab = calloc(zi->wmask + 1, sizeof(*zi->wtab));
 	zi->otab = calloc(zi->omask + 1, sizeof(*zi->otab));
 	zi->ht = cds_lfht_new(1024, 1024, 0,
 			      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	if (!zi->wtab || !zi->otab || !zi->ht)
+	if (!zi->otab || !zi->ht)
 		goto fail;
 	for (size_t i = 0; i < nzones; i++) {
 		struct zone_apex *a = &zi->apex[i];
@@ -1274,17 +1525,26 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 		memcpy(a->name, zones[i], a->len);
 		a->mlen = (uint8_t)dname_len(mnames[i]);
 		memcpy(a->mname, mnames[i], a->mlen);
+		a->ent = calloc(1, sizeof(*a->ent));
+		if (!a->ent)
+			goto fail;
+		a->ent->apex = a;
 	}
 	zi->napex = nzones;
+	rcu_read_lock();
 	for (size_t i = 0; i < nzones; i++) {
 		struct zone_apex *a = &zi->apex[i];
 		a->w = wname_get(zi, a->name, a->len);
 		if (!a->w)
-			goto fail;
-		a->w->is_apex = true;
-		a->w->apex = (int)i;
+			break;
+		a->w->flags |= ZN_APEX;
+		a->w->apex = (int8_t)i;
 		mark_dirty(zi, a->w);
 	}
+	rcu_read_unlock();
+	for (size_t i = 0; i < nzones; i++)
+		if (!zi->apex[i].w)
+			goto fail;
 	if (zone_commit(zi) < 0)
 		goto fail;
 	return zi;
@@ -1298,26 +1558,32 @@ void zone_index_free(struct zone_index *zi)
 	if (!zi)
 		return;
 	if (zi->ht) {
+		struct cds_lfht_iter it;
+		struct zname *w;
+
+		struct zname *dead = NULL;
+
+		/* Unlink every name, chained through the (no longer needed)
+		 * refs pointer, and free them once unlinked. */
 		rcu_read_lock();
-		for (size_t i = 0; zi->wtab && i <= zi->wmask; i++)
-			for (struct wname *w = zi->wtab[i]; w; w = w->hnext)
-				if (w->node)
-					cds_lfht_del(zi->ht, &w->node->lnode);
+		cds_lfht_for_each_entry(zi->ht, &it, w, lnode)
+		{
+			cds_lfht_del(zi->ht, &w->lnode);
+			free(w->refs);
+			w->refs = (struct refs *)dead;
+			dead = w;
+		}
 		rcu_read_unlock();
 		synchronize_rcu();
+		while (dead) {
+			w = dead;
+			dead = (struct zname *)w->refs;
+			if (w->pub && w->pub != w->pub->apex->ent)
+				free(w->pub);
+			free(w);
+		}
 		rcu_barrier();
 		cds_lfht_destroy(zi->ht, NULL);
-	}
-	for (size_t i = 0; zi->wtab && i <= zi->wmask; i++) {
-		struct wname *w = zi->wtab[i];
-		while (w) {
-			struct wname *next = w->hnext;
-			free(w->node);
-			free(w->c);
-			free(w->r);
-			free(w);
-			w = next;
-		}
 	}
 	for (size_t i = 0; zi->otab && i <= zi->omask; i++) {
 		struct owner *o = zi->otab[i];
@@ -1328,12 +1594,15 @@ void zone_index_free(struct zone_index *zi)
 			o = next;
 		}
 	}
-	for (size_t i = 0; i < zi->napex; i++)
+	for (size_t i = 0; i < zi->napex; i++) {
 		free(zi->apex[i].soa);
-	free(zi->wtab);
+		free(zi->apex[i].ent);
+	}
 	free(zi->otab);
 	free(zi->dirty.p);
+	free(zi->gc.p);
 	free(zi->marked.p);
+	free(zi->garbage.p);
 	free(zi->data.p);
 	free(zi->ents.p);
 	free(zi->recs.p);
@@ -1388,20 +1657,26 @@ int zone_each_rr(const struct zone_index *zi,
 		if (rc)
 			return rc;
 	}
-	for (size_t i = 0; i <= zi->wmask; i++) {
-		for (struct wname *w = zi->wtab[i]; w; w = w->hnext) {
-			if (!w->nc)
-				continue;
-			if (gather(z, w) < 0)
-				return -ENOMEM;
-			const struct rec *rs = z->recs.p;
-			for (size_t k = 0; k < z->recs.n; k++) {
-				rc = cb(w->name, rs[k].type, zi->ttl,
-					rs[k].rdata, rs[k].rdlen, arg);
-				if (rc)
-					return rc;
-			}
+	struct cds_lfht_iter it;
+	struct zname *w;
+
+	rc = 0;
+	rcu_read_lock();
+	cds_lfht_for_each_entry(zi->ht, &it, w, lnode)
+	{
+		if (!w->g)
+			continue;
+		if (gather(z, w) < 0) {
+			rc = -ENOMEM;
+			break;
 		}
+		const struct rec *rs = z->recs.p;
+		for (size_t k = 0; k < z->recs.n && !rc; k++)
+			rc = cb(w->name, rs[k].type, zi->ttl, rs[k].rdata,
+				rs[k].rdlen, arg);
+		if (rc)
+			break;
 	}
-	return 0;
+	rcu_read_unlock();
+	return rc;
 }
