@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu.h>
@@ -24,6 +25,8 @@
 #include "server/log.h"
 #include "server/query.h"
 #include "server/worker.h"
+#include "zones/apiconf.h"
+#include "zones/apisrc.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
 
@@ -38,7 +41,11 @@ struct listener {
 
 struct daemon {
 	struct config *cfg;
-	struct kube **kubes; /* per block, NULL where none */
+	struct kube **kubes;  /* per block, NULL where none */
+	struct apisrc **srcs; /* per block, for API-fed kubes */
+	struct apiconf *apis; /* per block, what srcs connect with */
+	bool starting;	      /* waiting for the first sync */
+	bool stop;
 	struct query_block *qblocks;
 	struct listener *ls;
 	size_t nls;
@@ -190,31 +197,139 @@ struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
 	    .nnamespaces = ck->nnamespaces,
 	};
 	char why[512] = "";
-	struct kube *k = kube_new(&kc, why, sizeof(why));
+	struct kube *k = NULL;
 
-	if (!k || kube_load(k, why, sizeof(why)) < 0) {
-		snprintf(err, errlen,
-			 "%s:%d - Error during setup: kubernetes: %s", ck->file,
-			 ck->line, why);
-		kube_free(k);
-		return NULL;
+	if (ck->labels || ck->namespace_labels) {
+		snprintf(why, sizeof(why),
+			 "labels and namespace_labels are label selectors "
+			 "for the API server: not with objects");
+		goto fail;
 	}
+	k = kube_new(&kc, why, sizeof(why));
+	if (!k || kube_load(k, why, sizeof(why)) < 0)
+		goto fail;
 	return k;
+fail:
+	snprintf(err, errlen, "%s:%d - Error during setup: kubernetes: %s",
+		 ck->file, ck->line, why);
+	kube_free(k);
+	return NULL;
+}
+
+/* How long a watch may stay silent before it is treated as dead:
+ * CLUSTERDNS_WATCH_IDLE_TIMEOUT seconds, default 180. */
+static uint32_t watch_idle_ms(void)
+{
+	const char *v = getenv("CLUSTERDNS_WATCH_IDLE_TIMEOUT");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+
+	return n ? (uint32_t)(n > 86400 ? 86400 : n) * 1000 : 180000;
+}
+
+static void api_log(void *arg, enum apisrc_level level, const char *msg)
+{
+	if (level == APISRC_ERROR)
+		log_error("%s", msg);
+	else if (level == APISRC_WARN)
+		log_warn("%s", msg);
+	else
+		log_info("%s", msg);
+}
+
+static bool all_synced(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->nblocks; i++)
+		if (d->srcs[i] && !apisrc_synced(d->srcs[i]))
+			return false;
+	return true;
+}
+
+static void api_synced(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->starting && all_synced(d))
+		event_base_loopbreak(d->base);
+}
+
+/* A kube fed by the Kubernetes API: endpoint, kubeconfig or in-cluster. */
+static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
+{
+	const struct config_kube *ck = d->cfg->blocks[i].kube;
+	struct apiconf *api = &d->apis[i];
+	char why[512] = "";
+	int rc;
+
+	if (ck->endpoint)
+		rc = apiconf_endpoint(api, ck->endpoint, ck->tls_cert,
+				      ck->tls_key, ck->tls_cacert, why,
+				      sizeof(why));
+	else if (ck->kubeconfig)
+		rc = apiconf_kubeconfig(api, ck->kubeconfig,
+					ck->kubeconfig_context, why,
+					sizeof(why));
+	else
+		rc = apiconf_in_cluster(api, NULL, why, sizeof(why));
+	if (rc < 0)
+		goto fail;
+	struct kube_conf kc = {
+	    .zones = (const char *const *)ck->zones,
+	    .nzones = ck->nzones,
+	    .pods = (enum builder_pods)ck->pods,
+	    .ttl = ck->ttl,
+	    .endpoint_pod_names = ck->endpoint_pod_names,
+	    .ignore_empty_service = ck->ignore_empty_service,
+	    .noendpoints = ck->noendpoints,
+	    .namespaces = (const char *const *)ck->namespaces,
+	    .nnamespaces = ck->nnamespaces,
+	    .namespace_labels = ck->namespace_labels != NULL,
+	};
+	d->kubes[i] = kube_new(&kc, why, sizeof(why));
+	if (!d->kubes[i])
+		goto fail;
+	struct apisrc_conf ac = {
+	    .api = api,
+	    .watch_pods = ck->pods == CONFIG_PODS_VERIFIED,
+	    .labels = ck->labels,
+	    .namespace_labels = ck->namespace_labels,
+	    .resync_ms = (uint32_t)ck->resync_period_ms,
+	    .idle_timeout_ms = watch_idle_ms(),
+	    .log = api_log,
+	    .synced = api_synced,
+	    .arg = d,
+	};
+	d->srcs[i] = apisrc_new(d->base, d->kubes[i], &ac, why, sizeof(why));
+	if (!d->srcs[i])
+		goto fail;
+	log_info("plugin/kubernetes: watching the API at %s (%s)", api->server,
+		 api->origin ? api->origin : "");
+	return 0;
+fail:
+	snprintf(err, errlen, "%s:%d - Error during setup: kubernetes: %s",
+		 ck->file, ck->line, why);
+	return -EINVAL;
 }
 
 static int make_kubes(struct daemon *d, char *err, size_t errlen)
 {
 	d->kubes = calloc(d->cfg->nblocks, sizeof(*d->kubes));
 	d->qblocks = calloc(d->cfg->nblocks, sizeof(*d->qblocks));
-	if (!d->kubes || !d->qblocks) {
+	d->srcs = calloc(d->cfg->nblocks, sizeof(*d->srcs));
+	d->apis = calloc(d->cfg->nblocks, sizeof(*d->apis));
+	if (!d->kubes || !d->qblocks || !d->srcs || !d->apis) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < d->cfg->nblocks; i++) {
 		const struct config_block *b = &d->cfg->blocks[i];
 		const struct config_kube *ck = b->kube;
-		if (ck && !(d->kubes[i] = daemon_kube_load(ck, err, errlen)))
+		if (ck && !ck->objects) {
+			if (make_api_kube(d, i, err, errlen) < 0)
+				return -EINVAL;
+		} else if (ck &&
+			   !(d->kubes[i] = daemon_kube_load(ck, err, errlen))) {
 			return -EINVAL;
+		}
 		if (query_block_init(&d->qblocks[i], b, d->kubes[i], err,
 				     errlen) < 0)
 			return -EINVAL;
@@ -243,7 +358,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		for (size_t i = 0; i < d->cfg->nblocks; i++) {
 			char err[512] = "";
-			if (!d->kubes[i])
+			if (!d->kubes[i] || d->srcs[i])
 				continue;
 			int rc = kube_load(d->kubes[i], err, sizeof(err));
 			reload_done(d->kubes[i], rc, err);
@@ -252,6 +367,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s: Shutting down servers then terminating",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	d->stop = true;
 	event_base_loopbreak(d->base);
 }
 
@@ -274,8 +390,14 @@ static void daemon_free(struct daemon *d)
 {
 	if (d->pool)
 		worker_pool_stop(d->pool);
+	for (size_t i = 0; d->cfg && d->srcs && i < d->cfg->nblocks; i++)
+		apisrc_free(d->srcs[i]);
+	for (size_t i = 0; d->cfg && d->apis && i < d->cfg->nblocks; i++)
+		apiconf_free(&d->apis[i]);
 	for (size_t i = 0; d->cfg && d->kubes && i < d->cfg->nblocks; i++)
 		kube_free(d->kubes[i]);
+	free(d->srcs);
+	free(d->apis);
 	free(d->kubes);
 	free(d->qblocks);
 	for (size_t i = 0; i < d->nls; i++)
@@ -286,6 +408,50 @@ static void daemon_free(struct daemon *d)
 	config_free(d->cfg);
 	if (d->pidfile)
 		unlink(d->pidfile);
+}
+
+static void startup_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopbreak(d->base);
+}
+
+/* Answer only after the first sync with the API, or after the longest
+ * startup_timeout of the kubernetes directives fed by it. */
+static void wait_for_sync(struct daemon *d)
+{
+	uint64_t timeout = 0;
+	struct timespec t0, t1;
+
+	for (size_t i = 0; i < d->cfg->nblocks; i++)
+		if (d->srcs[i] &&
+		    d->cfg->blocks[i].kube->startup_timeout_ms > timeout)
+			timeout = d->cfg->blocks[i].kube->startup_timeout_ms;
+	if (all_synced(d))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct event *t = evtimer_new(d->base, startup_expired, d);
+	struct timeval tv = {(time_t)(timeout / 1000),
+			     (suseconds_t)(timeout % 1000) * 1000};
+	if (t && timeout)
+		evtimer_add(t, &tv);
+	d->starting = true;
+	if (timeout)
+		event_base_dispatch(d->base);
+	d->starting = false;
+	if (t)
+		event_free(t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (d->stop)
+		return;
+	if (all_synced(d))
+		log_info("plugin/kubernetes: synced with the API in %ld ms",
+			 (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+				(t1.tv_nsec - t0.tv_nsec) / 1000000));
+	else
+		log_warn("plugin/kubernetes: starting server with unsynced "
+			 "Kubernetes API");
 }
 
 int daemon_run(const struct daemon_opts *o)
@@ -304,9 +470,26 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (config_load(o->conf, o->dns_port, &d.cfg, err, sizeof(err)) < 0)
 		goto fail;
+	d.base = event_base_new();
+	if (!d.base) {
+		snprintf(err, sizeof(err), "cannot create the event loop");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(d.base, signos[i], on_signal, &d);
+		if (!sig[i] || evsignal_add(sig[i], NULL) < 0) {
+			snprintf(err, sizeof(err), "cannot handle signals");
+			goto fail;
+		}
+	}
 	if (make_kubes(&d, err, sizeof(err)) < 0 ||
 	    make_listeners(&d, err, sizeof(err)) < 0)
 		goto fail;
+	wait_for_sync(&d);
+	if (d.stop) {
+		status = 0;
+		goto out;
+	}
 
 	struct worker_listen *wl = calloc(d.nls ? d.nls : 1, sizeof(*wl));
 	if (!wl) {
@@ -329,20 +512,8 @@ int daemon_run(const struct daemon_opts *o)
 	if (rc < 0)
 		goto fail;
 
-	d.base = event_base_new();
-	if (!d.base) {
-		snprintf(err, sizeof(err), "cannot create the event loop");
-		goto fail;
-	}
-	for (int i = 0; i < 3; i++) {
-		sig[i] = evsignal_new(d.base, signos[i], on_signal, &d);
-		if (!sig[i] || evsignal_add(sig[i], NULL) < 0) {
-			snprintf(err, sizeof(err), "cannot handle signals");
-			goto fail;
-		}
-	}
 	for (size_t i = 0; i < d.cfg->nblocks; i++)
-		if (d.kubes[i] &&
+		if (d.kubes[i] && !d.srcs[i] &&
 		    kube_watch(d.kubes[i], d.base, reload_done, d.kubes[i]) < 0)
 			log_warn("plugin/kubernetes: cannot watch %s for "
 				 "changes (%s); reload with SIGHUP",

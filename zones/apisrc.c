@@ -79,6 +79,8 @@ struct apisrc {
 	struct res res[4];
 	size_t nres;
 	bool synced;
+	char *url_base;		       /* server URL requests are made to */
+	struct curl_slist *connect_to; /* for tls_server_name */
 	char token[8192];
 	uint64_t token_read_ms;
 	bool token_ok;
@@ -257,16 +259,23 @@ static const char *token(struct apisrc *s)
 	uint64_t now = now_ms();
 
 	if (!s->token_ok || now - s->token_read_ms > TOKEN_TTL_MS) {
-		int n = apiconf_token(&s->api, s->token, sizeof(s->token));
-		if (n < 0)
+		char fresh[sizeof(s->token)];
+		int n = apiconf_token(&s->api, fresh, sizeof(fresh));
+		if (n < 0) {
+			/* Keep the last good token: the file may be between
+			 * two versions. */
 			logf_(s, APISRC_ERROR,
 			      "plugin/kubernetes: cannot read the bearer "
 			      "token: %s",
 			      strerror(-n));
-		s->token_ok = n >= 0;
+		} else {
+			memcpy(s->token, fresh, sizeof(s->token));
+			s->token_ok = true;
+		}
+		memset(fresh, 0, sizeof(fresh));
 		s->token_read_ms = now;
 	}
-	return s->token_ok && s->token[0] ? s->token : NULL;
+	return s->token[0] ? s->token : NULL;
 }
 
 static void commit(struct res *r)
@@ -409,7 +418,7 @@ static void res_start(struct res *r)
 	r->started_ms = now_ms();
 	if (r->mode == M_LIST) {
 		char *c = r->cont ? curl_easy_escape(NULL, r->cont, 0) : NULL;
-		snprintf(url, sizeof(url), "%s%s?limit=%u%s%s%s", s->api.server,
+		snprintf(url, sizeof(url), "%s%s?limit=%u%s%s%s", s->url_base,
 			 r->path, s->conf.page_limit, c ? "&continue=" : "",
 			 c ? c : "", r->selectors);
 		curl_free(c);
@@ -418,7 +427,7 @@ static void res_start(struct res *r)
 		snprintf(url, sizeof(url),
 			 "%s%s?watch=true&allowWatchBookmarks=true&"
 			 "resourceVersion=%s&timeoutSeconds=%u%s",
-			 s->api.server, r->path, r->rv, t, r->selectors);
+			 s->url_base, r->path, r->rv, t, r->selectors);
 		s->stats.watches++;
 	}
 	lines_init(&r->lines, MAX_LINE);
@@ -455,6 +464,8 @@ static void res_start(struct res *r)
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (s->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, s->connect_to);
 	if (s->api.ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->api.ca_file);
 	if (s->api.ca_pem) {
@@ -691,6 +702,44 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- setup ---- */
 
+/* The URL requests go to: the server's, or with tls_server_name that name
+ * in its place, connected to the server's host (the certificate is then
+ * checked against the name, as client-go does). */
+static int set_base(struct apisrc *s, char *err, size_t errlen)
+{
+	CURLU *u = NULL;
+	char *host = NULL, *port = NULL, *url = NULL;
+	int rc = -EINVAL;
+
+	if (!s->api.tls_server_name)
+		return (s->url_base = strdup(s->api.server)) ? 0 : -ENOMEM;
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, s->api.server, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ||
+	    curl_url_set(u, CURLUPART_HOST, s->api.tls_server_name, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0)) {
+		snprintf(err, errlen, "cannot use tls-server-name with %s",
+			 s->api.server);
+		goto out;
+	}
+	char ct[600];
+	snprintf(ct, sizeof(ct), "%s:%s:%s:%s", s->api.tls_server_name, port,
+		 host, port);
+	s->connect_to = curl_slist_append(NULL, ct);
+	size_t n = strlen(url);
+	if (n && url[n - 1] == '/')
+		url[n - 1] = 0;
+	s->url_base = strdup(url);
+	rc = s->connect_to && s->url_base ? 0 : -ENOMEM;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 static char *selectors(const char *label, const char *field)
 {
 	char *l = label && *label ? curl_easy_escape(NULL, label, 0) : NULL;
@@ -758,6 +807,8 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 		s->conf.page_limit = 500;
 	if (!s->conf.idle_timeout_ms)
 		s->conf.idle_timeout_ms = 180000;
+	if (set_base(s, err, errlen) < 0)
+		goto fail;
 	s->multi = curl_multi_init();
 	s->curl_timer = evtimer_new(base, curl_timeout, s);
 	s->tick = event_new(base, -1, EV_PERSIST, tick, s);
@@ -809,6 +860,8 @@ void apisrc_free(struct apisrc *s)
 		event_free(s->curl_timer);
 	if (s->tick)
 		event_free(s->tick);
+	curl_slist_free_all(s->connect_to);
+	free(s->url_base);
 	memset(s->token, 0, sizeof(s->token));
 	free(s);
 }
