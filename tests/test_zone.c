@@ -1282,6 +1282,107 @@ static void test_ptr_reverse_zone(void **state)
 	zone_index_free(zi);
 }
 
+/* Records of one name need not be consecutive in an owner; the same
+ * records again are no change, another order of them is. */
+static void test_interleaved_records(void **state)
+{
+	struct zone_index *zi = new_zone(5);
+	static struct recs r, r2;
+	struct ans a;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	add_a(&r, "x.prod.svc.cluster.local", "10.0.0.1");
+	add_a(&r, "y.prod.svc.cluster.local", "10.0.0.2");
+	add_a(&r, "x.prod.svc.cluster.local", "10.0.0.3");
+	add_a(&r, "x.prod.svc.cluster.local", "fd00::1");
+	set(zi, "svc/prod/x", &r, 1);
+	assert_true(zone_commit(zi) > 0);
+	look(zi, "x.prod.svc.cluster.local", T_A, &a);
+	assert_true(a.has);
+	assert_int_equal(a.e.an, 2);
+	assert_int_equal(a.d[15], 1);
+	assert_int_equal(a.d[31], 3);
+	look(zi, "x.prod.svc.cluster.local", T_AAAA, &a);
+	assert_int_equal(a.e.an, 1);
+	look(zi, "y.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+
+	set(zi, "svc/prod/x", &r, 2);
+	assert_int_equal(zone_commit(zi), 0);
+
+	/* The same records with the two A of x swapped. */
+	add_a(&r2, "x.prod.svc.cluster.local", "10.0.0.3");
+	add_a(&r2, "y.prod.svc.cluster.local", "10.0.0.2");
+	add_a(&r2, "x.prod.svc.cluster.local", "10.0.0.1");
+	add_a(&r2, "x.prod.svc.cluster.local", "fd00::1");
+	set(zi, "svc/prod/x", &r2, 2);
+	assert_true(zone_commit(zi) > 0);
+	look(zi, "x.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 2);
+	assert_int_equal(a.d[15], 3);
+	assert_int_equal(a.d[31], 1);
+
+	/* A prefix of the records, and a longer list, are changes too. */
+	r2.n = 0;
+	add_a(&r2, "x.prod.svc.cluster.local", "10.0.0.3");
+	set(zi, "svc/prod/x", &r2, 2);
+	assert_true(zone_commit(zi) > 0);
+	assert_false(exists(zi, "y.prod.svc.cluster.local"));
+	add_a(&r2, "x.prod.svc.cluster.local", "10.0.0.4");
+	set(zi, "svc/prod/x", &r2, 2);
+	assert_true(zone_commit(zi) > 0);
+	look(zi, "x.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 2);
+	zone_index_free(zi);
+}
+
+/* Names that vanish come back with their dependencies: an SRV whose target
+ * goes away and returns gets its glue back. */
+static void test_names_come_back(void **state)
+{
+	struct zone_index *zi = new_zone(5);
+	static struct recs s, t;
+	struct ans a;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(&t, 0, sizeof(t));
+	add_srv(&s, "_http._tcp.web.prod.svc.cluster.local", 10, 80,
+		"h1.web.prod.svc.cluster.local");
+	add_a(&t, "h1.web.prod.svc.cluster.local", "10.0.0.7");
+	set(zi, "svc/prod/web", &s, 1);
+	set(zi, "svc/prod/h1", &t, 1);
+	assert_true(zone_commit(zi) > 0);
+	for (int round = 0; round < 3; round++) {
+		look(zi, "_http._tcp.web.prod.svc.cluster.local", T_SRV, &a);
+		assert_int_equal(a.e.an, 1);
+		assert_int_equal(a.e.ar, 1);
+		set(zi, "svc/prod/h1", NULL, 1);
+		assert_true(zone_commit(zi) > 0);
+		assert_false(exists(zi, "h1.web.prod.svc.cluster.local"));
+		look(zi, "_http._tcp.web.prod.svc.cluster.local", T_SRV, &a);
+		assert_int_equal(a.e.an, 1);
+		assert_int_equal(a.e.ar, 0);
+		set(zi, "svc/prod/h1", &t, 1);
+		assert_true(zone_commit(zi) > 0);
+	}
+	/* Everything gone, then back: only the apexes remain between. */
+	set(zi, "svc/prod/web", NULL, 1);
+	set(zi, "svc/prod/h1", NULL, 1);
+	assert_true(zone_commit(zi) > 0);
+	assert_int_equal(zone_count_names(zi), 2);
+	assert_false(exists(zi, "prod.svc.cluster.local"));
+	set(zi, "svc/prod/h1", &t, 1);
+	set(zi, "svc/prod/web", &s, 1);
+	assert_true(zone_commit(zi) > 0);
+	look(zi, "_http._tcp.web.prod.svc.cluster.local", T_SRV, &a);
+	assert_int_equal(a.e.ar, 1);
+	assert_true(exists(zi, "_tcp.web.prod.svc.cluster.local"));
+	zone_index_free(zi);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1304,6 +1405,8 @@ int main(void)
 	    cmocka_unit_test(test_each_rr),
 	    cmocka_unit_test(test_far_glue),
 	    cmocka_unit_test(test_ptr_reverse_zone),
+	    cmocka_unit_test(test_interleaved_records),
+	    cmocka_unit_test(test_names_come_back),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
