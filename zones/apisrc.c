@@ -18,6 +18,7 @@
 #include "zones/backoff.h"
 #include "zones/decode.h"
 #include "zones/lines.h"
+#include "zones/watchev.h"
 
 #define MAX_LINE (64u << 20)  /* longest watch event accepted */
 #define MAX_BODY (512u << 20) /* largest LIST page accepted */
@@ -293,78 +294,62 @@ static int watch_line(const char *line, size_t len, void *arg)
 {
 	struct res *r = arg;
 	struct apisrc *s = r->s;
-	cJSON *ev = cJSON_ParseWithLength(line, len);
-	int stop = 0;
+	struct watchev ev;
+	char why[300];
+	int rc = watchev_parse(line, len, r->kind_name, &ev, why, sizeof(why));
 
 	r->last_activity_ms = now_ms();
-	if (!ev) {
+	r->saw_event = true;
+	if (rc == -EINVAL) {
 		logf_(s, APISRC_ERROR,
-		      "plugin/kubernetes: watch %s: a line that is not JSON "
-		      "(%zu bytes); relisting",
-		      r->name, len);
+		      "plugin/kubernetes: watch %s: %s; relisting", r->name,
+		      why);
 		r->abort_relist = true;
 		return 1;
 	}
-	const char *type =
-	    cJSON_GetStringValue(cJSON_GetObjectItem(ev, "type"));
-	cJSON *obj = cJSON_GetObjectItem(ev, "object");
-	cJSON *meta = cJSON_GetObjectItem(obj, "metadata");
-	const char *rv =
-	    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "resourceVersion"));
-	if (!type || !cJSON_IsObject(obj)) {
-		logf_(s, APISRC_ERROR,
-		      "plugin/kubernetes: watch %s: an event without type or "
-		      "object; relisting",
-		      r->name);
-		r->abort_relist = true;
-		stop = 1;
-	} else if (!strcmp(type, "ERROR")) {
-		cJSON *code = cJSON_GetObjectItem(obj, "code");
-		const char *msg =
-		    cJSON_GetStringValue(cJSON_GetObjectItem(obj, "message"));
-		if (cJSON_IsNumber(code) && code->valueint == 410) {
-			logf_(s, APISRC_INFO,
-			      "plugin/kubernetes: watch %s: %s; relisting",
-			      r->name, msg ? msg : "resource version expired");
-			r->abort_relist = true;
-		} else {
-			logf_(s, APISRC_WARN,
-			      "plugin/kubernetes: watch %s: error %d: %s",
-			      r->name,
-			      cJSON_IsNumber(code) ? code->valueint : 0,
-			      msg ? msg : "");
-		}
-		stop = 1;
-	} else if (!strcmp(type, "BOOKMARK")) {
-		/* Only the resourceVersion moves on. */
-	} else if (!strcmp(type, "DELETED")) {
-		const char *ns = cJSON_GetStringValue(
-		    cJSON_GetObjectItem(meta, "namespace"));
-		const char *name =
-		    cJSON_GetStringValue(cJSON_GetObjectItem(meta, "name"));
-		if (name && kube_delete(s->k, r->kind, ns, name) != -ENOENT)
+	if (rc == -EBADMSG) {
+		logf_(s, APISRC_WARN,
+		      "plugin/kubernetes: watch %s: skipping an object: %s",
+		      r->name, why);
+	} else {
+		switch (ev.type) {
+		case WATCHEV_ADDED:
+		case WATCHEV_MODIFIED:
+			kube_put(s->k, &ev.obj);
 			r->changed = true;
-		s->stats.events++;
-	} else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
-		struct decode_obj o;
-		struct decode_err derr;
-		if (decode_object(obj, r->kind_name, &o, &derr) < 0) {
-			logf_(
-			    s, APISRC_WARN,
-			    "plugin/kubernetes: watch %s: skipping an object: "
-			    "%s",
-			    r->name, derr.msg);
-		} else {
-			kube_put(s->k, &o);
-			r->changed = true;
+			s->stats.events++;
+			break;
+		case WATCHEV_DELETED:
+			if (kube_delete(s->k, r->kind, ev.ns[0] ? ev.ns : NULL,
+					ev.name) != -ENOENT)
+				r->changed = true;
+			s->stats.events++;
+			break;
+		case WATCHEV_BOOKMARK:
+			break;
+		case WATCHEV_ERROR:
+			if (ev.code == 410) {
+				logf_(s, APISRC_INFO,
+				      "plugin/kubernetes: watch %s: %s; "
+				      "relisting",
+				      r->name,
+				      ev.message[0]
+					  ? ev.message
+					  : "resource version expired");
+				r->abort_relist = true;
+			} else {
+				logf_(s, APISRC_WARN,
+				      "plugin/kubernetes: watch %s: error %d: "
+				      "%s",
+				      r->name, ev.code, ev.message);
+				r->abort_retry = true;
+			}
+			return 1;
 		}
-		s->stats.events++;
 	}
-	if (rv && !stop && strlen(rv) < sizeof(r->rv))
-		strcpy(r->rv, rv);
-	r->saw_event = true;
-	cJSON_Delete(ev);
-	return stop;
+	if (ev.rv[0])
+		memcpy(r->rv, ev.rv, sizeof(r->rv));
+	return 0;
 }
 
 static size_t on_header(char *d, size_t size, size_t n, void *arg)
