@@ -80,27 +80,27 @@ static size_t queued(const struct emu_watch *w)
 
 static void on_drained(struct evhttp_connection *evcon, void *arg);
 
-/* Send everything pending, cut into chunks of random sizes. */
+/* Send everything pending, cut into chunks of random sizes: the first cut
+ * falls at a random byte, so a chunk never holds exactly the events of a
+ * flush. */
 static void flush(struct emu_watch *w)
 {
 	size_t n = evbuffer_get_length(w->pending);
+	bool first = true;
 
 	while (n > 0) {
 		uint64_t r = emu_store_rand(&w->srv->store);
 		size_t k;
 
-		switch (r % 4) {
-		case 0:
+		if (first && n > 1)
+			k = 1 + (size_t)(r >> 8) % (n - 1);
+		else if (r % 4 == 0)
 			k = 1 + (size_t)(r >> 8) % 48;
-			break;
-		case 1:
-		case 2:
-			k = 256 + (size_t)(r >> 8) % 16384;
-			break;
-		default:
+		else if (r % 4 == 3)
 			k = n;
-			break;
-		}
+		else
+			k = 256 + (size_t)(r >> 8) % 16384;
+		first = false;
 		if (k > n)
 			k = n;
 		evbuffer_remove_buffer(w->pending, w->chunk, k);
