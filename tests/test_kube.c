@@ -240,10 +240,13 @@ static void test_new(void **state)
 	assert_int_equal(store_count_services(kube_store(k)), 0);
 	assert_int_equal(kube_builder_conf(k)->nzones, 2);
 	assert_string_equal(kube_builder_conf(k)->zones[0], "cluster.local");
-	/* Only the apexes exist. */
-	assert_int_equal(zone_count_names(kube_zone(k)), 2);
+	/* The apexes and the zones' own names exist before any object:
+	 * cluster.local, 10.in-addr.arpa, dns-version, svc, pod. */
+	assert_int_equal(zone_count_names(kube_zone(k)), 5);
 	assert_true(exists(k, "cluster.local"));
-	assert_false(exists(k, "svc.cluster.local"));
+	assert_true(exists(k, "dns-version.cluster.local"));
+	assert_true(exists(k, "svc.cluster.local"));
+	assert_false(exists(k, "prod.svc.cluster.local"));
 	/* No objects PATH: kube_load refuses. */
 	assert_int_equal(kube_load(k, err, sizeof(err)), -EINVAL);
 	assert_true(strlen(err) > 0);

@@ -83,8 +83,7 @@ struct kube {
 	struct filesrc_watch *watch;
 	void (*done)(void *, int, const char *);
 	void *done_arg;
-	bool ns_by_label; /* only namespaces with a Namespace object */
-	bool static_done;
+	bool ns_by_label;     /* only namespaces with a Namespace object */
 	uint32_t list_gen[5]; /* per decode_kind */
 	struct keyset dirty;  /* owners to rebuild at the next commit */
 	struct kube_latency latency;
@@ -117,6 +116,8 @@ bool kube_ns_exposed(const struct kube *k, const uint8_t *label, size_t len)
 {
 	return ns_listed(k, (const char *)label, len);
 }
+
+static int set_owner(struct kube *k, const char *key);
 
 struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 {
@@ -170,6 +171,11 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		goto nomem;
 	k->ns_by_label = c->namespace_labels;
 	if (!c->objects && !(k->st = store_new()))
+		goto nomem;
+	/* The zones' own names (dns-version, svc, pod) exist from the
+	 * start, whatever the source delivers and when. */
+	if (builder_static(&k->bc, &k->buf) < 0 || set_owner(k, "static") < 0 ||
+	    zone_commit(k->zi) < 0)
 		goto nomem;
 	return k;
 nomem:
@@ -663,12 +669,6 @@ int kube_commit(struct kube *k)
 {
 	int rc = 0;
 
-	if (!k->static_done) {
-		if (builder_static(&k->bc, &k->buf) < 0 ||
-		    set_owner(k, "static") < 0)
-			return -ENOMEM;
-		k->static_done = true;
-	}
 	for (size_t i = 0; k->dirty.slot && i <= k->dirty.mask; i++) {
 		const char *key = k->dirty.slot[i];
 		if (key && rebuild(k, key) < 0)
