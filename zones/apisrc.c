@@ -61,6 +61,7 @@ struct res {
 	uint64_t next_resync_ms;
 	struct backoff bo;
 	struct event *timer; /* backoff wait before the next request */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct sockctx {
@@ -86,7 +87,6 @@ struct apisrc {
 	uint64_t token_read_ms;
 	bool token_ok;
 	struct apisrc_stats stats;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 static uint64_t now_ms(void)
@@ -444,7 +444,8 @@ static void res_start(struct res *r)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	r->errbuf[0] = 0;
 	if (s->api.insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -592,8 +593,7 @@ static void res_done(struct res *r, CURLcode rc)
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status == 200)) {
 		logf_(s, APISRC_WARN, "plugin/kubernetes: %s %s: %s",
 		      r->mode == M_LIST ? "list" : "watch", r->name,
-		      s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
-		s->errbuf[0] = 0;
+		      r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		if (r->mode == M_WATCH && r->saw_event)
 			backoff_reset(&r->bo);
 		res_drop(r);
