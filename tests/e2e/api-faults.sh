@@ -149,7 +149,7 @@ served "outage (500s)" "web.prod.svc.$Z" A 10.96.1.10
 served "outage (500s)" "db.prod.svc.$Z" A "10.244.1.5 | 10.244.1.6"
 served "outage (500s)" "10-244-1-6.prod.pod.$Z" A 10.244.1.6
 emu_fault '{"fault":"clear"}'
-converge_emu "after the gap and compaction" $WAIT \
+converge_emu "the relist after the gap removes what disappeared" $WAIT \
 	"web.prod.svc.$Z" A NXDOMAIN "web.staging.svc.$Z" A NXDOMAIN \
 	"10.1.96.10.in-addr.arpa" PTR NXDOMAIN \
 	"db-1.db.prod.svc.$Z" A NXDOMAIN "10-244-1-6.prod.pod.$Z" A NXDOMAIN \

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154 # variables shared with lib.sh and the tests
 # apilib.sh -- helpers for the end-to-end tests of clusterdns against the
 # Kubernetes API emulator (tools/apiemu).  Sourced after lib.sh.
 #
@@ -75,7 +76,7 @@ api_certs()
 # -client-ca); wait until it listens.  Sets EMU_URL, EMU_PID, EMU_DIR.
 emu_start()
 {
-	local name=$1 port=$2 i
+	local name=$1 port=$2
 	shift 2
 	api_certs
 	EMU_DIR=$E2E_TMP/$name
@@ -86,7 +87,7 @@ emu_start()
 	EMU_PID=$!
 	E2E_PIDS+=("$EMU_PID")
 	EMU_URL=
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		EMU_URL=$(sed -n 's/^listening on //p' "$EMU_DIR/emu.out")
 		[ -n "$EMU_URL" ] && break
 		kill -0 "$EMU_PID" 2>/dev/null || break
@@ -162,8 +163,8 @@ emu_get()
 # have all been answered to the daemon's requests; prints the count left.
 emu_wait_faults_consumed()
 {
-	local i n
-	for i in $(seq 1 300); do
+	local n
+	for _ in $(seq 1 300); do
 		n=$(emu_state .pendingStatusFaults)
 		[ "$n" = 0 ] && break
 		sleep 0.1
@@ -253,14 +254,13 @@ check_no_secret()
 	check "$what" 0 "$n"
 }
 
-# stop_daemon WHAT PID: SIGTERM, then (bounded) the exit status must be 0
-# and the log of the daemon ($SERVER_DIR of that daemon: LOG) clean.
-# Usage: stop_daemon WHAT PID LOG
+# stop_daemon WHAT PID LOG: SIGTERM; the daemon must end (bounded) with
+# status 0 and no sanitizer report in its LOG.
 stop_daemon()
 {
-	local what=$1 pid=$2 log=$3 i rc
+	local what=$1 pid=$2 log=$3 rc
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -375,7 +375,7 @@ converge_emu()
 			[ -n "$name" ] || continue
 			got=$(dns_value "$name" "$type")
 			[ "$got" = "$want" ] ||
-				bad="$bad[$name $type: want $want, got $got] "
+				bad="${bad}[$name $type: want $want, got $got] "
 		done <<<"$lines"
 		[ -z "$bad" ] && break
 		[ "$SECONDS" -ge "$end" ] && break
