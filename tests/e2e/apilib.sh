@@ -320,14 +320,19 @@ served()
 # addresses; headless: the ready IPv4 endpoint addresses of its slices, or
 # NXDOMAIN; ExternalName: the CNAME), every named ready endpoint of a
 # headless service, and every running pod with an IP (pods verified).
+# Fails when the emulator's lists cannot be read.
 emu_expected()
 {
-	local d=$E2E_TMP/expected
+	local d=$E2E_TMP/expected f
 	mkdir -p "$d"
 	emu_get /api/v1/namespaces >"$d/ns.json"
 	emu_get /api/v1/services >"$d/svc.json"
 	emu_get /apis/discovery.k8s.io/v1/endpointslices >"$d/eps.json"
 	emu_get /api/v1/pods >"$d/pods.json"
+	for f in ns svc eps pods; do
+		jq -e '.items | type == "array"' "$d/$f.json" >/dev/null 2>&1 ||
+			return 1
+	done
 	jq -rn --slurpfile n "$d/ns.json" --slurpfile s "$d/svc.json" \
 		--slurpfile e "$d/eps.json" --slurpfile p "$d/pods.json" \
 		--arg z "$ZONE" '
@@ -362,7 +367,12 @@ converge_emu()
 {
 	local what=$1 secs=$2 lines bad n end name type want got
 	shift 2
-	lines=$(emu_expected)
+	if ! lines=$(emu_expected); then
+		OUT=
+		fail "$what: the emulator's state" "its four lists" \
+			"a list could not be read"
+		return
+	fi
 	while [ $# -ge 3 ]; do
 		lines=$(printf '%s\n%s %s %s' "$lines" "$1" "$2" "$3")
 		shift 3
