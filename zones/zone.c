@@ -141,6 +141,8 @@ struct zone_index {
 	struct vec marked;
 	struct vec garbage; /* void *, freed after the next grace period */
 	size_t published;
+	size_t nnames;	 /* names in the table */
+	size_t nbuckets; /* the table's size as the writer last set it */
 	struct buf data; /* scratch for building nodes */
 	struct vec ents; /* struct zone_entry */
 	struct vec recs; /* struct rec */
@@ -417,6 +419,7 @@ static struct zname *wname_get(struct zone_index *zi, const uint8_t *name,
 	w->apex = (int8_t)apex_index(zi, name, len);
 	cds_lfht_node_init(&w->lnode);
 	cds_lfht_add(zi->ht, (unsigned long)dname_hash(name, len), &w->lnode);
+	zi->nnames++;
 	gc_note(zi, w);
 	return w;
 }
@@ -800,12 +803,30 @@ static int owner_set(struct zone_index *zi, const char *key,
 	return 0;
 }
 
+/*
+ * Grow the table with the names, here on the writer's thread: liburcu's
+ * automatic resize runs in a background thread that a bulk load (a first
+ * LIST of a big cluster) outruns, leaving long chains behind.  Must not be
+ * called inside a read-side critical section.
+ */
+static void grow_names(struct zone_index *zi)
+{
+	if (zi->nnames <= zi->nbuckets)
+		return;
+	size_t n = zi->nbuckets;
+	while (n < zi->nnames)
+		n *= 2;
+	cds_lfht_resize(zi->ht, n);
+	zi->nbuckets = n;
+}
+
 int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
 		   size_t len, uint64_t gen)
 {
 	rcu_read_lock();
 	int rc = owner_set(zi, key, recs, len, gen);
 	rcu_read_unlock();
+	grow_names(zi);
 	return rc;
 }
 
@@ -1431,6 +1452,7 @@ static void zname_collect(struct zone_index *zi, struct zname *w)
 		return;
 	w->flags |= ZN_DEAD;
 	cds_lfht_del(zi->ht, &w->lnode);
+	zi->nnames--;
 	garbage_add(zi, w);
 }
 
@@ -1515,7 +1537,8 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 	zi->ttl = ttl;
 	zi->omask = 255;
 	zi->otab = calloc(zi->omask + 1, sizeof(*zi->otab));
-	zi->ht = cds_lfht_new(1024, 1024, 0,
+	zi->nbuckets = 1024;
+	zi->ht = cds_lfht_new(zi->nbuckets, 1024, 0,
 			      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	if (!zi->otab || !zi->ht)
 		goto fail;
