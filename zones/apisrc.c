@@ -45,7 +45,8 @@ struct res {
 	bool in_list; /* kube_relist_begin called for the current list */
 	char rv[64];  /* resourceVersion to watch from */
 	char *cont;   /* continue token of the next page */
-	CURL *easy;   /* the request in flight, or NULL */
+	CURL *easy;   /* the handle, kept across requests */
+	bool active;  /* a request is in flight */
 	struct curl_slist *hdrs;
 	long status;
 	bool status_known;
@@ -242,16 +243,16 @@ static void res_retry(struct res *r)
 	res_later(r, d);
 }
 
+/* End the request in flight; its handle is kept for the next one (which
+ * keeps the connection to the server). */
 static void res_drop(struct res *r)
 {
-	if (r->easy) {
+	if (r->active)
 		curl_multi_remove_handle(r->s->multi, r->easy);
-		curl_easy_cleanup(r->easy);
-		r->easy = NULL;
-	}
+	r->active = false;
 	curl_slist_free_all(r->hdrs);
 	r->hdrs = NULL;
-	buf_free(&r->body);
+	r->body.len = 0;
 	lines_reset(&r->lines);
 }
 
@@ -416,10 +417,13 @@ static void res_start(struct res *r)
 		s->stats.watches++;
 	}
 	lines_init(&r->lines, MAX_LINE);
-	CURL *e = curl_easy_init();
+	if (!r->easy)
+		r->easy = curl_easy_init();
+	else
+		curl_easy_reset(r->easy);
+	CURL *e = r->easy;
 	if (!e)
 		goto fail;
-	r->easy = e;
 	r->hdrs = curl_slist_append(NULL, "Accept: application/json");
 	if (tok) {
 		char h[8300];
@@ -478,6 +482,7 @@ static void res_start(struct res *r)
 	r->last_activity_ms = now_ms();
 	if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
 		goto fail;
+	r->active = true;
 	return;
 fail:
 	logf_(s, APISRC_ERROR, "plugin/kubernetes: %s: cannot start a request",
@@ -550,16 +555,18 @@ static void list_page(struct res *r)
 	r->changed = true;
 	free(r->cont);
 	r->cont = cont && *cont ? strdup(cont) : NULL;
+	cJSON_Delete(doc);
 	if (!r->cont) {
+		/* The whole list is in: one commit publishes it. */
 		kube_relist_end(s->k, r->kind);
 		r->in_list = false;
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
 		r->mode = M_WATCH;
 		r->listed = true;
 		s->stats.lists++;
+		buf_free(&r->body);
+		commit(r);
 	}
-	cJSON_Delete(doc);
-	commit(r);
 	backoff_reset(&r->bo);
 	check_synced(s);
 	res_start(r);
@@ -663,7 +670,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 
 	for (size_t i = 0; i < s->nres; i++) {
 		struct res *r = &s->res[i];
-		if (!r->easy || r->mode != M_WATCH)
+		if (!r->active || r->mode != M_WATCH)
 			continue;
 		if (s->conf.resync_ms && now >= r->next_resync_ms) {
 			r->next_resync_ms =
@@ -834,6 +841,9 @@ void apisrc_free(struct apisrc *s)
 	for (size_t i = 0; i < s->nres; i++) {
 		struct res *r = &s->res[i];
 		res_drop(r);
+		if (r->easy)
+			curl_easy_cleanup(r->easy);
+		buf_free(&r->body);
 		if (r->timer)
 			event_free(r->timer);
 		free(r->selectors);
