@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,16 @@ static void dispatch(struct emu_server *srv, struct evhttp_request *req)
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
+	/* As the real API server (Go's net/http), answer without Nagle:
+	 * otherwise the end of every response waits for a delayed ACK. */
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev =
+	    c ? evhttp_connection_get_bufferevent(c) : NULL;
+	int fd = bev ? bufferevent_getfd(bev) : -1;
+	int one = 1;
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	dispatch(arg, req);
 }
 

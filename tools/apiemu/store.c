@@ -774,7 +774,10 @@ static long load_file(struct emu_store *s, const char *path, long *skipped)
 			p++;
 		if (!*p)
 			break;
-		v = cJSON_ParseWithOpts(p, &end, false);
+		/* With the length, cJSON does not strlen() the rest of the
+		 * buffer for every object of a file that holds many. */
+		v = cJSON_ParseWithLengthOpts(p, len - (size_t)(p - buf), &end,
+					      false);
 		if (!v) {
 			fprintf(stderr,
 				"apiemu: %s: invalid JSON at byte %ld\n", path,
