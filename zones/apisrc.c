@@ -598,7 +598,14 @@ static void res_done(struct res *r, CURLcode rc)
 		return;
 	}
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status == 200)) {
-		logf_(s, APISRC_WARN, "plugin/kubernetes: %s %s: %s",
+		/* TLS and certificate trouble does not heal by itself. */
+		bool tls = rc == CURLE_PEER_FAILED_VERIFICATION ||
+			   rc == CURLE_SSL_CONNECT_ERROR ||
+			   rc == CURLE_SSL_CERTPROBLEM ||
+			   rc == CURLE_SSL_CACERT_BADFILE ||
+			   rc == CURLE_SSL_CIPHER;
+		logf_(s, tls ? APISRC_ERROR : APISRC_WARN,
+		      "plugin/kubernetes: %s %s: %s",
 		      r->mode == M_LIST ? "list" : "watch", r->name,
 		      r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		if (r->mode == M_WATCH && r->saw_event)
