@@ -555,12 +555,13 @@ static void list_page(struct res *r)
 	r->changed = true;
 	free(r->cont);
 	r->cont = cont && *cont ? strdup(cont) : NULL;
-	cJSON_Delete(doc);
+	if (!r->cont)
+		snprintf(r->rv, sizeof(r->rv), "%s", rv);
+	cJSON_Delete(doc); /* rv and cont point into it */
 	if (!r->cont) {
 		/* The whole list is in: one commit publishes it. */
 		kube_relist_end(s->k, r->kind);
 		r->in_list = false;
-		snprintf(r->rv, sizeof(r->rv), "%s", rv);
 		r->mode = M_WATCH;
 		r->listed = true;
 		s->stats.lists++;
