@@ -105,45 +105,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 CLUSTERDNS=$top_builddir/server/clusterdns
 APIEMU=$top_builddir/tools/apiemu/apiemu
-SCPU=${BENCH_SERVER_CPU:-0}
-CCPU=${BENCH_CLIENT_CPU:-1}
 
-for t in taskset "${CC:-cc}"; do
-	command -v "$t" >/dev/null 2>&1 || {
-		echo "bench-api: $t not found" >&2
-		exit 1
-	}
-done
-for f in "$CLUSTERDNS" "$APIEMU"; do
-	[ -x "$f" ] || {
-		echo "bench-api: $f not built (make)" >&2
-		exit 1
-	}
-done
-if [ "$(nproc)" -lt 2 ]; then
-	echo "bench-api: warning: fewer than 2 CPUs, everything shares one" >&2
-	CCPU=$SCPU
-fi
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/bench-api.XXXXXX")
-PIDS=()
-cleanup()
-{
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "# work directory kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup bench-api "taskset ${CC:-cc}" "$CLUSTERDNS $APIEMU"
 
 # ---------------------------------------------------------------- helpers
 

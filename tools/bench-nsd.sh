@@ -80,46 +80,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CLUSTERDNS=$top_builddir/server/clusterdns
 ZONEDUMP=$top_builddir/tools/zonedump
 GENCLUSTER=$top_builddir/tools/gencluster
-SCPU=${BENCH_SERVER_CPU:-0}
-CCPU=${BENCH_CLIENT_CPU:-1}
 ZONE=cluster.local
 
-for t in dnsperf dig taskset; do
-	command -v "$t" >/dev/null 2>&1 || {
-		echo "bench-nsd: $t not found" >&2
-		exit 1
-	}
-done
-for f in "$CLUSTERDNS" "$ZONEDUMP"; do
-	[ -x "$f" ] || {
-		echo "bench-nsd: $f not built (make)" >&2
-		exit 1
-	}
-done
-if [ "$(nproc)" -lt 2 ]; then
-	echo "bench-nsd: warning: fewer than 2 CPUs, client and server share one" >&2
-	CCPU=$SCPU
-fi
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/bench-nsd.XXXXXX")
-PIDS=()
-cleanup()
-{
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "# work directory kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"
 
 # ---------------------------------------------------------------- helpers
 
