@@ -17,6 +17,7 @@
 
 #include "zones/backoff.h"
 #include "zones/decode.h"
+#include "zones/jarena.h"
 #include "zones/lines.h"
 #include "zones/watchev.h"
 
@@ -517,6 +518,7 @@ static void begin_relist(struct res *r)
 static void list_page(struct res *r)
 {
 	struct apisrc *s = r->s;
+	jarena_begin(); /* the page's tree, freed at once at jarena_end */
 	cJSON *doc = cJSON_ParseWithLength(r->body.p, r->body.len);
 	cJSON *meta = cJSON_GetObjectItem(doc, "metadata");
 	cJSON *items = cJSON_GetObjectItem(doc, "items");
@@ -531,6 +533,7 @@ static void list_page(struct res *r)
 		      "plugin/kubernetes: list %s: the answer is not a list",
 		      r->name);
 		cJSON_Delete(doc);
+		jarena_end();
 		begin_relist(r);
 		res_retry(r);
 		return;
@@ -558,6 +561,7 @@ static void list_page(struct res *r)
 	if (!r->cont)
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
 	cJSON_Delete(doc); /* rv and cont point into it */
+	jarena_end();
 	if (!r->cont) {
 		/* The whole list is in: one commit publishes it. */
 		kube_relist_end(s->k, r->kind);
@@ -566,6 +570,7 @@ static void list_page(struct res *r)
 		r->listed = true;
 		s->stats.lists++;
 		buf_free(&r->body);
+		jarena_release();
 		commit(r);
 	}
 	backoff_reset(&r->bo);
@@ -799,6 +804,7 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 		}
 		curl_ready = true;
 	}
+	jarena_install();
 	s->base = base;
 	s->k = k;
 	s->api = *conf->api;
