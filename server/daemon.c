@@ -292,7 +292,10 @@ static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
 	    .watch_pods = ck->pods == CONFIG_PODS_VERIFIED,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
-	    .resync_ms = (uint32_t)ck->resync_period_ms,
+	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,
+	    .resync_ms = ck->resync_period_ms > UINT32_MAX
+			     ? UINT32_MAX
+			     : (uint32_t)ck->resync_period_ms,
 	    .idle_timeout_ms = watch_idle_ms(),
 	    .log = api_log,
 	    .synced = api_synced,

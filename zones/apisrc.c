@@ -37,7 +37,7 @@ struct buf {
 struct res {
 	struct apisrc *s;
 	const char *name;      /* "services", for logs */
-	const char *path;      /* "/api/v1/services" */
+	char path[300];	       /* "/api/v1/services" */
 	const char *kind_name; /* "Service": items of typed lists carry none */
 	enum decode_kind kind;
 	char *selectors; /* "&labelSelector=..." already escaped, or "" */
@@ -768,7 +768,7 @@ static int add_res(struct apisrc *s, const char *name, const char *path,
 
 	r->s = s;
 	r->name = name;
-	r->path = path;
+	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->kind_name = kind_name;
 	r->kind = kind;
 	r->mode = M_LIST;
@@ -824,17 +824,34 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	/* One namespace: the server filters, through namespaced paths. */
+	const char *ns = conf->namespace;
+	char p_svc[300], p_eps[300], p_pod[300], f_ns[300];
+	if (ns) {
+		snprintf(p_svc, sizeof(p_svc), "/api/v1/namespaces/%s/services",
+			 ns);
+		snprintf(
+		    p_eps, sizeof(p_eps),
+		    "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices",
+		    ns);
+		snprintf(p_pod, sizeof(p_pod), "/api/v1/namespaces/%s/pods",
+			 ns);
+		snprintf(f_ns, sizeof(f_ns), "metadata.name=%s", ns);
+	}
 	if (add_res(s, "namespaces", "/api/v1/namespaces", "Namespace",
-		    DECODE_NAMESPACE, conf->namespace_labels, NULL, seed) < 0 ||
-	    add_res(s, "services", "/api/v1/services", "Service",
+		    DECODE_NAMESPACE, conf->namespace_labels, ns ? f_ns : NULL,
+		    seed) < 0 ||
+	    add_res(s, "services", ns ? p_svc : "/api/v1/services", "Service",
 		    DECODE_SERVICE, conf->labels, NULL, seed) < 0 ||
 	    add_res(s, "endpointslices",
-		    "/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice",
-		    DECODE_SLICE, conf->labels, NULL, seed) < 0)
+		    ns ? p_eps : "/apis/discovery.k8s.io/v1/endpointslices",
+		    "EndpointSlice", DECODE_SLICE, conf->labels, NULL,
+		    seed) < 0)
 		goto nomem;
 	if (conf->watch_pods &&
-	    add_res(s, "pods", "/api/v1/pods", "Pod", DECODE_POD, NULL,
-		    "status.phase!=Succeeded,status.phase!=Failed", seed) < 0)
+	    add_res(s, "pods", ns ? p_pod : "/api/v1/pods", "Pod", DECODE_POD,
+		    NULL, "status.phase!=Succeeded,status.phase!=Failed",
+		    seed) < 0)
 		goto nomem;
 	struct timeval tv = {TICK_MS / 1000, 0};
 	event_add(s->tick, &tv);

@@ -32,9 +32,11 @@ struct apisrc_conf {
 	bool watch_pods;	      /* pods verified needs them */
 	const char *labels;	      /* label selector: services, slices */
 	const char *namespace_labels; /* label selector: namespaces */
-	uint32_t resync_ms;	      /* full relist period; 0: none */
-	uint32_t idle_timeout_ms;     /* a silent watch is dead (180000) */
-	uint32_t page_limit;	      /* LIST page size (500) */
+	const char *namespace;	  /* the one namespace served (namespaces NS),
+				   * watched through namespaced paths; NULL: all */
+	uint32_t resync_ms;	  /* full relist period; 0: none */
+	uint32_t idle_timeout_ms; /* a silent watch is dead (180000) */
+	uint32_t page_limit;	  /* LIST page size (500) */
 	/* Log a line (never a secret); NULL: silent. */
 	void (*log)(void *arg, enum apisrc_level level, const char *msg);
 	/* Every resource has been listed once (called once). */

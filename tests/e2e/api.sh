@@ -234,6 +234,27 @@ converge "namespace_labels: new service in another namespace" \
 stop_daemon nslabels "$PID" "$SERVER_DIR/out.log"
 emu_stop
 
+# ================================================================ namespaces
+# One namespace: the server filters through namespaced paths.
+EMU_TOKEN=$(new_token)
+TOKENS+=("$EMU_TOKEN")
+emu_start onens-emu 0 -load "$API_FIXTURE"
+KC=$E2E_TMP/onens.kubeconfig
+write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
+start_server onens < <(api_corefile "kubeconfig $KC" "namespaces prod")
+PID=$SERVER_PID
+converge "namespaces prod: its service" "web.prod.svc.$Z" A 10.96.1.10
+converge "namespaces prod: its namespace name" "prod.svc.$Z" A NODATA
+converge "namespaces prod: another namespace's service" \
+	"web.staging.svc.$Z" A NXDOMAIN
+converge "namespaces prod: another namespace" "staging.svc.$Z" A NXDOMAIN
+emu_put '{"apiVersion":"v1","kind":"Service","metadata":{"name":"late","namespace":"prod"},"spec":{"type":"ClusterIP","clusterIP":"10.96.1.78","clusterIPs":["10.96.1.78"]}}'
+emu_put '{"apiVersion":"v1","kind":"Service","metadata":{"name":"late","namespace":"staging"},"spec":{"type":"ClusterIP","clusterIP":"10.96.2.78","clusterIPs":["10.96.2.78"]}}'
+converge "namespaces prod: a new service there" "late.prod.svc.$Z" A 10.96.1.78
+converge "namespaces prod: not one elsewhere" "late.staging.svc.$Z" A NXDOMAIN
+stop_daemon onens "$PID" "$SERVER_DIR/out.log"
+emu_stop
+
 # ================================================================ endpoint +
 # tls: client certificates (the emulator also wants a token otherwise)
 EMU_TOKEN=$(new_token)
