@@ -570,7 +570,7 @@ static int kc_file_or_data(struct kc *k, yaml_node_t *m, const char *key,
 			   size_t *datalen)
 {
 	char dkey[64];
-	const char *f, *d;
+	const char *f = NULL, *d = NULL;
 	int rc;
 
 	snprintf(dkey, sizeof(dkey), "%s-data", key);
@@ -657,7 +657,7 @@ static int kc_user(struct kc *k, struct apiconf *c, const char *name)
 	    "as",   "as-uid",	     "as-groups", "as-user-extra",
 	};
 	yaml_node_t *m;
-	const char *token, *tfile;
+	const char *token = NULL, *tfile = NULL;
 	char what[300];
 	int rc;
 
