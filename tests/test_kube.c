@@ -596,6 +596,46 @@ static void test_incremental(void **state)
 	kube_free(k);
 }
 
+static void test_put_trims(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
+
+	(void)state;
+	/* The API source keeps only what DNS needs: no selectors, pod labels,
+	 * container ports or (without endpoint_pod_names) pod names. */
+	put_json(k, "{\"kind\":\"Service\",\"metadata\":{\"name\":\"s\","
+		    "\"namespace\":\"prod\"},\"spec\":{\"clusterIP\":"
+		    "\"10.96.0.9\",\"selector\":{\"app\":\"s\"}}}");
+	put_json(k, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"prod\",\"labels\":{\"app\":\"s\"}},"
+		    "\"spec\":{\"hostname\":\"h\",\"containers\":[{"
+		    "\"ports\":[{\"name\":\"web\",\"containerPort\":80}]}]},"
+		    "\"status\":{\"phase\":\"Running\",\"podIP\":"
+		    "\"10.244.9.9\"}}");
+	put_json(k, "{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		    "\"s-1\",\"namespace\":\"prod\",\"labels\":{"
+		    "\"kubernetes.io/service-name\":\"s\"}},\"addressType\":"
+		    "\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.244.9.9\"],"
+		    "\"targetRef\":{\"kind\":\"Pod\",\"name\":\"p\"}}]}");
+	const struct obj_service *s = store_service(kube_store(k), "prod", "s");
+	assert_non_null(s);
+	assert_int_equal(s->nselector, 0);
+	const struct obj_pod *p = store_pod(kube_store(k), "prod", "p");
+	assert_non_null(p);
+	assert_int_equal(p->nlabels, 0);
+	assert_int_equal(p->nports, 0);
+	assert_null(p->hostname);
+	assert_int_equal(p->nips, 1);
+	const struct obj_slice *sl = store_slice(kube_store(k), "prod", "s-1");
+	assert_non_null(sl);
+	assert_null(sl->eps[0].pod_name);
+	/* What DNS needs still answers. */
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(exists(k, "10-244-9-9.prod.pod.cluster.local"));
+	assert_true(exists(k, "10-244-9-9.s.prod.svc.cluster.local"));
+	kube_free(k);
+}
+
 static void test_relist_sweeps(void **state)
 {
 	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
@@ -666,6 +706,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_incremental),
 	    cmocka_unit_test(test_relist_sweeps),
+	    cmocka_unit_test(test_put_trims),
 	    cmocka_unit_test(test_namespace_labels),
 	    cmocka_unit_test(test_new),
 	    cmocka_unit_test(test_apply_and_diff),

@@ -442,6 +442,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 	switch (o->kind) {
 	case DECODE_SERVICE: {
 		struct obj_service *s = o->u.svc;
+		obj_service_trim(s);
 		s->gen = k->list_gen[DECODE_SERVICE];
 		bool known = store_has_namespace(k->st, s->ns);
 		rc |= mark(k, "svc", s->ns, s->name);
@@ -454,6 +455,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		struct obj_slice *s = o->u.slice;
 		const struct obj_slice *old =
 		    store_slice(k->st, s->ns, s->name);
+		obj_slice_trim(s, k->bc.endpoint_pod_names);
 		s->gen = k->list_gen[DECODE_SLICE];
 		if (old && old->service &&
 		    (!s->service || strcmp(old->service, s->service)))
@@ -477,6 +479,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 	}
 	case DECODE_POD: {
 		struct obj_pod *p = o->u.pod;
+		obj_pod_trim(p);
 		p->gen = k->list_gen[DECODE_POD];
 		if (!store_has_namespace(k->st, p->ns))
 			rc |= mark_namespace(k, p->ns);

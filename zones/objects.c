@@ -64,6 +64,40 @@ void obj_namespace_free(struct obj_namespace *n)
 	free(n);
 }
 
+void obj_service_trim(struct obj_service *s)
+{
+	free_labels(s->selector, s->nselector);
+	s->selector = NULL;
+	s->nselector = 0;
+	for (size_t i = 0; i < s->nports; i++) {
+		free(s->ports[i].target_name);
+		s->ports[i].target_name = NULL;
+	}
+}
+
+void obj_pod_trim(struct obj_pod *p)
+{
+	free_labels(p->labels, p->nlabels);
+	free_ports(p->ports, p->nports);
+	free(p->hostname);
+	free(p->subdomain);
+	p->labels = NULL;
+	p->nlabels = 0;
+	p->ports = NULL;
+	p->nports = 0;
+	p->hostname = p->subdomain = NULL;
+}
+
+void obj_slice_trim(struct obj_slice *s, bool keep_pod_names)
+{
+	if (keep_pod_names)
+		return;
+	for (size_t i = 0; i < s->neps; i++) {
+		free(s->eps[i].pod_name);
+		s->eps[i].pod_name = NULL;
+	}
+}
+
 void obj_pod_free(struct obj_pod *p)
 {
 	if (!p)

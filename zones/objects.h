@@ -108,6 +108,14 @@ void obj_slice_free(struct obj_slice *s);
 void obj_namespace_free(struct obj_namespace *n);
 void obj_pod_free(struct obj_pod *p);
 
+/* Drop the fields only the objects source uses to derive EndpointSlices
+ * from Pods (service selectors; pod labels, container ports, hostname and
+ * subdomain) and, unless keep_pod_names, the pod names of endpoints: the
+ * API source gets EndpointSlices and keeps objects to what DNS needs. */
+void obj_service_trim(struct obj_service *s);
+void obj_pod_trim(struct obj_pod *p);
+void obj_slice_trim(struct obj_slice *s, bool keep_pod_names);
+
 /* True when every selector label of s is among the pod's labels (an empty
  * or absent selector selects nothing). */
 bool obj_selects(const struct obj_service *s, const struct obj_pod *p);
