@@ -181,34 +181,34 @@ static int int_value(struct dctx *c, const cJSON *v, const char *path, long lo,
 	return 0;
 }
 
-static int get_obj(struct dctx *c, const cJSON *obj, const char *key,
-		   const char *path, const cJSON **out)
+/* An optional member of a given JSON type: *out is it, or NULL when absent;
+ * a member of another type is an error naming what was expected. */
+static int get_typed(struct dctx *c, const cJSON *obj, const char *key,
+		     const char *path, cJSON_bool (*is)(const cJSON *),
+		     const char *what, const cJSON **out)
 {
 	const cJSON *v = member(obj, key);
 
 	*out = NULL;
 	if (!v)
 		return 0;
-	if (!cJSON_IsObject(v))
-		return fail(c, v, "%s: expected a mapping, got %s", path,
+	if (!is(v))
+		return fail(c, v, "%s: expected %s, got %s", path, what,
 			    type_name(v));
 	*out = v;
 	return 0;
 }
 
+static int get_obj(struct dctx *c, const cJSON *obj, const char *key,
+		   const char *path, const cJSON **out)
+{
+	return get_typed(c, obj, key, path, cJSON_IsObject, "a mapping", out);
+}
+
 static int get_arr(struct dctx *c, const cJSON *obj, const char *key,
 		   const char *path, const cJSON **out)
 {
-	const cJSON *v = member(obj, key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!cJSON_IsArray(v))
-		return fail(c, v, "%s: expected a list, got %s", path,
-			    type_name(v));
-	*out = v;
-	return 0;
+	return get_typed(c, obj, key, path, cJSON_IsArray, "a list", out);
 }
 
 static int parse_proto(struct dctx *c, const cJSON *port, const char *path,

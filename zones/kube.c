@@ -231,7 +231,6 @@ const struct store *kube_store(const struct kube *k)
 struct apply {
 	struct kube *k;
 	const struct store *st;
-	int err;
 };
 
 static int set_owner(struct kube *k, const char *key)
@@ -296,7 +295,7 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 
 int kube_apply_store(struct kube *k, struct store *st)
 {
-	struct apply a = {k, st, 0};
+	struct apply a = {k, st};
 	int rc;
 
 	k->gen++;
@@ -656,7 +655,7 @@ static int rebuild(struct kube *k, const char *key)
 		} else if (!strcmp(kind, "svc")) {
 			const struct obj_service *s =
 			    store_service(k->st, ns, name);
-			struct apply a = {k, k->st, 0};
+			struct apply a = {k, k->st};
 			if (s)
 				return apply_svc(s, &a);
 		} else if (k->bc.pods == BUILDER_PODS_VERIFIED) {
