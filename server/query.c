@@ -14,9 +14,11 @@
 #include "server/log.h"
 #include "server/packet.h"
 #include "zones/dname.h"
+#include "zones/hosts.h"
 #include "zones/zone.h"
 
 #define T_A 1
+#define T_PTR 12
 #define T_AAAA 28
 #define T_AXFR 252
 #define T_IXFR 251
@@ -196,6 +198,26 @@ static size_t answer_negative(const struct packet_query *q, uint16_t udp_max,
 	return finish(q, udp_max, out, n, limit);
 }
 
+/* Append an RR owned by the name at response offset owner (a compression
+ * pointer to it) with rdata d (rdlen bytes); returns the new length.  The
+ * caller has checked the room. */
+static size_t put_rr(uint8_t *out, size_t n, uint16_t owner, uint16_t type,
+		     uint32_t ttl, const void *d, size_t rdlen)
+{
+	uint8_t *p = out + n;
+
+	wr16(p, (uint16_t)(0xc000 | owner));
+	wr16(p + 2, type);
+	wr16(p + 4, CLASS_IN);
+	p[6] = (uint8_t)(ttl >> 24);
+	p[7] = (uint8_t)(ttl >> 16);
+	p[8] = (uint8_t)(ttl >> 8);
+	p[9] = (uint8_t)ttl;
+	wr16(p + 10, (uint16_t)rdlen);
+	memcpy(p + 12, d, rdlen);
+	return n + 12 + rdlen;
+}
+
 /* Label i (0-based) of a wire name: its offset, or -1. */
 static int label_at(const uint8_t *name, unsigned i)
 {
@@ -207,15 +229,15 @@ static int label_at(const uint8_t *name, unsigned i)
 }
 
 /*
- * `pods insecure`: <a-b-c-d>.<ns>.pod.<zone> answers the address of its
- * name when namespace <ns> exists and is exposed.  Returns the response
- * length, or 0 when the name is not such a name (NXDOMAIN).
+ * <a-b-c-d>.<ns>.pod.<zone> answers the address of its name when namespace
+ * <ns> exists and is exposed, and with `pods verified` only when a pod
+ * with that address runs in <ns>.  Returns the response length, or 0 when
+ * the name is not such a name (NXDOMAIN).
  */
-static size_t answer_insecure_pod(const struct query_block *b,
-				  const struct packet_query *q,
-				  uint16_t udp_max,
-				  const struct zone_apex *apex, size_t alen,
-				  uint8_t *out, size_t limit)
+static size_t answer_pod(const struct query_block *b,
+			 const struct packet_query *q, uint16_t udp_max,
+			 const struct zone_apex *apex, size_t alen,
+			 uint8_t *out, size_t limit)
 {
 	static const uint8_t pod[] = {3, 'p', 'o', 'd'};
 	size_t above = q->qname_len - alen;
@@ -237,7 +259,9 @@ static size_t answer_insecure_pod(const struct query_block *b,
 
 	uint8_t addr[16];
 	int fam = dname_dashed_addr(q->lname + 1, q->lname[0], addr);
-	if (!fam)
+	if (!fam ||
+	    (b->pods == BUILDER_PODS_VERIFIED &&
+	     !podset_has(kube_pods(b->kube), q->lname + nsl, fam, addr)))
 		return 0;
 	uint16_t want = fam == 4 ? T_A : T_AAAA;
 	if (q->qtype != want && q->qtype != T_ANY)
@@ -246,18 +270,160 @@ static size_t answer_insecure_pod(const struct query_block *b,
 	size_t rdlen = fam == 4 ? 4 : 16;
 	if (!n || 12 + rdlen > room(q, n, limit))
 		return n ? truncated(q, udp_max, out, limit) : 0;
-	uint8_t *p = out + n;
-	wr16(p, 0xc00c);
-	wr16(p + 2, want);
-	wr16(p + 4, CLASS_IN);
+	n = put_rr(out, n, 12, want, zone_ttl(kube_zone(b->kube)), addr, rdlen);
+	packet_set_counts(out, 1, 0, 0);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * <host>.<svc>.<ns>.svc.<zone> of a ClusterIP service's endpoint: its
+ * addresses of the type asked.  labels are the labels above the apex.
+ * Returns the response length, 0 when no endpoint has that name.
+ */
+static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
+			  size_t len, size_t alen,
+			  const struct hosts_entry **first)
+{
+	static const uint8_t svc[] = {3, 's', 'v', 'c'};
+	unsigned labels =
+	    dname_labels(lname) - dname_labels(lname + len - alen);
+	int l1 = label_at(lname, 1), l2 = label_at(lname, 2);
+	int l3 = label_at(lname, 3);
+
+	if (labels != 4 || memcmp(lname + l3, svc, sizeof(svc)) != 0)
+		return 0;
+	const struct hosts_svc *s =
+	    hosts_service(kube_hosts(b->kube), lname + l1, lname + l2);
+	return s ? hosts_match(s, lname, first) : 0;
+}
+
+/* Append the addresses of the m endpoints from e that qtype asks for, owned
+ * by the name at response offset owner; *an counts them.  Returns the new
+ * length, 0 when they do not fit in r bytes from start. */
+static size_t put_hosts(const struct query_block *b, uint16_t qtype,
+			const struct hosts_entry *e, size_t m, uint16_t owner,
+			uint8_t *out, size_t n, size_t start, size_t r,
+			uint16_t *an)
+{
 	uint32_t ttl = zone_ttl(kube_zone(b->kube));
-	p[6] = (uint8_t)(ttl >> 24);
-	p[7] = (uint8_t)(ttl >> 16);
-	p[8] = (uint8_t)(ttl >> 8);
-	p[9] = (uint8_t)ttl;
-	wr16(p + 10, (uint16_t)rdlen);
-	memcpy(p + 12, addr, rdlen);
-	n += 12 + rdlen;
+
+	for (size_t i = 0; i < m; i++) {
+		uint16_t t = e[i].family == 4 ? T_A : T_AAAA;
+		size_t rdlen = e[i].family == 4 ? 4 : 16;
+		if (qtype != t && qtype != T_ANY)
+			continue;
+		if (n - start + 12 + rdlen > r)
+			return 0;
+		n = put_rr(out, n, owner, t, ttl, e[i].a, rdlen);
+		(*an)++;
+	}
+	return n;
+}
+
+static size_t answer_host(const struct query_block *b,
+			  const struct packet_query *q, uint16_t udp_max,
+			  const struct zone_apex *apex, size_t alen,
+			  uint8_t *out, size_t limit)
+{
+	const struct hosts_entry *e;
+	size_t m = host_lookup(b, q->lname, q->qname_len, alen, &e);
+	if (!m)
+		return 0;
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	if (!n)
+		return 0;
+	uint16_t an = 0;
+	n = put_hosts(b, q->qtype, e, m, 12, out, n, n, room(q, n, limit), &an);
+	if (!n)
+		return truncated(q, udp_max, out, limit);
+	if (!an)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	packet_set_counts(out, an, 0, 0);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * A CNAME chain of the zone that ends at a name without a node (entry e of
+ * node, ZONE_ENTRY_DANGLING): when that name is an endpoint name answered
+ * beside the zone, the chain and its addresses.  Returns the response
+ * length, 0 to answer the entry as it is (NXDOMAIN).
+ */
+static size_t answer_chased_host(const struct query_block *b,
+				 const struct packet_query *q, uint16_t udp_max,
+				 const struct zone_node *node,
+				 const struct zone_entry *e,
+				 const struct zone_apex *apex, size_t alen,
+				 uint8_t *out, size_t limit)
+{
+	size_t base = 12 + q->qname_len + 4, talen;
+	const uint8_t *data = zone_node_data(node) + e->off;
+	const uint8_t *t = data + (e->tgt - base);
+	uint8_t l[DNAME_MAX];
+	size_t tl = dname_len(t);
+
+	dname_lower_copy(l, t, tl);
+	const struct hosts_entry *first;
+	size_t m = zone_apex_of(kube_zone(b->kube), l, tl, &talen)
+		       ? host_lookup(b, l, tl, talen, &first)
+		       : 0;
+	if (!m)
+		return 0;
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	size_t r = room(q, n, limit), start = n, soa = 0;
+	if (!n)
+		return 0;
+	if (e->len_noadd > r)
+		return truncated(q, udp_max, out, limit);
+	memcpy(out + n, data, e->len_noadd);
+	n += e->len_noadd;
+	uint16_t an = e->an;
+	n = put_hosts(b, q->qtype, first, m, e->tgt, out, n, start, r, &an);
+	if (!n)
+		return truncated(q, udp_max, out, limit);
+	if (an == e->an) {
+		/* the name exists, without that type: NODATA */
+		zone_apex_soa(apex, &soa);
+		if (n - start + soa > r)
+			return truncated(q, udp_max, out, limit);
+		n = put_soa(q, apex, alen, out, n);
+	}
+	packet_set_counts(out, an, soa ? 1 : 0, 0);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * The reverse name of a ClusterIP service's endpoint address: PTR to its
+ * name under the primary zone.  Returns the response length, 0 when no
+ * endpoint has that address.
+ */
+static size_t answer_host_ptr(const struct query_block *b,
+			      const struct packet_query *q, uint16_t udp_max,
+			      const struct zone_apex *apex, size_t alen,
+			      uint8_t *out, size_t limit)
+{
+	uint8_t addr[16], target[255 + 64];
+	size_t zl, sl;
+	const uint8_t *z = kube_primary(b->kube, &zl);
+	int fam = dname_reverse_addr(q->lname, q->qname_len, addr);
+	const struct hosts_entry *e =
+	    fam && z ? hosts_by_addr(kube_hosts(b->kube), fam, addr) : NULL;
+
+	if (!e)
+		return 0;
+	const struct hosts_svc *s = hosts_entry_svc(e);
+	const uint8_t *sn = hosts_svc_name(s, &sl);
+	size_t tl = hosts_entry_label(s, e, target);
+	if (tl + sl + zl > 255)
+		return 0;
+	memcpy(target + tl, sn, sl);
+	memcpy(target + tl + sl, z, zl);
+	tl += sl + zl;
+	if (q->qtype != T_PTR && q->qtype != T_ANY)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	if (!n || 12 + tl > room(q, n, limit))
+		return n ? truncated(q, udp_max, out, limit) : 0;
+	n = put_rr(out, n, 12, T_PTR, zone_ttl(kube_zone(b->kube)), target, tl);
 	packet_set_counts(out, 1, 0, 0);
 	return finish(q, udp_max, out, n, limit);
 }
@@ -293,14 +459,25 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 	const struct zone_node *node = zone_lookup(zi, q->lname, q->qname_len);
 	if (node) {
 		const struct zone_entry *e = zone_node_find(node, q->qtype);
-		n = e ? answer_entry(q, udp_max, node, e, apex, alen, out,
-				     limit)
-		      : answer_negative(q, udp_max, 0, apex, alen, out, limit);
+		n = 0;
+		if (e && (e->flags & ZONE_ENTRY_DANGLING))
+			n = answer_chased_host(b, q, udp_max, node, e, apex,
+					       alen, out, limit);
+		if (!n)
+			n = e ? answer_entry(q, udp_max, node, e, apex, alen,
+					     out, limit)
+			      : answer_negative(q, udp_max, 0, apex, alen, out,
+						limit);
 		rcu_read_unlock();
 		return n;
 	}
-	if (b->pods == BUILDER_PODS_INSECURE &&
-	    (n = answer_insecure_pod(b, q, udp_max, apex, alen, out, limit))) {
+	if ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
+	    (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit))) {
+		rcu_read_unlock();
+		return n;
+	}
+	if (b->pods != BUILDER_PODS_DISABLED &&
+	    (n = answer_pod(b, q, udp_max, apex, alen, out, limit))) {
 		rcu_read_unlock();
 		return n;
 	}

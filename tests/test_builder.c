@@ -106,20 +106,6 @@ static void slice_ep(struct obj_slice *s, const char *ips, const char *host,
 	e->ready = ready;
 }
 
-static struct obj_pod *pod_new(const char *ns, const char *name,
-			       const char *ips, bool terminal)
-{
-	struct obj_pod *p = calloc(1, sizeof(*p));
-
-	p->ns = dup(ns);
-	p->name = dup(name);
-	parse_addrs(ips, &p->ips, &p->nips);
-	p->terminal = terminal;
-	p->running = !terminal;
-	p->ready = !terminal;
-	return p;
-}
-
 static struct builder_conf conf(const char *z1, const char *z2, const char *z3)
 {
 	struct builder_conf c;
@@ -249,6 +235,36 @@ static void expect(const struct builder_buf *b, const char *const *want)
 		dump(d);
 	free(d);
 	assert_true(ok);
+}
+
+/* The endpoint names builder_service_hosts gives, as "label address" (a
+ * dashed one as "- address"), compared with want in any order. */
+static void expect_hosts(const struct builder_conf *c,
+			 const struct obj_service *s,
+			 const struct obj_slice *const *sls, size_t n,
+			 const char *const *want)
+{
+	struct hosts_ep eps[16];
+	size_t k = builder_service_hosts(c, s, sls, n, eps, 16), nw = 0;
+	bool used[16] = {false};
+
+	for (; want[nw]; nw++)
+		;
+	assert_int_equal(k, nw);
+	for (size_t i = 0; i < k; i++) {
+		char a[64], line[200];
+		obj_addr_str(&eps[i].addr, a, sizeof(a));
+		snprintf(line, sizeof(line), "%s %s",
+			 eps[i].label ? eps[i].label : "-", a);
+		size_t j;
+		for (j = 0; j < nw; j++)
+			if (!used[j] && !strcmp(want[j], line))
+				break;
+		if (j == nw)
+			print_error("unexpected host: %s\n", line);
+		assert_true(j < nw);
+		used[j] = true;
+	}
 }
 
 /* How many records of b are exactly s. */
@@ -430,10 +446,9 @@ static void test_clusterip_dual_stack(void **state)
 		   "web.prod.svc.cluster.local.",
 		   "_dns._udp.web.prod.svc.cluster.local. SRV 0 100 53 "
 		   "web.prod.svc.cluster.local.",
-		   /* the ready endpoint, by its dashed address */
-		   "10-244-1-5.web.prod.svc.cluster.local. A 10.244.1.5",
-		   "5.1.244.10.in-addr.arpa. PTR "
-		   "10-244-1-5.web.prod.svc.cluster.local.",
+		   /* the ready endpoint's PTR is looked up (hosts.h);
+		    * its parent exists */
+		   "1.244.10.in-addr.arpa. EXISTS",
 		   /* reverse names of the cluster IPs */
 		   "10.0.96.10.in-addr.arpa. PTR web.prod.svc.cluster.local.",
 		   "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
@@ -441,28 +456,29 @@ static void test_clusterip_dual_stack(void **state)
 		   NULL,
 	       });
 	zone_accepts(&c, &b);
+	/* the ready endpoint, by its dashed address */
+	expect_hosts(&c, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
 	/* Without reverse zones: no PTR at all. */
 	struct builder_conf f = conf("cluster.local", NULL, NULL);
 	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
 	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
-	assert_int_equal(count_prefix(&b, "5.1.244.10.in-addr.arpa."), 0);
-	assert_int_equal(
-	    count(&b, "10-244-1-5.web.prod.svc.cluster.local. A 10.244.1.5"),
-	    1);
+	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
+	expect_hosts(&f, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
 	/* A reverse zone that does not hold the address: no PTR either. */
 	struct builder_conf o = conf("cluster.local", "11.in-addr.arpa", NULL);
 	assert_int_equal(builder_service(&o, s, sls, 1, &b), 0);
 	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
-	assert_int_equal(count_prefix(&b, "5.1.244.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
 
 	/* endpoint_pod_names names the endpoint by its pod. */
 	f.endpoint_pod_names = true;
-	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
-	assert_int_equal(
-	    count(&b, "web-1.web.prod.svc.cluster.local. A 10.244.1.5"), 1);
-	assert_int_equal(count_prefix(&b, "10-244-1-5."), 0);
+	expect_hosts(&f, s, sls, 1, (const char *[]){"web-1 10.244.1.5", NULL});
+
+	/* No forward zone: no endpoint names. */
+	struct builder_conf r = conf("10.in-addr.arpa", NULL, NULL);
+	expect_hosts(&r, s, sls, 1, (const char *[]){NULL});
 
 	builder_buf_free(&b);
 	obj_service_free(s);
@@ -674,16 +690,15 @@ static void test_ptr_primary_zone(void **state)
 	expect(&b, (const char *[]){
 		       "web.prod.svc.example.org. A 10.96.0.10",
 		       "web.prod.svc.cluster.local. A 10.96.0.10",
-		       "h.web.prod.svc.example.org. A 10.244.1.5",
-		       "h.web.prod.svc.cluster.local. A 10.244.1.5",
-		       "outside.web.prod.svc.example.org. A 192.168.1.5",
-		       "outside.web.prod.svc.cluster.local. A 192.168.1.5",
 		       "10.0.96.10.in-addr.arpa. PTR web.prod.svc.example.org.",
-		       "5.1.244.10.in-addr.arpa. PTR "
-		       "h.web.prod.svc.example.org.",
+		       /* 192.168.1.5 is in no reverse zone */
+		       "1.244.10.in-addr.arpa. EXISTS",
 		       NULL,
 		   });
 	zone_accepts(&c, &b);
+	expect_hosts(
+	    &c, s, sls, 1,
+	    (const char *[]){"h 10.244.1.5", "outside 192.168.1.5", NULL});
 	builder_buf_free(&b);
 	obj_service_free(s);
 	obj_slice_free(sl);
@@ -745,8 +760,7 @@ static void test_ignore_empty_and_noendpoints(void **state)
 	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
 	assert_int_equal(count(&b, "web.prod.svc.cluster.local. A 10.96.0.10"),
 			 1);
-	assert_int_equal(
-	    count(&b, "h.web.prod.svc.cluster.local. A 10.244.1.5"), 1);
+	expect_hosts(&c, s, sls, 1, (const char *[]){"h 10.244.1.5", NULL});
 	c.ignore_empty_service = false;
 
 	/* noendpoints: no endpoint names; the ClusterIP stays, a headless
@@ -761,9 +775,12 @@ static void test_ignore_empty_and_noendpoints(void **state)
 		       "web.prod.svc.cluster.local.",
 		       NULL,
 		   });
+	expect_hosts(&c, s, sls, 1, (const char *[]){NULL});
 	assert_int_equal(builder_service(&c, h, hss, 1, &b), 0);
 	assert_int_equal(b.len, 0);
 	c.noendpoints = false;
+	/* a headless service's endpoint names are records, not hosts */
+	expect_hosts(&c, h, hss, 1, (const char *[]){NULL});
 	assert_int_equal(builder_service(&c, h, hss, 1, &b), 0);
 	expect(&b, (const char *[]){
 		       "db.prod.svc.cluster.local. A 10.244.2.5",
@@ -775,40 +792,6 @@ static void test_ignore_empty_and_noendpoints(void **state)
 	obj_service_free(h);
 	obj_slice_free(sl);
 	obj_slice_free(hs);
-}
-
-static void test_pods(void **state)
-{
-	struct builder_conf c =
-	    conf("cluster.local", "10.in-addr.arpa", "example.org");
-	struct builder_buf b = {0};
-	struct obj_pod *p =
-	    pod_new("prod", "web-1", "10.244.1.5,fd00:244::5", false);
-	struct obj_pod *t = pod_new("prod", "job-1", "10.244.1.9", true);
-
-	(void)state;
-	/* Only `pods verified` gives records. */
-	assert_int_equal(builder_pod(&c, p, &b), 0);
-	assert_int_equal(b.len, 0);
-	c.pods = BUILDER_PODS_INSECURE;
-	assert_int_equal(builder_pod(&c, p, &b), 0);
-	assert_int_equal(b.len, 0);
-	c.pods = BUILDER_PODS_VERIFIED;
-	assert_int_equal(builder_pod(&c, p, &b), 0);
-	expect(&b, (const char *[]){
-		       "10-244-1-5.prod.pod.cluster.local. A 10.244.1.5",
-		       "fd00-244--5.prod.pod.cluster.local. AAAA fd00:244::5",
-		       "10-244-1-5.prod.pod.example.org. A 10.244.1.5",
-		       "fd00-244--5.prod.pod.example.org. AAAA fd00:244::5",
-		       NULL,
-		   });
-	zone_accepts(&c, &b);
-	/* A finished pod gives nothing, and the buffer is reset. */
-	assert_int_equal(builder_pod(&c, t, &b), 0);
-	assert_int_equal(b.len, 0);
-	builder_buf_free(&b);
-	obj_pod_free(p);
-	obj_pod_free(t);
 }
 
 static void test_host_label(void **state)
@@ -948,7 +931,6 @@ int main(void)
 	    cmocka_unit_test(test_ptr_primary_zone),
 	    cmocka_unit_test(test_kube_dns),
 	    cmocka_unit_test(test_ignore_empty_and_noendpoints),
-	    cmocka_unit_test(test_pods),
 	    cmocka_unit_test(test_host_label),
 	    cmocka_unit_test(test_names_too_long),
 	};

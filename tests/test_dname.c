@@ -3,6 +3,7 @@
  * escapes, case folding, suffixes on label boundaries, hashing, reverse
  * names and dashed pod addresses.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -276,6 +277,59 @@ static int dashed(const char *label, uint8_t out[16])
 	return dname_dashed_addr((const uint8_t *)label, strlen(label), out);
 }
 
+/* The address of a reverse name: text name in, family out. */
+static int rev_addr(const char *text, uint8_t *a)
+{
+	uint8_t w[DNAME_MAX];
+	int n = dname_from_str(text, w);
+
+	assert_true(n > 0);
+	dname_lower(w, (size_t)n);
+	return dname_reverse_addr(w, (size_t)n, a);
+}
+
+static void test_reverse_addr(void **state)
+{
+	uint8_t a[16], w[DNAME_MAX], b[16];
+	static const uint8_t v4[4] = {10, 244, 0, 5};
+
+	(void)state;
+	assert_int_equal(rev_addr("5.0.244.10.in-addr.arpa", a), 4);
+	assert_memory_equal(a, v4, 4);
+	assert_int_equal(rev_addr("0.0.0.0.in-addr.arpa", a), 4);
+	assert_int_equal(rev_addr("255.255.255.255.in-addr.arpa", a), 4);
+	/* only the names dname_reverse4 writes */
+	assert_int_equal(rev_addr("05.0.244.10.in-addr.arpa", a), 0);
+	assert_int_equal(rev_addr("256.0.244.10.in-addr.arpa", a), 0);
+	assert_int_equal(rev_addr("0.244.10.in-addr.arpa", a), 0);
+	assert_int_equal(rev_addr("1.5.0.244.10.in-addr.arpa", a), 0);
+	assert_int_equal(rev_addr("a.0.244.10.in-addr.arpa", a), 0);
+	assert_int_equal(rev_addr("5.0.244.10.in-addr.arpa.example", a), 0);
+	assert_int_equal(rev_addr("5.0.244.10.ip6.arpa", a), 0);
+	/* IPv6: the 32 nibbles, both ways; upper case lowered first */
+	assert_int_equal(inet_pton(AF_INET6, "fd00:247::5", b), 1);
+	size_t n = dname_reverse6(b, w);
+	assert_int_equal(dname_reverse_addr(w, n, a), 6);
+	assert_memory_equal(a, b, 16);
+	assert_int_equal(rev_addr("5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+				  "0.0.0.7.4.2.0.0.0.D.F.ip6.arpa",
+				  a),
+			 6);
+	assert_memory_equal(a, b, 16);
+	assert_int_equal(rev_addr("0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+				  "0.0.7.4.2.0.0.0.d.f.ip6.arpa",
+				  a),
+			 0);
+	assert_int_equal(rev_addr("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+				  "0.0.0.7.4.2.0.0.0.d.f.ip6.arpa",
+				  a),
+			 0);
+	assert_int_equal(rev_addr("50.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+				  "0.0.0.7.4.2.0.0.0.d.f.ip6.arpa",
+				  a),
+			 0);
+}
+
 static void test_dashed_addr(void **state)
 {
 	uint8_t a[16];
@@ -333,6 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_suffix_at),
 	    cmocka_unit_test(test_hash),
 	    cmocka_unit_test(test_reverse),
+	    cmocka_unit_test(test_reverse_addr),
 	    cmocka_unit_test(test_dashed_addr),
 	};
 

@@ -204,6 +204,41 @@ static bool exists(struct kube *k, const char *name)
 	return a.exists;
 }
 
+/* An endpoint name answered beside the zone (hosts.h): label.svc.ns. */
+static bool host_exists(struct kube *k, const char *label, const char *svc,
+			const char *ns)
+{
+	uint8_t l[64], s[64], n[64];
+	const struct hosts_entry *e;
+
+	l[0] = (uint8_t)strlen(label);
+	memcpy(l + 1, label, l[0]);
+	s[0] = (uint8_t)strlen(svc);
+	memcpy(s + 1, svc, s[0]);
+	n[0] = (uint8_t)strlen(ns);
+	memcpy(n + 1, ns, n[0]);
+	rcu_read_lock();
+	const struct hosts_svc *hs = hosts_service(kube_hosts(k), s, n);
+	bool found = hs && hosts_match(hs, l, &e) > 0;
+	rcu_read_unlock();
+	return found;
+}
+
+/* Whether a running pod of namespace ns has address addr (podset.h). */
+static bool pod_known(struct kube *k, const char *addr, const char *ns)
+{
+	struct obj_addr a;
+	uint8_t l[64];
+
+	assert_int_equal(obj_addr_parse(addr, &a), 0);
+	l[0] = (uint8_t)strlen(ns);
+	memcpy(l + 1, ns, l[0]);
+	rcu_read_lock();
+	bool has = podset_has(kube_pods(k), l, a.family, a.a);
+	rcu_read_unlock();
+	return has;
+}
+
 static bool same(const struct ans *a, const struct ans *b)
 {
 	return a->exists == b->exists && a->has == b->has &&
@@ -386,30 +421,34 @@ static void test_namespaces_filter(void **state)
 static void test_pods_verified(void **state)
 {
 	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
-	struct ans x;
 
 	(void)state;
 	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
-	look(k, "10-244-1-20.prod.pod.cluster.local", T_A, &x);
-	assert_true(x.has);
-	assert_int_equal(x.d[x.e.len - 1], 20);
-	/* A finished pod has no name. */
-	assert_false(exists(k, "10-244-1-99.prod.pod.cluster.local"));
+	/* Pods are not zone names: their addresses are kept per namespace. */
+	assert_false(exists(k, "10-244-1-20.prod.pod.cluster.local"));
+	assert_true(pod_known(k, "10.244.1.20", "prod"));
+	/* A finished pod does not count. */
+	assert_false(pod_known(k, "10.244.1.99", "prod"));
 	/* Only in its own namespace. */
-	assert_false(exists(k, "10-244-1-20.staging.pod.cluster.local"));
+	assert_false(pod_known(k, "10.244.1.20", "staging"));
 	assert_true(exists(k, "prod.pod.cluster.local"));
+	size_t n = podset_count(kube_pods(k));
 
-	/* The pod goes: its name goes. */
+	/* The same store again: the same pairs, counted once. */
+	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
+	assert_int_equal(podset_count(kube_pods(k)), n);
+	/* The pod goes: its address goes. */
 	struct store *st = cluster("10.96.1.10", true);
 	assert_int_equal(store_del_pod(st, "prod", "web-1"), 0);
 	assert_int_equal(kube_apply_store(k, st), 0);
-	assert_false(exists(k, "10-244-1-20.prod.pod.cluster.local"));
+	assert_false(pod_known(k, "10.244.1.20", "prod"));
+	assert_int_equal(podset_count(kube_pods(k)), n - 1);
 	kube_free(k);
 
-	/* Other modes: no pod records. */
+	/* Other modes: no pod addresses kept. */
 	k = new_kube(BUILDER_PODS_INSECURE, NULL, NULL, 0);
 	assert_int_equal(kube_apply_store(k, cluster("10.96.1.10", true)), 0);
-	assert_false(exists(k, "10-244-1-20.prod.pod.cluster.local"));
+	assert_int_equal(podset_count(kube_pods(k)), 0);
 	assert_true(exists(k, "prod.pod.cluster.local"));
 	kube_free(k);
 }
@@ -631,8 +670,105 @@ static void test_put_trims(void **state)
 	assert_null(sl->eps[0].pod_name);
 	/* What DNS needs still answers. */
 	assert_int_equal(kube_commit(k), 0);
-	assert_true(exists(k, "10-244-9-9.prod.pod.cluster.local"));
-	assert_true(exists(k, "10-244-9-9.s.prod.svc.cluster.local"));
+	assert_true(pod_known(k, "10.244.9.9", "prod"));
+	assert_true(host_exists(k, "10-244-9-9", "s", "prod"));
+	kube_free(k);
+}
+
+#define SVC_WEB                                                                \
+	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\",\"namespace\":"  \
+	"\"prod\"},\"spec\":{\"clusterIP\":\"10.96.0.9\"}}"
+#define SLICE_WEB(ip)                                                          \
+	"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"web-1\","        \
+	"\"namespace\":\"prod\",\"labels\":{\"kubernetes.io/service-name\":"   \
+	"\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":"    \
+	"[\"" ip                                                               \
+	"\"]},{\"addresses\":[\"10.244.7.7\"],\"hostname\":\"Named\"}]}"
+
+static void test_clusterip_hosts(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	uint8_t a[4] = {10, 244, 3, 3};
+
+	(void)state;
+	/* A ClusterIP service's endpoint names are not zone names: they are
+	 * looked up beside the zone, and their PTR parents exist. */
+	put_json(k, SVC_WEB);
+	put_json(k, SLICE_WEB("10.244.3.3"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(host_exists(k, "10-244-3-3", "web", "prod"));
+	assert_true(host_exists(k, "named", "web", "prod"));
+	assert_false(host_exists(k, "10-244-7-7", "web", "prod"));
+	assert_false(exists(k, "10-244-3-3.web.prod.svc.cluster.local"));
+	assert_true(exists(k, "3.244.10.in-addr.arpa"));
+	assert_int_equal(hosts_count_entries(kube_hosts(k)), 2);
+	rcu_read_lock();
+	assert_non_null(hosts_by_addr(kube_hosts(k), 4, a));
+	rcu_read_unlock();
+
+	/* An endpoint's address changes, nothing else: the serial moves. */
+	uint32_t serial = zone_serial(kube_zone(k));
+	put_json(k, SLICE_WEB("10.244.3.4"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(zone_serial(kube_zone(k)) != serial);
+	assert_false(host_exists(k, "10-244-3-3", "web", "prod"));
+	assert_true(host_exists(k, "10-244-3-4", "web", "prod"));
+	rcu_read_lock();
+	assert_null(hosts_by_addr(kube_hosts(k), 4, a));
+	rcu_read_unlock();
+	/* The same again: no change, same serial. */
+	serial = zone_serial(kube_zone(k));
+	put_json(k, SLICE_WEB("10.244.3.4"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_int_equal(zone_serial(kube_zone(k)), serial);
+
+	/* The service goes: its endpoint names go with it. */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "prod", "web"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(host_exists(k, "10-244-3-4", "web", "prod"));
+	assert_int_equal(hosts_count_entries(kube_hosts(k)), 0);
+	assert_int_equal(hosts_count_services(kube_hosts(k)), 0);
+	assert_false(exists(k, "3.244.10.in-addr.arpa"));
+	kube_free(k);
+}
+
+#define POD_JSON(name, ip, phase)                                              \
+	"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name "\",\"namespace\":" \
+	"\"prod\"},\"status\":{\"phase\":\"" phase "\",\"podIP\":\"" ip "\"}}"
+
+static void test_pods_incremental(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
+
+	(void)state;
+	/* Two pods share an address (host network): it lives while one
+	 * does. */
+	put_json(k, POD_JSON("a", "10.1.2.3", "Running"));
+	put_json(k, POD_JSON("b", "10.1.2.3", "Running"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(pod_known(k, "10.1.2.3", "prod"));
+	/* a modified pod is counted once */
+	put_json(k, POD_JSON("a", "10.1.2.3", "Running"));
+	assert_int_equal(kube_delete(k, DECODE_POD, "prod", "a"), 0);
+	assert_true(pod_known(k, "10.1.2.3", "prod"));
+	assert_int_equal(kube_delete(k, DECODE_POD, "prod", "b"), 0);
+	assert_false(pod_known(k, "10.1.2.3", "prod"));
+	/* finishing takes the address away; a new address replaces the
+	 * old one */
+	put_json(k, POD_JSON("c", "10.1.2.4", "Running"));
+	assert_true(pod_known(k, "10.1.2.4", "prod"));
+	put_json(k, POD_JSON("c", "10.1.2.4", "Succeeded"));
+	assert_false(pod_known(k, "10.1.2.4", "prod"));
+	put_json(k, POD_JSON("c", "10.1.2.5", "Running"));
+	put_json(k, POD_JSON("c", "10.1.2.6", "Running"));
+	assert_false(pod_known(k, "10.1.2.5", "prod"));
+	assert_true(pod_known(k, "10.1.2.6", "prod"));
+	assert_int_equal(podset_count(kube_pods(k)), 1);
+	/* a relist without it removes it */
+	kube_relist_begin(k, DECODE_POD);
+	assert_int_equal(kube_relist_end(k, DECODE_POD), 0);
+	assert_false(pod_known(k, "10.1.2.6", "prod"));
+	assert_int_equal(podset_count(kube_pods(k)), 0);
 	kube_free(k);
 }
 
@@ -706,12 +842,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_incremental),
 	    cmocka_unit_test(test_relist_sweeps),
+	    cmocka_unit_test(test_clusterip_hosts),
 	    cmocka_unit_test(test_put_trims),
 	    cmocka_unit_test(test_namespace_labels),
 	    cmocka_unit_test(test_new),
 	    cmocka_unit_test(test_apply_and_diff),
 	    cmocka_unit_test(test_namespaces_filter),
 	    cmocka_unit_test(test_pods_verified),
+	    cmocka_unit_test(test_pods_incremental),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_load_fixture),
 	};

@@ -74,14 +74,15 @@ static int collect_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
 	return 0;
 }
 
-static int dump_zone(struct zone_index *zi, size_t i, FILE *out)
+static int dump_zone(const struct kube *k, size_t i, FILE *out)
 {
+	struct zone_index *zi = kube_zone(k);
 	struct collect c = {.zi = zi};
 
 	c.apex = zone_apex_name(zi, i);
 	c.alen = dname_len(c.apex);
 	c.rrs = ldns_rr_list_new();
-	int rc = zone_each_rr(zi, collect_rr, &c);
+	int rc = kube_each_rr(k, collect_rr, &c);
 	if (rc < 0) {
 		ldns_rr_list_deep_free(c.rrs);
 		return rc;
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
 			if (want && (dname_len(wantw) != al ||
 				     memcmp(wantw, apex, al) != 0))
 				continue;
-			if (dump_zone(zi, i, stdout) < 0) {
+			if (dump_zone(k, i, stdout) < 0) {
 				kube_free(k);
 				goto out;
 			}

@@ -117,6 +117,16 @@ static const char *primary(const struct builder_conf *c)
 	return NULL;
 }
 
+bool builder_is_reverse(const char *zone)
+{
+	return is_reverse(zone);
+}
+
+const char *builder_primary(const struct builder_conf *c)
+{
+	return primary(c);
+}
+
 /* Names are formatted as "...%s%s" with ZONE_ARGS(zone): ".zone", or
  * nothing for the root zone. */
 #define ZONE_FMT "%s%s"
@@ -164,6 +174,32 @@ static void emit_ptr(const struct builder_conf *c, struct builder_buf *b,
 
 	if (in_reverse_zone(c, rev, rl))
 		emit(b, rev, rl, T_PTR, target, tlen);
+}
+
+/*
+ * The PTR names of a ClusterIP service's endpoints are answered by lookup
+ * (hosts.h), not stored; their parent (the /24 of an IPv4 address, the
+ * /124 of an IPv6 one) is stored as existing, so that the names above them
+ * answer NODATA rather than NXDOMAIN.  last/lastlen keep the parent written
+ * before, as neighbouring addresses share it.
+ */
+static void emit_rev_parent(const struct builder_conf *c, struct builder_buf *b,
+			    const struct obj_addr *a, uint8_t *last,
+			    size_t *lastlen)
+{
+	uint8_t rev[DNAME_MAX];
+	size_t rl = a->family == 4 ? dname_reverse4(a->a, rev)
+				   : dname_reverse6(a->a, rev);
+	const uint8_t *parent = rev + rev[0] + 1;
+	size_t pl = rl - rev[0] - 1;
+
+	if (pl == *lastlen && memcmp(parent, last, pl) == 0)
+		return;
+	if (!in_reverse_zone(c, parent, pl))
+		return;
+	emit(b, parent, pl, ZONE_TYPE_EXISTS, NULL, 0);
+	memcpy(last, parent, pl);
+	*lastlen = pl;
 }
 
 static void emit_srv(struct builder_buf *b, const uint8_t *owner, size_t olen,
@@ -254,14 +290,17 @@ static void dashed(const struct obj_addr *a, char *buf)
 			*p = '-';
 }
 
+static const char *explicit_label(const struct builder_conf *c,
+				  const struct obj_endpoint *ep);
+
 const char *builder_host_label(const struct builder_conf *c,
 			       const struct obj_endpoint *ep,
 			       const struct obj_addr *a, char *buf)
 {
-	if (ep->hostname && *ep->hostname)
-		return ep->hostname;
-	if (c->endpoint_pod_names && ep->pod_name && *ep->pod_name)
-		return ep->pod_name;
+	const char *l = explicit_label(c, ep);
+
+	if (l)
+		return l;
 	dashed(a, buf);
 	return buf;
 }
@@ -315,6 +354,8 @@ static void service_endpoints(const struct builder_conf *c,
 	if (!svl)
 		return;
 	size_t nall = headless ? count_ep_srv(sl, nsl, NULL, 0) : 0;
+	uint8_t last[DNAME_MAX];
+	size_t lastlen = 0;
 	for (size_t i = 0; i < nsl; i++) {
 		const struct obj_slice *x = sl[i];
 		for (size_t j = 0; j < x->neps; j++) {
@@ -323,20 +364,24 @@ static void service_endpoints(const struct builder_conf *c,
 				continue;
 			for (size_t k = 0; k < ep->naddrs; k++) {
 				const struct obj_addr *a = &ep->addrs[k];
+				if (!headless) {
+					/* The names themselves: hosts.h. */
+					if (prim)
+						emit_rev_parent(c, out, a, last,
+								&lastlen);
+					continue;
+				}
 				const char *h =
 				    builder_host_label(c, ep, a, buf);
 				size_t hl =
 				    fmt_wire(host, "%s.%s.%s.svc" ZONE_FMT, h,
 					     s->name, s->ns, ZONE_ARGS(z));
-				if (headless)
-					emit_addr(out, svc, svl, a);
+				emit_addr(out, svc, svl, a);
 				if (!hl)
 					continue;
 				emit_addr(out, host, hl, a);
 				if (prim)
 					emit_ptr(c, out, a, host, hl);
-				if (!headless)
-					continue;
 				for (size_t p = 0; p < x->nports; p++) {
 					const struct obj_port *pt =
 					    &x->ports[p];
@@ -455,26 +500,40 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 	return out->oom ? -ENOMEM : 0;
 }
 
-int builder_pod(const struct builder_conf *c, const struct obj_pod *p,
-		struct builder_buf *out)
+/* The host label an endpoint names itself with: hostname, else the pod
+ * name with endpoint_pod_names; NULL: the dashed address. */
+static const char *explicit_label(const struct builder_conf *c,
+				  const struct obj_endpoint *ep)
 {
-	uint8_t n[DNAME_MAX];
-	char buf[64];
+	if (ep->hostname && *ep->hostname)
+		return ep->hostname;
+	if (c->endpoint_pod_names && ep->pod_name && *ep->pod_name)
+		return ep->pod_name;
+	return NULL;
+}
 
-	reset(out);
-	if (c->pods != BUILDER_PODS_VERIFIED || p->terminal)
+size_t builder_service_hosts(const struct builder_conf *c,
+			     const struct obj_service *s,
+			     const struct obj_slice *const *slices,
+			     size_t nslices, struct hosts_ep *out, size_t max)
+{
+	size_t k = 0;
+
+	if (s->type != OBJ_SVC_CLUSTERIP || c->noendpoints || !primary(c))
 		return 0;
-	for (size_t i = 0; i < c->nzones; i++) {
-		const char *z = c->zones[i];
-		if (is_reverse(z))
-			continue;
-		for (size_t k = 0; k < p->nips; k++) {
-			dashed(&p->ips[k], buf);
-			size_t nl = fmt_wire(n, "%s.%s.pod" ZONE_FMT, buf,
-					     p->ns, ZONE_ARGS(z));
-			if (nl)
-				emit_addr(out, n, nl, &p->ips[k]);
+	for (size_t i = 0; i < nslices; i++) {
+		const struct obj_slice *x = slices[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready)
+				continue;
+			for (size_t a = 0; a < ep->naddrs; a++, k++) {
+				if (k >= max)
+					continue;
+				out[k].addr = ep->addrs[a];
+				out[k].label = explicit_label(c, ep);
+			}
 		}
 	}
-	return out->oom ? -ENOMEM : 0;
+	return k;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zones/hosts.h"
 #include "zones/objects.h"
 
 #define BUILDER_MAX_ZONES 16
@@ -43,6 +44,12 @@ struct builder_buf {
 
 void builder_buf_free(struct builder_buf *b);
 
+/* True for a reverse zone name (under in-addr.arpa or ip6.arpa). */
+bool builder_is_reverse(const char *zone);
+
+/* The primary zone (the first forward one), NULL when there is none. */
+const char *builder_primary(const struct builder_conf *c);
+
 /* The SOA MNAME and NS target of zone i in wire form (out has 255 bytes):
  * ns.dns.<zone>, as CoreDNS names it.  Returns the length, or -EINVAL. */
 int builder_mname(const struct builder_conf *c, size_t i, uint8_t *out);
@@ -62,16 +69,26 @@ int builder_static(const struct builder_conf *c, struct builder_buf *out);
 int builder_namespace(const struct builder_conf *c, const char *ns,
 		      struct builder_buf *out);
 
-/* A service with the EndpointSlices of it (merged): service name, endpoint
- * names, SRV, PTR; for kube-system/kube-dns also ns.dns.<zone>. */
+/* A service with the EndpointSlices of it (merged): service name, SRV,
+ * PTR, a headless service's endpoint names; for kube-system/kube-dns also
+ * ns.dns.<zone>.  A ClusterIP service's endpoint names and their PTRs are
+ * not records (builder_service_hosts); the parents of those PTR names are
+ * stored as existing names. */
 int builder_service(const struct builder_conf *c, const struct obj_service *s,
 		    const struct obj_slice *const *slices, size_t nslices,
 		    struct builder_buf *out);
 
-/* A pod, for `pods verified`: <a-b-c-d>.<ns>.pod.<zone> for each of its
- * addresses until it has finished (Succeeded or Failed). */
-int builder_pod(const struct builder_conf *c, const struct obj_pod *p,
-		struct builder_buf *out);
+/*
+ * The endpoint addresses whose names and PTRs hosts.h answers: the ready
+ * endpoints of a ClusterIP service when there is a forward zone (none
+ * otherwise; a headless service's endpoint names are records, as SRV
+ * answers carry them).  Writes at most max into out (labels point into the
+ * slices) and returns how many there are.
+ */
+size_t builder_service_hosts(const struct builder_conf *c,
+			     const struct obj_service *s,
+			     const struct obj_slice *const *slices,
+			     size_t nslices, struct hosts_ep *out, size_t max);
 
 /* The host label of an endpoint address: its hostname, else the pod name
  * with endpoint_pod_names, else the dashed address.  buf needs 64 bytes. */

@@ -216,6 +216,52 @@ size_t dname_reverse6(const uint8_t a[16], uint8_t *out)
 	return o;
 }
 
+int dname_reverse_addr(const uint8_t *name, size_t len, uint8_t out[16])
+{
+	static const uint8_t v4[] = "\7in-addr\4arpa";
+	static const uint8_t v6[] = "\3ip6\4arpa";
+	size_t o = 0;
+
+	if (len == 64 + sizeof(v6) && memcmp(name + 64, v6, sizeof(v6)) == 0) {
+		for (int i = 15; i >= 0; i--) {
+			uint8_t nib[2];
+			for (int k = 0; k < 2; k++, o += 2) {
+				uint8_t c = name[o + 1];
+				if (name[o] != 1)
+					return 0;
+				if (c >= '0' && c <= '9')
+					nib[k] = (uint8_t)(c - '0');
+				else if (c >= 'a' && c <= 'f')
+					nib[k] = (uint8_t)(c - 'a' + 10);
+				else
+					return 0;
+			}
+			out[i] = (uint8_t)(nib[1] << 4 | nib[0]);
+		}
+		return 6;
+	}
+	for (int i = 3; i >= 0; i--) {
+		size_t n = o < len ? name[o] : 0;
+		unsigned v = 0;
+		if (n < 1 || n > 3 || o + n + 1 > len ||
+		    (n > 1 && name[o + 1] == '0'))
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			uint8_t c = name[o + k];
+			if (c < '0' || c > '9')
+				return 0;
+			v = v * 10 + (unsigned)(c - '0');
+		}
+		if (v > 255)
+			return 0;
+		out[i] = (uint8_t)v;
+		o += n + 1;
+	}
+	return len == o + sizeof(v4) && memcmp(name + o, v4, sizeof(v4)) == 0
+		   ? 4
+		   : 0;
+}
+
 int dname_dashed_addr(const uint8_t *label, size_t len, uint8_t out[16])
 {
 	char buf[64];

@@ -51,6 +51,14 @@ size_t dname_reverse4(const uint8_t a[4], uint8_t *out);
 size_t dname_reverse6(const uint8_t a[16], uint8_t *out);
 
 /*
+ * The address a full reverse name stands for (lowercase wire name of len
+ * bytes): four decimal labels without leading zeros under in-addr.arpa, or
+ * 32 hex nibbles under ip6.arpa -- exactly the names dname_reverse4/6
+ * write.  Returns 4 or 6 with out filled, 0 for any other name.
+ */
+int dname_reverse_addr(const uint8_t *name, size_t len, uint8_t out[16]);
+
+/*
  * The address of a pod name label: "10-244-1-5" (exactly three dashes) is
  * IPv4, anything else with dashes for colons ("fd00-244--6") is IPv6.
  * Returns 4 or 6 with out filled (16 bytes for IPv6, 4 for IPv4), 0 when the

@@ -12,6 +12,7 @@
 
 #include "zones/dname.h"
 #include "zones/filesrc.h"
+#include "zones/podset.h"
 
 /* A set of owner keys ("svc/NS/NAME", "ns/NAME", "pod/NS/NAME"). */
 struct keyset {
@@ -74,6 +75,12 @@ struct kube {
 	char **namespaces;
 	size_t nnamespaces;
 	struct zone_index *zi;
+	struct hosts *hosts; /* ClusterIP endpoint names, beside the zone */
+	struct podset *pods; /* pods verified: running pods' addresses */
+	struct hosts_ep *eps;
+	size_t cap_eps;
+	uint8_t primary[DNAME_MAX]; /* wire; primary_len 0: none */
+	size_t primary_len;
 	struct store *st;
 	uint64_t gen;
 	int synced; /* atomic */
@@ -167,8 +174,14 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		mp[i] = mw[i];
 	}
 	k->zi = zone_index_new(zp, mp, c->nzones, c->ttl);
-	if (!k->zi)
+	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()))
 		goto nomem;
+	const char *prim = builder_primary(&k->bc);
+	int pl = prim ? dname_from_str(prim, k->primary) : 0;
+	if (pl > 0) {
+		dname_lower(k->primary, (size_t)pl);
+		k->primary_len = (size_t)pl;
+	}
 	k->ns_by_label = c->namespace_labels;
 	if (!c->objects && !(k->st = store_new()))
 		goto nomem;
@@ -191,6 +204,9 @@ void kube_free(struct kube *k)
 		return;
 	filesrc_watch_free(k->watch);
 	zone_index_free(k->zi);
+	hosts_free(k->hosts);
+	podset_free(k->pods);
+	free(k->eps);
 	store_free(k->st);
 	for (size_t i = 0; i < BUILDER_MAX_ZONES; i++)
 		free(k->zones[i]);
@@ -211,6 +227,41 @@ struct zone_index *kube_zone(const struct kube *k)
 	return k->zi;
 }
 
+const struct hosts *kube_hosts(const struct kube *k)
+{
+	return k->hosts;
+}
+
+const struct podset *kube_pods(const struct kube *k)
+{
+	return k->pods;
+}
+
+/* Count (delta +1) or uncount (-1) a pod's addresses for `pods verified`:
+ * every address of a pod that has not finished.  Counting in is all or
+ * nothing: 0 or -ENOMEM. */
+static int pod_count(struct kube *k, const struct obj_pod *p, int delta)
+{
+	if (k->bc.pods != BUILDER_PODS_VERIFIED || !p || p->terminal)
+		return 0;
+	for (size_t i = 0; i < p->nips; i++) {
+		if (delta < 0) {
+			podset_del(k->pods, p->ns, &p->ips[i]);
+		} else if (podset_add(k->pods, p->ns, &p->ips[i]) == -ENOMEM) {
+			while (i--)
+				podset_del(k->pods, p->ns, &p->ips[i]);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+const uint8_t *kube_primary(const struct kube *k, size_t *len)
+{
+	*len = k->primary_len;
+	return k->primary_len ? k->primary : NULL;
+}
+
 bool kube_synced(const struct kube *k)
 {
 	return __atomic_load_n(&k->synced, __ATOMIC_ACQUIRE) != 0;
@@ -224,6 +275,99 @@ const struct builder_conf *kube_builder_conf(const struct kube *k)
 const struct store *kube_store(const struct kube *k)
 {
 	return k->st;
+}
+
+struct each_host {
+	const struct kube *k;
+	int (*cb)(const uint8_t *, uint16_t, uint32_t, const uint8_t *,
+		  uint16_t, void *);
+	void *arg;
+};
+
+/* name = label + service name + zone; returns its length, 0 if too long. */
+static size_t host_name(uint8_t *out, const uint8_t *lab, size_t ll,
+			const uint8_t *svc, size_t sl, const uint8_t *z,
+			size_t zl)
+{
+	if (ll + sl + zl > DNAME_MAX)
+		return 0;
+	memcpy(out, lab, ll);
+	memcpy(out + ll, svc, sl);
+	memcpy(out + ll + sl, z, zl);
+	return ll + sl + zl;
+}
+
+static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
+		     void *arg)
+{
+	struct each_host *x = arg;
+	const struct kube *k = x->k;
+	uint8_t lab[64], name[DNAME_MAX], z[DNAME_MAX], rev[DNAME_MAX];
+	size_t sl, ll = hosts_entry_label(s, e, lab), alen;
+	const uint8_t *sn = hosts_svc_name(s, &sl);
+	uint32_t ttl = zone_ttl(k->zi);
+	int rc;
+
+	for (size_t i = 0; i < k->bc.nzones; i++) {
+		int zl = dname_from_str(k->bc.zones[i], z);
+		size_t nl;
+		if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
+		    !(nl = host_name(name, lab, ll, sn, sl, z, (size_t)zl)))
+			continue;
+		rc = x->cb(name, e->family == 4 ? 1 : 28, ttl, e->a,
+			   e->family == 4 ? 4 : 16, x->arg);
+		if (rc)
+			return rc;
+	}
+	size_t rl = e->family == 4 ? dname_reverse4(e->a, rev)
+				   : dname_reverse6(e->a, rev);
+	size_t nl =
+	    host_name(name, lab, ll, sn, sl, k->primary, k->primary_len);
+	if (!k->primary_len || !nl || !zone_apex_of(k->zi, rev, rl, &alen))
+		return 0;
+	return x->cb(rev, 12, ttl, name, (uint16_t)nl, x->arg);
+}
+
+static int each_pod(const char *ns, const struct obj_addr *a, void *arg)
+{
+	struct each_host *x = arg;
+	const struct kube *k = x->k;
+	char text[1024], d[64];
+	uint8_t name[DNAME_MAX];
+
+	if (!ns_exposed(k, ns))
+		return 0;
+	obj_addr_str(a, d, sizeof(d));
+	for (char *p = d; *p; p++)
+		if (*p == '.' || *p == ':')
+			*p = '-';
+	for (size_t i = 0; i < k->bc.nzones; i++) {
+		const char *z = k->bc.zones[i];
+		if (builder_is_reverse(z))
+			continue;
+		snprintf(text, sizeof(text), "%s.%s.pod%s%s", d, ns,
+			 *z ? "." : "", z);
+		if (dname_from_str(text, name) <= 0)
+			continue;
+		int rc = x->cb(name, a->family == 4 ? 1 : 28, zone_ttl(k->zi),
+			       a->a, a->family == 4 ? 4 : 16, x->arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int kube_each_rr(const struct kube *k,
+		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			   const uint8_t *rdata, uint16_t rdlen, void *arg),
+		 void *arg)
+{
+	struct each_host x = {k, cb, arg};
+	int rc = zone_each_rr(k->zi, cb, arg);
+
+	if (!rc)
+		rc = hosts_each(k->hosts, each_host, &x);
+	return rc ? rc : podset_each(k->pods, each_pod, &x);
 }
 
 /* ---- applying a store ---- */
@@ -241,6 +385,18 @@ static int set_owner(struct kube *k, const char *key)
 	/* -EINVAL: records outside the zones cannot come from the builder;
 	 * skip such an owner rather than fail the whole zone. */
 	return rc == -EINVAL ? 0 : rc;
+}
+
+/* Replace a service's endpoint names (n 0: none); a change moves the SOA
+ * serial at the next commit. */
+static int set_hosts(struct kube *k, const char *ns, const char *name,
+		     const struct hosts_ep *eps, size_t n)
+{
+	int rc = hosts_set(k->hosts, ns, name, eps, n, k->gen);
+
+	if (rc > 0)
+		zone_touch(k->zi);
+	return rc < 0 ? rc : 0;
 }
 
 static int apply_ns(const char *name, void *arg)
@@ -277,20 +433,42 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	snprintf(key, sizeof(key), "svc/%s/%s", s->ns, s->name);
 	if (builder_service(&k->bc, s, k->slices, n, &k->buf) < 0)
 		return -ENOMEM;
-	return set_owner(k, key);
+	int rc = set_owner(k, key);
+	if (rc < 0)
+		return rc;
+	size_t ne =
+	    builder_service_hosts(&k->bc, s, k->slices, n, k->eps, k->cap_eps);
+	if (ne > k->cap_eps) {
+		struct hosts_ep *p = realloc(k->eps, ne * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->eps = p;
+		k->cap_eps = ne;
+		ne = builder_service_hosts(&k->bc, s, k->slices, n, k->eps, ne);
+	}
+	return set_hosts(k, s->ns, s->name, k->eps, ne);
 }
 
-static int apply_pod(const struct obj_pod *p, void *arg)
-{
-	struct apply *a = arg;
-	char key[300];
+/* A walk over a store's pods that counts them in or out; in stops at the
+ * first failure with n pods done, which out can then take back. */
+struct pod_walk {
+	struct kube *k;
+	int delta;
+	size_t n, limit;
+};
 
-	if (!ns_exposed(a->k, p->ns))
-		return 0;
-	snprintf(key, sizeof(key), "pod/%s/%s", p->ns, p->name);
-	if (builder_pod(&a->k->bc, p, &a->k->buf) < 0)
+static int walk_pod(const struct obj_pod *p, void *arg)
+{
+	struct pod_walk *w = arg;
+
+	if (w->n == w->limit)
+		return 1;
+	if (w->delta > 0 && pod_count(w->k, p, +1) < 0)
 		return -ENOMEM;
-	return set_owner(a->k, key);
+	if (w->delta < 0)
+		pod_count(w->k, p, -1);
+	w->n++;
+	return 0;
 }
 
 int kube_apply_store(struct kube *k, struct store *st)
@@ -306,10 +484,20 @@ int kube_apply_store(struct kube *k, struct store *st)
 		goto fail;
 	if ((rc = store_each_service(st, apply_svc, &a)) < 0)
 		goto fail;
-	if (k->bc.pods == BUILDER_PODS_VERIFIED &&
-	    (rc = store_each_pod(st, apply_pod, &a)) < 0)
+	/* The new pods in, then the old ones out: the addresses both have
+	 * stay answered throughout. */
+	struct pod_walk in = {k, +1, 0, SIZE_MAX};
+	if ((rc = store_each_pod(st, walk_pod, &in)) < 0) {
+		struct pod_walk undo = {k, -1, 0, in.n};
+		store_each_pod(st, walk_pod, &undo);
 		goto fail;
+	}
+	struct pod_walk out = {k, -1, 0, SIZE_MAX};
+	if (k->st)
+		store_each_pod(k->st, walk_pod, &out);
 	zone_owner_drop_stale(k->zi, k->gen);
+	if (hosts_drop_stale(k->hosts, k->gen))
+		zone_touch(k->zi);
 	rc = zone_commit(k->zi);
 	store_free(k->st);
 	k->st = st;
@@ -398,21 +586,7 @@ static int mark_namespace(struct kube *k, const char *ns)
 
 	if (k->ns_by_label) {
 		struct mark_ns m = {k, ns, 0};
-		const struct obj_pod *pods[64];
 		store_each_service(k->st, mark_svc_in, &m);
-		size_t n = store_pods_in(k->st, ns, pods, 64);
-		if (n > 64) {
-			const struct obj_pod **all = malloc(n * sizeof(*all));
-			if (!all)
-				return -ENOMEM;
-			n = store_pods_in(k->st, ns, all, n);
-			for (size_t i = 0; i < n; i++)
-				m.rc |= mark(k, "pod", ns, all[i]->name);
-			free(all);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				m.rc |= mark(k, "pod", ns, pods[i]->name);
-		}
 		rc |= m.rc;
 	}
 	return rc ? -ENOMEM : 0;
@@ -432,6 +606,34 @@ static int pending_latency(struct kube *k, int64_t ms)
 	}
 	k->pending_ms[k->npending++] = ms;
 	return 0;
+}
+
+/* Store a pod (the store takes p) and count its addresses: the new ones
+ * before the old ones go, so that an address both have stays answered. */
+static int put_pod(struct kube *k, struct obj_pod *p)
+{
+	struct obj_pod keep = {0};
+	struct obj_addr ips[4];
+	char ns[256];
+
+	if (!p->ns || !p->name) {
+		obj_pod_free(p);
+		return -EINVAL;
+	}
+	/* what to uncount should the store fail (it frees p then) */
+	snprintf(ns, sizeof(ns), "%s", p->ns);
+	keep.ns = ns;
+	keep.terminal = p->terminal;
+	keep.nips = p->nips < 4 ? p->nips : 4;
+	keep.ips = ips;
+	memcpy(ips, p->ips, keep.nips * sizeof(*ips));
+	int rc = pod_count(k, p, +1);
+	pod_count(k, store_pod(k->st, p->ns, p->name), -1);
+	if (store_put_pod(k->st, p) < 0) {
+		pod_count(k, &keep, -1);
+		return -ENOMEM;
+	}
+	return rc;
 }
 
 int kube_put(struct kube *k, struct decode_obj *o)
@@ -482,8 +684,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		p->gen = k->list_gen[DECODE_POD];
 		if (!store_has_namespace(k->st, p->ns))
 			rc |= mark_namespace(k, p->ns);
-		rc |= mark(k, "pod", p->ns, p->name);
-		rc |= store_put_pod(k->st, p);
+		rc |= put_pod(k, p);
 		break;
 	}
 	case DECODE_OTHER:
@@ -518,7 +719,7 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 		del = store_del_namespace(k->st, name);
 		break;
 	case DECODE_POD:
-		rc |= mark(k, "pod", ns, name);
+		pod_count(k, store_pod(k->st, ns, name), -1);
 		del = store_del_pod(k->st, ns, name);
 		break;
 	case DECODE_OTHER:
@@ -658,12 +859,10 @@ static int rebuild(struct kube *k, const char *key)
 			struct apply a = {k, k->st};
 			if (s)
 				return apply_svc(s, &a);
-		} else if (k->bc.pods == BUILDER_PODS_VERIFIED) {
-			const struct obj_pod *pod = store_pod(k->st, ns, name);
-			if (pod && builder_pod(&k->bc, pod, &k->buf) < 0)
-				return -ENOMEM;
 		}
 	}
+	if (!strcmp(kind, "svc") && set_hosts(k, ns, name, NULL, 0) < 0)
+		return -ENOMEM;
 	return set_owner(k, key);
 }
 

@@ -12,6 +12,8 @@
 
 #include "zones/builder.h"
 #include "zones/decode.h"
+#include "zones/hosts.h"
+#include "zones/podset.h"
 #include "zones/store.h"
 #include "zones/zone.h"
 
@@ -71,6 +73,29 @@ int kube_watch(struct kube *k, struct event_base *base,
 
 /* The zone index, for readers. */
 struct zone_index *kube_zone(const struct kube *k);
+
+/* The endpoint names of ClusterIP services, answered beside the zone
+ * (hosts.h), for readers. */
+const struct hosts *kube_hosts(const struct kube *k);
+
+/* The addresses of running pods per namespace (`pods verified`), for
+ * readers. */
+const struct podset *kube_pods(const struct kube *k);
+
+/* The primary zone in wire form (the zone PTR targets are in), NULL when
+ * the kube has no forward zone. */
+const uint8_t *kube_primary(const struct kube *k, size_t *len);
+
+/*
+ * Walk every record of the cluster (writer side): the zone's records
+ * (zone_each_rr) and the endpoint names answered beside it, A/AAAA in every
+ * forward zone and PTR in the reverse zone that holds the name.  cb as for
+ * zone_each_rr.
+ */
+int kube_each_rr(const struct kube *k,
+		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			   const uint8_t *rdata, uint16_t rdlen, void *arg),
+		 void *arg);
 
 /* True once the first load has been applied (readable from any thread). */
 bool kube_synced(const struct kube *k);

@@ -1153,6 +1153,10 @@ static int build_chase(struct zone_index *zi, const struct zname *w,
 		else if (apex_index(zi, l, tlen) >= 0) {
 			x.e.flags |= ZONE_ENTRY_SOA;
 			x.e.rcode = 3; /* NXDOMAIN */
+			if (pos <= MAX_PTR) {
+				x.e.flags |= ZONE_ENTRY_DANGLING;
+				x.e.tgt = (uint16_t)pos;
+			}
 		} else {
 			x.e.flags |= ZONE_ENTRY_EXTERNAL;
 		}
@@ -1630,6 +1634,12 @@ void zone_index_free(struct zone_index *zi)
 	free(zi->ents.p);
 	free(zi->recs.p);
 	free(zi);
+}
+
+void zone_touch(struct zone_index *zi)
+{
+	for (size_t i = 0; i < zi->napex; i++)
+		mark_dirty(zi, zi->apex[i].w);
 }
 
 uint32_t zone_serial(const struct zone_index *zi)

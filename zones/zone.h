@@ -32,6 +32,10 @@
 enum {
 	ZONE_ENTRY_SOA = 1,	 /* append the zone's SOA to the authority */
 	ZONE_ENTRY_EXTERNAL = 2, /* answer ends in a CNAME out of the zones */
+	/* the CNAME chain ends at a name of the zones that has no node: it
+	 * may be an endpoint name answered beside the zone (hosts.h); tgt is
+	 * where that name is in the response */
+	ZONE_ENTRY_DANGLING = 4,
 };
 
 /* One precomputed answer of a node.  qtype 0 answers every type that has
@@ -41,7 +45,8 @@ struct zone_entry {
 	uint8_t rcode;
 	uint8_t flags;
 	uint16_t an, ns, ar;
-	uint32_t len;	    /* bytes of all three sections */
+	uint16_t tgt; /* ZONE_ENTRY_DANGLING: response offset of the name */
+	uint32_t len; /* bytes of all three sections */
 	uint32_t len_noadd; /* bytes without the additional section */
 	uint32_t off;	    /* of the data, from zone_node_data() */
 };
@@ -114,6 +119,10 @@ size_t zone_owner_drop_stale(struct zone_index *zi, uint64_t gen);
  * when anything changed.  Returns the number of names published, or
  * -ENOMEM (the index then keeps serving what it had for those names). */
 int zone_commit(struct zone_index *zi);
+
+/* Make the next zone_commit move the SOA serial even when no record
+ * changed (names answered from elsewhere, hosts.h, did). */
+void zone_touch(struct zone_index *zi);
 
 uint32_t zone_serial(const struct zone_index *zi);
 uint32_t zone_ttl(const struct zone_index *zi);

@@ -122,6 +122,51 @@ assert_answer "6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.4.2.0.0.0.d.f.i
 assert_answer "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.4.2.0.0.0.d.f.ip6.arpa" \
 	PTR "v6-a.v6.prod.svc.$D"
 
+# ---- a ClusterIP service's endpoint names and PTRs (answered by lookup
+# beside the zone, shop.yaml): hostname or dashed address, both families
+assert_answer "cart-0.shop.prod.svc.$Z" A "10.247.0.5"
+assert_answer "CART-0.Shop.prod.svc.$Z" A "10.247.0.5"
+assert_answer "cart-0.shop.prod.svc.$Z" AAAA "fd00:247::5"
+assert_answer "10-247-0-6.shop.prod.svc.$Z" A "10.247.0.6"
+assert_answer "fd00-247--6.shop.prod.svc.$Z" AAAA "fd00:247::6"
+assert_nodata "10-247-0-6.shop.prod.svc.$Z" AAAA
+assert_nodata "cart-0.shop.prod.svc.$Z" TXT
+ask "cart-0.shop.prod.svc.$Z" ANY
+check "cart-0.shop ANY: both addresses" "2" "$(count ANSWER)"
+# not ready, unknown, named by its address while it has a hostname
+assert_nxdomain "10-247-0-7.shop.prod.svc.$Z" A
+assert_nxdomain "nosuch.shop.prod.svc.$Z" A
+assert_nxdomain "10-247-0-5.shop.prod.svc.$Z" A
+assert_nxdomain "x.cart-0.shop.prod.svc.$Z" A
+assert_nxdomain "cart-0.nosuch.prod.svc.$Z" A
+assert_answer "shop.prod.svc.$Z" A "10.96.1.50"
+assert_answer "_http._tcp.shop.prod.svc.$Z" SRV "0 100 80 shop.prod.svc.$D"
+assert_answer "5.0.247.10.in-addr.arpa" PTR "cart-0.shop.prod.svc.$D"
+assert_answer "6.0.247.10.in-addr.arpa" PTR "10-247-0-6.shop.prod.svc.$D"
+assert_answer "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.4.2.0.0.0.d.f.ip6.arpa" \
+	PTR "cart-0.shop.prod.svc.$D"
+assert_answer "6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.4.2.0.0.0.d.f.ip6.arpa" \
+	PTR "fd00-247--6.shop.prod.svc.$D"
+assert_nodata "5.0.247.10.in-addr.arpa" A in-addr.arpa
+assert_nxdomain "7.0.247.10.in-addr.arpa" PTR in-addr.arpa
+assert_nxdomain "05.0.247.10.in-addr.arpa" PTR in-addr.arpa
+# the names above them exist (NODATA), as for stored names
+assert_nodata "0.247.10.in-addr.arpa" PTR in-addr.arpa
+assert_nodata "247.10.in-addr.arpa" PTR in-addr.arpa
+assert_nodata "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.4.2.0.0.0.d.f.ip6.arpa" \
+	PTR ip6.arpa
+# an ExternalName pointing at such a name is chased to its address
+ask "tocart.prod.svc.$Z" A
+assert_status NOERROR
+check "tocart.prod A: CNAME" "cart-0.shop.prod.svc.$D" "$(rdata ANSWER CNAME)"
+check "tocart.prod A: the endpoint's A" "10.247.0.5" "$(rdata ANSWER A)"
+check "tocart.prod A: no authority" 0 "$(count AUTHORITY)"
+ask "tocart.prod.svc.$Z" TXT
+assert_status NOERROR
+check "tocart.prod TXT: CNAME only" "cart-0.shop.prod.svc.$D" \
+	"$(rdata ANSWER CNAME)"
+check "tocart.prod TXT: SOA in authority" 1 "$(count AUTHORITY)"
+
 # ---- pods verified: only the IP of a pod running in that namespace
 assert_answer "10-244-1-5.prod.pod.$Z" A "10.244.1.5"
 assert_answer "10-244-2-11.staging.pod.$Z" A "10.244.2.11"

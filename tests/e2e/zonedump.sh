@@ -111,6 +111,10 @@ has "_http._tcp.web.prod.svc.$Z. 30 IN SRV 0 100 80 web.prod.svc.$Z."
 has "_postgres._tcp.db.prod.svc.$Z. 30 IN SRV 0 33 5432 db-0.db.prod.svc.$Z."
 has "ext.prod.svc.$Z. 30 IN CNAME web.prod.svc.$Z."
 has "extout.prod.svc.$Z. 30 IN CNAME www.example.com."
+# endpoint names answered beside the zone are dumped too
+has "cart-0.shop.prod.svc.$Z. 30 IN A 10.247.0.5"
+has "cart-0.shop.prod.svc.$Z. 30 IN AAAA fd00:247::5"
+has "10-247-0-6.shop.prod.svc.$Z. 30 IN A 10.247.0.6"
 check "$Z dump: 200 A for big.prod" 200 \
 	"$(printf '%s\n' "$N" | grep -c "^big\.prod\.svc\.$Z\. 30 IN A ")"
 hasnt "\.svc\.$Z\. [0-9]+ IN A 10\.244\.1\.9\$"
@@ -122,6 +126,8 @@ hasnt "^[^ ]*[A-Z]"
 N=$(norm "$D/in-addr.arpa.zone")
 Z=in-addr.arpa has "10.1.96.10.in-addr.arpa. 30 IN PTR web.prod.svc.cluster.local."
 Z=in-addr.arpa has "5.1.244.10.in-addr.arpa. 30 IN PTR db-0.db.prod.svc.cluster.local."
+Z=in-addr.arpa has "5.0.247.10.in-addr.arpa. 30 IN PTR cart-0.shop.prod.svc.cluster.local."
+Z=in-addr.arpa has "6.0.247.10.in-addr.arpa. 30 IN PTR 10-247-0-6.shop.prod.svc.cluster.local."
 N=$(norm "$D/ip6.arpa.zone")
 Z=ip6.arpa has "0.2.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa. 30 IN PTR api.prod.svc.cluster.local."
 N=$(norm "$D/all.zone")
@@ -188,10 +194,11 @@ for n in web.prod api.prod db.prod big.prod kube-dns.kube-system \
 	kubernetes.default web.staging derived.staging idle.prod \
 	db-0.db.prod 10-244-1-7.db.prod alpha.derived.staging \
 	10-245-0-17.big.prod ext.prod extout.prod nosuch.prod lonely.prod \
-	db-2.db.prod web.nosuch; do
+	db-2.db.prod web.nosuch cart-0.shop.prod 10-247-0-6.shop.prod \
+	10-247-0-7.shop.prod tocart.prod; do
 	same "$n.svc.$Z" A
 done
-for n in api.prod web6.prod v6.prod web.prod v6-a.v6.prod; do
+for n in api.prod web6.prod v6.prod web.prod v6-a.v6.prod cart-0.shop.prod; do
 	same "$n.svc.$Z" AAAA
 done
 for n in _http._tcp.web.prod _postgres._tcp.db.prod _http._tcp.big.prod \

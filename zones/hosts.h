@@ -1,0 +1,102 @@
+/*
+ * hosts.h -- the endpoint names of ClusterIP services, answered by lookup
+ * instead of precomputed: <host>.<svc>.<ns>.svc.<zone> A/AAAA and the PTR
+ * of every endpoint address.  They are most of a cluster's names, and a
+ * record each; keeping them as a sorted table per service and an address
+ * index costs about 50 bytes per endpoint, where a precomputed name costs
+ * several hundred.
+ *
+ * One writer (the control thread) replaces a service's endpoints at once;
+ * readers (worker threads) look names up inside rcu_read_lock() of
+ * liburcu's default flavour, and what they get stays valid until
+ * rcu_read_unlock().  Lookups do not allocate and take no lock.
+ */
+#ifndef CLUSTERDNS_HOSTS_H
+#define CLUSTERDNS_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zones/objects.h"
+
+/* One endpoint address of a service, as the builder gives it. */
+struct hosts_ep {
+	struct obj_addr addr;
+	const char *label; /* host label (hostname, pod name); NULL: dashed */
+};
+
+/* One endpoint address as readers see it. */
+struct hosts_entry {
+	uint32_t hash;	 /* of the lowercase host label */
+	uint32_t idx;	 /* position in its service's table */
+	uint32_t laboff; /* of an explicit label in the service's labels */
+	uint8_t family;	 /* 4 or 6 */
+	uint8_t lablen;	 /* length of the explicit label; 0: dashed */
+	uint8_t a[16];
+};
+
+struct hosts;
+struct hosts_svc;
+
+/* A new empty set, NULL when out of memory. */
+struct hosts *hosts_new(void);
+
+/* Free the set and every table; no reader may use it any more. */
+void hosts_free(struct hosts *h);
+
+/* ---- writer ---- */
+
+/*
+ * Replace the endpoints of service ns/name with eps (n of them; 0 removes
+ * the service) and stamp it with gen.  Labels longer than 63 bytes or with
+ * a dot are left out, as the names they would make cannot exist; labels
+ * are matched without regard to case.  Returns 1 when what readers see
+ * changed, 0 when it is the same, -ENOMEM (the old endpoints stay).
+ */
+int hosts_set(struct hosts *h, const char *ns, const char *name,
+	      const struct hosts_ep *eps, size_t n, uint64_t gen);
+
+/* Remove every service whose gen is not gen; returns how many. */
+size_t hosts_drop_stale(struct hosts *h, uint64_t gen);
+
+/* Number of services and of endpoint addresses. */
+size_t hosts_count_services(const struct hosts *h);
+size_t hosts_count_entries(const struct hosts *h);
+
+/* Walk every endpoint address (writer side): cb(service, entry, arg); a
+ * non-zero return stops the walk and is returned. */
+int hosts_each(const struct hosts *h,
+	       int (*cb)(const struct hosts_svc *s, const struct hosts_entry *e,
+			 void *arg),
+	       void *arg);
+
+/* ---- readers ---- */
+
+/* The service whose name labels are svc and ns (wire labels: a length
+ * byte and the bytes, lowercase), or NULL. */
+const struct hosts_svc *hosts_service(const struct hosts *h, const uint8_t *svc,
+				      const uint8_t *ns);
+
+/* The endpoints of s whose host label is label (a wire label, lowercase):
+ * they follow each other from *first; returns how many (0: no such host). */
+size_t hosts_match(const struct hosts_svc *s, const uint8_t *label,
+		   const struct hosts_entry **first);
+
+/* An endpoint with this address (family 4 or 6), or NULL. */
+const struct hosts_entry *hosts_by_addr(const struct hosts *h, int family,
+					const uint8_t *addr);
+
+/* The service an entry belongs to. */
+const struct hosts_svc *hosts_entry_svc(const struct hosts_entry *e);
+
+/* Write the entry's host label as a wire label (length byte first; out has
+ * 64 bytes); returns its length with the length byte. */
+size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
+			 uint8_t *out);
+
+/* The service's name under the zone, <svc>.<ns>.svc, as wire labels
+ * without the terminating root label; *len is its length. */
+const uint8_t *hosts_svc_name(const struct hosts_svc *s, size_t *len);
+
+#endif
