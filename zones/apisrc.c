@@ -5,6 +5,7 @@
 #include "zones/apisrc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +573,10 @@ static void list_page(struct res *r)
 		buf_free(&r->body);
 		jarena_release();
 		commit(r);
+		/* Listing took pages of JSON and their trees; give the heap
+		 * they leave free back, so that steady memory is what the
+		 * zone needs. */
+		malloc_trim(0);
 	}
 	backoff_reset(&r->bo);
 	check_synced(s);
