@@ -372,7 +372,7 @@ static void log_it(const struct query_block *b, const struct packet_query *q,
 
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
-		    socklen_t peerlen)
+		    socklen_t peerlen, struct worker_call *call)
 {
 	const struct query_listener *l = ctx;
 	struct packet_query q;

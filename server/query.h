@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "server/config.h"
+#include "server/worker.h"
 #include "zones/kube.h"
 
 #define QUERY_MAX_ZONES 16
@@ -52,6 +53,6 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 /* The worker handler (see worker.h); ctx is a struct query_listener. */
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
-		    socklen_t peerlen);
+		    socklen_t peerlen, struct worker_call *call);
 
 #endif
