@@ -7,6 +7,8 @@
  *                                      after three forgeries: wrong ID,
  *                                      wrong source port, wrong question
  *                                      (A 198.51.100.1, .2, .3)
+ *   fakeup -p PORT -m garbage [-l LOG] answer with the right ID and
+ *                                      question but records cut short
  *
  * Every query is logged to LOG as "NAME TYPE" (one line each, flushed).
  * Runs until killed.
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 	if (port <= 0 || port > 65535)
 		return 2;
 	bool spoof = strcmp(mode, "spoof") == 0;
+	bool garbage = strcmp(mode, "garbage") == 0;
 	int fd = udp_socket((uint16_t)port);
 	int other = udp_socket(0); /* the forger's port */
 	FILE *log = logpath ? fopen(logpath, "a") : NULL;
@@ -120,9 +123,16 @@ int main(int argc, char **argv)
 		if (!qe)
 			continue;
 		log_query(log, m, qe);
+		const struct sockaddr *to = (struct sockaddr *)&peer;
+		if (garbage) {
+			/* three answers announced, one and a half sent */
+			size_t k = answer(m, qe, out, 7);
+			out[7] = 3;
+			sendto(fd, out, k + 5, 0, to, pl);
+			continue;
+		}
 		if (!spoof)
 			continue;
-		const struct sockaddr *to = (struct sockaddr *)&peer;
 		/* 1: another ID */
 		size_t k = answer(m, qe, out, 0);
 		out[qe + 12] = 198;

@@ -279,6 +279,18 @@ for i in 1 2 3; do
 done
 stop_server "$SERVER_PID"
 
+# ---------------------------------------------------------------- garbage
+
+start_fakeup garbage garbage
+start_server garbage < <(fwd_corefile ". 127.0.0.1:$FAKE_PORT")
+ask +time=10 g1.example.test A
+assert_status SERVFAIL
+check "a malformed upstream answer is not relayed" 0 "$(count ANSWER)"
+check_match "the malformed answers were sent" "^g1\.example\.test\. 1$" \
+	"$(cat "$E2E_TMP/garbage.log")"
+assert_answer "web.prod.svc.$Z" A "10.96.1.10"
+stop_server "$SERVER_PID"
+
 # ---------------------------------------------------------------- dead upstreams
 
 start_fakeup dead drop
