@@ -504,18 +504,72 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 	return finish(&p->q, p->udp_max, out, end, p->limit);
 }
 
-/* Append rr uncompressed at out+*n when it fits in room. */
+/* The target of the ExternalName answer start pre (n bytes): the rdata of
+ * its last CNAME, an uncompressed name.  Returns its length or 0. */
+static size_t external_target(const uint8_t *pre, size_t n, size_t qend,
+			      const uint8_t **target)
+{
+	unsigned an = rd16(pre + 6);
+	size_t off = qend, tlen = 0;
+
+	for (unsigned i = 0; i < an; i++) {
+		size_t o = packet_skip_name(pre, n, off);
+		if (o == 0 || n - o < 10)
+			return 0;
+		size_t rdlen = rd16(pre + o + 8);
+		if (n - o - 10 < rdlen)
+			return 0;
+		if (rd16(pre + o) == T_CNAME) {
+			*target = pre + o + 10;
+			tlen = rdlen;
+		}
+		off = o + 10 + rdlen;
+	}
+	return tlen;
+}
+
+/* Are the uncompressed names a and b the same, ignoring case? */
+static bool same_name(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t la[PACKET_MAX_NAME + 1], lb[PACKET_MAX_NAME + 1];
+	size_t n = dname_len(a);
+
+	if (n != dname_len(b) || n > sizeof(la))
+		return false;
+	dname_lower_copy(la, a, n);
+	dname_lower_copy(lb, b, n);
+	return memcmp(la, lb, n) == 0;
+}
+
+/*
+ * Append rr at out+*n when it fits in room, names uncompressed except the
+ * owner when it is the name at out+*chain (the end of the CNAME chain so
+ * far, when chain is not NULL): a pointer to it, so the records of a name
+ * look like ours (loadbalance can move them).  A CNAME's target becomes
+ * the new end of the chain.
+ */
 static bool put_ldns_rr(ldns_buffer *lb, const ldns_rr *rr, uint8_t *out,
-			size_t *n, size_t room)
+			size_t *n, size_t room, size_t *chain)
 {
 	ldns_buffer_clear(lb);
 	if (ldns_rr2buffer_wire(lb, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 		return false;
-	size_t l = ldns_buffer_position(lb);
-	if (l > room - *n)
+	const uint8_t *w = ldns_buffer_begin(lb);
+	size_t l = ldns_buffer_position(lb), olen = dname_len(w);
+	bool ptr =
+	    chain && *chain && *chain < 0x4000 && same_name(w, out + *chain);
+	size_t need = ptr ? l - olen + 2 : l;
+	if (olen + 10 > l || need > room - *n)
 		return false;
-	memcpy(out + *n, ldns_buffer_begin(lb), l);
-	*n += l;
+	if (ptr) {
+		wr16(out + *n, (uint16_t)(0xc000 | *chain));
+		memcpy(out + *n + 2, w + olen, l - olen);
+	} else {
+		memcpy(out + *n, w, l);
+	}
+	if (chain && ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME)
+		*chain = *n + need - (l - olen - 10);
+	*n += need;
 	return true;
 }
 
@@ -548,6 +602,11 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 	if (n > room)
 		goto truncated;
 	memcpy(out, p->prefix, n);
+	const uint8_t *t = NULL;
+	size_t chain =
+	    external_target(p->prefix, p->plen, 12 + p->q.qname_len + 4, &t)
+		? (size_t)(t - p->prefix)
+		: 0;
 	const ldns_rr_list *a = ldns_pkt_answer(pkt);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(a); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(a, i);
@@ -556,7 +615,7 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 			*why = "plugin/kubernetes: CNAME chain longer than 10";
 			goto servfail;
 		}
-		if (!put_ldns_rr(lb, rr, out, &n, room))
+		if (!put_ldns_rr(lb, rr, out, &n, room, &chain))
 			goto truncated;
 		an++;
 	}
@@ -567,7 +626,7 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 		const ldns_rr *rr = ldns_rr_list_rr(au, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
 			continue;
-		if (!put_ldns_rr(lb, rr, out, &n, room))
+		if (!put_ldns_rr(lb, rr, out, &n, room, NULL))
 			goto truncated;
 		ns++;
 	}
@@ -623,30 +682,6 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 		       (const struct sockaddr *)&p->peer, &p->t0);
 	worker_answer(p->d, out, n);
 	free(p);
-}
-
-/* The target of the ExternalName answer start pre (n bytes): the rdata of
- * its last CNAME, an uncompressed name.  Returns its length or 0. */
-static size_t external_target(const uint8_t *pre, size_t n, size_t qend,
-			      const uint8_t **target)
-{
-	unsigned an = rd16(pre + 6);
-	size_t off = qend, tlen = 0;
-
-	for (unsigned i = 0; i < an; i++) {
-		size_t o = packet_skip_name(pre, n, off);
-		if (o == 0 || n - o < 10)
-			return 0;
-		size_t rdlen = rd16(pre + o + 8);
-		if (n - o - 10 < rdlen)
-			return 0;
-		if (rd16(pre + o) == T_CNAME) {
-			*target = pre + o + 10;
-			tlen = rdlen;
-		}
-		off = o + 10 + rdlen;
-	}
-	return tlen;
 }
 
 /*

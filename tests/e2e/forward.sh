@@ -149,6 +149,11 @@ apiVersion: v1
 kind: Service
 metadata: {name: fother, namespace: prod}
 spec: {type: ExternalName, externalName: www.example.org}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: flb, namespace: prod}
+spec: {type: ExternalName, externalName: lb.example.test}
 EOF
 
 start_nsd
@@ -375,6 +380,16 @@ for i in $(seq 1 12); do
 done
 check "loadbalance: all 8 records" 8 "$(count ANSWER A)"
 check_match "loadbalance: the order changes" "^([2-9]|1[0-2])$" \
+	"$(printf '%s' "$orders" | tr ' ' '\n' | grep . | sort -u | wc -l)"
+orders=
+for i in $(seq 1 12); do
+	ask "flb.prod.svc.$Z" A
+	orders="$orders $(section ANSWER | awk '$4 == "A" {print $5}' | tr '\n' ,)"
+done
+check "loadbalance, ExternalName: all 8 records" 8 "$(count ANSWER A)"
+check "loadbalance, ExternalName: the CNAME first" CNAME \
+	"$(section ANSWER | awk 'NR == 1 { print $4 }')"
+check_match "loadbalance, ExternalName: the order changes" "^([2-9]|1[0-2])$" \
 	"$(printf '%s' "$orders" | tr ' ' '\n' | grep . | sort -u | wc -l)"
 ask "fchain.prod.svc.$Z" A
 check "loadbalance keeps CNAMEs first" "CNAME CNAME CNAME A" \
