@@ -10,7 +10,7 @@
 
 #define T_A 1
 #define T_AAAA 28
-#define RUN_MAX 256 /* records shuffled in one run; the rest keep order */
+#define RR_MAX 64 /* an address record with a pointer owner: 16 or 28 */
 
 static inline uint16_t rd16(const uint8_t *p)
 {
@@ -25,33 +25,27 @@ static uint64_t next(uint64_t *x)
 	return *x;
 }
 
-/* Shuffle the k records at msg+start (record i spans off[i]..off[i+1]). */
-static void shuffle_run(uint8_t *msg, const size_t *off, unsigned k,
+/* Shuffle the k records of len bytes each at msg+start, in place. */
+static void shuffle_run(uint8_t *msg, size_t start, size_t len, unsigned k,
 			uint64_t *rnd)
 {
-	static __thread uint8_t tmp[PACKET_MAX_TCP];
-	unsigned idx[RUN_MAX];
-	size_t w = 0;
+	uint8_t tmp[RR_MAX];
 
-	for (unsigned i = 0; i < k; i++)
-		idx[i] = i;
 	for (unsigned i = k - 1; i > 0; i--) {
 		unsigned j = (unsigned)(next(rnd) % (i + 1));
-		unsigned t = idx[i];
-		idx[i] = idx[j];
-		idx[j] = t;
+		if (j == i)
+			continue;
+		uint8_t *a = msg + start + (size_t)i * len;
+		uint8_t *b = msg + start + (size_t)j * len;
+		memcpy(tmp, a, len);
+		memcpy(a, b, len);
+		memcpy(b, tmp, len);
 	}
-	for (unsigned i = 0; i < k; i++) {
-		size_t n = off[idx[i] + 1] - off[idx[i]];
-		memcpy(tmp + w, msg + off[idx[i]], n);
-		w += n;
-	}
-	memcpy(msg + off[0], tmp, w);
 }
 
 void loadbalance_shuffle(uint8_t *msg, size_t len, uint64_t *rnd)
 {
-	size_t off[RUN_MAX + 1];
+	size_t start = 0, rlen = 0;
 	unsigned k = 0;
 
 	if (len < PACKET_HEADER || (msg[3] & 0x0f) != 0 || rd16(msg + 4) != 1)
@@ -64,26 +58,29 @@ void loadbalance_shuffle(uint8_t *msg, size_t len, uint64_t *rnd)
 	p += 4;
 	unsigned an = rd16(msg + 6);
 	for (unsigned i = 0; i <= an; i++) {
-		bool addr = false;
-		size_t start = p, end = 0;
+		size_t end = 0, n = 0;
+		uint16_t type = 0;
 		if (i < an) {
 			size_t o = packet_skip_name(msg, len, p);
 			if (o == 0 || len - o < 10)
 				return;
-			uint16_t type = rd16(msg + o);
+			type = rd16(msg + o);
 			end = o + 10 + rd16(msg + o + 8);
 			if (end > len)
 				return;
-			addr = (type == T_A || type == T_AAAA) &&
-			       (msg[start] & 0xc0) == 0xc0 && k < RUN_MAX;
+			n = end - p;
+			if ((type != T_A && type != T_AAAA) ||
+			    (msg[p] & 0xc0) != 0xc0 || n > RR_MAX)
+				n = 0;
 		}
-		if (addr) {
-			off[k++] = start;
-			off[k] = end;
+		if (n && k && n == rlen) {
+			k++; /* the run goes on */
 		} else {
 			if (k > 1)
-				shuffle_run(msg, off, k, rnd);
-			k = 0;
+				shuffle_run(msg, start, rlen, k, rnd);
+			k = n ? 1 : 0;
+			start = p;
+			rlen = n;
 		}
 		p = end;
 	}

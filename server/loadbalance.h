@@ -11,11 +11,12 @@
 /*
  * Shuffle the A and AAAA records of the answer section of the response msg
  * (len bytes), in place, as CoreDNS's round_robin does.  Every other record
- * keeps its place, so CNAMEs stay first; only runs of consecutive address
- * records whose owner is a compression pointer move (nothing can point
- * into them).  Responses that are not NOERROR or do not parse are left as
- * they are.  *rnd is the caller's random state (any non-zero seed).  No
- * allocation.
+ * keeps its place, so CNAMEs stay first; what moves are runs of
+ * consecutive records of one address type whose owner is a compression
+ * pointer (nothing can point into them, and they have one size, so they
+ * swap in place).  Responses that are not NOERROR or do not parse are left
+ * as they are.  *rnd is the caller's random state (0 is replaced by a
+ * fixed seed).  No allocation, no buffer.
  */
 void loadbalance_shuffle(uint8_t *msg, size_t len, uint64_t *rnd);
 

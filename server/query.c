@@ -655,14 +655,15 @@ out:
 static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 				  size_t len)
 {
-	static __thread uint8_t out[PACKET_MAX_TCP];
 	struct query_pending *p = arg;
 	const struct query_block *b = p->b;
 	const char *why = NULL;
+	uint8_t *out = malloc(p->limit);
 	size_t n;
 
-	if (status == -ECANCELED) {
+	if (status == -ECANCELED || !out) {
 		worker_answer(p->d, NULL, 0);
+		free(out);
 		free(p);
 		return;
 	}
@@ -681,6 +682,7 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 		log_it(b, &p->q, p->reqlen, out, n, p->tcp,
 		       (const struct sockaddr *)&p->peer, &p->t0);
 	worker_answer(p->d, out, n);
+	free(out);
 	free(p);
 }
 

@@ -93,9 +93,10 @@ static void test_shuffle(void **state)
 	    "x.example. 30 IN CNAME y.example.",
 	    "y.example. 30 IN A 192.0.2.1",
 	    "y.example. 30 IN A 192.0.2.2",
-	    "y.example. 30 IN AAAA 2001:db8::3",
+	    "y.example. 30 IN A 192.0.2.3",
 	    "y.example. 30 IN A 192.0.2.4",
-	    "y.example. 30 IN A 192.0.2.5",
+	    "y.example. 30 IN AAAA 2001:db8::5",
+	    "y.example. 30 IN AAAA 2001:db8::6",
 	};
 	uint8_t m[1024];
 	char before[4096], after[4096], s1[4096], s2[4096];
@@ -103,7 +104,7 @@ static void test_shuffle(void **state)
 	int changed = 0;
 
 	(void)state;
-	size_t len = build(m, sizeof(m), LDNS_RCODE_NOERROR, rrs, 6);
+	size_t len = build(m, sizeof(m), LDNS_RCODE_NOERROR, rrs, 7);
 	answers(m, len, before, sizeof(before));
 	sorted(before, s1, sizeof(s1));
 	for (int i = 0; i < 50; i++) {
@@ -112,6 +113,10 @@ static void test_shuffle(void **state)
 		sorted(after, s2, sizeof(s2));
 		assert_string_equal(s1, s2); /* the same records */
 		assert_memory_equal(after, "x.example. CNAME y.example.;", 27);
+		/* each type keeps its places: four A, then two AAAA */
+		const char *aaaa = strstr(after, "AAAA");
+		assert_non_null(aaaa);
+		assert_null(strstr(aaaa + 4, " A "));
 		changed += strcmp(before, after) != 0;
 	}
 	assert_true(changed > 40);
