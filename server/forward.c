@@ -296,13 +296,11 @@ static struct fwd_sock *sock_get(struct fwd_worker *fw, unsigned up,
 			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
-	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0) {
+	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0 ||
+	    !(s = calloc(1, sizeof(*s)))) {
+		int e = errno;
 		close(fd);
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		close(fd);
+		errno = e;
 		return NULL;
 	}
 	s->fw = fw;
@@ -402,7 +400,7 @@ static int udp_start(struct fwd_query *q, uint64_t now)
 	struct fwd_sock *s = sock_get(fw, q->up, now);
 
 	if (!s)
-		return -errno;
+		return errno ? -errno : -EIO;
 	uint16_t id;
 	do {
 		rnd_bytes(fw, &id, sizeof(id));
