@@ -787,6 +787,8 @@ struct forward *forward_new(const struct config_forward *cf, char *err,
 
 	if (!f)
 		goto nomem;
+	for (unsigned i = 0; i < UPSTREAM_MAX; i++)
+		f->probes[i].fd = -1;
 	f->zones = calloc(nz ? nz : 1, sizeof(*f->zones));
 	f->zlen = calloc(nz ? nz : 1, sizeof(*f->zlen));
 	if (!f->zones || !f->zlen)
@@ -816,8 +818,6 @@ struct forward *forward_new(const struct config_forward *cf, char *err,
 		return setup_failed(f, cf, err, errlen,
 				    "bad health check domain");
 	atomic_init(&f->inflight, 0);
-	for (unsigned i = 0; i < UPSTREAM_MAX; i++)
-		f->probes[i].fd = -1;
 	return f;
 nomem:
 	snprintf(err, errlen, "out of memory");
