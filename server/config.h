@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum config_pods {
 	CONFIG_PODS_DISABLED = 0,
@@ -86,6 +87,38 @@ struct config_log {
 	"{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
 #define CONFIG_LOG_FORMAT_COMBINED CONFIG_LOG_FORMAT_COMMON " \"{>opcode}\""
 
+enum config_policy {
+	CONFIG_POLICY_RANDOM = 0,
+	CONFIG_POLICY_ROUND_ROBIN,
+	CONFIG_POLICY_SEQUENTIAL,
+};
+
+#define CONFIG_MAX_UPSTREAMS 15
+
+/* The forward directive: `forward FROM TO... { options }`. */
+struct config_forward {
+	char **from; /* FROM as zones (a CIDR may give several); "" = root */
+	size_t nfrom;
+	char **except; /* except ZONES... */
+	size_t nexcept;
+	/* the upstreams: IP[:PORT] (dns:// allowed, port 53 by default) and
+	 * the nameservers of resolv.conf-style files, in order, 1..15 */
+	struct sockaddr_storage to[CONFIG_MAX_UPSTREAMS];
+	socklen_t tolen[CONFIG_MAX_UPSTREAMS];
+	size_t nto;
+	bool force_tcp;
+	bool prefer_udp;
+	enum config_policy policy; /* default random */
+	uint64_t health_check_ms;  /* default 500; 0: no health checks */
+	bool health_no_rec;	   /* health_check ... no_rec */
+	char *health_domain;	   /* health_check ... domain NAME; "" = . */
+	uint32_t max_fails;	   /* default 2; 0: never down */
+	uint64_t expire_ms;	   /* default 10000 */
+	uint32_t max_concurrent;   /* 0: no limit */
+	char *file;		   /* where the directive is */
+	int line;
+};
+
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
 	char *zone; /* lowercase, no trailing dot, root is "" */
@@ -101,8 +134,12 @@ struct config_block {
 	char **bind;
 	size_t nbind;
 	bool errors;
-	struct config_log *log;	  /* NULL: no query log; one per block */
-	struct config_kube *kube; /* NULL: no kubernetes directive */
+	bool loadbalance; /* loadbalance [round_robin] */
+	bool loop;	  /* loop */
+	int loop_line;
+	struct config_log *log;	    /* NULL: no query log; one per block */
+	struct config_forward *fwd; /* NULL: no forward directive */
+	struct config_kube *kube;   /* NULL: no kubernetes directive */
 	char *file;
 	int line;
 };

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,9 @@
 #include <urcu.h>
 
 #include "server/config.h"
+#include "server/forward.h"
 #include "server/log.h"
+#include "server/loop.h"
 #include "server/query.h"
 #include "server/worker.h"
 #include "zones/apiconf.h"
@@ -41,10 +44,15 @@ struct listener {
 
 struct daemon {
 	struct config *cfg;
-	struct kube **kubes;  /* per block, NULL where none */
-	struct apisrc **srcs; /* per block, for API-fed kubes */
-	struct apiconf *apis; /* per block, what srcs connect with */
-	bool starting;	      /* waiting for the first sync */
+	struct kube **kubes;   /* per block, NULL where none */
+	struct apisrc **srcs;  /* per block, for API-fed kubes */
+	struct apiconf *apis;  /* per block, what srcs connect with */
+	struct forward **fwds; /* per block, NULL where none */
+	struct loop **loops;   /* per block, NULL where none */
+	int loopfd[2];	       /* a worker found a loop: a byte here */
+	struct event *loopev;
+	bool looped;
+	bool starting; /* waiting for the first sync */
 	bool stop;
 	struct query_block *qblocks;
 	struct listener *ls;
@@ -131,11 +139,8 @@ static int listener_add_key(struct listener *l, const char *zone,
 		l->capkeys = cap;
 	}
 	struct query_key *k = &l->ql.keys[l->ql.nkeys];
-	int n = dname_from_str(zone, k->zone);
-	if (n < 0)
+	if (dname_zone_wire(zone, k->zone, &k->len) < 0)
 		return -EINVAL;
-	dname_lower(k->zone, (size_t)n);
-	k->len = (size_t)n;
 	k->block = qb;
 	l->ql.nkeys++;
 	return 0;
@@ -313,13 +318,90 @@ fail:
 	return -EINVAL;
 }
 
+/* On a worker: the loop plugin found a loop. */
+static void loop_found(void *arg)
+{
+	struct daemon *d = arg;
+	char c = 1;
+
+	if (write(d->loopfd[1], &c, 1) < 0) {
+		/* the pipe is never full: one byte, once */
+	}
+}
+
+static void on_loop(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->looped = true;
+	d->stop = true;
+	event_base_loopbreak(d->base);
+}
+
+/* forward, loop and loadbalance of block i. */
+static int make_plugins(struct daemon *d, size_t i, char *err, size_t errlen)
+{
+	const struct config_block *b = &d->cfg->blocks[i];
+	struct query_block *qb = &d->qblocks[i];
+
+	qb->loadbalance = b->loadbalance;
+	snprintf(qb->listen, sizeof(qb->listen), "%s:%u",
+		 b->nbind ? b->bind[0] : "", (unsigned)b->keys[0].port);
+	if (b->fwd) {
+		d->fwds[i] = forward_new(b->fwd, err, errlen);
+		if (!d->fwds[i])
+			return -EINVAL;
+		qb->fwd = d->fwds[i];
+	}
+	if (b->loop) {
+		d->loops[i] = loop_new(b->keys[0].zone);
+		if (!d->loops[i]) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		qb->loop = d->loops[i];
+		qb->on_loop = loop_found;
+		qb->on_loop_arg = d;
+	}
+	return 0;
+}
+
+/* After the workers started: health checks and loop probes. */
+static int start_plugins(struct daemon *d, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < d->cfg->nblocks; i++) {
+		const struct config_block *b = &d->cfg->blocks[i];
+		if (d->fwds[i] && forward_start(d->fwds[i], d->base) < 0) {
+			snprintf(err, errlen, "forward: cannot start");
+			return -ENOMEM;
+		}
+		if (!d->loops[i])
+			continue;
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *a = b->nbind ? b->bind[0] : "127.0.0.1";
+		if (parse_addr(a, b->keys[0].port, &ss, &len) < 0 ||
+		    loop_start(d->loops[i], d->base, &ss, len) < 0) {
+			snprintf(err, errlen,
+				 "%s:%d - Error during setup: loop: cannot "
+				 "send the probe to %s",
+				 b->file, b->loop_line, a);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int make_kubes(struct daemon *d, char *err, size_t errlen)
 {
 	d->kubes = calloc(d->cfg->nblocks, sizeof(*d->kubes));
 	d->qblocks = calloc(d->cfg->nblocks, sizeof(*d->qblocks));
 	d->srcs = calloc(d->cfg->nblocks, sizeof(*d->srcs));
 	d->apis = calloc(d->cfg->nblocks, sizeof(*d->apis));
-	if (!d->kubes || !d->qblocks || !d->srcs || !d->apis) {
+	d->fwds = calloc(d->cfg->nblocks, sizeof(*d->fwds));
+	d->loops = calloc(d->cfg->nblocks, sizeof(*d->loops));
+	if (!d->kubes || !d->qblocks || !d->srcs || !d->apis || !d->fwds ||
+	    !d->loops) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -334,7 +416,8 @@ static int make_kubes(struct daemon *d, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (query_block_init(&d->qblocks[i], b, d->kubes[i], err,
-				     errlen) < 0)
+				     errlen) < 0 ||
+		    make_plugins(d, i, err, errlen) < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -393,6 +476,17 @@ static void daemon_free(struct daemon *d)
 {
 	if (d->pool)
 		worker_pool_stop(d->pool);
+	for (size_t i = 0; d->cfg && d->fwds && i < d->cfg->nblocks; i++)
+		forward_free(d->fwds[i]);
+	for (size_t i = 0; d->cfg && d->loops && i < d->cfg->nblocks; i++)
+		loop_free(d->loops[i]);
+	free(d->fwds);
+	free(d->loops);
+	if (d->loopev)
+		event_free(d->loopev);
+	for (int i = 0; i < 2; i++)
+		if (d->loopfd[i] >= 0)
+			close(d->loopfd[i]);
 	for (size_t i = 0; d->cfg && d->srcs && i < d->cfg->nblocks; i++)
 		apisrc_free(d->srcs[i]);
 	for (size_t i = 0; d->cfg && d->apis && i < d->cfg->nblocks; i++)
@@ -459,7 +553,7 @@ static void wait_for_sync(struct daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = {0};
+	struct daemon d = {.loopfd = {-1, -1}};
 	char err[1024] = "";
 	struct event *sig[3] = {0};
 	static const int signos[3] = {SIGHUP, SIGTERM, SIGINT};
@@ -475,6 +569,13 @@ int daemon_run(const struct daemon_opts *o)
 		goto fail;
 	d.base = event_base_new();
 	if (!d.base) {
+		snprintf(err, sizeof(err), "cannot create the event loop");
+		goto fail;
+	}
+	if (pipe2(d.loopfd, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    !(d.loopev =
+		  event_new(d.base, d.loopfd[0], EV_READ, on_loop, &d)) ||
+	    event_add(d.loopev, NULL) < 0) {
 		snprintf(err, sizeof(err), "cannot create the event loop");
 		goto fail;
 	}
@@ -512,7 +613,7 @@ int daemon_run(const struct daemon_opts *o)
 	int rc = worker_pool_start(wl, d.nls, &wc, query_handle, &d.pool, err,
 				   sizeof(err));
 	free(wl);
-	if (rc < 0)
+	if (rc < 0 || start_plugins(&d, err, sizeof(err)) < 0)
 		goto fail;
 
 	for (size_t i = 0; i < d.cfg->nblocks; i++)
@@ -537,7 +638,7 @@ int daemon_run(const struct daemon_opts *o)
 		banner(&d);
 
 	event_base_dispatch(d.base);
-	status = 0;
+	status = d.looped ? 1 : 0;
 	goto out;
 fail:
 	fprintf(stderr, "%s\n", err);

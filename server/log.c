@@ -455,3 +455,23 @@ void log_query(const char *format, const struct log_query *lq)
 	buf[n++] = '\n';
 	write_line(buf, n);
 }
+
+const char *log_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(in->sin_port));
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a,
+			 (unsigned)ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}

@@ -49,6 +49,10 @@ size_t log_query_format(const char *format, const struct log_query *lq,
 /* The default format of the log directive. */
 extern const char log_default_format[];
 
+/* "127.0.0.1:53" or "[::1]:53" for an IPv4/IPv6 socket address into buf
+ * (64 bytes are enough), "?" for other families.  Returns buf. */
+const char *log_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
 /* Write "[INFO] " + formatted line. */
 void log_query(const char *format, const struct log_query *lq);
 

@@ -6,11 +6,15 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
+#include <ldns/ldns.h>
 #include <urcu.h>
 
+#include "server/loadbalance.h"
 #include "server/log.h"
 #include "server/packet.h"
 #include "zones/dname.h"
@@ -18,24 +22,16 @@
 #include "zones/zone.h"
 
 #define T_A 1
+#define T_CNAME 5
+#define T_SOA 6
 #define T_PTR 12
+#define MAX_CNAMES 10
 #define T_AAAA 28
 #define T_AXFR 252
 #define T_IXFR 251
 #define T_ANY 255
 #define CLASS_IN 1
 #define OPT_LEN 11
-
-static int zone_wire(const char *z, uint8_t *out, size_t *len)
-{
-	int n = dname_from_str(z, out);
-
-	if (n < 0)
-		return -EINVAL;
-	dname_lower(out, (size_t)n);
-	*len = (size_t)n;
-	return 0;
-}
 
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen)
@@ -49,8 +45,9 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		qb->fallthrough = k->fallthrough;
 		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
 			if (qb->nft == QUERY_MAX_ZONES ||
-			    zone_wire(k->fallthrough_zones[i], qb->ft[qb->nft],
-				      &qb->ftlen[qb->nft]) < 0)
+			    dname_zone_wire(k->fallthrough_zones[i],
+					    qb->ft[qb->nft],
+					    &qb->ftlen[qb->nft]) < 0)
 				goto bad;
 			qb->nft++;
 		}
@@ -58,9 +55,9 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 	if (cb->log) {
 		for (size_t i = 0; i < cb->log->nnames; i++) {
 			if (qb->nlognames == QUERY_MAX_ZONES ||
-			    zone_wire(cb->log->names[i],
-				      qb->lognames[qb->nlognames],
-				      &qb->loglen[qb->nlognames]) < 0)
+			    dname_zone_wire(cb->log->names[i],
+					    qb->lognames[qb->nlognames],
+					    &qb->loglen[qb->nlognames]) < 0)
 				goto bad;
 			qb->nlognames++;
 		}
@@ -435,16 +432,45 @@ static size_t error_rcode(const uint8_t *req, size_t len,
 	return packet_error(req, len, q, PACKET_OK, rcode, udp_max, out, limit);
 }
 
-/* Answer from the block's cluster zone; *why says why a SERVFAIL. */
+/* What the kubernetes plugin leaves to the next plugins. */
+enum next {
+	NEXT_NONE = 0,	  /* answered */
+	NEXT_OUTSIDE,	  /* not in its zones (or no kubernetes at all) */
+	NEXT_FALLTHROUGH, /* fallthrough for a name it does not have */
+	NEXT_EXTERNAL,	  /* an ExternalName CNAME out of the cluster */
+};
+
+/* The start of an ExternalName answer for forwarding: header, question and
+ * the CNAME chain, no OPT (its end is the target to resolve upstream). */
+static size_t external_prefix(const struct packet_query *q,
+			      const struct zone_node *node,
+			      const struct zone_entry *e, uint8_t *out,
+			      size_t max)
+{
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, max);
+
+	if (!n || e->len > max - n || e->ns || e->ar)
+		return 0;
+	memcpy(out + n, zone_node_data(node) + e->off, e->len);
+	packet_set_counts(out, e->an, 0, 0);
+	return n + e->len;
+}
+
+/* Answer from the block's cluster zone; *why says why a SERVFAIL, *next
+ * what is left to the next plugins (nothing written then, except the start
+ * of the answer for NEXT_EXTERNAL, whose length is returned). */
 static size_t resolve(const struct query_block *b, const uint8_t *req,
 		      size_t len, const struct packet_query *q,
-		      uint16_t udp_max, uint8_t *out, size_t limit,
-		      const char **why)
+		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
+		      const char **why, enum next *next)
 {
-	if (q->qclass != CLASS_IN || !b->kube || q->qtype == T_AXFR ||
-	    q->qtype == T_IXFR)
+	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
 				   out, limit);
+	if (!b->kube) {
+		*next = NEXT_OUTSIDE;
+		return 0;
+	}
 
 	struct zone_index *zi = kube_zone(b->kube);
 	size_t alen, n;
@@ -453,12 +479,23 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 	    zone_apex_of(zi, q->lname, q->qname_len, &alen);
 	if (!apex) {
 		rcu_read_unlock();
+		*next = NEXT_OUTSIDE;
+		return 0;
+	}
+	if (q->qclass != CLASS_IN) {
+		rcu_read_unlock();
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
 				   out, limit);
 	}
 	const struct zone_node *node = zone_lookup(zi, q->lname, q->qname_len);
 	if (node) {
 		const struct zone_entry *e = zone_node_find(node, q->qtype);
+		if (e && (e->flags & ZONE_ENTRY_EXTERNAL) && b->fwd &&
+		    (n = external_prefix(q, node, e, out, max))) {
+			rcu_read_unlock();
+			*next = NEXT_EXTERNAL;
+			return n;
+		}
 		n = 0;
 		if (e && (e->flags & ZONE_ENTRY_DANGLING))
 			n = answer_chased_host(b, q, udp_max, node, e, apex,
@@ -486,9 +523,8 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 	if (b->fallthrough &&
 	    (b->nft == 0 ||
 	     under_any(q->lname, q->qname_len, b->ft, b->ftlen, b->nft))) {
-		*why = "plugin/kubernetes: no next plugin found";
-		return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
-				   out, limit);
+		*next = NEXT_FALLTHROUGH;
+		return 0;
 	}
 	if (!kube_synced(b->kube)) {
 		*why = "plugin/kubernetes: not synced with its source yet";
@@ -547,9 +583,417 @@ static void log_it(const struct query_block *b, const struct packet_query *q,
 	log_query(lg->format ? lg->format : log_default_format, &lq);
 }
 
+/* ------------------------------------------------------------------ */
+/* forwarded queries */
+
+/* A client query waiting for its upstream answer. */
+struct query_pending {
+	const struct query_block *b;
+	struct worker_defer *d; /* NULL: the answer goes nowhere */
+	struct packet_query q;	/* qname points at qname below */
+	uint8_t qname[PACKET_MAX_NAME + 1];
+	uint16_t udp_max;
+	size_t limit; /* largest answer the client takes */
+	bool tcp;
+	struct sockaddr_storage peer;
+	size_t reqlen;
+	struct timespec t0;
+	size_t plen; /* ExternalName: the answer so far (no OPT), else 0 */
+	uint8_t prefix[];
+};
+
+static void log_why(const struct query_block *b, const struct packet_query *q,
+		    const uint8_t *resp, size_t n, const char *why)
+{
+	char name[1024], tb[16];
+
+	if (!why || !b->conf->errors)
+		return;
+	packet_name_str(q->qname, name, sizeof(name));
+	log_error("plugin/errors: %u %s %s: %s",
+		  n >= 12 ? (unsigned)(resp[3] & 0x0f) : 2u, name,
+		  log_type_name(q->qtype, tb), why);
+}
+
+static void shuffle(uint8_t *resp, size_t n)
+{
+	static __thread uint64_t rnd;
+
+	if (rnd == 0 && getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint64_t)(uintptr_t)&rnd;
+	loadbalance_shuffle(resp, n, &rnd);
+}
+
+/* An error for a client whose request buffer is gone. */
+static size_t pending_error(const struct query_pending *p, uint8_t rcode,
+			    uint8_t *out)
+{
+	size_t n = packet_begin(&p->q, 0, rcode, out, p->limit);
+
+	return n ? finish(&p->q, p->udp_max, out, n, p->limit) : 0;
+}
+
+/*
+ * The upstream's answer ans (checked by the forwarder) for the client:
+ * the client's ID, RD and question (its letter case), the records that fit
+ * the client's transport in order (TC when some do not), the upstream's OPT
+ * replaced by ours.  Records after an OPT are dropped with it.
+ */
+static size_t relay(const struct query_pending *p, const uint8_t *ans,
+		    size_t len, uint8_t *out)
+{
+	size_t qend = 12 + p->q.qname_len + 4;
+	size_t room = p->limit - (p->q.edns ? OPT_LEN : 0);
+	unsigned cnt[3] = {rd16(ans + 6), rd16(ans + 8), rd16(ans + 10)};
+	unsigned kept[3] = {0, 0, 0};
+	size_t off = qend, end = qend;
+	bool tc = false, stop = false;
+
+	for (int sec = 0; sec < 3 && !stop; sec++) {
+		for (unsigned i = 0; i < cnt[sec] && !stop; i++) {
+			size_t o = packet_skip_name(ans, len, off);
+			if (o == 0 || len - o < 10)
+				return pending_error(p, PACKET_RCODE_SERVFAIL,
+						     out);
+			off = o + 10 + rd16(ans + o + 8);
+			if (sec == 2 && rd16(ans + o) == 41) {
+				stop = true; /* OPT */
+			} else if (off > room) {
+				tc = stop = true;
+			} else {
+				kept[sec]++;
+				end = off;
+			}
+		}
+	}
+	if (qend > room)
+		return pending_error(p, PACKET_RCODE_SERVFAIL, out);
+	memcpy(out, ans, end);
+	memcpy(out + 12, p->qname, p->q.qname_len);
+	wr16(out, p->q.id);
+	uint16_t f = rd16(ans + 2) & ~(PACKET_FLAG_RD | 0x7800);
+	f |= p->q.flags & (PACKET_FLAG_RD | 0x7800);
+	if (tc)
+		f |= PACKET_FLAG_TC;
+	wr16(out + 2, f);
+	packet_set_counts(out, (uint16_t)kept[0], (uint16_t)kept[1],
+			  (uint16_t)kept[2]);
+	return finish(&p->q, p->udp_max, out, end, p->limit);
+}
+
+/* The target of the ExternalName answer start pre (n bytes): the rdata of
+ * its last CNAME, an uncompressed name.  Returns its length or 0. */
+static size_t external_target(const uint8_t *pre, size_t n, size_t qend,
+			      const uint8_t **target)
+{
+	unsigned an = rd16(pre + 6);
+	size_t off = qend, tlen = 0;
+
+	for (unsigned i = 0; i < an; i++) {
+		size_t o = packet_skip_name(pre, n, off);
+		if (o == 0 || n - o < 10)
+			return 0;
+		size_t rdlen = rd16(pre + o + 8);
+		if (n - o - 10 < rdlen)
+			return 0;
+		if (rd16(pre + o) == T_CNAME) {
+			*target = pre + o + 10;
+			tlen = rdlen;
+		}
+		off = o + 10 + rdlen;
+	}
+	return tlen;
+}
+
+/* Are the uncompressed names a and b the same, ignoring case? */
+static bool same_name(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t la[PACKET_MAX_NAME + 1], lb[PACKET_MAX_NAME + 1];
+	size_t n = dname_len(a);
+
+	if (n != dname_len(b) || n > sizeof(la))
+		return false;
+	dname_lower_copy(la, a, n);
+	dname_lower_copy(lb, b, n);
+	return memcmp(la, lb, n) == 0;
+}
+
+/*
+ * Append rr at out+*n when it fits in room, names uncompressed except the
+ * owner when it is the name at out+*chain (the end of the CNAME chain so
+ * far, when chain is not NULL): a pointer to it, so the records of a name
+ * look like ours (loadbalance can move them).  A CNAME's target becomes
+ * the new end of the chain.
+ */
+static bool put_ldns_rr(ldns_buffer *lb, const ldns_rr *rr, uint8_t *out,
+			size_t *n, size_t room, size_t *chain)
+{
+	ldns_buffer_clear(lb);
+	if (ldns_rr2buffer_wire(lb, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return false;
+	const uint8_t *w = ldns_buffer_begin(lb);
+	size_t l = ldns_buffer_position(lb), olen = dname_len(w);
+	bool ptr =
+	    chain && *chain && *chain < 0x4000 && same_name(w, out + *chain);
+	size_t need = ptr ? l - olen + 2 : l;
+	if (olen + 10 > l || need > room - *n)
+		return false;
+	if (ptr) {
+		wr16(out + *n, (uint16_t)(0xc000 | *chain));
+		memcpy(out + *n + 2, w + olen, l - olen);
+	} else {
+		memcpy(out + *n, w, l);
+	}
+	if (chain && ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME)
+		*chain = *n + need - (l - olen - 10);
+	*n += need;
+	return true;
+}
+
+/*
+ * An ExternalName answer: our CNAME chain (p->prefix), then the upstream's
+ * answer for the target, and its SOA when the target does not exist.  More
+ * than MAX_CNAMES CNAMEs in all: SERVFAIL.
+ */
+static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
+			      size_t len, uint8_t *out, const char **why)
+{
+	ldns_pkt *pkt = NULL;
+	ldns_buffer *lb = NULL;
+	size_t room = p->limit - (p->q.edns ? OPT_LEN : 0);
+	size_t n = p->plen, r = 0;
+	unsigned an = rd16(p->prefix + 6), ns = 0, cnames = an;
+
+	if (ldns_wire2pkt(&pkt, ans, len) != LDNS_STATUS_OK ||
+	    !(lb = ldns_buffer_new(512))) {
+		*why = "plugin/kubernetes: cannot read the upstream answer "
+		       "for the ExternalName target";
+		goto servfail;
+	}
+	uint8_t rcode = ldns_pkt_get_rcode(pkt);
+	if (rcode != PACKET_RCODE_NOERROR && rcode != PACKET_RCODE_NXDOMAIN) {
+		*why = "plugin/kubernetes: the upstream failed to resolve the "
+		       "ExternalName target";
+		goto servfail;
+	}
+	if (n > room)
+		goto truncated;
+	memcpy(out, p->prefix, n);
+	const uint8_t *t = NULL;
+	size_t chain =
+	    external_target(p->prefix, p->plen, 12 + p->q.qname_len + 4, &t)
+		? (size_t)(t - p->prefix)
+		: 0;
+	const ldns_rr_list *a = ldns_pkt_answer(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(a); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(a, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+		    ++cnames > MAX_CNAMES) {
+			*why = "plugin/kubernetes: CNAME chain longer than 10";
+			goto servfail;
+		}
+		if (!put_ldns_rr(lb, rr, out, &n, room, &chain))
+			goto truncated;
+		an++;
+	}
+	const ldns_rr_list *au = ldns_pkt_authority(pkt);
+	size_t nau = ldns_rr_list_rr_count(a) == 0 ? ldns_rr_list_rr_count(au)
+						   : 0; /* negative only */
+	for (size_t i = 0; i < nau; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(au, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+			continue;
+		if (!put_ldns_rr(lb, rr, out, &n, room, NULL))
+			goto truncated;
+		ns++;
+	}
+	out[3] = (uint8_t)((out[3] & 0xf0) | rcode);
+	packet_set_counts(out, (uint16_t)an, (uint16_t)ns, 0);
+	r = finish(&p->q, p->udp_max, out, n, p->limit);
+	goto out;
+truncated:
+	r = truncated(&p->q, p->udp_max, out, p->limit);
+	goto out;
+servfail:
+	r = pending_error(p, PACKET_RCODE_SERVFAIL, out);
+out:
+	ldns_pkt_free(pkt);
+	if (lb)
+		ldns_buffer_free(lb);
+	return r;
+}
+
+/*
+ * Where every forwarded query ends, on its worker: the upstream's answer
+ * (status 0), or the forwarder's failure, becomes the client's answer.
+ * A cache would store what comes here and answer from it before
+ * query_forward.
+ */
+static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
+				  size_t len)
+{
+	struct query_pending *p = arg;
+	const struct query_block *b = p->b;
+	const char *why = NULL;
+	uint8_t *out = malloc(p->limit);
+	size_t n;
+
+	if (status == -ECANCELED || !out) {
+		worker_answer(p->d, NULL, 0);
+		free(out);
+		free(p);
+		return;
+	}
+	if (status < 0) {
+		why = "plugin/forward: no healthy proxies";
+		n = pending_error(p, PACKET_RCODE_SERVFAIL, out);
+	} else if (p->plen) {
+		n = external_answer(p, ans, len, out, &why);
+	} else {
+		n = relay(p, ans, len, out);
+	}
+	if (b->loadbalance)
+		shuffle(out, n);
+	log_why(b, &p->q, out, n, why);
+	if (b->conf->log && n)
+		log_it(b, &p->q, p->reqlen, out, n, p->tcp,
+		       (const struct sockaddr *)&p->peer, &p->t0);
+	worker_answer(p->d, out, n);
+	free(out);
+	free(p);
+}
+
+/*
+ * Hand the query to the block's forwarder.  For an ExternalName, resp
+ * holds the answer so far (plen bytes) and its target is asked.  Returns
+ * WORKER_PENDING, or an answer written into resp (REFUSED over
+ * max_concurrent, SERVFAIL when the forwarder cannot take it).
+ */
+static size_t query_forward(const struct query_listener *l,
+			    const struct query_block *b, const uint8_t *req,
+			    size_t len, const struct packet_query *q,
+			    uint8_t *resp, size_t plen, size_t limit, bool tcp,
+			    const struct sockaddr *peer, socklen_t peerlen,
+			    const struct timespec *t0, struct worker_call *call,
+			    const char **why)
+{
+	struct query_pending *p = malloc(sizeof(*p) + plen);
+	struct forward_req r = {
+	    .qname = q->qname,
+	    .qname_len = q->qname_len,
+	    .qtype = q->qtype,
+	    .qclass = q->qclass,
+	    .rd = (q->flags & PACKET_FLAG_RD) != 0,
+	    .cd = (q->flags & PACKET_FLAG_CD) != 0,
+	    .do_bit = q->do_bit,
+	    .tcp = tcp,
+	};
+	int rc = -ENOMEM;
+
+	if (!p)
+		goto fail;
+	p->b = b;
+	p->d = NULL;
+	p->q = *q;
+	memcpy(p->qname, q->qname, q->qname_len);
+	p->q.qname = p->qname;
+	p->udp_max = l->udp_max;
+	p->limit = limit;
+	p->tcp = tcp;
+	memset(&p->peer, 0, sizeof(p->peer));
+	if (peer && peerlen <= sizeof(p->peer))
+		memcpy(&p->peer, peer, peerlen);
+	p->reqlen = len;
+	if (t0)
+		p->t0 = *t0;
+	p->plen = plen;
+	if (plen) {
+		memcpy(p->prefix, resp, plen);
+		r.qname_len = external_target(p->prefix, plen,
+					      12 + q->qname_len + 4, &r.qname);
+		r.qclass = CLASS_IN;
+		r.rd = true;
+		rc = -EINVAL;
+		if (!r.qname_len)
+			goto fail;
+	}
+	if (b->loop && loop_is_probe(b->loop, q))
+		r.note_upstream = loop_upstream(b->loop);
+	rc = forward_query(b->fwd, call, &r, query_upstream_answer, p);
+	if (rc < 0)
+		goto fail;
+	/* The forwarder never answers before this returns. */
+	p->d = worker_defer(call);
+	return WORKER_PENDING;
+fail:
+	free(p);
+	if (rc == -EBUSY) {
+		*why = "plugin/forward: concurrent queries exceeded maximum";
+		return error_rcode(req, len, q, PACKET_RCODE_REFUSED,
+				   l->udp_max, resp, limit);
+	}
+	*why = "plugin/forward: cannot forward the query";
+	return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, l->udp_max, resp,
+			   limit);
+}
+
+/* What the plugins after kubernetes make of the query. */
+static size_t pass_on(const struct query_listener *l,
+		      const struct query_block *b, const uint8_t *req,
+		      size_t len, const struct packet_query *q, uint8_t *resp,
+		      size_t n, size_t limit, bool tcp,
+		      const struct sockaddr *peer, socklen_t peerlen,
+		      const struct timespec *t0, struct worker_call *call,
+		      enum next next, const char **why)
+{
+	if (next == NEXT_EXTERNAL) {
+		const uint8_t *t = NULL;
+		uint8_t lt[PACKET_MAX_NAME + 1];
+		size_t tl = external_target(resp, n, 12 + q->qname_len + 4, &t);
+		if (tl)
+			dname_lower_copy(lt, t, tl);
+		if (tl && forward_match(b->fwd, lt, tl))
+			return query_forward(l, b, req, len, q, resp, n, limit,
+					     tcp, peer, peerlen, t0, call, why);
+		/* not for this forwarder: the CNAME alone */
+		if (n + (q->edns ? OPT_LEN : 0) > limit)
+			return truncated(q, l->udp_max, resp, limit);
+		return finish(q, l->udp_max, resp, n, limit);
+	}
+	if (b->fwd && forward_match(b->fwd, q->lname, q->qname_len))
+		return query_forward(l, b, req, len, q, resp, 0, limit, tcp,
+				     peer, peerlen, t0, call, why);
+	if (next == NEXT_FALLTHROUGH || b->fwd) {
+		*why = b->fwd ? "plugin/forward: no next plugin found"
+			      : "plugin/kubernetes: no next plugin found";
+		return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL,
+				   l->udp_max, resp, limit);
+	}
+	return error_rcode(req, len, q, PACKET_RCODE_REFUSED, l->udp_max, resp,
+			   limit);
+}
+
+static void report_loop(const struct query_block *b,
+			const struct sockaddr *peer)
+{
+	char from[80], up[96] = "";
+	int i = atomic_load(loop_upstream(b->loop));
+
+	log_addr_str(peer, from, sizeof(from));
+	if (b->fwd && i >= 0)
+		snprintf(up, sizeof(up), " (forwarded to upstream %s)",
+			 forward_upstream_name(b->fwd, i));
+	log_error("Loop (%s -> %s) detected for zone \"%s\", see "
+		  "https://coredns.io/plugins/loop#troubleshooting. Query: "
+		  "\"%s\"%s",
+		  from, b->listen, loop_zone(b->loop), loop_query(b->loop), up);
+	if (b->on_loop)
+		b->on_loop(b->on_loop_arg);
+}
+
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
-		    socklen_t peerlen)
+		    socklen_t peerlen, struct worker_call *call)
 {
 	const struct query_listener *l = ctx;
 	struct packet_query q;
@@ -573,16 +1017,29 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	if (!b)
 		return error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
 				   l->udp_max, resp, limit);
+	if (b->loop) {
+		enum loop_verdict v = loop_check(b->loop, &q);
+		if (v == LOOP_FOUND)
+			report_loop(b, peer);
+		if (v != LOOP_NONE)
+			return 0; /* break the circle */
+	}
 	if (b->conf->log)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = NULL;
-	size_t n = resolve(b, req, len, &q, l->udp_max, resp, limit, &why);
-	if (why && b->conf->errors) {
-		char name[1024], tb[16];
-		packet_name_str(q.qname, name, sizeof(name));
-		log_error("plugin/errors: 2 %s %s: %s", name,
-			  log_type_name(q.qtype, tb), why);
+	enum next next = NEXT_NONE;
+	size_t n =
+	    resolve(b, req, len, &q, l->udp_max, resp, limit, max, &why, &next);
+	if (next != NEXT_NONE) {
+		n = pass_on(l, b, req, len, &q, resp, n, limit, tcp, peer,
+			    peerlen, b->conf->log ? &t0 : NULL, call, next,
+			    &why);
+		if (n == WORKER_PENDING)
+			return n;
 	}
+	if (b->loadbalance && n)
+		shuffle(resp, n);
+	log_why(b, &q, resp, n, why);
 	if (b->conf->log && n)
 		log_it(b, &q, len, resp, n, tcp, peer, &t0);
 	return n;

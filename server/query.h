@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 
 #include "server/config.h"
+#include "server/forward.h"
+#include "server/loop.h"
+#include "server/worker.h"
 #include "zones/kube.h"
 
 #define QUERY_MAX_ZONES 16
@@ -28,6 +31,15 @@ struct query_block {
 	uint8_t lognames[QUERY_MAX_ZONES][256];
 	size_t loglen[QUERY_MAX_ZONES];
 	size_t nlognames;
+	/* The plugins after kubernetes; set by the daemon after init. */
+	struct forward *fwd; /* NULL: no forward directive */
+	struct loop *loop;   /* NULL: no loop directive */
+	bool loadbalance;
+	/* The loop plugin found a loop: called once, on a worker, after the
+	 * message is logged (the daemon stops with a failure). */
+	void (*on_loop)(void *arg);
+	void *on_loop_arg;
+	char listen[64]; /* "HOST:PORT" of the block, for loop's message */
 };
 
 /* A key of a block served on a listen address. */
@@ -49,9 +61,15 @@ struct query_listener {
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen);
 
-/* The worker handler (see worker.h); ctx is a struct query_listener. */
+/*
+ * The worker handler (see worker.h); ctx is a struct query_listener.  Names
+ * the kubernetes plugin passes on (outside its zones, fallthrough,
+ * ExternalName targets outside the cluster) go to the block's forwarder:
+ * the answer is then deferred (WORKER_PENDING) and sent from
+ * query_upstream_answer.
+ */
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
-		    socklen_t peerlen);
+		    socklen_t peerlen, struct worker_call *call);
 
 #endif

@@ -50,6 +50,7 @@
 #define DEFAULT_IDLE_MS 10000
 #define DEFAULT_MAX_CONNS 1000
 #define DEFAULT_MAX_INFLIGHT 64
+#define MAX_LOCALS 8
 
 union ctlbuf {
 	struct cmsghdr align;
@@ -85,7 +86,34 @@ struct conn {
 	size_t in_len, in_cap;
 	uint8_t *out; /* answers the kernel did not take yet */
 	size_t out_off, out_len, out_cap;
+	struct worker_defer *defers; /* answers the handler left for later */
+	unsigned ndefer;
 	bool reading, writing, eof, dead;
+};
+
+struct worker_call {
+	struct worker *w;
+	struct endpoint *ep;	/* UDP: the socket, */
+	const struct msghdr *h; /* and the message received */
+	struct conn *c;		/* TCP */
+};
+
+struct worker_defer {
+	struct worker *w;
+	struct worker_defer *prev, *next; /* on the connection (TCP) */
+	struct conn *c; /* TCP: NULL once the connection closed */
+	bool tcp;
+	int fd; /* UDP: the socket the query came in on */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	union ctlbuf ctl; /* UDP: the reply's source address */
+	socklen_t ctllen;
+};
+
+struct local {
+	const void *key;
+	void *state;
+	void (*destroy)(void *state);
 };
 
 struct worker {
@@ -101,6 +129,9 @@ struct worker {
 	struct conn *conns;
 	unsigned nconns;
 	uint64_t now_ms;
+	bool stopping; /* deferred answers are dropped */
+	struct local locals[MAX_LOCALS];
+	unsigned nlocals;
 
 	/* UDP batch state, set up once. */
 	struct mmsghdr rmsg[UDP_BATCH];
@@ -233,14 +264,17 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 			return; /* EAGAIN, or an ICMP error: next event */
 		}
 		unsigned k = 0;
+		struct worker_call call = {.w = w, .ep = ep};
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &w->rmsg[i].msg_hdr;
 			if (h->msg_flags & MSG_TRUNC)
 				continue;
 			uint8_t *resp = w->udp_out + (size_t)k * UDP_WBUF;
-			size_t r = handler(ep->ctx, w->riov[i].iov_base,
-					   w->rmsg[i].msg_len, resp, UDP_WBUF,
-					   false, h->msg_name, h->msg_namelen);
+			call.h = h;
+			size_t r =
+			    handler(ep->ctx, w->riov[i].iov_base,
+				    w->rmsg[i].msg_len, resp, UDP_WBUF, false,
+				    h->msg_name, h->msg_namelen, &call);
 			if (r == 0 || r > UDP_WBUF)
 				continue;
 			struct msghdr *s = &w->smsg[k].msg_hdr;
@@ -277,6 +311,8 @@ static void conn_close(struct conn *c)
 	event_del(&c->wev);
 	event_del(&c->timer);
 	close(c->fd);
+	for (struct worker_defer *d = c->defers; d; d = d->next)
+		d->c = NULL; /* its answer will go nowhere */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -377,8 +413,10 @@ static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
 	unsigned max = w->pool->max_inflight;
 	size_t off = 0, olen = 0;
 	unsigned pending = 0;
+	struct worker_call call = {.w = w, .c = c};
 
-	while (!c->dead && msg_complete(buf + off, len - off)) {
+	while (!c->dead && c->ndefer < max &&
+	       msg_complete(buf + off, len - off)) {
 		size_t mlen = rd16(buf + off);
 		if (TCP_WBUF - olen < TCP_MSG_MAX + 2 || pending >= max) {
 			conn_send(c, out, olen);
@@ -388,10 +426,10 @@ static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
 				break;
 		}
 		if (mlen) {
-			size_t r =
-			    handler(c->ctx, buf + off + 2, mlen, out + olen + 2,
-				    TCP_MSG_MAX, true,
-				    (struct sockaddr *)&c->peer, c->peerlen);
+			size_t r = handler(c->ctx, buf + off + 2, mlen,
+					   out + olen + 2, TCP_MSG_MAX, true,
+					   (struct sockaddr *)&c->peer,
+					   c->peerlen, &call);
 			if (r > 0 && r <= TCP_MSG_MAX) {
 				out[olen] = (uint8_t)(r >> 8);
 				out[olen + 1] = (uint8_t)r;
@@ -447,11 +485,19 @@ static void conn_run(struct conn *c)
 				continue;
 			return;
 		}
-		if (msg_complete(c->in, c->in_len)) {
+		bool waiting = c->ndefer >= c->w->pool->max_inflight;
+		if (!waiting && msg_complete(c->in, c->in_len)) {
 			size_t used = conn_process(c, c->in, c->in_len);
 			if (!conn_keep(c, c->in + used, c->in_len - used))
 				c->dead = true;
 			continue;
+		}
+		if (waiting || (c->eof && c->ndefer)) {
+			/* worker_answer runs this again */
+			conn_want(c, false, false);
+			if (c->dead)
+				continue;
+			return;
 		}
 		if (c->eof) {
 			conn_close(c);
@@ -540,6 +586,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	w->now_ms = mono_ms();
+	if (c->ndefer) /* waiting for answers is no idleness */
+		c->last_ms = w->now_ms;
 	uint64_t since = w->now_ms - c->last_ms;
 	if (since >= idle) {
 		conn_close(c);
@@ -650,26 +698,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* "127.0.0.1:53", "[::1]:53" */
-static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a,
-			 (unsigned)ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "(family %d)", ss->ss_family);
-	}
-}
-
 static bool addr_wildcard(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -686,7 +714,7 @@ static int sock_err(const struct worker_listen *l, bool tcp, const char *op,
 {
 	char a[INET6_ADDRSTRLEN + 16];
 
-	addr_str(&l->addr, a, sizeof(a));
+	log_addr_str((const struct sockaddr *)&l->addr, a, sizeof(a));
 	if (err && errlen)
 		snprintf(err, errlen, "listen %s %s: %s: %s",
 			 tcp ? "tcp" : "udp", a, op, strerror(e));
@@ -779,8 +807,13 @@ fail:
 
 static void worker_free(struct worker *w)
 {
+	w->stopping = true;
 	while (w->conns)
 		conn_close(w->conns);
+	while (w->nlocals) {
+		struct local *l = &w->locals[--w->nlocals];
+		l->destroy(l->state);
+	}
 	for (size_t i = 0; i < w->neps; i++) {
 		struct endpoint *ep = &w->eps[i];
 		if (ep->fd < 0)
@@ -1009,4 +1042,102 @@ void worker_pool_stop(struct worker_pool *pool)
 		return;
 	pool_join(pool);
 	pool_free(pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deferred answers and per-worker state */
+
+struct worker_defer *worker_defer(struct worker_call *call)
+{
+	if (call == NULL)
+		return NULL;
+	struct worker_defer *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->w = call->w;
+	if (call->c) {
+		struct conn *c = call->c;
+		d->tcp = true;
+		d->c = c;
+		d->next = c->defers;
+		if (c->defers)
+			c->defers->prev = d;
+		c->defers = d;
+		c->ndefer++;
+		return d;
+	}
+	const struct msghdr *h = call->h;
+	d->fd = call->ep->fd;
+	d->peerlen = h->msg_namelen <= sizeof(d->peer) ? h->msg_namelen
+						       : sizeof(d->peer);
+	memcpy(&d->peer, h->msg_name, d->peerlen);
+	if (call->ep->wildcard)
+		d->ctllen = udp_reply_ctl(h, &d->ctl);
+	return d;
+}
+
+static void defer_tcp(struct worker_defer *d, const uint8_t *resp, size_t len)
+{
+	struct conn *c = d->c;
+	struct worker *w = d->w;
+
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		c->defers = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	c->ndefer--;
+	w->now_ms = mono_ms();
+	if (len > 0 && len <= TCP_MSG_MAX) {
+		w->tcp_out[0] = (uint8_t)(len >> 8);
+		w->tcp_out[1] = (uint8_t)len;
+		memcpy(w->tcp_out + 2, resp, len);
+		conn_send(c, w->tcp_out, len + 2);
+	}
+	conn_run(c); /* may read on, or close */
+}
+
+void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len)
+{
+	if (d == NULL)
+		return;
+	if (d->w->stopping) {
+		/* connections are gone; nothing is sent any more */
+	} else if (d->tcp) {
+		if (d->c)
+			defer_tcp(d, resp, len);
+	} else if (len > 0 && len <= UDP_WBUF) {
+		struct iovec iov = {(void *)resp, len};
+		struct msghdr m = {
+		    .msg_name = &d->peer,
+		    .msg_namelen = d->peerlen,
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = d->ctllen ? d->ctl.buf : NULL,
+		    .msg_controllen = d->ctllen,
+		};
+		while (sendmsg(d->fd, &m, MSG_DONTWAIT) < 0 && errno == EINTR) {
+		}
+	}
+	free(d);
+}
+
+void *worker_local(struct worker_call *call, const void *key,
+		   void *(*create)(struct event_base *base, void *arg),
+		   void *arg, void (*destroy)(void *state))
+{
+	if (call == NULL)
+		return NULL;
+	struct worker *w = call->w;
+	for (unsigned i = 0; i < w->nlocals; i++)
+		if (w->locals[i].key == key)
+			return w->locals[i].state;
+	if (w->nlocals == MAX_LOCALS)
+		return NULL;
+	void *state = create(w->base, arg);
+	if (state == NULL)
+		return NULL;
+	w->locals[w->nlocals++] = (struct local){key, state, destroy};
+	return state;
 }

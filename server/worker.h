@@ -11,16 +11,29 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct event_base;
+
+/* The request a handler is answering (valid during the call only). */
+struct worker_call;
+
+/* An answer the handler left for later (worker_defer). */
+struct worker_defer;
+
+/* What a handler returns when it took the request over with worker_defer. */
+#define WORKER_PENDING ((size_t)-1)
+
 /*
  * Answer one request.  ctx is the listen address's ctx.  resp has room for
  * max bytes (65535 on TCP; on UDP the handler itself limits the answer to
- * what the client accepts).  Returns the response length, 0 to send nothing.
- * Called on a worker thread; must not block.
+ * what the client accepts).  Returns the response length, 0 to send nothing,
+ * or WORKER_PENDING after worker_defer.  call identifies the request for
+ * worker_defer and worker_local (NULL when a test calls the handler
+ * directly).  Called on a worker thread; must not block.
  */
 typedef size_t (*worker_handler)(void *ctx, const uint8_t *req, size_t len,
 				 uint8_t *resp, size_t max, bool tcp,
-				 const struct sockaddr *peer,
-				 socklen_t peerlen);
+				 const struct sockaddr *peer, socklen_t peerlen,
+				 struct worker_call *call);
 
 struct worker_listen {
 	struct sockaddr_storage addr; /* address and port (not 0) to bind */
@@ -62,5 +75,35 @@ int worker_pool_start(const struct worker_listen *ls, size_t nls,
 
 /* Stop the threads, close every socket and free the pool. */
 void worker_pool_stop(struct worker_pool *pool);
+
+/*
+ * Inside the handler: answer the current request later, with worker_answer
+ * on the same worker thread (the handler then returns WORKER_PENDING).  The
+ * worker keeps where the answer goes: the UDP peer and the local address
+ * the query came to, or the TCP connection (which then is not idle, and
+ * stops reading more queries while tcp_max_inflight answers are pending).
+ * Allocates; returns NULL when call is NULL or memory is short (answer at
+ * once instead).
+ */
+struct worker_defer *worker_defer(struct worker_call *call);
+
+/*
+ * Send the deferred answer (len bytes; 0: none) and free d.  On TCP the
+ * length prefix is added; a connection that closed in the meantime gets
+ * nothing.  Only on the worker thread that deferred, from its event loop.
+ */
+void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len);
+
+/*
+ * Per-worker state of another module, keyed by key: the state of the
+ * calling worker, made by create(base, arg) on first use (base: the
+ * worker's event loop, for the state's own sockets and timers).  When the
+ * pool stops, destroy(state) runs after the thread has ended and before its
+ * event loop is freed; it may still call worker_answer.  Returns NULL when
+ * call is NULL, create fails, or a worker holds 8 states already.
+ */
+void *worker_local(struct worker_call *call, const void *key,
+		   void *(*create)(struct event_base *base, void *arg),
+		   void *arg, void (*destroy)(void *state));
 
 #endif

@@ -5,7 +5,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -339,11 +342,15 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 7);
 	assert_string_equal(config_directives[0], "bind");
 	assert_string_equal(config_directives[1], "errors");
 	assert_string_equal(config_directives[2], "log");
-	assert_string_equal(config_directives[3], "kubernetes");
+	/* CoreDNS's plugin.cfg order */
+	assert_string_equal(config_directives[3], "loadbalance");
+	assert_string_equal(config_directives[4], "kubernetes");
+	assert_string_equal(config_directives[5], "loop");
+	assert_string_equal(config_directives[6], "forward");
 }
 
 static void test_unknown_directive(void **state)
@@ -364,9 +371,9 @@ static void test_unknown_directive(void **state)
 static void test_unsupported_directives(void **state)
 {
 	static const char *const names[] = {
-	    "health",  "ready",	   "prometheus",  "forward", "cache",
-	    "loop",    "reload",   "loadbalance", "hosts",   "whoami",
-	    "rewrite", "template", "file",	  "etcd",    "k8s_external",
+	    "health",  "ready",	   "prometheus", "dnssec", "cache",
+	    "chaos",   "reload",   "autopath",	 "hosts",  "whoami",
+	    "rewrite", "template", "file",	 "etcd",   "k8s_external",
 	};
 	char text[256], want[256];
 
@@ -380,6 +387,193 @@ static void test_unsupported_directives(void **state)
 			 names[i]);
 		load_fails(text, want);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* forward, loop, loadbalance */
+
+static const struct sockaddr_in *in4(const struct config_forward *f, size_t i)
+{
+	assert_int_equal(f->to[i].ss_family, AF_INET);
+	return (const struct sockaddr_in *)&f->to[i];
+}
+
+static void test_forward_defaults(void **state)
+{
+	struct config *cfg;
+	const struct config_forward *f;
+
+	(void)state;
+	cfg = load_ok(". {\n  forward . 192.0.2.1 dns://192.0.2.2:5353 "
+		      "[2001:db8::1]:54 2001:db8::2\n}\n");
+	f = cfg->blocks[0].fwd;
+	assert_non_null(f);
+	assert_strv(f->from, f->nfrom, 1, "");
+	assert_int_equal(f->nexcept, 0);
+	assert_int_equal(f->nto, 4);
+	assert_int_equal(ntohs(in4(f, 0)->sin_port), 53);
+	assert_int_equal(ntohl(in4(f, 0)->sin_addr.s_addr), 0xc0000201);
+	assert_int_equal(ntohs(in4(f, 1)->sin_port), 5353);
+	assert_int_equal(f->to[2].ss_family, AF_INET6);
+	assert_int_equal(
+	    ntohs(((const struct sockaddr_in6 *)&f->to[2])->sin6_port), 54);
+	assert_int_equal(
+	    ntohs(((const struct sockaddr_in6 *)&f->to[3])->sin6_port), 53);
+	assert_int_equal(f->tolen[3], sizeof(struct sockaddr_in6));
+	assert_false(f->force_tcp);
+	assert_false(f->prefer_udp);
+	assert_int_equal(f->policy, CONFIG_POLICY_RANDOM);
+	assert_int_equal(f->health_check_ms, 500);
+	assert_int_equal(f->max_fails, 2);
+	assert_int_equal(f->expire_ms, 10000);
+	assert_int_equal(f->max_concurrent, 0);
+	assert_int_equal(f->line, 2);
+	assert_false(cfg->blocks[0].loop);
+	assert_false(cfg->blocks[0].loadbalance);
+	config_free(cfg);
+}
+
+static void test_forward_options(void **state)
+{
+	struct config *cfg;
+	const struct config_forward *f;
+
+	(void)state;
+	cfg = load_ok(". {\n"
+		      "  loop\n"
+		      "  loadbalance round_robin\n"
+		      "  forward Example.ORG. 192.0.2.1:53 {\n"
+		      "    except a.example.org b.example.org\n"
+		      "    force_tcp\n"
+		      "    policy sequential\n"
+		      "    health_check 2s no_rec domain Probe.Example.\n"
+		      "    max_fails 0\n"
+		      "    expire 1m\n"
+		      "    max_concurrent 1000\n"
+		      "  }\n"
+		      "}\n");
+	f = cfg->blocks[0].fwd;
+	assert_strv(f->from, f->nfrom, 1, "example.org");
+	assert_strv(f->except, f->nexcept, 2, "a.example.org", "b.example.org");
+	assert_true(f->force_tcp);
+	assert_int_equal(f->policy, CONFIG_POLICY_SEQUENTIAL);
+	assert_int_equal(f->health_check_ms, 2000);
+	assert_true(f->health_no_rec);
+	assert_string_equal(f->health_domain, "probe.example");
+	assert_int_equal(f->max_fails, 0);
+	assert_int_equal(f->expire_ms, 60000);
+	assert_int_equal(f->max_concurrent, 1000);
+	assert_true(cfg->blocks[0].loop);
+	assert_true(cfg->blocks[0].loadbalance);
+	config_free(cfg);
+
+	cfg = load_ok(". {\n  forward 10.1.0.0/16 192.0.2.1 {\n"
+		      "    policy round_robin\n    prefer_udp\n  }\n}\n");
+	f = cfg->blocks[0].fwd;
+	assert_strv(f->from, f->nfrom, 1, "1.10.in-addr.arpa");
+	assert_int_equal(f->policy, CONFIG_POLICY_ROUND_ROBIN);
+	assert_true(f->prefer_udp);
+	config_free(cfg);
+}
+
+static void test_forward_resolv_conf(void **state)
+{
+	char path[] = "/tmp/test_config_resolv.XXXXXX";
+	char text[256];
+	struct config *cfg;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	const char *rc = "# comment\nsearch example.org\nnameserver 192.0.2.7\n"
+			 "options ndots:5\nnameserver fe80::1%eth0\n";
+	assert_int_equal(write(fd, rc, strlen(rc)), (ssize_t)strlen(rc));
+	close(fd);
+	snprintf(text, sizeof(text),
+		 ". {\n  forward . %s {\n    max_concurrent 1000\n  }\n}\n",
+		 path);
+	cfg = load_ok(text);
+	const struct config_forward *f = cfg->blocks[0].fwd;
+	assert_int_equal(f->nto, 2);
+	assert_int_equal(ntohl(in4(f, 0)->sin_addr.s_addr), 0xc0000207);
+	assert_int_equal(ntohs(in4(f, 0)->sin_port), 53);
+	assert_int_equal(f->to[1].ss_family, AF_INET6);
+	config_free(cfg);
+
+	/* a file without nameservers */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "search x\n", 9), 9);
+	close(fd);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "Corefile:2 - Error during setup: forward: no nameservers "
+		 "found in %s",
+		 path);
+	snprintf(text, sizeof(text), ". {\n  forward . %s\n}\n", path);
+	load_fails(text, want);
+	unlink(path);
+}
+
+static void test_forward_errors(void **state)
+{
+	(void)state;
+	load_fails(". {\n  forward .\n}\n",
+		   "Corefile:2 - Error during setup: forward: Wrong argument "
+		   "count or unexpected line ending after 'forward'");
+	load_fails(". {\n  forward . nosuch-host\n}\n",
+		   "Corefile:2 - Error during setup: forward: not an IP "
+		   "address or file: \"nosuch-host\"");
+	load_fails(". {\n  forward . 192.0.2.1:99999\n}\n",
+		   "Corefile:2 - Error during setup: forward: invalid port in "
+		   "'192.0.2.1:99999'");
+	load_fails(". {\n  forward . tls://192.0.2.1\n}\n",
+		   "Corefile:2 - Error during setup: forward: tls:// is not "
+		   "supported, only dns:// is");
+	load_fails(". {\n  forward . 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 "
+		   "1.1.1.6 1.1.1.7 1.1.1.8 1.1.1.9 1.1.1.10 1.1.1.11 1.1.1.12 "
+		   "1.1.1.13 1.1.1.14 1.1.1.15 1.1.1.16\n}\n",
+		   "Corefile:2 - Error during setup: forward: more than 15 TOs "
+		   "configured");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    policy fastest\n  "
+		   "}\n}\n",
+		   "Corefile:3 - Error during setup: forward: unknown policy "
+		   "'fastest'");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    max_fails -1\n  }\n}\n",
+		   "Corefile:3 - Error during setup: forward: max_fails can't "
+		   "be negative: -1");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    max_concurrent x\n  "
+		   "}\n}\n",
+		   "Corefile:3 - Error during setup: forward: strconv.Atoi: "
+		   "parsing \"x\": invalid syntax");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    health_check 5x\n  "
+		   "}\n}\n",
+		   "Corefile:3 - Error during setup: forward: time: unknown "
+		   "unit \"x\" in duration \"5x\"");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    force_tcp yes\n  }\n}\n",
+		   "Corefile:3 - Error during setup: forward: Wrong argument "
+		   "count or unexpected line ending after 'force_tcp'");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    force_tcp\n    "
+		   "prefer_udp\n  }\n}\n",
+		   "Corefile:2 - Error during setup: forward: force_tcp and "
+		   "prefer_udp are mutually exclusive");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    bogus\n  }\n}\n",
+		   "Corefile:3 - Error during setup: forward: unknown property "
+		   "'bogus'");
+	load_fails(". {\n  forward . 192.0.2.1 {\n    tls\n  }\n}\n",
+		   "Corefile:3 - Error during setup: forward: option 'tls' is "
+		   "not supported yet");
+	load_fails(". {\n  forward . 192.0.2.1\n  forward . 192.0.2.2\n}\n",
+		   "Corefile:3 - Error during setup: forward: only one forward "
+		   "directive per server block is supported");
+	load_fails(". {\n  loop x\n}\n",
+		   "Corefile:2 - Error during setup: loop: Wrong argument "
+		   "count or unexpected line ending after 'loop'");
+	load_fails(". {\n  loop\n  loop\n}\n",
+		   "Corefile:3 - Error during setup: loop: this plugin can "
+		   "only be used once per Server Block");
+	load_fails(". {\n  loadbalance weighted\n}\n",
+		   "Corefile:2 - Error during setup: loadbalance: unknown "
+		   "policy: weighted");
 }
 
 static void test_bind(void **state)
@@ -1174,6 +1368,10 @@ int main(void)
 	    cmocka_unit_test(test_directive_list),
 	    cmocka_unit_test(test_unknown_directive),
 	    cmocka_unit_test(test_unsupported_directives),
+	    cmocka_unit_test(test_forward_defaults),
+	    cmocka_unit_test(test_forward_options),
+	    cmocka_unit_test(test_forward_resolv_conf),
+	    cmocka_unit_test(test_forward_errors),
 	    cmocka_unit_test(test_bind),
 	    cmocka_unit_test(test_bind_interface),
 	    cmocka_unit_test(test_bind_errors),

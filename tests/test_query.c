@@ -301,7 +301,7 @@ static ldns_pkt *send_to(const struct query_listener *l, const struct msg *m,
 	peer.ss_family = AF_INET;
 	memset(resp, 0, sizeof(resp));
 	resp_len = query_handle((void *)l, m->b, m->n, resp, max, tcp,
-				(struct sockaddr *)&peer, sizeof(peer));
+				(struct sockaddr *)&peer, sizeof(peer), NULL);
 	assert_true(resp_len >= 12);
 	assert_true(resp_len <= max);
 	assert_int_equal(ldns_wire2pkt(&p, resp, resp_len), LDNS_STATUS_OK);
@@ -590,7 +590,7 @@ static void test_errors(void **state)
 	query(&m, "web.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
 	m.b[5] = 2;
 	resp_len = query_handle(&w.l, m.b, m.n, resp, sizeof(resp), false,
-				(struct sockaddr *)&peer, sizeof(peer));
+				(struct sockaddr *)&peer, sizeof(peer), NULL);
 	assert_true(resp_len >= 12);
 	assert_int_equal(resp[0], 0xbe);
 	assert_int_equal(resp[1], 0xef);
@@ -599,16 +599,18 @@ static void test_errors(void **state)
 	/* FORMERR: a question cut short. */
 	query(&m, "web.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
 	resp_len = query_handle(&w.l, m.b, m.n - 3, resp, sizeof(resp), false,
-				(struct sockaddr *)&peer, sizeof(peer));
+				(struct sockaddr *)&peer, sizeof(peer), NULL);
 	assert_true(resp_len >= 12);
 	assert_int_equal(resp[3] & 0x0f, LDNS_RCODE_FORMERR);
 	/* Dropped: a runt, and a response. */
 	assert_int_equal(query_handle(&w.l, m.b, 5, resp, sizeof(resp), false,
-				      (struct sockaddr *)&peer, sizeof(peer)),
+				      (struct sockaddr *)&peer, sizeof(peer),
+				      NULL),
 			 0);
 	query(&m, "web.prod.svc.cluster.local", T_A, 1, 0x8000, 0, 0, false);
 	assert_int_equal(query_handle(&w.l, m.b, m.n, resp, sizeof(resp), false,
-				      (struct sockaddr *)&peer, sizeof(peer)),
+				      (struct sockaddr *)&peer, sizeof(peer),
+				      NULL),
 			 0);
 
 	/* REFUSED: a block without kubernetes, a name in no zone of the

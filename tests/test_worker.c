@@ -1,7 +1,8 @@
 /*
  * test_worker.c -- the worker pool on loopback: UDP, pipelined TCP, partial
  * messages, half-close, idle timeout, connection limit, back-pressure,
- * wildcard source addresses, bind errors, thread hooks.
+ * wildcard source addresses, bind errors, thread hooks, deferred answers
+ * and per-worker state.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,12 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "server/worker.h"
 
@@ -37,18 +40,77 @@ static void on_stop(void)
 	atomic_fetch_add(&hook_stop, 1);
 }
 
+/* Deferred answers: per-worker state with the answers still to send. */
+struct wstate;
+struct later {
+	struct wstate *st;
+	struct worker_defer *d;
+	struct event *ev;
+	uint8_t resp[64];
+	size_t len;
+	struct later *next;
+};
+struct wstate {
+	struct event_base *base;
+	struct later *pending;
+};
+static int defer_key;
+static atomic_int states_made, states_freed, later_sent;
+
+static void *state_create(struct event_base *base, void *arg)
+{
+	struct wstate *st = calloc(1, sizeof(*st));
+	st->base = base;
+	atomic_fetch_add(&states_made, 1);
+	return st;
+}
+
+static void later_unlink(struct wstate *st, struct later *l)
+{
+	for (struct later **pp = &st->pending; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+}
+
+static void state_destroy(void *state)
+{
+	struct wstate *st = state;
+	while (st->pending) {
+		struct later *l = st->pending;
+		st->pending = l->next;
+		worker_answer(l->d, l->resp, l->len); /* dropped: stopping */
+		event_free(l->ev);
+		free(l);
+	}
+	free(st);
+	atomic_fetch_add(&states_freed, 1);
+}
+
+static void never_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+/* 'D' in the name: answered 50 ms later; 'K': never (until the pool
+ * stops). */
+static size_t defer_it(const uint8_t *req, size_t len, uint8_t *resp, bool tcp,
+		       struct worker_call *call);
+
 /*
  * Echo the request with QR set and byte 3 saying the transport (1 = TCP).
  * A request whose byte 12 is 'B' gets a BIG_ANSWER-byte answer on TCP.
  */
 static size_t echo(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		   size_t max, bool tcp, const struct sockaddr *peer,
-		   socklen_t peerlen)
+		   socklen_t peerlen, struct worker_call *call)
 {
 	if (ctx != &ctx_marker || peer == NULL || peerlen == 0)
 		atomic_fetch_add(&bad_ctx, 1);
 	if (len < 12 || len > max)
 		return 0;
+	if (len > 13 && (req[13] == 'D' || req[13] == 'K'))
+		return defer_it(req, len, resp, tcp, call);
 	if (tcp && len > 12 && req[12] == 'B') {
 		for (size_t i = 0; i < BIG_ANSWER; i++)
 			resp[i] = (uint8_t)i;
@@ -59,6 +121,44 @@ static size_t echo(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	resp[2] |= 0x80;
 	resp[3] = tcp ? 1 : 0;
 	return len;
+}
+
+static void fire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct later *l = arg;
+	later_unlink(l->st, l);
+	worker_answer(l->d, l->resp, l->len);
+	atomic_fetch_add(&later_sent, 1);
+	event_free(l->ev);
+	free(l);
+}
+
+static size_t defer_it(const uint8_t *req, size_t len, uint8_t *resp, bool tcp,
+		       struct worker_call *call)
+{
+	struct wstate *st =
+	    worker_local(call, &defer_key, state_create, NULL, state_destroy);
+	if (!st || len > sizeof(((struct later *)0)->resp))
+		return 0;
+	/* the same state for the same worker */
+	assert_true(worker_local(call, &defer_key, NULL, NULL, NULL) == st);
+	struct later *l = calloc(1, sizeof(*l));
+	memcpy(l->resp, req, len);
+	l->resp[2] |= 0x80;
+	l->resp[3] = tcp ? 1 : 0;
+	l->len = len;
+	l->d = worker_defer(call);
+	assert_non_null(l->d);
+	l->st = st;
+	l->next = st->pending;
+	st->pending = l;
+	l->ev = evtimer_new(st->base, req[13] == 'D' ? fire_cb : never_cb, l);
+	if (req[13] == 'D') {
+		struct timeval tv = {0, 50000};
+		evtimer_add(l->ev, &tv);
+	}
+	(void)resp;
+	return WORKER_PENDING;
 }
 
 /* A port free for both UDP and TCP on addr. */
@@ -515,6 +615,79 @@ static void test_many_pools(void **state)
 	worker_pool_stop(NULL);
 }
 
+static void test_deferred(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+	uint8_t q[64], a[512];
+	size_t n;
+
+	(void)state;
+	atomic_store(&states_made, 0);
+	atomic_store(&states_freed, 0);
+	atomic_store(&later_sent, 0);
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* UDP: the answer comes later, to the client, from our address */
+	struct sockaddr_storage ss, from;
+	socklen_t sl, fl = sizeof(from);
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	query(q, &n, 0x0d01, 'D');
+	assert_int_equal(sendto(u, q, n, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)n);
+	assert_true(wait_readable(u, 5000));
+	assert_int_equal(
+	    recvfrom(u, a, sizeof(a), 0, (struct sockaddr *)&from, &fl),
+	    (ssize_t)n);
+	assert_int_equal(rd16(a), 0x0d01);
+	assert_int_equal(a[3], 0);
+	assert_memory_equal(&from, &ss, sl);
+	close(u);
+
+	/* TCP: a deferred query, then an immediate one: both answered,
+	 * the immediate one first */
+	int t = tcp_connect(AF_INET, "127.0.0.1", port);
+	uint8_t buf[128];
+	query(buf + 2, &n, 0x0d02, 'D');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	query(buf + 4 + n, &n, 0x0d03, 'n');
+	buf[2 + n] = 0;
+	buf[3 + n] = (uint8_t)n;
+	assert_int_equal(send(t, buf, 2 * (n + 2), 0), (ssize_t)(2 * (n + 2)));
+	assert_int_equal(read_full(t, a, 2 * (n + 2)), 2 * (n + 2));
+	assert_int_equal(rd16(a + 2), 0x0d03);
+	assert_int_equal(rd16(a + 4 + n), 0x0d02);
+	assert_int_equal(a[7 + n], 1); /* TCP */
+
+	/* the client leaves before its deferred answer: nothing breaks */
+	query(buf + 2, &n, 0x0d04, 'D');
+	assert_int_equal(send(t, buf, n + 2, 0), (ssize_t)(n + 2));
+	close(t);
+	for (int i = 0; i < 100 && atomic_load(&later_sent) < 3; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&later_sent), 3);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+
+	/* answers still pending when the pool stops are dropped, and the
+	 * per-worker state is destroyed */
+	t = tcp_connect(AF_INET, "127.0.0.1", port);
+	query(buf + 2, &n, 0x0d05, 'K');
+	assert_int_equal(send(t, buf, n + 2, 0), (ssize_t)(n + 2));
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	query(q, &n, 0x0d06, 'K');
+	assert_int_equal(sendto(u, q, n, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)n);
+	usleep(100000);
+	assert_int_equal(atomic_load(&states_made), 1); /* one worker */
+	worker_pool_stop(pool);
+	assert_int_equal(atomic_load(&states_freed), 1);
+	assert_false(wait_readable(u, 100));
+	close(u);
+	close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +699,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6),
 	    cmocka_unit_test(test_bind_errors),
 	    cmocka_unit_test(test_many_pools),
+	    cmocka_unit_test(test_deferred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

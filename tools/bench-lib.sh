@@ -48,3 +48,44 @@ bench_cleanup()
 		rm -rf "$W"
 	fi
 }
+
+# bench_free_port: print a loopback port nothing listens on (UDP or TCP).
+bench_free_port()
+{
+	local i p hex f busy
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
+		hex=$(printf ':%04X ' "$p")
+		busy=no
+		for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
+			[ -r "$f" ] || continue
+			awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && busy=yes
+		done
+		[ "$busy" = no ] && {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# bench_ticks PID...: CPU time (utime + stime, clock ticks) of the processes.
+bench_ticks()
+{
+	local p t=0 v
+	for p in "$@"; do
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+			awk '{ print $12 + $13 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# bench_pct P: the P-th percentile of the numbers on stdin (sorted).
+bench_pct()
+{
+	awk -v p="$1" '{ v[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		i = int(NR * p); if (NR * p > i) i++; if (i < 1) i = 1
+		printf "%.0f", v[i] }'
+}

@@ -87,30 +87,6 @@ bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"
 
 # ---------------------------------------------------------------- helpers
 
-port_busy()
-{
-	local hex f
-	hex=$(printf ':%04X ' "$1")
-	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
-	done
-	return 1
-}
-
-free_port()
-{
-	local i p
-	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
-
 # wait_up PORT PID: wait (at most about 60 s, zones may be large) until
 # the server answers a query for the zone apex.
 wait_up()
@@ -133,20 +109,6 @@ tree()
 	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
 		tree "$c"
 	done
-}
-
-# ticks PID...: utime + stime of the processes (all their threads), in
-# clock ticks.
-ticks()
-{
-	local p t=0 v
-	for p in "$@"; do
-		# fields after "pid (comm) ": utime and stime are the 12th, 13th
-		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
-			awk '{ print $12 + $13 }')
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
 }
 
 # mem PID...: "largest VmRSS in kB, sum of Pss in kB".
@@ -175,7 +137,7 @@ fi
 	-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" || exit 1
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
 
-CPORT=$(free_port)
+CPORT=$(bench_free_port)
 cat >"$W/Corefile" <<EOF
 .:$CPORT {
     bind 127.0.0.1
@@ -207,10 +169,10 @@ bench()
 		-l "$WARM_SECONDS" -c 4 -q 200 >/dev/null 2>&1
 	mapfile -t pids < <(tree "$pid")
 	echo "# $name: $DURATION s at full speed (server pids ${pids[*]})"
-	t0=$(ticks "${pids[@]}")
+	t0=$(bench_ticks "${pids[@]}")
 	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
 		-l "$DURATION" -c 4 -q 200 >"$W/$name.dnsperf" 2>&1
-	t1=$(ticks "${pids[@]}")
+	t1=$(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	out=$W/$name.dnsperf
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
@@ -265,7 +227,7 @@ bench clusterdns "$CPORT" "$CPID"
 
 # ---- NSD, one server process
 if command -v nsd >/dev/null 2>&1; then
-	NPORT=$(free_port)
+	NPORT=$(bench_free_port)
 	mkdir -p "$W/nsd"
 	cat >"$W/nsd/nsd.conf" <<EOF
 server:
@@ -312,7 +274,7 @@ fi
 
 # ---- Knot, one UDP worker
 if [ "$KNOT" = yes ] && command -v knotd >/dev/null 2>&1; then
-	KPORT=$(free_port)
+	KPORT=$(bench_free_port)
 	mkdir -p "$W/knot/db"
 	cat >"$W/knot/knot.conf" <<EOF
 server:

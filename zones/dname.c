@@ -291,3 +291,14 @@ int dname_dashed_addr(const uint8_t *label, size_t len, uint8_t out[16])
 			buf[i] = ':';
 	return inet_pton(AF_INET6, buf, out) == 1 ? 6 : 0;
 }
+
+int dname_zone_wire(const char *zone, uint8_t *out, size_t *len)
+{
+	int n = dname_from_str(zone, out);
+
+	if (n < 0)
+		return -EINVAL;
+	dname_lower(out, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}

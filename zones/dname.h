@@ -18,6 +18,11 @@
  * or -EINVAL for an empty label, a label over 63 bytes or a name over 255. */
 int dname_from_str(const char *s, uint8_t *out);
 
+/* A zone as the config stores it ("cluster.local", "" for the root) as a
+ * lowercase wire name in out (256 bytes) with its length in *len.  Returns
+ * 0 or -EINVAL. */
+int dname_zone_wire(const char *zone, uint8_t *out, size_t *len);
+
 /* Write name in presentation form with a trailing dot ("." for the root),
  * escaping '.', '\\' and non-printable bytes as RFC 1035 does.  Returns the
  * length, truncated (but NUL-terminated) when len is too small. */
