@@ -640,8 +640,8 @@ static void test_put_trims(void **state)
 	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
 
 	(void)state;
-	/* The API source keeps only what DNS needs: no selectors, pod labels,
-	 * container ports or (without endpoint_pod_names) pod names. */
+	/* The API source keeps only what DNS needs: no selectors, no pods,
+	 * no (without endpoint_pod_names) pod names. */
 	put_json(k, "{\"kind\":\"Service\",\"metadata\":{\"name\":\"s\","
 		    "\"namespace\":\"prod\"},\"spec\":{\"clusterIP\":"
 		    "\"10.96.0.9\",\"selector\":{\"app\":\"s\"}}}");
@@ -659,12 +659,9 @@ static void test_put_trims(void **state)
 	const struct obj_service *s = store_service(kube_store(k), "prod", "s");
 	assert_non_null(s);
 	assert_int_equal(s->nselector, 0);
-	const struct obj_pod *p = store_pod(kube_store(k), "prod", "p");
-	assert_non_null(p);
-	assert_int_equal(p->nlabels, 0);
-	assert_int_equal(p->nports, 0);
-	assert_null(p->hostname);
-	assert_int_equal(p->nips, 1);
+	/* Pods are not kept at all: their addresses are (podset.h). */
+	assert_null(store_pod(kube_store(k), "prod", "p"));
+	assert_int_equal(podset_count(kube_pods(k)), 1);
 	const struct obj_slice *sl = store_slice(kube_store(k), "prod", "s-1");
 	assert_non_null(sl);
 	assert_null(sl->eps[0].pod_name);

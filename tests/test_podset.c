@@ -1,6 +1,7 @@
 /*
- * test_podset.c -- (namespace, address) pairs of running pods: counting,
- * case, families, namespaces apart, bad input, the walk, and many pairs.
+ * test_podset.c -- the addresses of running pods: pods replaced, shared
+ * addresses, namespaces apart, case, finished pods, removal, stale pods of
+ * a relist, the walk, and many pods.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -36,6 +37,21 @@ static bool has(struct podset *ps, const char *ns, const char *ip)
 	return h;
 }
 
+/* put pod ns/name with the addresses of a comma-separated list */
+static int put(struct podset *ps, const char *ns, const char *name,
+	       const char *list, uint32_t gen)
+{
+	struct obj_addr ips[4];
+	char buf[128], *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t && n < 4;
+	     t = strtok_r(NULL, ",", &save))
+		ips[n++] = addr(t);
+	return podset_put(ps, ns, name, ips, n, gen);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -59,15 +75,12 @@ static int count_cb(const char *ns, const struct obj_addr *a, void *arg)
 	return 0;
 }
 
-static void test_counting(void **state)
+static void test_pods(void **state)
 {
 	struct podset *ps = podset_new();
-	struct obj_addr a = addr("10.1.2.3"), b = addr("fd00::3"), none = {0};
 
 	(void)state;
-	assert_int_equal(podset_add(ps, "Prod", &a), 0);
-	assert_int_equal(podset_add(ps, "prod", &a), 0); /* same pair */
-	assert_int_equal(podset_add(ps, "prod", &b), 0);
+	assert_int_equal(put(ps, "Prod", "a", "10.1.2.3,fd00::3", 1), 0);
 	assert_int_equal(podset_count(ps), 2);
 	assert_true(has(ps, "prod", "10.1.2.3"));
 	assert_true(has(ps, "prod", "fd00::3"));
@@ -76,44 +89,57 @@ static void test_counting(void **state)
 	int n = 0;
 	assert_int_equal(podset_each(ps, count_cb, &n), 0);
 	assert_int_equal(n, 2);
-	/* the pair lives until its last pod goes */
-	assert_int_equal(podset_del(ps, "prod", &a), 0);
+	/* the same pod again: nothing new */
+	assert_int_equal(put(ps, "prod", "a", "10.1.2.3,fd00::3", 1), 0);
+	assert_int_equal(podset_count(ps), 2);
+	/* another pod shares an address (host network) */
+	assert_int_equal(put(ps, "prod", "b", "10.1.2.3", 1), 0);
+	assert_int_equal(podset_del(ps, "prod", "a"), 0);
 	assert_true(has(ps, "prod", "10.1.2.3"));
-	assert_int_equal(podset_del(ps, "PROD", &a), 0);
+	assert_false(has(ps, "prod", "fd00::3"));
+	assert_int_equal(podset_del(ps, "prod", "a"), -ENOENT);
+	/* b finishes: no addresses */
+	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 1), 0);
 	assert_false(has(ps, "prod", "10.1.2.3"));
-	assert_int_equal(podset_del(ps, "prod", &a), -ENOENT);
-	/* what cannot be a pair */
+	assert_int_equal(podset_count(ps), 0);
+	/* an address that changes replaces the old one */
+	assert_int_equal(put(ps, "prod", "c", "10.1.2.5", 1), 0);
+	assert_int_equal(put(ps, "prod", "c", "10.1.2.6", 1), 0);
+	assert_false(has(ps, "prod", "10.1.2.5"));
+	assert_true(has(ps, "prod", "10.1.2.6"));
+	/* a namespace that cannot be a label keeps nothing */
 	char longns[80];
 	memset(longns, 'x', 79);
 	longns[79] = 0;
-	assert_int_equal(podset_add(ps, longns, &a), -EINVAL);
-	assert_int_equal(podset_add(ps, "", &a), -EINVAL);
-	assert_int_equal(podset_add(ps, "prod", &none), -EINVAL);
-	assert_int_equal(podset_del(ps, longns, &a), -ENOENT);
+	assert_int_equal(put(ps, longns, "d", "10.1.2.7", 1), 0);
 	assert_int_equal(podset_count(ps), 1);
+	/* a relist that sees only e drops c */
+	assert_int_equal(put(ps, "prod", "e", "10.1.2.8", 2), 0);
+	assert_int_equal(podset_drop_stale(ps, 2), 1);
+	assert_false(has(ps, "prod", "10.1.2.6"));
+	assert_true(has(ps, "prod", "10.1.2.8"));
 	podset_free(ps);
 }
 
 static void test_many(void **state)
 {
 	struct podset *ps = podset_new();
-	char ip[32];
+	char ip[32], name[32];
 
 	(void)state;
 	for (int i = 0; i < 50000; i++) {
 		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255,
 			 i & 255);
-		struct obj_addr a = addr(ip);
-		assert_int_equal(podset_add(ps, i % 2 ? "odd" : "even", &a), 0);
+		snprintf(name, sizeof(name), "pod-%d", i);
+		assert_int_equal(put(ps, i % 2 ? "odd" : "even", name, ip, 1),
+				 0);
 	}
 	assert_int_equal(podset_count(ps), 50000);
 	assert_true(has(ps, "odd", "10.0.195.79")); /* 49999 */
 	assert_false(has(ps, "even", "10.0.195.79"));
 	for (int i = 0; i < 50000; i += 2) {
-		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255,
-			 i & 255);
-		struct obj_addr a = addr(ip);
-		assert_int_equal(podset_del(ps, "even", &a), 0);
+		snprintf(name, sizeof(name), "pod-%d", i);
+		assert_int_equal(podset_del(ps, "even", name), 0);
 	}
 	assert_int_equal(podset_count(ps), 25000);
 	assert_false(has(ps, "even", "10.0.0.0"));
@@ -124,7 +150,7 @@ static void test_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_counting),
+	    cmocka_unit_test(test_pods),
 	    cmocka_unit_test(test_many),
 	};
 

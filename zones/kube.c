@@ -237,23 +237,14 @@ const struct podset *kube_pods(const struct kube *k)
 	return k->pods;
 }
 
-/* Count (delta +1) or uncount (-1) a pod's addresses for `pods verified`:
- * every address of a pod that has not finished.  Counting in is all or
- * nothing: 0 or -ENOMEM. */
-static int pod_count(struct kube *k, const struct obj_pod *p, int delta)
+/* The addresses `pods verified` answers for pod p: all of them until it
+ * has finished. */
+static int pod_set(struct kube *k, const struct obj_pod *p, uint32_t gen)
 {
-	if (k->bc.pods != BUILDER_PODS_VERIFIED || !p || p->terminal)
+	if (k->bc.pods != BUILDER_PODS_VERIFIED)
 		return 0;
-	for (size_t i = 0; i < p->nips; i++) {
-		if (delta < 0) {
-			podset_del(k->pods, p->ns, &p->ips[i]);
-		} else if (podset_add(k->pods, p->ns, &p->ips[i]) == -ENOMEM) {
-			while (i--)
-				podset_del(k->pods, p->ns, &p->ips[i]);
-			return -ENOMEM;
-		}
-	}
-	return 0;
+	return podset_put(k->pods, p->ns, p->name, p->ips,
+			  p->terminal ? 0 : p->nips, gen);
 }
 
 const uint8_t *kube_primary(const struct kube *k, size_t *len)
@@ -449,26 +440,11 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	return set_hosts(k, s->ns, s->name, k->eps, ne);
 }
 
-/* A walk over a store's pods that counts them in or out; in stops at the
- * first failure with n pods done, which out can then take back. */
-struct pod_walk {
-	struct kube *k;
-	int delta;
-	size_t n, limit;
-};
-
-static int walk_pod(const struct obj_pod *p, void *arg)
+static int apply_pod(const struct obj_pod *p, void *arg)
 {
-	struct pod_walk *w = arg;
+	struct kube *k = arg;
 
-	if (w->n == w->limit)
-		return 1;
-	if (w->delta > 0 && pod_count(w->k, p, +1) < 0)
-		return -ENOMEM;
-	if (w->delta < 0)
-		pod_count(w->k, p, -1);
-	w->n++;
-	return 0;
+	return pod_set(k, p, (uint32_t)k->gen);
 }
 
 int kube_apply_store(struct kube *k, struct store *st)
@@ -484,17 +460,9 @@ int kube_apply_store(struct kube *k, struct store *st)
 		goto fail;
 	if ((rc = store_each_service(st, apply_svc, &a)) < 0)
 		goto fail;
-	/* The new pods in, then the old ones out: the addresses both have
-	 * stay answered throughout. */
-	struct pod_walk in = {k, +1, 0, SIZE_MAX};
-	if ((rc = store_each_pod(st, walk_pod, &in)) < 0) {
-		struct pod_walk undo = {k, -1, 0, in.n};
-		store_each_pod(st, walk_pod, &undo);
+	if ((rc = store_each_pod(st, apply_pod, k)) < 0)
 		goto fail;
-	}
-	struct pod_walk out = {k, -1, 0, SIZE_MAX};
-	if (k->st)
-		store_each_pod(k->st, walk_pod, &out);
+	podset_drop_stale(k->pods, (uint32_t)k->gen);
 	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
@@ -608,34 +576,6 @@ static int pending_latency(struct kube *k, int64_t ms)
 	return 0;
 }
 
-/* Store a pod (the store takes p) and count its addresses: the new ones
- * before the old ones go, so that an address both have stays answered. */
-static int put_pod(struct kube *k, struct obj_pod *p)
-{
-	struct obj_pod keep = {0};
-	struct obj_addr ips[4];
-	char ns[256];
-
-	if (!p->ns || !p->name) {
-		obj_pod_free(p);
-		return -EINVAL;
-	}
-	/* what to uncount should the store fail (it frees p then) */
-	snprintf(ns, sizeof(ns), "%s", p->ns);
-	keep.ns = ns;
-	keep.terminal = p->terminal;
-	keep.nips = p->nips < 4 ? p->nips : 4;
-	keep.ips = ips;
-	memcpy(ips, p->ips, keep.nips * sizeof(*ips));
-	int rc = pod_count(k, p, +1);
-	pod_count(k, store_pod(k->st, p->ns, p->name), -1);
-	if (store_put_pod(k->st, p) < 0) {
-		pod_count(k, &keep, -1);
-		return -ENOMEM;
-	}
-	return rc;
-}
-
 int kube_put(struct kube *k, struct decode_obj *o)
 {
 	int rc = 0;
@@ -679,12 +619,12 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		break;
 	}
 	case DECODE_POD: {
+		/* Pods come from the API only for `pods verified`: what they
+		 * answer is kept in the podset, not the pods themselves. */
 		struct obj_pod *p = o->u.pod;
-		obj_pod_trim(p);
-		p->gen = k->list_gen[DECODE_POD];
-		if (!store_has_namespace(k->st, p->ns))
-			rc |= mark_namespace(k, p->ns);
-		rc |= put_pod(k, p);
+		if (p->ns && p->name)
+			rc |= pod_set(k, p, k->list_gen[DECODE_POD]);
+		obj_pod_free(p);
 		break;
 	}
 	case DECODE_OTHER:
@@ -719,8 +659,7 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 		del = store_del_namespace(k->st, name);
 		break;
 	case DECODE_POD:
-		pod_count(k, store_pod(k->st, ns, name), -1);
-		del = store_del_pod(k->st, ns, name);
+		del = podset_del(k->pods, ns ? ns : "", name);
 		break;
 	case DECODE_OTHER:
 		return 0;
@@ -776,12 +715,6 @@ static int stale_slice(const struct obj_slice *s, void *arg)
 	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
 }
 
-static int stale_pod(const struct obj_pod *p, void *arg)
-{
-	struct stale *st = arg;
-	return p->gen != st->gen ? stale_add(st, p->ns, p->name) : 0;
-}
-
 struct stale_ns {
 	struct kube *k;
 	struct stale *st;
@@ -814,7 +747,7 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 		store_each_namespace(k->st, stale_namespace, &sn);
 		break;
 	case DECODE_POD:
-		store_each_pod(k->st, stale_pod, &st);
+		podset_drop_stale(k->pods, st.gen);
 		break;
 	default:
 		break;

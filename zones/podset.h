@@ -1,13 +1,14 @@
 /*
- * podset.h -- the addresses of the pods of each namespace, for `pods
- * verified`: <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that
- * address runs in <ns>.  A multiset of (namespace, address): two pods may
- * share an address (host network), and the name lives while one of them
- * does.  About 60 bytes per pod address, and nothing in the zone.
+ * podset.h -- the addresses of running pods, for `pods verified`:
+ * <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that address runs
+ * in <ns>.  One entry per pod address, found by (namespace, address) by
+ * the readers and by pod by the writer; the pod itself is known by a
+ * 64-bit hash of its namespace and name, not kept as an object.  About 100
+ * bytes per pod, and nothing in the zone.
  *
- * One writer (the control thread) adds and removes; readers (worker
- * threads) ask inside rcu_read_lock() of liburcu's default flavour, without
- * allocation or lock.
+ * One writer (the control thread) changes the set; readers (worker
+ * threads) ask inside rcu_read_lock() of liburcu's default flavour,
+ * without allocation or lock.
  */
 #ifndef CLUSTERDNS_PODSET_H
 #define CLUSTERDNS_PODSET_H
@@ -26,19 +27,28 @@ struct podset *podset_new(void);
 /* Free the set; no reader may use it any more. */
 void podset_free(struct podset *ps);
 
-/* Writer: count one more pod with address a in namespace ns.  Returns 0,
- * -EINVAL (a namespace over 63 bytes or no address), -ENOMEM. */
-int podset_add(struct podset *ps, const char *ns, const struct obj_addr *a);
+/*
+ * Writer: pod ns/name now has the n addresses ips (n 0: none, e.g. it has
+ * finished) and generation gen.  Addresses it keeps stay answered
+ * throughout; a namespace over 63 bytes has none.  Returns 0, or -ENOMEM
+ * (the pod keeps what it had, with the new gen).
+ */
+int podset_put(struct podset *ps, const char *ns, const char *name,
+	       const struct obj_addr *ips, size_t n, uint32_t gen);
 
-/* Writer: count one pod fewer; the pair goes at zero.  Returns 0 or
- * -ENOENT. */
-int podset_del(struct podset *ps, const char *ns, const struct obj_addr *a);
+/* Writer: the pod is gone.  Returns 0 or -ENOENT (it had no address). */
+int podset_del(struct podset *ps, const char *ns, const char *name);
 
-/* Writer: number of distinct (namespace, address) pairs. */
+/* Writer: remove the addresses of every pod whose gen is not gen (a
+ * relist that did not see them); returns how many addresses went. */
+size_t podset_drop_stale(struct podset *ps, uint32_t gen);
+
+/* Writer: number of pod addresses. */
 size_t podset_count(const struct podset *ps);
 
-/* Writer: call cb(ns, address, arg) for every pair; a non-zero return
- * stops the walk and is returned. */
+/* Writer: call cb(ns, address, arg) for every pod address (an address two
+ * pods share comes twice); a non-zero return stops the walk and is
+ * returned. */
 int podset_each(const struct podset *ps,
 		int (*cb)(const char *ns, const struct obj_addr *a, void *arg),
 		void *arg);
