@@ -118,6 +118,8 @@ static void test_pods(void **state)
 	assert_int_equal(podset_drop_stale(ps, 2), 1);
 	assert_false(has(ps, "prod", "10.1.2.6"));
 	assert_true(has(ps, "prod", "10.1.2.8"));
+	podset_reclaim(ps);
+	assert_true(has(ps, "prod", "10.1.2.8"));
 	podset_free(ps);
 }
 
@@ -142,6 +144,7 @@ static void test_many(void **state)
 		assert_int_equal(podset_del(ps, "even", name), 0);
 	}
 	assert_int_equal(podset_count(ps), 25000);
+	podset_reclaim(ps);
 	assert_false(has(ps, "even", "10.0.0.0"));
 	assert_true(has(ps, "odd", "10.0.0.1"));
 	podset_free(ps);

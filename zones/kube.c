@@ -463,6 +463,7 @@ int kube_apply_store(struct kube *k, struct store *st)
 	if ((rc = store_each_pod(st, apply_pod, k)) < 0)
 		goto fail;
 	podset_drop_stale(k->pods, (uint32_t)k->gen);
+	podset_reclaim(k->pods);
 	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
@@ -811,6 +812,7 @@ int kube_commit(struct kube *k)
 	keyset_clear(&k->dirty);
 	if (zone_commit(k->zi) < 0)
 		rc = -ENOMEM;
+	podset_reclaim(k->pods);
 	/* The changes are answered from now on. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -3,8 +3,8 @@
  * <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that address runs
  * in <ns>.  One entry per pod address, found by (namespace, address) by
  * the readers and by pod by the writer; the pod itself is known by a
- * 64-bit hash of its namespace and name, not kept as an object.  About 100
- * bytes per pod, and nothing in the zone.
+ * 64-bit hash of its namespace and name, not kept as an object.  About 60
+ * bytes per pod address, and nothing in the zone.
  *
  * One writer (the control thread) changes the set; readers (worker
  * threads) ask inside rcu_read_lock() of liburcu's default flavour,
@@ -35,6 +35,10 @@ void podset_free(struct podset *ps);
  */
 int podset_put(struct podset *ps, const char *ns, const char *name,
 	       const struct obj_addr *ips, size_t n, uint32_t gen);
+
+/* Writer: free, after a grace period, what the changes since the last
+ * call took away from the readers (call it once per batch of changes). */
+void podset_reclaim(struct podset *ps);
 
 /* Writer: the pod is gone.  Returns 0 or -ENOENT (it had no address). */
 int podset_del(struct podset *ps, const char *ns, const char *name);
