@@ -918,9 +918,56 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void test_slice_pack(void **state)
+{
+	struct builder_conf c = conf("cluster.local", "10.in-addr.arpa", NULL);
+	struct builder_buf b1 = {0}, b2 = {0};
+	struct obj_service *h = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "db-1", "db");
+
+	(void)state;
+	c.endpoint_pod_names = true;
+	slice_port(sl, "pg", 5432, OBJ_PROTO_TCP);
+	slice_port(sl, NULL, 9000, OBJ_PROTO_UDP);
+	slice_ep(sl, "10.244.2.5,10.244.2.6", "d", NULL, true);
+	slice_ep(sl, "10.244.2.7", NULL, "db-pod", true);
+	slice_ep(sl, "10.244.2.8", NULL, NULL, false);
+	const struct obj_slice *before[] = {sl};
+	assert_int_equal(builder_service(&c, h, before, 1, &b1), 0);
+
+	/* Packed: one allocation, the same content, the same records. */
+	struct obj_slice *p = obj_slice_pack(sl);
+	assert_true(p->packed);
+	assert_string_equal(p->ns, "prod");
+	assert_string_equal(p->name, "db-1");
+	assert_string_equal(p->service, "db");
+	assert_int_equal(p->neps, 3);
+	assert_int_equal(p->eps[0].naddrs, 2);
+	assert_int_equal(p->eps[0].addrs[1].a[3], 6);
+	assert_string_equal(p->eps[0].hostname, "d");
+	assert_null(p->eps[0].pod_name);
+	assert_string_equal(p->eps[1].pod_name, "db-pod");
+	assert_false(p->eps[2].ready);
+	assert_int_equal(p->nports, 2);
+	assert_string_equal(p->ports[0].name, "pg");
+	assert_null(p->ports[1].name);
+	assert_int_equal(p->ports[1].proto, OBJ_PROTO_UDP);
+	const struct obj_slice *after[] = {p};
+	assert_int_equal(builder_service(&c, h, after, 1, &b2), 0);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.p, b2.p, b1.len);
+	/* packing twice is a no-op */
+	assert_ptr_equal(obj_slice_pack(p), p);
+	builder_buf_free(&b1);
+	builder_buf_free(&b2);
+	obj_service_free(h);
+	obj_slice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_slice_pack),
 	    cmocka_unit_test(test_mname),
 	    cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_namespace),

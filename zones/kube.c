@@ -598,6 +598,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		const struct obj_slice *old =
 		    store_slice(k->st, s->ns, s->name);
 		obj_slice_trim(s, k->bc.endpoint_pod_names);
+		s = o->u.slice = obj_slice_pack(s);
 		s->gen = k->list_gen[DECODE_SLICE];
 		if (old && old->service &&
 		    (!s->service || strcmp(old->service, s->service)))

@@ -43,6 +43,10 @@ void obj_slice_free(struct obj_slice *s)
 {
 	if (!s)
 		return;
+	if (s->packed) {
+		free(s);
+		return;
+	}
 	free(s->ns);
 	free(s->name);
 	free(s->service);
@@ -96,6 +100,73 @@ void obj_slice_trim(struct obj_slice *s, bool keep_pod_names)
 		free(s->eps[i].pod_name);
 		s->eps[i].pod_name = NULL;
 	}
+}
+
+/* Strings of a slice being packed: measured, then copied after the rest. */
+static size_t str_size(const char *p)
+{
+	return p ? strlen(p) + 1 : 0;
+}
+
+static char *str_put(char **at, const char *p)
+{
+	if (!p)
+		return NULL;
+	size_t n = strlen(p) + 1;
+	char *d = memcpy(*at, p, n);
+	*at += n;
+	return d;
+}
+
+struct obj_slice *obj_slice_pack(struct obj_slice *s)
+{
+	size_t naddrs = 0, strs = str_size(s->ns) + str_size(s->name) +
+				  str_size(s->service);
+
+	if (s->packed)
+		return s;
+	for (size_t i = 0; i < s->neps; i++) {
+		naddrs += s->eps[i].naddrs;
+		strs += str_size(s->eps[i].hostname) +
+			str_size(s->eps[i].pod_name);
+	}
+	for (size_t i = 0; i < s->nports; i++)
+		strs += str_size(s->ports[i].name) +
+			str_size(s->ports[i].target_name);
+	size_t size = sizeof(*s) + s->neps * sizeof(struct obj_endpoint) +
+		      s->nports * sizeof(struct obj_port) +
+		      naddrs * sizeof(struct obj_addr) + strs;
+	struct obj_slice *p = malloc(size);
+	if (!p)
+		return s;
+	*p = *s;
+	p->packed = true;
+	p->eps = s->neps ? (struct obj_endpoint *)(p + 1) : NULL;
+	struct obj_port *ports = (struct obj_port *)((char *)(p + 1) +
+						    s->neps * sizeof(*p->eps));
+	p->ports = s->nports ? ports : NULL;
+	struct obj_addr *addrs = (struct obj_addr *)(ports + s->nports);
+	char *at = (char *)(addrs + naddrs);
+	p->ns = str_put(&at, s->ns);
+	p->name = str_put(&at, s->name);
+	p->service = str_put(&at, s->service);
+	for (size_t i = 0; i < s->neps; i++) {
+		const struct obj_endpoint *e = &s->eps[i];
+		struct obj_endpoint *d = &p->eps[i];
+		*d = *e;
+		d->addrs = e->naddrs ? addrs : NULL;
+		memcpy(addrs, e->addrs, e->naddrs * sizeof(*addrs));
+		addrs += e->naddrs;
+		d->hostname = str_put(&at, e->hostname);
+		d->pod_name = str_put(&at, e->pod_name);
+	}
+	for (size_t i = 0; i < s->nports; i++) {
+		ports[i] = s->ports[i];
+		ports[i].name = str_put(&at, s->ports[i].name);
+		ports[i].target_name = str_put(&at, s->ports[i].target_name);
+	}
+	obj_slice_free(s);
+	return p;
 }
 
 void obj_pod_free(struct obj_pod *p)

@@ -78,6 +78,7 @@ struct obj_slice {
 			     * last-change-trigger-time, ms since the epoch;
 			     * 0 when absent */
 	uint32_t gen;	    /* the list generation that saw it last */
+	bool packed;	    /* one allocation (obj_slice_pack) */
 };
 
 struct obj_namespace {
@@ -115,6 +116,13 @@ void obj_pod_free(struct obj_pod *p);
 void obj_service_trim(struct obj_service *s);
 void obj_pod_trim(struct obj_pod *p);
 void obj_slice_trim(struct obj_slice *s, bool keep_pod_names);
+
+/* The slice in one allocation: the endpoints, their addresses, the ports
+ * and every string follow the struct, so a slice held for long costs its
+ * bytes and one allocation header, not one per part.  Returns the packed
+ * copy (s is freed), or s itself when out of memory.  A packed slice is
+ * read-only: obj_slice_free frees it at once. */
+struct obj_slice *obj_slice_pack(struct obj_slice *s);
 
 /* True when every selector label of s is among the pod's labels (an empty
  * or absent selector selects nothing). */
