@@ -438,6 +438,20 @@ static void test_errors_json(void **state)
 	assert_non_null(strstr(err.msg, "not an IP address"));
 	store_free(st);
 
+	/* the path of a field deep in a list, index and all */
+	assert_int_equal(
+	    json_str(
+		"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		"\"s\",\"namespace\":\"prod\"},\"addressType\":\"IPv4\","
+		"\"endpoints\":[{\"addresses\":[\"10.0.0.1\"]},{\"addresses\""
+		":[\"10.0.0.2\"]},{\"addresses\":[\"10.0.0.3\"],"
+		"\"hostname\":5}]}",
+		&st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "EndpointSlice prod/s"));
+	assert_non_null(strstr(err.msg, "endpoints[2].hostname"));
+	store_free(st);
+
 	assert_int_equal(
 	    json_str("{\"kind\":\"Service\",\"metadata\":{\"name\":"
 		     "\"x\"},\"spec\":{\"type\":\"ExternalName\"}}",

@@ -561,7 +561,7 @@ static void list_page(struct res *r)
 	r->cont = cont && *cont ? strdup(cont) : NULL;
 	if (!r->cont)
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
-	cJSON_Delete(doc); /* rv and cont point into it */
+	/* rv and cont pointed into the tree; the arena frees it whole */
 	jarena_end();
 	if (!r->cont) {
 		/* The whole list is in: one commit publishes it. */
@@ -815,7 +815,7 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	s->api = *conf->api;
 	s->conf = *conf;
 	if (!s->conf.page_limit)
-		s->conf.page_limit = 500;
+		s->conf.page_limit = 100;
 	if (!s->conf.idle_timeout_ms)
 		s->conf.idle_timeout_ms = 180000;
 	if (set_base(s, err, errlen) < 0)

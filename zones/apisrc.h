@@ -36,7 +36,7 @@ struct apisrc_conf {
 				   * watched through namespaced paths; NULL: all */
 	uint32_t resync_ms;	  /* full relist period; 0: none */
 	uint32_t idle_timeout_ms; /* a silent watch is dead (180000) */
-	uint32_t page_limit;	  /* LIST page size (500) */
+	uint32_t page_limit;	  /* LIST page size (100) */
 	/* Log a line (never a secret); NULL: silent. */
 	void (*log)(void *arg, enum apisrc_level level, const char *msg);
 	/* Every resource has been listed once (called once). */

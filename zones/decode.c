@@ -30,8 +30,50 @@ struct dctx {
 	struct decode_err *err;
 	const cJSON *bad; /* the node an error is about, for its position */
 	long item;	  /* index in a list's items, or -1 */
-	char what[160];	  /* "Service prod/web" once the name is known */
+	/* what is being decoded, for messages ("Service prod/web"); the
+	 * strings live as long as the document's tree */
+	const char *wkind, *wns, *wname;
 };
+
+/* path = pre + decimal i + post, for messages ("endpoints[3].hostname"):
+ * done for every field of every object, so without printf. */
+static void ipath(char *path, size_t len, const char *pre, size_t i,
+		  const char *post)
+{
+	char num[24];
+	size_t n = 0, o = 0;
+
+	do
+		num[n++] = (char)('0' + i % 10);
+	while ((i /= 10) && n < sizeof(num));
+	for (; *pre && o + 1 < len; pre++)
+		path[o++] = *pre;
+	while (n && o + 1 < len)
+		path[o++] = num[--n];
+	for (; *post && o + 1 < len; post++)
+		path[o++] = *post;
+	path[o] = 0;
+}
+
+/* The object being decoded, as messages name it. */
+static const char *what(const struct dctx *c, char *buf, size_t len)
+{
+	if (c->wname && c->wns)
+		snprintf(buf, len, "%s %s/%s", c->wkind, c->wns, c->wname);
+	else if (c->wname)
+		snprintf(buf, len, "%s %s", c->wkind, c->wname);
+	else
+		snprintf(buf, len, "%s", c->wkind ? c->wkind : "object");
+	return buf;
+}
+
+static void what_is(struct dctx *c, const char *kind, const char *ns,
+		    const char *name)
+{
+	c->wkind = kind;
+	c->wns = ns;
+	c->wname = name;
+}
 
 static void seterr(struct decode_err *err, int line, int col, const char *fmt,
 		   ...) __attribute__((format(printf, 4, 5)));
@@ -56,7 +98,7 @@ static int fail(struct dctx *c, const cJSON *node, const char *fmt, ...)
 /* Record an error about node; returns -EINVAL for `return fail(...)`. */
 static int fail(struct dctx *c, const cJSON *node, const char *fmt, ...)
 {
-	char detail[200];
+	char detail[200], w[160];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -64,10 +106,10 @@ static int fail(struct dctx *c, const cJSON *node, const char *fmt, ...)
 	va_end(ap);
 	c->bad = node;
 	if (c->item >= 0)
-		seterr(c->err, 0, 0, "items[%ld]: %s: %s", c->item, c->what,
-		       detail);
+		seterr(c->err, 0, 0, "items[%ld]: %s: %s", c->item,
+		       what(c, w, sizeof(w)), detail);
 	else
-		seterr(c->err, 0, 0, "%s: %s", c->what, detail);
+		seterr(c->err, 0, 0, "%s: %s", what(c, w, sizeof(w)), detail);
 	return -EINVAL;
 }
 
@@ -275,7 +317,7 @@ static int get_meta(struct dctx *c, const cJSON *o, const char *kind, bool ns,
 	const char *name, *space = NULL;
 	int rc;
 
-	snprintf(c->what, sizeof(c->what), "%s", kind);
+	what_is(c, kind, NULL, NULL);
 	rc = get_obj(c, o, "metadata", "metadata", &m);
 	if (rc)
 		return rc;
@@ -292,13 +334,12 @@ static int get_meta(struct dctx *c, const cJSON *o, const char *kind, bool ns,
 			return rc;
 		if (!space || !*space)
 			space = "default";
-		snprintf(c->what, sizeof(c->what), "%s %s/%s", kind, space,
-			 name);
+		what_is(c, kind, space, name);
 		*ns_out = strdup(space);
 		if (!*ns_out)
 			return nomem(c);
 	} else {
-		snprintf(c->what, sizeof(c->what), "%s %s", kind, name);
+		what_is(c, kind, NULL, name);
 	}
 	*name_out = strdup(name);
 	if (!*name_out)
@@ -374,24 +415,24 @@ static int svc_port(struct dctx *c, const cJSON *p, size_t i,
 	long num;
 	int rc;
 
-	snprintf(path, sizeof(path), "spec.ports[%zu]", i);
+	ipath(path, sizeof(path), "spec.ports[", i, "]");
 	if (!cJSON_IsObject(p))
 		return fail(c, p, "%s: expected a mapping, got %s", path,
 			    type_name(p));
-	snprintf(path, sizeof(path), "spec.ports[%zu].name", i);
+	ipath(path, sizeof(path), "spec.ports[", i, "].name");
 	if ((rc = get_str_nonempty(c, p, "name", path, &out->name)))
 		return rc;
-	snprintf(path, sizeof(path), "spec.ports[%zu].port", i);
+	ipath(path, sizeof(path), "spec.ports[", i, "].port");
 	v = member(p, "port");
 	if (!v)
 		return fail(c, p, "%s is missing", path);
 	if ((rc = int_value(c, v, path, 1, 65535, &num)))
 		return rc;
 	out->port = (uint16_t)num;
-	snprintf(path, sizeof(path), "spec.ports[%zu].protocol", i);
+	ipath(path, sizeof(path), "spec.ports[", i, "].protocol");
 	if ((rc = parse_proto(c, p, path, &out->proto)))
 		return rc;
-	snprintf(path, sizeof(path), "spec.ports[%zu].targetPort", i);
+	ipath(path, sizeof(path), "spec.ports[", i, "].targetPort");
 	t = member(p, "targetPort");
 	if (!t)
 		return 0;
@@ -505,11 +546,11 @@ static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 	size_t n = 0;
 	int rc;
 
-	snprintf(path, sizeof(path), "endpoints[%zu]", i);
+	ipath(path, sizeof(path), "endpoints[", i, "]");
 	if (!cJSON_IsObject(e))
 		return fail(c, e, "%s: expected a mapping, got %s", path,
 			    type_name(e));
-	snprintf(path, sizeof(path), "endpoints[%zu].addresses", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].addresses");
 	if ((rc = get_arr(c, e, "addresses", path, &addrs)))
 		return rc;
 	if (!addrs || cJSON_GetArraySize(addrs) == 0)
@@ -531,24 +572,23 @@ static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 				    path, n, it->valuestring, family);
 		ep->naddrs = ++n;
 	}
-	snprintf(path, sizeof(path), "endpoints[%zu].conditions", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].conditions");
 	if ((rc = get_obj(c, e, "conditions", path, &cond)))
 		return rc;
-	snprintf(path, sizeof(path), "endpoints[%zu].conditions.ready", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].conditions.ready");
 	if ((rc = get_bool(c, cond, "ready", path, true, &ep->ready)))
 		return rc;
-	snprintf(path, sizeof(path), "endpoints[%zu].hostname", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].hostname");
 	if ((rc = get_str_nonempty(c, e, "hostname", path, &ep->hostname)))
 		return rc;
-	snprintf(path, sizeof(path), "endpoints[%zu].targetRef", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].targetRef");
 	if ((rc = get_obj(c, e, "targetRef", path, &ref)))
 		return rc;
-	snprintf(path, sizeof(path), "endpoints[%zu].targetRef.kind", i);
+	ipath(path, sizeof(path), "endpoints[", i, "].targetRef.kind");
 	if ((rc = peek_str(c, ref, "kind", path, &kind)))
 		return rc;
 	if (kind && strcmp(kind, "Pod") == 0) {
-		snprintf(path, sizeof(path), "endpoints[%zu].targetRef.name",
-			 i);
+		ipath(path, sizeof(path), "endpoints[", i, "].targetRef.name");
 		rc = get_str_nonempty(c, ref, "name", path, &ep->pod_name);
 	}
 	return rc;
@@ -562,21 +602,21 @@ static int slice_port(struct dctx *c, const cJSON *p, size_t i,
 	long num;
 	int rc;
 
-	snprintf(path, sizeof(path), "ports[%zu]", i);
+	ipath(path, sizeof(path), "ports[", i, "]");
 	if (!cJSON_IsObject(p))
 		return fail(c, p, "%s: expected a mapping, got %s", path,
 			    type_name(p));
-	snprintf(path, sizeof(path), "ports[%zu].name", i);
+	ipath(path, sizeof(path), "ports[", i, "].name");
 	if ((rc = get_str_nonempty(c, p, "name", path, &out->name)))
 		return rc;
-	snprintf(path, sizeof(path), "ports[%zu].port", i);
+	ipath(path, sizeof(path), "ports[", i, "].port");
 	v = member(p, "port");
 	if (v) {
 		if ((rc = int_value(c, v, path, 0, 65535, &num)))
 			return rc;
 		out->port = (uint16_t)num;
 	}
-	snprintf(path, sizeof(path), "ports[%zu].protocol", i);
+	ipath(path, sizeof(path), "ports[", i, "].protocol");
 	return parse_proto(c, p, path, &out->proto);
 }
 
@@ -718,11 +758,11 @@ static int pod_ports(struct dctx *c, const cJSON *spec, struct obj_pod *p)
 		return rc;
 	cJSON_ArrayForEach(ctr, ctrs)
 	{
-		snprintf(path, sizeof(path), "spec.containers[%zu]", ci);
+		ipath(path, sizeof(path), "spec.containers[", ci, "]");
 		if (!cJSON_IsObject(ctr))
 			return fail(c, ctr, "%s: expected a mapping, got %s",
 				    path, type_name(ctr));
-		snprintf(path, sizeof(path), "spec.containers[%zu].ports", ci);
+		ipath(path, sizeof(path), "spec.containers[", ci, "].ports");
 		if ((rc = get_arr(c, ctr, "ports", path, &ports)))
 			return rc;
 		total += ports ? (size_t)cJSON_GetArraySize(ports) : 0;
@@ -798,13 +838,12 @@ static int pod_ips(struct dctx *c, const cJSON *status, struct obj_pod *p)
 		{
 			const char *ip;
 
-			snprintf(path, sizeof(path), "status.podIPs[%zu]", n);
+			ipath(path, sizeof(path), "status.podIPs[", n, "]");
 			if (!cJSON_IsObject(it))
 				return fail(c, it,
 					    "%s: expected a mapping, got %s",
 					    path, type_name(it));
-			snprintf(path, sizeof(path), "status.podIPs[%zu].ip",
-				 n);
+			ipath(path, sizeof(path), "status.podIPs[", n, "].ip");
 			if ((rc = peek_str(c, it, "ip", path, &ip)))
 				return rc;
 			if (!ip || obj_addr_parse(ip, &p->ips[n]) < 0)
@@ -925,7 +964,7 @@ static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
 
 	memset(out, 0, sizeof(*out));
 	out->kind = DECODE_OTHER;
-	snprintf(c->what, sizeof(c->what), "object");
+	what_is(c, "object", NULL, NULL);
 	if (!cJSON_IsObject(o))
 		return fail(c, o, "expected a mapping, got %s", type_name(o));
 	if (!kind) {
@@ -974,6 +1013,7 @@ int decode_object(const cJSON *obj, const char *kind, struct decode_obj *out,
 /* Put a decoded object into the store (which takes it over). */
 static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 {
+	char w[160];
 	int rc = 0;
 
 	switch (o->kind) {
@@ -994,8 +1034,8 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 	}
 	if (rc < 0) {
 		c->bad = NULL;
-		seterr(c->err, 0, 0, "%s: cannot store: %s", c->what,
-		       strerror(-rc));
+		seterr(c->err, 0, 0, "%s: cannot store: %s",
+		       what(c, w, sizeof(w)), strerror(-rc));
 		return rc;
 	}
 	return 1;
@@ -1015,7 +1055,7 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 	size_t klen, idx = 0;
 	int rc, count = 0;
 
-	snprintf(c->what, sizeof(c->what), "document");
+	what_is(c, "document", NULL, NULL);
 	if (!root || cJSON_IsNull(root))
 		return 0; /* an empty document */
 	if (!cJSON_IsObject(root))

@@ -127,8 +127,8 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 		return s;
 	for (size_t i = 0; i < s->neps; i++) {
 		naddrs += s->eps[i].naddrs;
-		strs += str_size(s->eps[i].hostname) +
-			str_size(s->eps[i].pod_name);
+		strs +=
+		    str_size(s->eps[i].hostname) + str_size(s->eps[i].pod_name);
 	}
 	for (size_t i = 0; i < s->nports; i++)
 		strs += str_size(s->ports[i].name) +
@@ -142,8 +142,8 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	*p = *s;
 	p->packed = true;
 	p->eps = s->neps ? (struct obj_endpoint *)(p + 1) : NULL;
-	struct obj_port *ports = (struct obj_port *)((char *)(p + 1) +
-						    s->neps * sizeof(*p->eps));
+	struct obj_port *ports =
+	    (struct obj_port *)((char *)(p + 1) + s->neps * sizeof(*p->eps));
 	p->ports = s->nports ? ports : NULL;
 	struct obj_addr *addrs = (struct obj_addr *)(ports + s->nports);
 	char *at = (char *)(addrs + naddrs);

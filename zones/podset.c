@@ -464,6 +464,6 @@ bool podset_has(const struct podset *ps, const uint8_t *ns, int family,
 
 	if (!k.t)
 		return false;
-	return rcuhash_find(ps->addrs, addr_hash(ns, family, addr),
-			    addr_match, &k) != NULL;
+	return rcuhash_find(ps->addrs, addr_hash(ns, family, addr), addr_match,
+			    &k) != NULL;
 }
