@@ -20,6 +20,7 @@
 #include "zones/decode.h"
 #include "zones/jarena.h"
 #include "zones/lines.h"
+#include "zones/podscan.h"
 #include "zones/watchev.h"
 
 #define MAX_LINE (64u << 20)  /* longest watch event accepted */
@@ -515,10 +516,50 @@ static void begin_relist(struct res *r)
 	r->s->stats.relists++;
 }
 
+static void scanned_pod(void *arg, const struct podscan_pod *p)
+{
+	struct res *r = arg;
+
+	kube_put_pod(r->s->k, p->ns, p->name, p->ips, p->nips, p->terminal);
+}
+
+static void list_done(struct res *r, const char *rv, const char *cont);
+
+/* A page of pods, scanned rather than parsed (podscan.h). */
+static void list_pods_page(struct res *r)
+{
+	struct apisrc *s = r->s;
+	struct podscan_list pl;
+
+	if (!r->in_list) {
+		kube_relist_begin(s->k, r->kind);
+		r->in_list = true;
+	}
+	int rc = podscan_page(r->body.p, r->body.len, scanned_pod, r, &pl);
+	if (rc < 0) {
+		logf_(s, APISRC_ERROR,
+		      "plugin/kubernetes: list %s: the answer is not a list",
+		      r->name);
+		begin_relist(r);
+		res_retry(r);
+		return;
+	}
+	if (pl.nskip)
+		logf_(s, APISRC_WARN,
+		      "plugin/kubernetes: list %s: skipping %zu object%s: %s",
+		      r->name, pl.nskip, pl.nskip == 1 ? "" : "s", pl.why);
+	list_done(r, pl.rv, pl.cont);
+	free(pl.cont);
+}
+
 /* A LIST page arrived whole (status 200). */
 static void list_page(struct res *r)
 {
 	struct apisrc *s = r->s;
+	if (r->kind == DECODE_POD) {
+		list_pods_page(r);
+		return;
+	}
 	jarena_begin(); /* the page's tree, freed at once at jarena_end */
 	cJSON *doc = cJSON_ParseWithLength(r->body.p, r->body.len);
 	cJSON *meta = cJSON_GetObjectItem(doc, "metadata");
@@ -556,13 +597,29 @@ static void list_page(struct res *r)
 		}
 		kube_put(s->k, &o);
 	}
+	/* rv and cont point into the tree, which the arena frees whole */
+	char rvbuf[sizeof(r->rv)], *next = NULL;
+	snprintf(rvbuf, sizeof(rvbuf), "%s", rv);
+	bool oom = cont && *cont && !(next = strdup(cont));
+	jarena_end();
+	if (oom) {
+		res_retry(r);
+		return;
+	}
+	list_done(r, rvbuf, next);
+	free(next);
+}
+
+/* A page is in: ask for the next one, or finish the list. */
+static void list_done(struct res *r, const char *rv, const char *cont)
+{
+	struct apisrc *s = r->s;
+
 	r->changed = true;
 	free(r->cont);
 	r->cont = cont && *cont ? strdup(cont) : NULL;
 	if (!r->cont)
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
-	/* rv and cont pointed into the tree; the arena frees it whole */
-	jarena_end();
 	if (!r->cont) {
 		/* The whole list is in: one commit publishes it. */
 		kube_relist_end(s->k, r->kind);

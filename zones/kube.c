@@ -577,6 +577,15 @@ static int pending_latency(struct kube *k, int64_t ms)
 	return 0;
 }
 
+int kube_put_pod(struct kube *k, const char *ns, const char *name,
+		 const struct obj_addr *ips, size_t n, bool terminal)
+{
+	if (k->bc.pods != BUILDER_PODS_VERIFIED)
+		return 0;
+	return podset_put(k->pods, ns, name, ips, terminal ? 0 : n,
+			  k->list_gen[DECODE_POD]);
+}
+
 int kube_put(struct kube *k, struct decode_obj *o)
 {
 	int rc = 0;
@@ -625,7 +634,8 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		 * answer is kept in the podset, not the pods themselves. */
 		struct obj_pod *p = o->u.pod;
 		if (p->ns && p->name)
-			rc |= pod_set(k, p, k->list_gen[DECODE_POD]);
+			rc |= kube_put_pod(k, p->ns, p->name, p->ips, p->nips,
+					   p->terminal);
 		obj_pod_free(p);
 		break;
 	}
