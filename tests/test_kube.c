@@ -740,10 +740,17 @@ static void test_pods_incremental(void **state)
 	(void)state;
 	/* Two pods share an address (host network): it lives while one
 	 * does. */
+	uint32_t serial = zone_serial(kube_zone(k));
 	put_json(k, POD_JSON("a", "10.1.2.3", "Running"));
 	put_json(k, POD_JSON("b", "10.1.2.3", "Running"));
 	assert_int_equal(kube_commit(k), 0);
 	assert_true(pod_known(k, "10.1.2.3", "prod"));
+	/* pod names are DNS-visible: the serial moves, and only then */
+	assert_true(zone_serial(kube_zone(k)) != serial);
+	serial = zone_serial(kube_zone(k));
+	put_json(k, POD_JSON("a", "10.1.2.3", "Running"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_int_equal(zone_serial(kube_zone(k)), serial);
 	/* a modified pod is counted once */
 	put_json(k, POD_JSON("a", "10.1.2.3", "Running"));
 	assert_int_equal(kube_delete(k, DECODE_POD, "prod", "a"), 0);

@@ -80,7 +80,7 @@ static void test_pods(void **state)
 	struct podset *ps = podset_new();
 
 	(void)state;
-	assert_int_equal(put(ps, "Prod", "a", "10.1.2.3,fd00::3", 1), 0);
+	assert_int_equal(put(ps, "Prod", "a", "10.1.2.3,fd00::3", 1), 1);
 	assert_int_equal(podset_count(ps), 2);
 	assert_true(has(ps, "prod", "10.1.2.3"));
 	assert_true(has(ps, "prod", "fd00::3"));
@@ -89,22 +89,22 @@ static void test_pods(void **state)
 	int n = 0;
 	assert_int_equal(podset_each(ps, count_cb, &n), 0);
 	assert_int_equal(n, 2);
-	/* the same pod again: nothing new */
+	/* the same pod again: nothing new, no change */
 	assert_int_equal(put(ps, "prod", "a", "10.1.2.3,fd00::3", 1), 0);
 	assert_int_equal(podset_count(ps), 2);
 	/* another pod shares an address (host network) */
-	assert_int_equal(put(ps, "prod", "b", "10.1.2.3", 1), 0);
+	assert_int_equal(put(ps, "prod", "b", "10.1.2.3", 1), 1);
 	assert_int_equal(podset_del(ps, "prod", "a"), 0);
 	assert_true(has(ps, "prod", "10.1.2.3"));
 	assert_false(has(ps, "prod", "fd00::3"));
 	assert_int_equal(podset_del(ps, "prod", "a"), -ENOENT);
 	/* b finishes: no addresses */
-	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 1), 0);
+	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 1), 1);
 	assert_false(has(ps, "prod", "10.1.2.3"));
 	assert_int_equal(podset_count(ps), 0);
 	/* an address that changes replaces the old one */
-	assert_int_equal(put(ps, "prod", "c", "10.1.2.5", 1), 0);
-	assert_int_equal(put(ps, "prod", "c", "10.1.2.6", 1), 0);
+	assert_int_equal(put(ps, "prod", "c", "10.1.2.5", 1), 1);
+	assert_int_equal(put(ps, "prod", "c", "10.1.2.6", 1), 1);
 	assert_false(has(ps, "prod", "10.1.2.5"));
 	assert_true(has(ps, "prod", "10.1.2.6"));
 	/* a namespace that cannot be a label keeps nothing */
@@ -114,7 +114,7 @@ static void test_pods(void **state)
 	assert_int_equal(put(ps, longns, "d", "10.1.2.7", 1), 0);
 	assert_int_equal(podset_count(ps), 1);
 	/* a relist that sees only e drops c */
-	assert_int_equal(put(ps, "prod", "e", "10.1.2.8", 2), 0);
+	assert_int_equal(put(ps, "prod", "e", "10.1.2.8", 2), 1);
 	assert_int_equal(podset_drop_stale(ps, 2), 1);
 	assert_false(has(ps, "prod", "10.1.2.6"));
 	assert_true(has(ps, "prod", "10.1.2.8"));
@@ -134,7 +134,7 @@ static void test_many(void **state)
 			 i & 255);
 		snprintf(name, sizeof(name), "pod-%d", i);
 		assert_int_equal(put(ps, i % 2 ? "odd" : "even", name, ip, 1),
-				 0);
+				 1);
 	}
 	assert_int_equal(podset_count(ps), 50000);
 	assert_true(has(ps, "odd", "10.0.195.79")); /* 49999 */

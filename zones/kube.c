@@ -243,8 +243,12 @@ static int pod_set(struct kube *k, const struct obj_pod *p, uint32_t gen)
 {
 	if (k->bc.pods != BUILDER_PODS_VERIFIED)
 		return 0;
-	return podset_put(k->pods, p->ns, p->name, p->ips,
-			  p->terminal ? 0 : p->nips, gen);
+	int rc = podset_put(k->pods, p->ns, p->name, p->ips,
+			    p->terminal ? 0 : p->nips, gen);
+	/* pod names are DNS-visible: the SOA serial moves */
+	if (rc > 0)
+		zone_touch(k->zi);
+	return rc < 0 ? rc : 0;
 }
 
 const uint8_t *kube_primary(const struct kube *k, size_t *len)
@@ -462,7 +466,8 @@ int kube_apply_store(struct kube *k, struct store *st)
 		goto fail;
 	if ((rc = store_each_pod(st, apply_pod, k)) < 0)
 		goto fail;
-	podset_drop_stale(k->pods, (uint32_t)k->gen);
+	if (podset_drop_stale(k->pods, (uint32_t)k->gen))
+		zone_touch(k->zi);
 	podset_reclaim(k->pods);
 	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
@@ -580,10 +585,13 @@ static int pending_latency(struct kube *k, int64_t ms)
 int kube_put_pod(struct kube *k, const char *ns, const char *name,
 		 const struct obj_addr *ips, size_t n, bool terminal)
 {
-	if (k->bc.pods != BUILDER_PODS_VERIFIED)
-		return 0;
-	return podset_put(k->pods, ns, name, ips, terminal ? 0 : n,
-			  k->list_gen[DECODE_POD]);
+	struct obj_pod p = {.ns = (char *)ns,
+			    .name = (char *)name,
+			    .ips = (struct obj_addr *)ips,
+			    .nips = n,
+			    .terminal = terminal};
+
+	return pod_set(k, &p, k->list_gen[DECODE_POD]);
 }
 
 int kube_put(struct kube *k, struct decode_obj *o)
@@ -672,6 +680,8 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 		break;
 	case DECODE_POD:
 		del = podset_del(k->pods, ns ? ns : "", name);
+		if (del == 0)
+			zone_touch(k->zi);
 		break;
 	case DECODE_OTHER:
 		return 0;
@@ -759,7 +769,8 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 		store_each_namespace(k->st, stale_namespace, &sn);
 		break;
 	case DECODE_POD:
-		podset_drop_stale(k->pods, st.gen);
+		if (podset_drop_stale(k->pods, st.gen))
+			zone_touch(k->zi);
 		break;
 	default:
 		break;

@@ -351,14 +351,17 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 		add[nadd++] = e;
 	}
 	/* then the old ones it no longer has go. */
+	bool changed = nadd > 0;
 	for (size_t j = 0; j < nold; j++) {
 		bool keep = false;
 		for (size_t i = 0; i < n && !keep; i++)
 			keep = entry_is(old[j], &ips[i]);
-		if (!keep)
+		if (!keep) {
 			entry_drop(ps, old[j]);
+			changed = true;
+		}
 	}
-	return 0;
+	return changed ? 1 : 0;
 nomem:
 	for (size_t i = 0; i < nadd; i++)
 		entry_drop(ps, add[i]);

@@ -30,8 +30,9 @@ void podset_free(struct podset *ps);
 /*
  * Writer: pod ns/name now has the n addresses ips (n 0: none, e.g. it has
  * finished) and generation gen.  Addresses it keeps stay answered
- * throughout; a namespace over 63 bytes has none.  Returns 0, or -ENOMEM
- * (the pod keeps what it had, with the new gen).
+ * throughout; a namespace over 63 bytes has none.  Returns 1 when the
+ * addresses answered changed, 0 when not, or -ENOMEM (the pod keeps what
+ * it had, with the new gen).
  */
 int podset_put(struct podset *ps, const char *ns, const char *name,
 	       const struct obj_addr *ips, size_t n, uint32_t gen);
