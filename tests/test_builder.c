@@ -100,7 +100,9 @@ static void slice_ep(struct obj_slice *s, const char *ips, const char *host,
 	assert_non_null(s->eps);
 	struct obj_endpoint *e = &s->eps[s->neps++];
 	memset(e, 0, sizeof(*e));
-	parse_addrs(ips, &e->addrs, &e->naddrs);
+	size_t na;
+	parse_addrs(ips, &e->addrs, &na);
+	e->naddrs = (uint32_t)na;
 	e->hostname = dup(host);
 	e->pod_name = dup(pod);
 	e->ready = ready;
@@ -958,6 +960,23 @@ static void test_slice_pack(void **state)
 	assert_memory_equal(b1.p, b2.p, b1.len);
 	/* packing twice is a no-op */
 	assert_ptr_equal(obj_slice_pack(p), p);
+
+	/* A packed service gives the same records too. */
+	struct obj_service *w =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10,fd00::10");
+	svc_port(w, "http", 80, OBJ_PROTO_TCP);
+	svc_port(w, NULL, 9000, OBJ_PROTO_UDP);
+	assert_int_equal(builder_service(&c, w, after, 1, &b1), 0);
+	struct obj_service *wp = obj_service_pack(w);
+	assert_true(wp->packed);
+	assert_string_equal(wp->name, "web");
+	assert_int_equal(wp->nips, 2);
+	assert_int_equal(wp->nports, 2);
+	assert_string_equal(wp->ports[0].name, "http");
+	assert_int_equal(builder_service(&c, wp, after, 1, &b2), 0);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.p, b2.p, b1.len);
+	obj_service_free(wp);
 	builder_buf_free(&b1);
 	builder_buf_free(&b2);
 	obj_service_free(h);

@@ -83,7 +83,9 @@ static void put_slice(struct store *st, const char *ns, const char *name,
 	s->service = sdup(svc);
 	s->eps = calloc(1, sizeof(*s->eps));
 	s->neps = 1;
-	parse_addrs(ip, &s->eps[0].addrs, &s->eps[0].naddrs);
+	size_t na;
+	parse_addrs(ip, &s->eps[0].addrs, &na);
+	s->eps[0].naddrs = (uint32_t)na;
 	s->eps[0].hostname = sdup(host);
 	s->eps[0].ready = true;
 	s->ports = calloc(1, sizeof(*s->ports));

@@ -602,6 +602,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 	case DECODE_SERVICE: {
 		struct obj_service *s = o->u.svc;
 		obj_service_trim(s);
+		s = o->u.svc = obj_service_pack(s);
 		s->gen = k->list_gen[DECODE_SERVICE];
 		bool known = store_has_namespace(k->st, s->ns);
 		rc |= mark(k, "svc", s->ns, s->name);

@@ -30,6 +30,10 @@ void obj_service_free(struct obj_service *s)
 {
 	if (!s)
 		return;
+	if (s->packed) {
+		free(s);
+		return;
+	}
 	free(s->ns);
 	free(s->name);
 	free(s->ips);
@@ -116,6 +120,42 @@ static char *str_put(char **at, const char *p)
 	char *d = memcpy(*at, p, n);
 	*at += n;
 	return d;
+}
+
+struct obj_service *obj_service_pack(struct obj_service *s)
+{
+	size_t strs =
+	    str_size(s->ns) + str_size(s->name) + str_size(s->external_name);
+
+	if (s->packed || s->nselector)
+		return s;
+	for (size_t i = 0; i < s->nports; i++)
+		strs += str_size(s->ports[i].name) +
+			str_size(s->ports[i].target_name);
+	size_t size = sizeof(*s) + s->nports * sizeof(struct obj_port) +
+		      s->nips * sizeof(struct obj_addr) + strs;
+	struct obj_service *p = malloc(size);
+	if (!p)
+		return s;
+	*p = *s;
+	p->packed = true;
+	p->selector = NULL;
+	struct obj_port *ports = (struct obj_port *)(p + 1);
+	p->ports = s->nports ? ports : NULL;
+	struct obj_addr *ips = (struct obj_addr *)(ports + s->nports);
+	p->ips = s->nips ? ips : NULL;
+	memcpy(ips, s->ips, s->nips * sizeof(*ips));
+	char *at = (char *)(ips + s->nips);
+	p->ns = str_put(&at, s->ns);
+	p->name = str_put(&at, s->name);
+	p->external_name = str_put(&at, s->external_name);
+	for (size_t i = 0; i < s->nports; i++) {
+		ports[i] = s->ports[i];
+		ports[i].name = str_put(&at, s->ports[i].name);
+		ports[i].target_name = str_put(&at, s->ports[i].target_name);
+	}
+	obj_service_free(s);
+	return p;
 }
 
 struct obj_slice *obj_slice_pack(struct obj_slice *s)

@@ -54,16 +54,17 @@ struct obj_service {
 	size_t nselector;
 	bool has_selector; /* spec.selector present (even if empty) */
 	bool publish_not_ready;
+	bool packed;  /* one allocation (obj_service_pack) */
 	uint32_t gen; /* the list generation that saw it last */
 };
 
 struct obj_endpoint {
 	struct obj_addr *addrs;
-	size_t naddrs;
 	char *hostname; /* NULL when absent */
 	char *
 	    pod_name; /* targetRef.name when targetRef.kind is Pod, else NULL */
-	bool ready;   /* conditions.ready true or absent */
+	uint32_t naddrs;
+	bool ready; /* conditions.ready true or absent */
 };
 
 struct obj_slice {
@@ -116,6 +117,11 @@ void obj_pod_free(struct obj_pod *p);
 void obj_service_trim(struct obj_service *s);
 void obj_pod_trim(struct obj_pod *p);
 void obj_slice_trim(struct obj_slice *s, bool keep_pod_names);
+
+/* The service in one allocation, as obj_slice_pack does for slices; a
+ * service with a selector is left as it is (only the API source packs,
+ * and it drops selectors first). */
+struct obj_service *obj_service_pack(struct obj_service *s);
 
 /* The slice in one allocation: the endpoints, their addresses, the ports
  * and every string follow the struct, so a slice held for long costs its
