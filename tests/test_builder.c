@@ -937,24 +937,31 @@ static void test_slice_pack(void **state)
 	const struct obj_slice *before[] = {sl};
 	assert_int_equal(builder_service(&c, h, before, 1, &b1), 0);
 
-	/* Packed: one allocation, the same content, the same records. */
+	/* Packed: one allocation; unpacked again, the same content and the
+	 * same records. */
 	struct obj_slice *p = obj_slice_pack(sl);
 	assert_true(p->packed);
+	assert_null(p->eps);
 	assert_string_equal(p->ns, "prod");
-	assert_string_equal(p->name, "db-1");
 	assert_string_equal(p->service, "db");
-	assert_int_equal(p->neps, 3);
-	assert_int_equal(p->eps[0].naddrs, 2);
-	assert_int_equal(p->eps[0].addrs[1].a[3], 6);
-	assert_string_equal(p->eps[0].hostname, "d");
-	assert_null(p->eps[0].pod_name);
-	assert_string_equal(p->eps[1].pod_name, "db-pod");
-	assert_false(p->eps[2].ready);
 	assert_int_equal(p->nports, 2);
 	assert_string_equal(p->ports[0].name, "pg");
-	assert_null(p->ports[1].name);
-	assert_int_equal(p->ports[1].proto, OBJ_PROTO_UDP);
-	const struct obj_slice *after[] = {p};
+	struct obj_slice *u = obj_slice_unpack(p);
+	assert_non_null(u);
+	assert_false(u->packed);
+	assert_string_equal(u->name, "db-1");
+	assert_int_equal(u->neps, 3);
+	assert_int_equal(u->eps[0].naddrs, 2);
+	assert_int_equal(u->eps[0].addrs[1].a[3], 6);
+	assert_string_equal(u->eps[0].hostname, "d");
+	assert_null(u->eps[0].pod_name);
+	assert_string_equal(u->eps[1].pod_name, "db-pod");
+	assert_null(u->eps[1].hostname);
+	assert_false(u->eps[2].ready);
+	assert_true(u->eps[1].ready);
+	assert_null(u->ports[1].name);
+	assert_int_equal(u->ports[1].proto, OBJ_PROTO_UDP);
+	const struct obj_slice *after[] = {u};
 	assert_int_equal(builder_service(&c, h, after, 1, &b2), 0);
 	assert_int_equal(b1.len, b2.len);
 	assert_memory_equal(b1.p, b2.p, b1.len);
@@ -977,6 +984,7 @@ static void test_slice_pack(void **state)
 	assert_int_equal(b1.len, b2.len);
 	assert_memory_equal(b1.p, b2.p, b1.len);
 	obj_service_free(wp);
+	obj_slice_free(u);
 	builder_buf_free(&b1);
 	builder_buf_free(&b2);
 	obj_service_free(h);

@@ -79,6 +79,8 @@ struct kube {
 	struct podset *pods; /* pods verified: running pods' addresses */
 	struct hosts_ep *eps;
 	size_t cap_eps;
+	struct obj_slice **unpacked; /* copies of packed slices, per rebuild */
+	size_t cap_unpacked;
 	uint8_t primary[DNAME_MAX]; /* wire; primary_len 0: none */
 	size_t primary_len;
 	struct store *st;
@@ -207,6 +209,7 @@ void kube_free(struct kube *k)
 	hosts_free(k->hosts);
 	podset_free(k->pods);
 	free(k->eps);
+	free(k->unpacked);
 	store_free(k->st);
 	for (size_t i = 0; i < BUILDER_MAX_ZONES; i++)
 		free(k->zones[i]);
@@ -425,23 +428,52 @@ static int apply_svc(const struct obj_service *s, void *arg)
 		k->cap_slices = n;
 		n = store_slices_of(a->st, s->ns, s->name, k->slices, n);
 	}
+	/* Packed slices (from the API) are read through full copies, made
+	 * for this rebuild only. */
+	if (n > k->cap_unpacked) {
+		struct obj_slice **p = realloc(k->unpacked, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->unpacked = p;
+		k->cap_unpacked = n;
+	}
+	size_t nu = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!k->slices[i]->packed)
+			continue;
+		struct obj_slice *u = obj_slice_unpack(k->slices[i]);
+		if (!u) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		k->unpacked[nu++] = u;
+		k->slices[i] = u;
+	}
 	snprintf(key, sizeof(key), "svc/%s/%s", s->ns, s->name);
-	if (builder_service(&k->bc, s, k->slices, n, &k->buf) < 0)
-		return -ENOMEM;
-	int rc = set_owner(k, key);
-	if (rc < 0)
-		return rc;
+	if (builder_service(&k->bc, s, k->slices, n, &k->buf) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = set_owner(k, key)) < 0)
+		goto out;
 	size_t ne =
 	    builder_service_hosts(&k->bc, s, k->slices, n, k->eps, k->cap_eps);
 	if (ne > k->cap_eps) {
 		struct hosts_ep *p = realloc(k->eps, ne * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
+		if (!p) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		k->eps = p;
 		k->cap_eps = ne;
 		ne = builder_service_hosts(&k->bc, s, k->slices, n, k->eps, ne);
 	}
-	return set_hosts(k, s->ns, s->name, k->eps, ne);
+	rc = set_hosts(k, s->ns, s->name, k->eps, ne);
+out:
+	for (size_t i = 0; i < nu; i++)
+		obj_slice_free(k->unpacked[i]);
+	return rc;
 }
 
 static int apply_pod(const struct obj_pod *p, void *arg)

@@ -158,48 +158,87 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 	return p;
 }
 
+/* Endpoint flags in the packed form. */
+enum { EP_READY = 1, EP_HOST = 2, EP_POD = 4 };
+
+static size_t ep_packed_size(const struct obj_endpoint *e)
+{
+	size_t n = 2, na = e->naddrs > 255 ? 255 : e->naddrs;
+
+	for (size_t i = 0; i < na; i++)
+		n += 1 + (e->addrs[i].family == 4 ? 4 : 16);
+	if (e->hostname)
+		n += 2 + strlen(e->hostname);
+	if (e->pod_name)
+		n += 2 + strlen(e->pod_name);
+	return n;
+}
+
+static uint8_t *ep_put_str(uint8_t *o, const char *str)
+{
+	size_t n = strlen(str);
+
+	if (n > 0xffff)
+		n = 0xffff;
+	*o++ = (uint8_t)(n >> 8);
+	*o++ = (uint8_t)n;
+	memcpy(o, str, n);
+	return o + n;
+}
+
+static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
+{
+	size_t na = e->naddrs > 255 ? 255 : e->naddrs;
+
+	*o++ = (uint8_t)((e->ready ? EP_READY : 0) |
+			 (e->hostname ? EP_HOST : 0) |
+			 (e->pod_name ? EP_POD : 0));
+	*o++ = (uint8_t)na;
+	for (size_t i = 0; i < na; i++) {
+		const struct obj_addr *a = &e->addrs[i];
+		size_t al = a->family == 4 ? 4 : 16;
+		*o++ = a->family;
+		memcpy(o, a->a, al);
+		o += al;
+	}
+	if (e->hostname)
+		o = ep_put_str(o, e->hostname);
+	if (e->pod_name)
+		o = ep_put_str(o, e->pod_name);
+	return o;
+}
+
 struct obj_slice *obj_slice_pack(struct obj_slice *s)
 {
-	size_t naddrs = 0, strs = str_size(s->ns) + str_size(s->name) +
-				  str_size(s->service);
+	size_t eplen = 0, strs = str_size(s->ns) + str_size(s->name) +
+				 str_size(s->service);
 
 	if (s->packed)
 		return s;
-	for (size_t i = 0; i < s->neps; i++) {
-		naddrs += s->eps[i].naddrs;
-		strs +=
-		    str_size(s->eps[i].hostname) + str_size(s->eps[i].pod_name);
-	}
+	for (size_t i = 0; i < s->neps; i++)
+		eplen += ep_packed_size(&s->eps[i]);
 	for (size_t i = 0; i < s->nports; i++)
 		strs += str_size(s->ports[i].name) +
 			str_size(s->ports[i].target_name);
-	size_t size = sizeof(*s) + s->neps * sizeof(struct obj_endpoint) +
-		      s->nports * sizeof(struct obj_port) +
-		      naddrs * sizeof(struct obj_addr) + strs;
+	size_t size = sizeof(*s) + s->nports * sizeof(struct obj_port) +
+		      eplen + strs;
 	struct obj_slice *p = malloc(size);
 	if (!p)
 		return s;
 	*p = *s;
 	p->packed = true;
-	p->eps = s->neps ? (struct obj_endpoint *)(p + 1) : NULL;
-	struct obj_port *ports =
-	    (struct obj_port *)((char *)(p + 1) + s->neps * sizeof(*p->eps));
+	p->eps = NULL;
+	struct obj_port *ports = (struct obj_port *)(p + 1);
 	p->ports = s->nports ? ports : NULL;
-	struct obj_addr *addrs = (struct obj_addr *)(ports + s->nports);
-	char *at = (char *)(addrs + naddrs);
+	uint8_t *ep = (uint8_t *)(ports + s->nports);
+	p->epdata = ep;
+	p->eplen = eplen;
+	for (size_t i = 0; i < s->neps; i++)
+		ep = ep_pack(ep, &s->eps[i]);
+	char *at = (char *)ep;
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->service = str_put(&at, s->service);
-	for (size_t i = 0; i < s->neps; i++) {
-		const struct obj_endpoint *e = &s->eps[i];
-		struct obj_endpoint *d = &p->eps[i];
-		*d = *e;
-		d->addrs = e->naddrs ? addrs : NULL;
-		memcpy(addrs, e->addrs, e->naddrs * sizeof(*addrs));
-		addrs += e->naddrs;
-		d->hostname = str_put(&at, e->hostname);
-		d->pod_name = str_put(&at, e->pod_name);
-	}
 	for (size_t i = 0; i < s->nports; i++) {
 		ports[i] = s->ports[i];
 		ports[i].name = str_put(&at, s->ports[i].name);
@@ -207,6 +246,94 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	}
 	obj_slice_free(s);
 	return p;
+}
+
+static char *ep_get_str(const uint8_t **p)
+{
+	size_t n = (size_t)(*p)[0] << 8 | (*p)[1];
+	char *str = malloc(n + 1);
+
+	if (str) {
+		memcpy(str, *p + 2, n);
+		str[n] = 0;
+	}
+	*p += 2 + n;
+	return str;
+}
+
+static char *dup_or_null(const char *str, bool *oom)
+{
+	char *d = str ? strdup(str) : NULL;
+
+	if (str && !d)
+		*oom = true;
+	return d;
+}
+
+struct obj_slice *obj_slice_unpack(const struct obj_slice *s)
+{
+	struct obj_slice *u = calloc(1, sizeof(*u));
+	bool oom = !u;
+
+	if (oom)
+		return NULL;
+	*u = *s;
+	u->packed = false;
+	u->epdata = NULL;
+	u->eplen = 0;
+	u->ns = dup_or_null(s->ns, &oom);
+	u->name = dup_or_null(s->name, &oom);
+	u->service = dup_or_null(s->service, &oom);
+	u->eps = NULL;
+	u->neps = 0;
+	u->ports = NULL;
+	u->nports = 0;
+	if (s->nports && !oom) {
+		u->ports = calloc(s->nports, sizeof(*u->ports));
+		oom = !u->ports;
+		for (size_t i = 0; !oom && i < s->nports; i++) {
+			u->ports[i] = s->ports[i];
+			u->ports[i].name = NULL;
+			u->ports[i].target_name = NULL;
+			u->nports++;
+			u->ports[i].name = dup_or_null(s->ports[i].name, &oom);
+			u->ports[i].target_name =
+			    dup_or_null(s->ports[i].target_name, &oom);
+		}
+	}
+	if (s->neps && !oom) {
+		u->eps = calloc(s->neps, sizeof(*u->eps));
+		oom = !u->eps;
+	}
+	const uint8_t *p = s->epdata;
+	for (size_t i = 0; !oom && i < s->neps; i++) {
+		struct obj_endpoint *e = &u->eps[i];
+		uint8_t flags = *p++, na = *p++;
+		u->neps++;
+		e->ready = flags & EP_READY;
+		e->addrs = na ? calloc(na, sizeof(*e->addrs)) : NULL;
+		if (na && !e->addrs) {
+			oom = true;
+			break;
+		}
+		e->naddrs = na;
+		for (size_t k = 0; k < na; k++) {
+			struct obj_addr *a = &e->addrs[k];
+			a->family = *p++;
+			size_t al = a->family == 4 ? 4 : 16;
+			memcpy(a->a, p, al);
+			p += al;
+		}
+		if ((flags & EP_HOST) && !(e->hostname = ep_get_str(&p)))
+			oom = true;
+		if ((flags & EP_POD) && !(e->pod_name = ep_get_str(&p)))
+			oom = true;
+	}
+	if (oom) {
+		obj_slice_free(u);
+		return NULL;
+	}
+	return u;
 }
 
 void obj_pod_free(struct obj_pod *p)

@@ -79,7 +79,10 @@ struct obj_slice {
 			     * last-change-trigger-time, ms since the epoch;
 			     * 0 when absent */
 	uint32_t gen;	    /* the list generation that saw it last */
-	bool packed;	    /* one allocation (obj_slice_pack) */
+	bool packed;	    /* one allocation (obj_slice_pack): eps is NULL,
+			     * the endpoints are epdata (obj_slice_unpack) */
+	const uint8_t *epdata;
+	size_t eplen;
 };
 
 struct obj_namespace {
@@ -123,12 +126,19 @@ void obj_slice_trim(struct obj_slice *s, bool keep_pod_names);
  * and it drops selectors first). */
 struct obj_service *obj_service_pack(struct obj_service *s);
 
-/* The slice in one allocation: the endpoints, their addresses, the ports
- * and every string follow the struct, so a slice held for long costs its
- * bytes and one allocation header, not one per part.  Returns the packed
- * copy (s is freed), or s itself when out of memory.  A packed slice is
- * read-only: obj_slice_free frees it at once. */
+/* The slice in one allocation, for long keeping: the ports and strings
+ * follow the struct, and the endpoints are a compact byte string (about 6
+ * bytes for a ready IPv4 endpoint without names, where struct
+ * obj_endpoint and its address take 50).  eps is NULL then: read the
+ * endpoints with obj_slice_unpack.  Returns the packed copy (s is freed),
+ * or s itself when out of memory.  A packed slice is read-only and
+ * obj_slice_free frees it at once.  At most 255 addresses per endpoint
+ * are kept (the API allows 100). */
 struct obj_slice *obj_slice_pack(struct obj_slice *s);
+
+/* A full, unpacked copy of a packed slice (the caller frees it with
+ * obj_slice_free), or NULL when out of memory. */
+struct obj_slice *obj_slice_unpack(const struct obj_slice *s);
 
 /* True when every selector label of s is among the pod's labels (an empty
  * or absent selector selects nothing). */
