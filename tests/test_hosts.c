@@ -197,11 +197,42 @@ static void test_many_and_stale(void **state)
 	hosts_free(h);
 }
 
+static void test_limits(void **state)
+{
+	enum { N = HOSTS_MAX_ENTRIES + 100 };
+	struct hosts *h = hosts_new();
+	struct hosts_ep *eps = calloc(N, sizeof(*eps));
+	char a[64];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		eps[i].addr.family = 4;
+		eps[i].addr.a[0] = 10;
+		eps[i].addr.a[1] = (uint8_t)(i >> 16);
+		eps[i].addr.a[2] = (uint8_t)(i >> 8);
+		eps[i].addr.a[3] = (uint8_t)i;
+	}
+	/* a table holds at most HOSTS_MAX_ENTRIES addresses */
+	assert_int_equal(hosts_set(h, "ns", "huge", eps, N, 1), 1);
+	assert_int_equal(hosts_count_entries(h), HOSTS_MAX_ENTRIES);
+	size_t found = 0;
+	for (int i = 0; i < N; i++) {
+		char l[32];
+		snprintf(l, sizeof(l), "10-%d-%d-%d", (i >> 16) & 255,
+			 (i >> 8) & 255, i & 255);
+		found += lookup(h, l, "huge", "ns", a);
+	}
+	assert_int_equal(found, HOSTS_MAX_ENTRIES);
+	hosts_free(h);
+	free(eps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_many_and_stale),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -44,6 +44,14 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 
 #define FNV0 2166136261u
 
+/* The label hash entries are sorted by. */
+static uint16_t label_hash(const uint8_t *l, size_t n)
+{
+	uint32_t h = fnv(FNV0, l, n);
+
+	return (uint16_t)(h ^ h >> 16);
+}
+
 static uint32_t addr_hash(int family, const uint8_t *a)
 {
 	uint8_t f = (uint8_t)family;
@@ -168,7 +176,7 @@ static bool entry_has_label(const struct hosts_svc *s,
 size_t hosts_match(const struct hosts_svc *s, const uint8_t *label,
 		   const struct hosts_entry **first)
 {
-	uint32_t h = fnv(FNV0, label + 1, label[0]);
+	uint16_t h = label_hash(label + 1, label[0]);
 	size_t lo = 0, hi = s->n;
 
 	/* The first entry whose hash is not below h. */
@@ -329,7 +337,7 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 			x->lab[0] = (uint8_t)dl;
 			memcpy(x->lab + 1, d, dl);
 		}
-		x->e.hash = fnv(FNV0, x->lab + 1, x->lab[0]);
+		x->e.hash = label_hash(x->lab + 1, x->lab[0]);
 		k++;
 	}
 	qsort(t, k, sizeof(*t), tmp_cmp);
@@ -338,8 +346,15 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 	for (size_t i = 0; i < k; i++)
 		if (m == 0 || tmp_cmp(&t[m - 1], &t[i]) != 0)
 			t[m++] = t[i];
-	for (size_t i = 0; i < m; i++)
+	/* What fits the table's 16-bit positions and label offsets. */
+	size_t keep = 0;
+	for (size_t i = 0; i < m && keep < HOSTS_MAX_ENTRIES; i++) {
+		if (nlab + t[i].e.lablen > 0xffff)
+			continue;
 		nlab += t[i].e.lablen;
+		t[keep++] = t[i];
+	}
+	m = keep;
 	struct hosts_svc *s = calloc(
 	    1, sizeof(*s) + m * sizeof(struct hosts_entry) + nlab + namelen);
 	if (!s) {
@@ -358,9 +373,9 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 	size_t off = 0;
 	for (size_t i = 0; i < m; i++) {
 		s->e[i] = t[i].e;
-		s->e[i].idx = (uint32_t)i;
+		s->e[i].idx = (uint16_t)i;
 		if (t[i].e.lablen) {
-			s->e[i].laboff = (uint32_t)off;
+			s->e[i].laboff = (uint16_t)off;
 			memcpy(labels + off, t[i].lab + 1, t[i].e.lablen);
 			off += t[i].e.lablen;
 		}

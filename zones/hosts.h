@@ -3,7 +3,7 @@
  * instead of precomputed: <host>.<svc>.<ns>.svc.<zone> A/AAAA and the PTR
  * of every endpoint address.  They are most of a cluster's names, and a
  * record each; keeping them as a sorted table per service and an address
- * index costs about 50 bytes per endpoint, where a precomputed name costs
+ * index costs about 40 bytes per endpoint, where a precomputed name costs
  * several hundred.
  *
  * One writer (the control thread) replaces a service's endpoints at once;
@@ -26,11 +26,15 @@ struct hosts_ep {
 	const char *label; /* host label (hostname, pod name); NULL: dashed */
 };
 
-/* One endpoint address as readers see it. */
+/* One endpoint address as readers see it (24 bytes).  A service's table
+ * holds at most HOSTS_MAX_ENTRIES addresses and 64 KB of explicit labels;
+ * what is beyond has no name (the API server caps a slice at 1000
+ * endpoints, so that is more than 65 full slices). */
+#define HOSTS_MAX_ENTRIES 65535
 struct hosts_entry {
-	uint32_t hash;	 /* of the lowercase host label */
-	uint32_t idx;	 /* position in its service's table */
-	uint32_t laboff; /* of an explicit label in the service's labels */
+	uint16_t hash;	 /* of the lowercase host label, 16 bits */
+	uint16_t idx;	 /* position in its service's table */
+	uint16_t laboff; /* of an explicit label in the service's labels */
 	uint8_t family;	 /* 4 or 6 */
 	uint8_t lablen;	 /* length of the explicit label; 0: dashed */
 	uint8_t a[16];
