@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/cache.h"
+
 enum config_pods {
 	CONFIG_PODS_DISABLED = 0,
 	CONFIG_PODS_INSECURE,
@@ -86,6 +88,14 @@ struct config_log {
 	"{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
 #define CONFIG_LOG_FORMAT_COMBINED CONFIG_LOG_FORMAT_COMMON " \"{>opcode}\""
 
+/* The cache directive: CoreDNS's defaults filled in (cache.h).  conf's
+ * zones are the directive's, else the block's keys. */
+struct config_cache {
+	struct cache_conf conf;
+	char *file; /* where the directive is */
+	int line;
+};
+
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
 	char *zone; /* lowercase, no trailing dot, root is "" */
@@ -101,8 +111,9 @@ struct config_block {
 	char **bind;
 	size_t nbind;
 	bool errors;
-	struct config_log *log;	  /* NULL: no query log; one per block */
-	struct config_kube *kube; /* NULL: no kubernetes directive */
+	struct config_log *log;	    /* NULL: no query log; one per block */
+	struct config_kube *kube;   /* NULL: no kubernetes directive */
+	struct config_cache *cache; /* NULL: no cache directive */
 	char *file;
 	int line;
 };
