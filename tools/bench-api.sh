@@ -118,30 +118,6 @@ echo "# work directory: $W"
 		"$top_srcdir/tools/bench/nodelay.c" -ldl || exit 1
 PROBE=$W/apiprobe
 
-port_busy()
-{
-	local hex f
-	hex=$(printf ':%04X ' "$1")
-	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
-	done
-	return 1
-}
-
-free_port()
-{
-	local i p
-	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
-
 # stop PID: end one process we started and wait (at most 5 s) for it.
 stop()
 {

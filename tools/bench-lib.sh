@@ -5,6 +5,26 @@
 #   bench_setup NAME "TOOL..." "BINARY..."
 # sets SCPU and CCPU (BENCH_SERVER_CPU / BENCH_CLIENT_CPU, default 0 and 1),
 # W (the work directory) and PIDS (append the pids to stop at exit).
+#
+# Helpers: free_port, wait_up PORT PID, tree PID (a process and its
+# descendants), ticks PID... (their CPU time in clock ticks), mem PID...
+# (largest RSS and summed PSS in kB), measure (dnsperf against a server),
+# start_nsd (NSD serving the dumped zones).
+
+# bench_numbers NAME VALUE...: exit 2 unless every VALUE is a number.
+bench_numbers()
+{
+	local name=$1 v
+	shift
+	for v in "$@"; do
+		case $v in
+		'' | *[!0-9]*)
+			echo "$name: not a number: $v" >&2
+			exit 2
+			;;
+		esac
+	done
+}
 
 bench_setup()
 {
@@ -47,4 +67,152 @@ bench_cleanup()
 	else
 		rm -rf "$W"
 	fi
+}
+
+# port_busy PORT: something listens on PORT (UDP or TCP, v4 or v6).
+port_busy()
+{
+	local hex f
+	hex=$(printf ':%04X ' "$1")
+	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
+	done
+	return 1
+}
+
+# free_port: print a loopback port that nothing uses.
+free_port()
+{
+	local i p
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
+		port_busy "$p" || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# wait_up PORT PID: wait (at most about 60 s, zones may be large) until
+# the server answers a query for the zone apex ($ZONE).
+wait_up()
+{
+	local i
+	for i in $(seq 1 600); do
+		kill -0 "$2" 2>/dev/null || return 1
+		dig +time=1 +tries=1 +norec -p "$1" @127.0.0.1 "$ZONE" SOA \
+			2>/dev/null | grep -q 'status: NOERROR' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tree PID: the pid and all its descendants.
+tree()
+{
+	local c
+	echo "$1"
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		tree "$c"
+	done
+}
+
+# ticks PID...: utime + stime of the processes (all their threads), in
+# clock ticks.
+ticks()
+{
+	local p t=0 v
+	for p in "$@"; do
+		# fields after "pid (comm) ": utime and stime are the 12th, 13th
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+			awk '{ print $12 + $13 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# mem PID...: "largest VmRSS in kB, sum of Pss in kB".
+mem()
+{
+	local p rss max=0 pss=0 v
+	for p in "$@"; do
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ "${rss:-0}" -gt "$max" ] && max=${rss:-0}
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
+			2>/dev/null)
+		pss=$((pss + ${v:-${rss:-0}}))
+	done
+	echo "$max $pss"
+}
+
+# measure NAME PORT PID SECONDS: dnsperf on CPU $CCPU with $W/queries.txt
+# (4 clients, 200 outstanding) against the server PID (and its children)
+# for SECONDS.  Sets R[NAME.qps], .done, .lost, .avg (average latency in
+# us), .codes (response codes), .cpu (server CPU us per completed query),
+# .rss and .pss (kB); the caller declares R with declare -A.
+measure()
+{
+	local name=$1 port=$2 pid=$3 pids t0 t1 out hz
+	mapfile -t pids < <(tree "$pid")
+	echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	out=$W/$name.dnsperf
+	t0=$(ticks "${pids[@]}")
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
+		-l "$4" -c 4 -q 200 >"$out" 2>&1
+	t1=$(ticks "${pids[@]}")
+	hz=$(getconf CLK_TCK)
+	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
+	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
+	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
+	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
+	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
+	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
+		-v n="${R[$name.done]:-0}" \
+		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	read -r R["$name.rss"] R["$name.pss"] < <(mem "${pids[@]}")
+}
+
+# start_nsd CPU: NSD (one server process, pinned to CPU) serving
+# $W/zones/$ZONE.zone and $W/zones/in-addr.arpa.zone on a free port.  Sets
+# NPORT and NPID (added to PIDS); prints NSD's logs and returns 1 when it
+# does not answer.
+start_nsd()
+{
+	NPORT=$(free_port)
+	mkdir -p "$W/nsd"
+	cat >"$W/nsd/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1
+    port: $NPORT
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$W/zones"
+    database: ""
+    zonelistfile: "$W/nsd/zone.list"
+    xfrdfile: "$W/nsd/xfrd.state"
+    pidfile: "$W/nsd/nsd.pid"
+    logfile: "$W/nsd/nsd.log"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    minimal-responses: no
+    refuse-any: no
+remote-control:
+    control-enable: no
+zone:
+    name: $ZONE
+    zonefile: $ZONE.zone
+zone:
+    name: in-addr.arpa
+    zonefile: in-addr.arpa.zone
+EOF
+	taskset -c "$1" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
+	NPID=$!
+	PIDS+=("$NPID")
+	wait_up "$NPORT" "$NPID" && return 0
+	cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
+	return 1
 }

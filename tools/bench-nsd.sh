@@ -60,15 +60,10 @@ while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 		;;
 	esac
 done
-for v in "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" "$NQUERIES" \
-	"$RATE" "$SEED"; do
-	case $v in
-	'' | *[!0-9]*)
-		echo "bench-nsd: not a number: $v" >&2
-		exit 2
-		;;
-	esac
-done
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+bench_numbers bench-nsd "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
+	"$NQUERIES" "$RATE" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
 	echo "bench-nsd: -l must be 1..600 seconds" >&2
 	exit 2
@@ -82,86 +77,7 @@ ZONEDUMP=$top_builddir/tools/zonedump
 GENCLUSTER=$top_builddir/tools/gencluster
 ZONE=cluster.local
 
-. "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"
-
-# ---------------------------------------------------------------- helpers
-
-port_busy()
-{
-	local hex f
-	hex=$(printf ':%04X ' "$1")
-	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
-	done
-	return 1
-}
-
-free_port()
-{
-	local i p
-	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
-
-# wait_up PORT PID: wait (at most about 60 s, zones may be large) until
-# the server answers a query for the zone apex.
-wait_up()
-{
-	local i
-	for i in $(seq 1 600); do
-		kill -0 "$2" 2>/dev/null || return 1
-		dig +time=1 +tries=1 +norec -p "$1" @127.0.0.1 "$ZONE" SOA \
-			2>/dev/null | grep -q 'status: NOERROR' && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# tree PID: the pid and all its descendants.
-tree()
-{
-	local c
-	echo "$1"
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		tree "$c"
-	done
-}
-
-# ticks PID...: utime + stime of the processes (all their threads), in
-# clock ticks.
-ticks()
-{
-	local p t=0 v
-	for p in "$@"; do
-		# fields after "pid (comm) ": utime and stime are the 12th, 13th
-		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
-			awk '{ print $12 + $13 }')
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
-
-# mem PID...: "largest VmRSS in kB, sum of Pss in kB".
-mem()
-{
-	local p rss max=0 pss=0 v
-	for p in "$@"; do
-		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		[ "${rss:-0}" -gt "$max" ] && max=${rss:-0}
-		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
-			2>/dev/null)
-		pss=$((pss + ${v:-${rss:-0}}))
-	done
-	echo "$max $pss"
-}
 
 # ---------------------------------------------------------------- cluster
 echo "# work directory: $W"
@@ -201,27 +117,11 @@ declare -A R
 # bench NAME PORT PID: run dnsperf against one server, keep the numbers.
 bench()
 {
-	local name=$1 port=$2 pid=$3 pids t0 t1 out hz lat
+	local name=$1 port=$2 pid=$3 lat
 	echo "# $name: warming up"
 	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
 		-l "$WARM_SECONDS" -c 4 -q 200 >/dev/null 2>&1
-	mapfile -t pids < <(tree "$pid")
-	echo "# $name: $DURATION s at full speed (server pids ${pids[*]})"
-	t0=$(ticks "${pids[@]}")
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
-		-l "$DURATION" -c 4 -q 200 >"$W/$name.dnsperf" 2>&1
-	t1=$(ticks "${pids[@]}")
-	hz=$(getconf CLK_TCK)
-	out=$W/$name.dnsperf
-	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
-	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
-	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
-	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
-	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
-		-v n="${R[$name.done]:-0}" \
-		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
-	read -r R["$name.rss"] R["$name.pss"] < <(mem "${pids[@]}")
+	measure "$name" "$port" "$pid" "$DURATION"
 	echo "# $name: $LAT_SECONDS s at $RATE qps for the latency distribution"
 	lat=$(taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
 		-d "$W/queries.txt" -l "$LAT_SECONDS" -Q "$RATE" -v 2>/dev/null |
@@ -265,45 +165,12 @@ bench clusterdns "$CPORT" "$CPID"
 
 # ---- NSD, one server process
 if command -v nsd >/dev/null 2>&1; then
-	NPORT=$(free_port)
-	mkdir -p "$W/nsd"
-	cat >"$W/nsd/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1
-    port: $NPORT
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$W/zones"
-    database: ""
-    zonelistfile: "$W/nsd/zone.list"
-    xfrdfile: "$W/nsd/xfrd.state"
-    pidfile: "$W/nsd/nsd.pid"
-    logfile: "$W/nsd/nsd.log"
-    verbosity: 1
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    minimal-responses: no
-    refuse-any: no
-remote-control:
-    control-enable: no
-zone:
-    name: $ZONE
-    zonefile: $ZONE.zone
-zone:
-    name: in-addr.arpa
-    zonefile: in-addr.arpa.zone
-EOF
-	taskset -c "$SCPU" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
-	NPID=$!
-	PIDS+=("$NPID")
-	if wait_up "$NPORT" "$NPID"; then
+	if start_nsd "$SCPU"; then
 		echo "# nsd: pid $NPID, port $NPORT"
 		echo "# answers differing from clusterdns on 200 queries: $(same_answers "$CPORT" "$NPORT")"
 		bench nsd "$NPORT" "$NPID"
 	else
-		echo "# nsd did not start:"
-		cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
+		echo "# nsd did not start (its logs above)"
 	fi
 	kill "$NPID" 2>/dev/null
 else
