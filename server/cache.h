@@ -19,6 +19,18 @@
  *
  * Time is passed in: now_ms is a monotonic clock in milliseconds
  * (cache_now_ms() in the server, anything increasing in tests).
+ *
+ * A caller in front of an upstream (the forwarder) does, per query q in
+ * the cache's scope (cache_scope() != 0):
+ *   n = cache_answer(c, q, udp_max, out, limit, now, 0, &fl);
+ *   n != 0: send out; with CACHE_REFRESH also ask upstream in the
+ *           background and cache_insert() its answer.
+ *   n == 0: ask upstream; cache_insert() the complete answer (as received,
+ *           before cutting it to the client's size).  When upstream
+ *           fails, cache_answer(..., CACHE_WANT_STALE, &fl) answers with
+ *           an expired entry under serve_stale (0 otherwise) before the
+ *           caller gives up with SERVFAIL.
+ * query.c does the same with the cluster zone as the upstream.
  */
 #ifndef CLUSTERDNS_CACHE_H
 #define CLUSTERDNS_CACHE_H
