@@ -5,7 +5,8 @@
 # runs out, and TTLs count down between answers; with `disable success
 # cluster.local` the change shows at once.  Also: negative answers cached
 # with the SOA's TTL, the client's letter case and TC from cached answers,
-# and kubeadm's Corefile (both caches disabled for the cluster zone).
+# kubeadm's Corefile (both caches disabled for the cluster zone), and
+# prefetch and serve_stale refreshing cluster answers from the zone.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +43,11 @@ PB=$PORT
 start_server kubeadm < <(cachefile "cache 30 {" \
 	"    disable success $Z" "    disable denial $Z" "}")
 PC=$PORT
+start_server stale < <(cachefile "cache 30 {" "    serve_stale" "}")
+PD=$PORT
+start_server prefetch < <(cachefile "cache 30 {" \
+	"    prefetch 1 1m 90%" "}")
+PE=$PORT
 
 # ---- the first answers: from the zone, then from the cache
 PORT=$PA
@@ -56,6 +62,11 @@ check "$QUERY (success disabled): answer" 10.96.1.10 "$(rdata ANSWER A)"
 PORT=$PC
 ask "web.prod.svc.$Z" A
 check "$QUERY (kubeadm): answer" 10.96.1.10 "$(rdata ANSWER A)"
+for PORT in $PE $PD; do
+	ask "web.prod.svc.$Z" A
+	check "$QUERY (port $PORT): answer" 10.96.1.10 "$(rdata ANSWER A)"
+done
+TD=$(date +%s.%N) # the last answer cached
 
 # ---- TTLs count down in cached answers
 sleep 1.2
@@ -118,12 +129,33 @@ if [ "$ELAPSED" -lt $((KTTL - 1)) ]; then
 		"$(rdata ANSWER A)"
 	ask "newsvc.prod.svc.$Z" A
 	check "$QUERY: still the cached NXDOMAIN" NXDOMAIN "$STATUS"
+	# prefetch (1 hit, 90 %): a hit a second on refreshes from the zone,
+	# so the change shows before the TTL runs out
+	PORT=$PE
+	GOT=
+	while [ "$(awk -v a="$T0" -v b="$(date +%s.%N)" -v k="$KTTL" \
+		'BEGIN { print (b - a < k - 1) ? 1 : 0 }')" = 1 ]; do
+		ask "web.prod.svc.$Z" A
+		GOT=$(rdata ANSWER A)
+		[ "$GOT" = 10.96.1.11 ] && break
+		sleep 0.3
+	done
+	check "$QUERY (prefetch): refreshed before expiry" 10.96.1.11 "$GOT"
 else
 	echo "# the zone took ${ELAPSED}s to change: cached answers not checked"
 fi
 # and the zone's once it runs out
-sleep "$(awk -v a="$T0" -v b="$(date +%s.%N)" -v k="$KTTL" \
+sleep "$(awk -v a="$TD" -v b="$(date +%s.%N)" -v k="$KTTL" \
 	'BEGIN { s = a + k + 0.5 - b; printf "%.1f", (s > 0 ? s : 0) }')"
+# serve_stale: the expired answer once with TTL 0, then the refreshed one
+PORT=$PD
+ask "web.prod.svc.$Z" A
+check "$QUERY (serve_stale): the stale answer" 10.96.1.10 "$(rdata ANSWER A)"
+check "$QUERY (serve_stale): TTL 0" 0 "$(answer_ttl)"
+ask "web.prod.svc.$Z" A
+check "$QUERY (serve_stale): refreshed from the zone" 10.96.1.11 \
+	"$(rdata ANSWER A)"
+PORT=$PA
 eventually "web.prod.svc.$Z" A 10.96.1.11
 check "$QUERY: a fresh TTL" "$KTTL" "$(answer_ttl)"
 eventually "newsvc.prod.svc.$Z" A 10.96.9.9
