@@ -26,26 +26,26 @@
 #define MIN_SHARD_ENTRIES 4 /* CoreDNS's smallest shard */
 #define MAX_SECTIONS 65535  /* a message is at most this long */
 
+/* The fields a lookup reads come first (one cache line). */
 struct entry {
 	struct entry *next; /* chain of the bucket (RCU) */
-	struct rcu_head rcu;
 	uint64_t hash;
-	uint64_t stored_ms;
-	uint64_t last_hit_ms; /* prefetch: time of the last hit (atomic) */
-	uint64_t refresh_ms;  /* no CACHE_REFRESH before this (atomic) */
-	uint32_t hits;	      /* prefetch: hits without gaps (atomic) */
-	uint32_t ttl;	      /* seconds the entry is fresh */
-	uint32_t slot;	      /* index in the shard's slots (writer) */
 	uint16_t qtype, qclass;
-	uint16_t hflags; /* AA, RA, AD of the stored response */
-	uint16_t an, ns, ar;
-	uint16_t nttl;	    /* TTL offsets */
-	uint16_t noadd_len; /* bytes of answer + authority */
-	uint32_t len;	    /* bytes of the three sections */
-	uint8_t rcode;
 	uint8_t qlen;
 	uint8_t do_bit;
-	uint8_t kind;
+	uint8_t rcode;
+	uint16_t hflags; /* AA, RA, AD of the stored response */
+	uint32_t ttl;	 /* seconds the entry is fresh */
+	uint64_t stored_ms;
+	uint16_t an, ns, ar;
+	uint16_t nttl;	      /* TTL offsets */
+	uint16_t noadd_len;   /* bytes of answer + authority */
+	uint32_t len;	      /* bytes of the three sections */
+	uint32_t slot;	      /* index in the shard's slots (writer) */
+	uint32_t hits;	      /* prefetch: hits without gaps (atomic) */
+	uint64_t last_hit_ms; /* prefetch: time of the last hit (atomic) */
+	uint64_t refresh_ms;  /* no CACHE_REFRESH before this (atomic) */
+	struct rcu_head rcu;
 	uint16_t ttl_off[]; /* then the sections, then the lowercase qname */
 };
 
@@ -69,7 +69,7 @@ struct zones {
 };
 
 struct cache {
-	struct cache_conf conf; /* the zone lists are not used: see below */
+	struct cache_conf conf; /* its zone lists NULL: the wire forms below */
 	struct zones zones, no_success, no_denial;
 	struct shard shards[2][CACHE_SHARDS]; /* [kind - 1] */
 };
@@ -664,7 +664,6 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	e->len = (uint32_t)slen;
 	e->qlen = (uint8_t)q->qname_len;
 	e->do_bit = q->do_bit;
-	e->kind = (uint8_t)kind;
 	memcpy(e->ttl_off, p.ttl_off, p.nttl * sizeof(uint16_t));
 	memcpy(sections(e), resp + p.base, slen);
 	memcpy(sections(e) + slen, q->lname, q->qname_len);
