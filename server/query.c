@@ -52,6 +52,11 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 			qb->nft++;
 		}
 	}
+	if (cb->cache && !(qb->cache = cache_new(&cb->cache->conf))) {
+		snprintf(err, errlen, "%s:%d - Error during setup: cache: %s",
+			 cb->cache->file, cb->cache->line, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (cb->log) {
 		for (size_t i = 0; i < cb->log->nnames; i++) {
 			if (qb->nlognames == QUERY_MAX_ZONES ||
@@ -67,7 +72,14 @@ bad:
 	snprintf(err, errlen,
 		 "%s:%d - Error during setup: too many or invalid zones",
 		 cb->file, cb->line);
+	query_block_fini(qb);
 	return -EINVAL;
+}
+
+void query_block_fini(struct query_block *qb)
+{
+	cache_free(qb->cache);
+	qb->cache = NULL;
 }
 
 static bool under_any(const uint8_t *name, size_t len, const uint8_t (*z)[256],
@@ -536,6 +548,64 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 			    limit);
 	rcu_read_unlock();
 	return n;
+}
+
+/*
+ * An entry of the cache due for a refresh (prefetch, or served stale): ask
+ * the zone again, as for TCP so nothing is cut, and keep its answer.
+ */
+static void refresh(const struct query_block *b, const uint8_t *req, size_t len,
+		    const struct packet_query *q, uint16_t udp_max,
+		    uint64_t now)
+{
+	static __thread uint8_t buf[PACKET_MAX_TCP];
+	const char *why = NULL;
+	enum next next = NEXT_NONE;
+	size_t n = resolve(b, req, len, q, udp_max, buf, sizeof(buf),
+			   sizeof(buf), &why, &next);
+
+	/* CoreDNS does not see the kubernetes plugin's SERVFAILs */
+	if (n && !why && next == NEXT_NONE)
+		cache_insert(b->cache, q, buf, n, now);
+}
+
+/*
+ * resolve() behind the block's cache, as CoreDNS's cache plugin in front of
+ * kubernetes: a hit is answered from the cache; a miss is answered by the
+ * zone in full (max bytes), kept, and cut to the client's limit.  What the
+ * zone passes on (*next) is not cached.
+ */
+static size_t resolve_cached(const struct query_block *b, const uint8_t *req,
+			     size_t len, const struct packet_query *q,
+			     uint16_t udp_max, uint8_t *out, size_t limit,
+			     size_t max, const char **why, enum next *next)
+{
+	struct cache *c = b->cache;
+	unsigned fl;
+
+	if (q->qclass != CLASS_IN || !b->kube || q->qtype == T_AXFR ||
+	    q->qtype == T_IXFR || !cache_scope(c, q->lname, q->qname_len))
+		return resolve(b, req, len, q, udp_max, out, limit, max, why,
+			       next);
+	uint64_t now = cache_now_ms();
+	size_t n = cache_answer(c, q, udp_max, out, limit, now, 0, &fl);
+	if (n) {
+		if (fl & CACHE_REFRESH)
+			refresh(b, req, len, q, udp_max, now);
+		return n;
+	}
+	n = resolve(b, req, len, q, udp_max, out, max, max, why, next);
+	if (!n || *why || *next != NEXT_NONE)
+		return n;
+	if (cache_insert(c, q, out, n, now) > 0 && n > limit) {
+		size_t m = cache_answer(c, q, udp_max, out, limit, now,
+					CACHE_PEEK, &fl);
+		if (m)
+			return m;
+	}
+	return n > limit ? resolve(b, req, len, q, udp_max, out, limit, max,
+				   why, next)
+			 : n;
 }
 
 static unsigned response_class(const uint8_t *resp, size_t n)
@@ -1028,8 +1098,10 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = NULL;
 	enum next next = NEXT_NONE;
-	size_t n =
-	    resolve(b, req, len, &q, l->udp_max, resp, limit, max, &why, &next);
+	size_t n = b->cache ? resolve_cached(b, req, len, &q, l->udp_max, resp,
+					     limit, max, &why, &next)
+			    : resolve(b, req, len, &q, l->udp_max, resp, limit,
+				      max, &why, &next);
 	if (next != NEXT_NONE) {
 		n = pass_on(l, b, req, len, &q, resp, n, limit, tcp, peer,
 			    peerlen, b->conf->log ? &t0 : NULL, call, next,

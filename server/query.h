@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/cache.h"
 #include "server/config.h"
 #include "server/forward.h"
 #include "server/loop.h"
@@ -22,7 +23,8 @@
 /* A server block as the query path sees it (immutable while serving). */
 struct query_block {
 	const struct config_block *conf;
-	struct kube *kube; /* NULL: the block has no kubernetes directive */
+	struct kube *kube;   /* NULL: the block has no kubernetes directive */
+	struct cache *cache; /* NULL: no cache directive; owned */
 	enum builder_pods pods;
 	bool fallthrough;
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
@@ -56,10 +58,15 @@ struct query_listener {
 	uint16_t udp_max; /* largest UDP answer we send (1232) */
 };
 
-/* Fill qb for config block cb with its kube (may be NULL).  Returns 0 or
- * -EINVAL with err set (a zone name that is no DNS name). */
+/* Fill qb for config block cb with its kube (may be NULL) and, when the
+ * block has a cache directive, a new cache.  Returns 0, -EINVAL with err
+ * set (a zone name that is no DNS name), or -ENOMEM.  Free what it holds
+ * with query_block_fini(). */
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen);
+
+/* Free the block's cache (no worker may use it any more). */
+void query_block_fini(struct query_block *qb);
 
 /*
  * The worker handler (see worker.h); ctx is a struct query_listener.  Names
