@@ -30,7 +30,9 @@
  *           fails, cache_answer(..., CACHE_WANT_STALE, &fl) answers with
  *           an expired entry under serve_stale (0 otherwise) before the
  *           caller gives up with SERVFAIL.
- * query.c does the same with the cluster zone as the upstream.
+ * query.c does this in front of the cluster zone and the forwarder alike,
+ * as CoreDNS's cache sits in front of kubernetes and forward: a refresh of
+ * a forwarded name is a forwarded query that no client waits for.
  */
 #ifndef CLUSTERDNS_CACHE_H
 #define CLUSTERDNS_CACHE_H

@@ -1,7 +1,8 @@
 /*
  * query.h -- answering one query: choose the server block, look the name up
- * in its cluster zone, write the precomputed answer (or the negative one),
- * log it when the block says so.  This is the workers' handler.
+ * in its cache and its cluster zone, write the precomputed answer (or the
+ * negative one) or forward the query, log it when the block says so.  This
+ * is the workers' handler.
  */
 #ifndef CLUSTERDNS_QUERY_H
 #define CLUSTERDNS_QUERY_H
@@ -69,11 +70,12 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 void query_block_fini(struct query_block *qb);
 
 /*
- * The worker handler (see worker.h); ctx is a struct query_listener.  Names
- * the kubernetes plugin passes on (outside its zones, fallthrough,
- * ExternalName targets outside the cluster) go to the block's forwarder:
- * the answer is then deferred (WORKER_PENDING) and sent from
- * query_upstream_answer.
+ * The worker handler (see worker.h); ctx is a struct query_listener.  The
+ * block's cache, when it has one, answers first.  Names the kubernetes
+ * plugin passes on (outside its zones, fallthrough, ExternalName targets
+ * outside the cluster) go to the block's forwarder: the answer is then
+ * deferred (WORKER_PENDING) and sent from query_upstream_answer, which
+ * keeps it in the cache (or answers a stale entry when upstream fails).
  */
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
