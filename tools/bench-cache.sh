@@ -1,27 +1,27 @@
 #!/bin/bash
 # bench-cache.sh -- the cache's hit path: clusterdns answering from its
 # cache next to unbound answering the same names from its cache, measured
-# with dnsperf.
+# with dnsperf, for cluster names and for upstream names.
 #
-# tools/gencluster writes a cluster and a query file.  clusterdns serves it
-# with `cache 30` in front of the kubernetes directive (one worker thread),
-# so every name is cached after its first answer; unbound (one thread)
-# caches the same names from NSD, which serves the zones tools/zonedump
-# prints.  Both caches are primed by one pass over the query file, then
-# dnsperf runs the same file for the measured time, shorter than the TTL
-# (30 s), so every measured query is a hit.  clusterdns without the cache
-# (answers precomputed in the zone) is measured too, for reference.  Each
-# server is pinned to one CPU, dnsperf to another (NSD shares dnsperf's: it
-# only answers the priming pass).  Per server: QPS at saturation, server CPU
-# microseconds per answered query, dnsperf's average latency, memory.  This
-# prints numbers; it asserts nothing.
-#
-# Until the forwarder lands, the hit path is measured with cluster names;
-# the cache is the same for upstream names.
+# tools/gencluster writes a cluster and a query file.  NSD serves the zones
+# tools/zonedump prints and an upstream zone of generated names
+# (bench.test).  Cluster names: clusterdns with `cache 30` in front of the
+# kubernetes directive (one worker thread) next to unbound (one thread)
+# caching the same names from NSD (stub zones); clusterdns without the
+# cache (answers precomputed in the zone) is measured too, for reference.
+# Upstream names: clusterdns with `cache 30` and `forward . NSD` next to
+# unbound forwarding bench.test to the same NSD (forward-zone).  Every run
+# primes the cache with one pass over its query file, then dnsperf runs the
+# same file for the measured time, shorter than the TTL (30 s), so every
+# measured query is a hit.  Each server is pinned to one CPU, dnsperf to
+# another (NSD shares dnsperf's: it only answers the priming passes).  Per
+# server: QPS at saturation, server CPU microseconds per answered query,
+# dnsperf's average latency, memory.  This prints numbers; it asserts
+# nothing.
 #
 # Usage: tools/bench-cache.sh [-l seconds] [-s services] [-H headless]
 #                             [-e endpoints] [-n namespaces] [-q queries]
-#                             [-S seed]
+#                             [-u upstream-names] [-S seed]
 # top_builddir (default: the directory above this script) locates
 # server/clusterdns, tools/zonedump and tools/gencluster; build them
 # without sanitizers for numbers that mean something.  BENCH_SERVER_CPU and
@@ -36,6 +36,7 @@ NHEADLESS=100
 NEPS=5
 NNS=20
 NQUERIES=2000
+NUP=2000
 SEED=1
 WARM_SECONDS=2
 
@@ -44,7 +45,7 @@ usage()
 	sed -n '/^# Usage:/,/^# the work directory/s/^# \{0,1\}//p' "$0"
 }
 
-while getopts "l:s:H:e:n:q:S:h" opt; do
+while getopts "l:s:H:e:n:q:u:S:h" opt; do
 	case $opt in
 	l) DURATION=$OPTARG ;;
 	s) NSVC=$OPTARG ;;
@@ -52,6 +53,7 @@ while getopts "l:s:H:e:n:q:S:h" opt; do
 	e) NEPS=$OPTARG ;;
 	n) NNS=$OPTARG ;;
 	q) NQUERIES=$OPTARG ;;
+	u) NUP=$OPTARG ;;
 	S) SEED=$OPTARG ;;
 	h)
 		usage
@@ -66,7 +68,7 @@ done
 # shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 bench_numbers bench-cache "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
-	"$NQUERIES" "$SEED"
+	"$NQUERIES" "$NUP" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 25 ]; then
 	echo "bench-cache: -l must be 1..25 seconds (the TTL is 30)" >&2
 	exit 2
@@ -85,18 +87,12 @@ bench_setup bench-cache "dnsperf dig taskset unbound nsd" \
 
 # ---------------------------------------------------------------- cluster
 echo "# work directory: $W"
-if [ ! -x "$GENCLUSTER" ]; then
-	echo "# tools/gencluster not built: compiling it"
-	GENCLUSTER=$W/gencluster
-	"${CC:-cc}" -O2 -o "$GENCLUSTER" "$top_srcdir/tools/gencluster.c" ||
-		exit 1
-fi
-"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
-	-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" || exit 1
+bench_cluster
 NNAMES=$(LC_ALL=C sort -u "$W/queries.txt" | wc -l)
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines, $NNAMES distinct questions"
 
-# corefile PORT CACHE-LINE: clusterdns's Corefile, with or without cache.
+# corefile PORT CACHE-LINE [FORWARD-LINE]: clusterdns's Corefile, with or
+# without cache and forward.
 corefile()
 {
 	cat <<EOF
@@ -107,42 +103,43 @@ corefile()
         objects $W/objects
         ttl 30
     }
+    ${3:-}
 }
 EOF
 }
 
-mkdir -p "$W/zones"
 corefile 53 "" >"$W/Corefile.dump"
-for z in "$ZONE" in-addr.arpa; do
-	"$ZONEDUMP" -conf "$W/Corefile.dump" -zone "$z" >"$W/zones/$z.zone" || {
-		echo "bench-cache: zonedump -zone $z failed" >&2
-		exit 1
-	}
-done
+bench_zones "$W/Corefile.dump" "$ZONE" in-addr.arpa
+
+# The upstream zone and its queries: every name once, in a shuffled order.
+bench_names "$NUP" "$SEED" "$W/zones/bench.test.zone" "$W/upstream.txt"
+echo "# upstream: $NUP names in bench.test"
 
 # ---------------------------------------------------------------- measure
 NAMES=()
 declare -A R
 
+# dnsperf_run PORT QUERIES DNSPERF-ARGS...
 dnsperf_run()
 {
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$1" -d "$W/queries.txt" \
-		-c 4 -q 200 "${@:2}"
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$1" -d "$2" -c 4 -q 200 \
+		"${@:3}"
 }
 
-# bench NAME PORT PID: prime the cache (one pass over the queries), warm
-# up, then measure.
+# bench NAME PORT PID [QUERIES]: prime the cache (one pass over the query
+# file, default $W/queries.txt), warm up, then measure.
 bench()
 {
+	local qf=${4:-$W/queries.txt}
 	echo "# $1: priming (one pass over the queries), warming up"
-	dnsperf_run "$2" -n 1 >"$W/$1.prime" 2>&1
-	dnsperf_run "$2" -l "$WARM_SECONDS" >/dev/null 2>&1
-	bench_measure "$1" "$2" "$3" "$DURATION"
+	dnsperf_run "$2" "$qf" -n 1 >"$W/$1.prime" 2>&1
+	dnsperf_run "$2" "$qf" -l "$WARM_SECONDS" >/dev/null 2>&1
+	bench_measure "$1" "$2" "$3" "$DURATION" "$qf"
 	NAMES+=("$1")
 }
 
-# answers PORT: rcode and answer records (owner, type, rdata; no TTL) of
-# the first 200 query lines, for comparing two servers.
+# answers PORT [QUERIES]: rcode and answer records (owner, type, rdata; no
+# TTL) of the first 200 query lines, for comparing two servers.
 answers()
 {
 	local name type
@@ -152,14 +149,20 @@ answers()
 			+noall +comments +answer |
 			awk '/status:/ { print $6 } /^[^;]/ && NF { $2 = ""; print }' |
 			LC_ALL=C sort
-	done < <(head -n 200 "$W/queries.txt")
+	done < <(head -n 200 "${2:-$W/queries.txt}")
 }
 
-# start_clusterdns NAME CACHE-LINE: sets CPORT, CPID.
+# differ FILE-A FILE-B: how many answer lines differ.
+differ()
+{
+	diff "$1" "$2" | grep -c '^[<>]'
+}
+
+# start_clusterdns NAME CACHE-LINE [FORWARD-LINE]: sets CPORT, CPID.
 start_clusterdns()
 {
 	CPORT=$(bench_free_port)
-	corefile "$CPORT" "$2" >"$W/Corefile.$1"
+	corefile "$CPORT" "$2" "${3:-}" >"$W/Corefile.$1"
 	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" \
 		-conf "$W/Corefile.$1" -quiet >"$W/$1.log" 2>&1 &
 	CPID=$!
@@ -172,6 +175,13 @@ start_clusterdns()
 	echo "# $1: pid $CPID, port $CPORT"
 }
 
+# ---- NSD (authoritative, behind both caches; on the client's CPU)
+if ! bench_start_nsd "$CCPU" "$W/zones" "$ZONE" in-addr.arpa bench.test; then
+	echo "bench-cache: nsd did not start (its logs above)" >&2
+	exit 1
+fi
+echo "# nsd: pid $NPID, port $NPORT"
+
 # ---- clusterdns, cache 30 in front of the zone
 start_clusterdns clusterdns-cache "cache 30"
 bench clusterdns-cache "$CPORT" "$CPID"
@@ -183,12 +193,11 @@ start_clusterdns clusterdns-zone ""
 bench clusterdns-zone "$CPORT" "$CPID"
 kill "$CPID" 2>/dev/null
 
-# ---- NSD (authoritative, behind unbound; on the client's CPU)
-if ! bench_start_nsd "$CCPU" "$W/zones" "$ZONE" in-addr.arpa; then
-	echo "bench-cache: nsd did not start (its logs above)" >&2
-	exit 1
-fi
-echo "# nsd: pid $NPID, port $NPORT"
+# ---- clusterdns, cache 30 in front of forward: upstream names
+start_clusterdns clusterdns-fwd "cache 30" "forward . 127.0.0.1:$NPORT"
+bench clusterdns-fwd "$CPORT" "$CPID" "$W/upstream.txt"
+answers "$CPORT" "$W/upstream.txt" >"$W/clusterdns-fwd.answers"
+kill "$CPID" 2>/dev/null
 
 # ---- unbound, one thread, a cache in front of NSD
 UPORT=$(bench_free_port)
@@ -219,12 +228,16 @@ server:
     msg-cache-size: 64m
     rrset-cache-size: 128m
     local-zone: "local." nodefault
+    local-zone: "test." nodefault
 stub-zone:
     name: "$ZONE"
     stub-addr: 127.0.0.1@$NPORT
 stub-zone:
     name: "in-addr.arpa"
     stub-addr: 127.0.0.1@$NPORT
+forward-zone:
+    name: "bench.test"
+    forward-addr: 127.0.0.1@$NPORT
 remote-control:
     control-enable: no
 EOF
@@ -240,22 +253,36 @@ fi
 echo "# unbound: pid $UPID, port $UPORT ($(unbound -V | head -n 1))"
 bench unbound "$UPORT" "$UPID"
 answers "$UPORT" >"$W/unbound.answers"
-DIFF=$(diff "$W/clusterdns.answers" "$W/unbound.answers" | grep -c '^[<>]')
-echo "# answer lines differing between clusterdns and unbound on 200 queries: $DIFF"
+echo "# answer lines differing between clusterdns and unbound on 200 cluster queries: $(differ "$W/clusterdns.answers" "$W/unbound.answers")"
+bench unbound-fwd "$UPORT" "$UPID" "$W/upstream.txt"
+answers "$UPORT" "$W/upstream.txt" >"$W/unbound-fwd.answers"
+echo "# answer lines differing between clusterdns and unbound on 200 upstream queries: $(differ "$W/clusterdns-fwd.answers" "$W/unbound-fwd.answers")"
 
 # ---------------------------------------------------------------- table
-echo
-echo "cache hits: $NNAMES cluster questions, primed, dnsperf ${DURATION}s, 4 clients, 200 outstanding; server on CPU $SCPU, dnsperf on CPU $CCPU"
-printf '%-17s %10s %10s %10s %10s %10s %9s\n' server QPS "CPU us/q" \
-	"avg us" "RSS MB" "PSS MB" lost
-for n in "${NAMES[@]}"; do
-	printf '%-17s %10s %10s %10s %10s %10s %9s\n' "$n" \
-		"${R[$n.qps]:--}" "${R[$n.cpu]:--}" "${R[$n.avg]:--}" \
-		"$(awk -v k="${R[$n.rss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"$(awk -v k="${R[$n.pss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"${R[$n.lost]:--}"
-done
-echo "(clusterdns-cache: cache 30 in front of the zone; clusterdns-zone: no cache; unbound: its cache, NSD behind it)"
+
+# table TITLE NAME...: the numbers of these runs, one line each.
+table()
+{
+	local n
+	echo
+	echo "$1"
+	printf '%-17s %10s %10s %10s %10s %10s %9s\n' server QPS "CPU us/q" \
+		"avg us" "RSS MB" "PSS MB" lost
+	for n in "${@:2}"; do
+		printf '%-17s %10s %10s %10s %10s %10s %9s\n' "$n" \
+			"${R[$n.qps]:--}" "${R[$n.cpu]:--}" "${R[$n.avg]:--}" \
+			"$(awk -v k="${R[$n.rss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$(awk -v k="${R[$n.pss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"${R[$n.lost]:--}"
+	done
+}
+
+table "cache hits, cluster names: $NNAMES questions, primed, dnsperf ${DURATION}s, 4 clients, 200 outstanding; server on CPU $SCPU, dnsperf on CPU $CCPU" \
+	clusterdns-cache clusterdns-zone unbound
+echo "(clusterdns-cache: cache 30 in front of the zone; clusterdns-zone: no cache; unbound: its cache, NSD behind it as stub zones)"
+table "cache hits, upstream names: $NUP questions under bench.test, primed, same dnsperf and pinning" \
+	clusterdns-fwd unbound-fwd
+echo "(clusterdns-fwd: cache 30 in front of forward . NSD; unbound-fwd: its cache, forward-zone bench.test to the same NSD)"
 for n in "${NAMES[@]}"; do
 	echo "$n rcodes: ${R[$n.codes]:--}"
 done

@@ -52,19 +52,7 @@ bench_setup bench-forward "dnsperf dig nsd taskset" "$CLUSTERDNS"
 
 # The zone and the queries: every name once, in a shuffled order.
 mkdir -p "$W/nsd"
-{
-	echo "\$ORIGIN bench.test."
-	echo "\$TTL 300"
-	echo "@ IN SOA ns.bench.test. admin.bench.test. 1 3600 600 86400 60"
-	echo "@ IN NS ns"
-	echo "ns IN A 127.0.0.1"
-	awk -v n="$NNAMES" 'BEGIN { for (i = 1; i <= n; i++)
-		printf "h%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256,
-			int(i / 256) % 256, i % 256 }'
-} >"$W/nsd/bench.test.zone"
-awk -v n="$NNAMES" 'BEGIN { srand(1); for (i = 1; i <= n; i++)
-	printf "%f h%d.bench.test A\n", rand(), i }' | sort -n |
-	cut -d' ' -f2- >"$W/queries.txt"
+bench_names "$NNAMES" 1 "$W/nsd/bench.test.zone" "$W/queries.txt"
 
 bench_start_nsd "$SCPU" "$W/nsd" bench.test || {
 	echo "bench-forward: nsd did not start" >&2

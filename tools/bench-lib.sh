@@ -7,13 +7,14 @@
 # sets SCPU and CCPU (BENCH_SERVER_CPU / BENCH_CLIENT_CPU, default 0 and 1),
 # W (the work directory) and PIDS (append the pids to stop at exit).
 #
-# Helpers: bench_numbers (check arguments), bench_free_port,
-# bench_wait_up PORT PID [DIG-ARGS...], bench_tree PID (a process and its
-# descendants), bench_ticks PID... (their CPU time in clock ticks),
-# bench_mem PID... (largest RSS and summed PSS in kB), bench_measure
-# (dnsperf at full speed against a server), bench_latency (dnsperf at a
-# fixed rate), bench_pct (a percentile), bench_start_nsd (NSD serving zone
-# files).
+# Helpers: bench_numbers (check arguments), bench_cluster and bench_zones
+# (a generated cluster, its zone files), bench_names (a zone of upstream
+# names and its queries), bench_free_port, bench_wait_up
+# PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
+# bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
+# (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
+# against a server), bench_latency (dnsperf at a fixed rate), bench_pct (a
+# percentile), bench_start_nsd (NSD serving zone files).
 
 # bench_numbers NAME VALUE...: exit 2 unless every VALUE is a number.
 bench_numbers()
@@ -55,6 +56,60 @@ bench_setup()
 	PIDS=()
 	trap bench_cleanup EXIT
 	trap 'exit 1' INT TERM
+}
+
+# bench_cluster: tools/gencluster ($GENCLUSTER; compiled from
+# $top_srcdir when not built) writes the cluster $W/objects and the query
+# file $W/queries.txt: $NNS namespaces, $NSVC ClusterIP services,
+# $NHEADLESS headless ones with $NEPS endpoints each, $NQUERIES queries,
+# seed $SEED.  Exits on failure.
+bench_cluster()
+{
+	if [ ! -x "$GENCLUSTER" ]; then
+		echo "# tools/gencluster not built: compiling it"
+		GENCLUSTER=$W/gencluster
+		"${CC:-cc}" -O2 -o "$GENCLUSTER" "${top_srcdir:?}/tools/gencluster.c" ||
+			exit 1
+	fi
+	"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
+		-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" ||
+		exit 1
+}
+
+# bench_zones COREFILE ZONE...: tools/zonedump ($ZONEDUMP) writes the zones
+# of COREFILE's kubernetes directive to $W/zones/ZONE.zone.  Exits on
+# failure.
+bench_zones()
+{
+	local conf=$1 z
+	shift
+	mkdir -p "$W/zones"
+	for z in "$@"; do
+		"$ZONEDUMP" -conf "$conf" -zone "$z" >"$W/zones/$z.zone" || {
+			echo "zonedump -zone $z failed" >&2
+			exit 1
+		}
+	done
+}
+
+# bench_names N SEED ZONEFILE QUERIES: the zone bench.test of the names
+# h1..hN (A, TTL 300) in ZONEFILE, and a query file QUERIES asking each
+# once, in an order shuffled with SEED.
+bench_names()
+{
+	{
+		echo "\$ORIGIN bench.test."
+		echo "\$TTL 300"
+		echo "@ IN SOA ns.bench.test. admin.bench.test. 1 3600 600 86400 60"
+		echo "@ IN NS ns"
+		echo "ns IN A 127.0.0.1"
+		awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "h%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256,
+				int(i / 256) % 256, i % 256 }'
+	} >"$3"
+	awk -v n="$1" -v s="$2" 'BEGIN { srand(s); for (i = 1; i <= n; i++)
+		printf "%f h%d.bench.test A\n", rand(), i }' | sort -n |
+		cut -d' ' -f2- >"$4"
 }
 
 bench_cleanup()
@@ -154,12 +209,12 @@ bench_mem()
 	echo "$max $pss"
 }
 
-# bench_measure NAME PORT PID SECONDS: dnsperf on CPU $CCPU with
-# $W/queries.txt (4 clients, 200 outstanding) against the server PID (and
-# its children) for SECONDS.  Sets R[NAME.qps], .done, .lost, .avg (average
-# latency in us), .codes (response codes), .cpu (server CPU us per
-# completed query), .rss and .pss (kB); the caller declares R with
-# declare -A.
+# bench_measure NAME PORT PID SECONDS [QUERIES]: dnsperf on CPU $CCPU with
+# the query file QUERIES (default $W/queries.txt; 4 clients, 200
+# outstanding) against the server PID (and its children) for SECONDS.
+# Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
+# (response codes), .cpu (server CPU us per completed query), .rss and
+# .pss (kB); the caller declares R with declare -A.
 bench_measure()
 {
 	local name=$1 port=$2 pid=$3 pids t0 t1 out hz
@@ -167,8 +222,8 @@ bench_measure()
 	echo "# $name: $4 s at full speed (server pids ${pids[*]})"
 	out=$W/$name.dnsperf
 	t0=$(bench_ticks "${pids[@]}")
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
-		-l "$4" -c 4 -q 200 >"$out" 2>&1
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
+		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 >"$out" 2>&1
 	t1=$(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")

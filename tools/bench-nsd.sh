@@ -81,14 +81,7 @@ bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"
 
 # ---------------------------------------------------------------- cluster
 echo "# work directory: $W"
-if [ ! -x "$GENCLUSTER" ]; then
-	echo "# tools/gencluster not built: compiling it"
-	GENCLUSTER=$W/gencluster
-	"${CC:-cc}" -O2 -o "$GENCLUSTER" "$top_srcdir/tools/gencluster.c" ||
-		exit 1
-fi
-"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
-	-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" || exit 1
+bench_cluster
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
 
 CPORT=$(bench_free_port)
@@ -101,13 +94,7 @@ cat >"$W/Corefile" <<EOF
     }
 }
 EOF
-mkdir -p "$W/zones"
-for z in "$ZONE" in-addr.arpa; do
-	"$ZONEDUMP" -conf "$W/Corefile" -zone "$z" >"$W/zones/$z.zone" || {
-		echo "bench-nsd: zonedump -zone $z failed" >&2
-		exit 1
-	}
-done
+bench_zones "$W/Corefile" "$ZONE" in-addr.arpa
 echo "# zone dump: $(grep -vc '^;' "$W/zones/$ZONE.zone") lines in $ZONE, $(grep -vc '^;' "$W/zones/in-addr.arpa.zone") in in-addr.arpa"
 
 # ---------------------------------------------------------------- measure
