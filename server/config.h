@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/cache.h"
+
 enum config_pods {
 	CONFIG_PODS_DISABLED = 0,
 	CONFIG_PODS_INSECURE,
@@ -119,6 +121,14 @@ struct config_forward {
 	int line;
 };
 
+/* The cache directive: CoreDNS's defaults filled in (cache.h).  conf's
+ * zones are the directive's, else the block's keys. */
+struct config_cache {
+	struct cache_conf conf;
+	char *file; /* where the directive is */
+	int line;
+};
+
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
 	char *zone; /* lowercase, no trailing dot, root is "" */
@@ -138,8 +148,9 @@ struct config_block {
 	bool loop;	  /* loop */
 	int loop_line;
 	struct config_log *log;	    /* NULL: no query log; one per block */
-	struct config_forward *fwd; /* NULL: no forward directive */
+	struct config_cache *cache; /* NULL: no cache directive */
 	struct config_kube *kube;   /* NULL: no kubernetes directive */
+	struct config_forward *fwd; /* NULL: no forward directive */
 	char *file;
 	int line;
 };

@@ -491,6 +491,8 @@ static void daemon_free(struct daemon *d)
 		apisrc_free(d->srcs[i]);
 	for (size_t i = 0; d->cfg && d->apis && i < d->cfg->nblocks; i++)
 		apiconf_free(&d->apis[i]);
+	for (size_t i = 0; d->cfg && d->qblocks && i < d->cfg->nblocks; i++)
+		query_block_fini(&d->qblocks[i]);
 	for (size_t i = 0; d->cfg && d->kubes && i < d->cfg->nblocks; i++)
 		kube_free(d->kubes[i]);
 	free(d->srcs);

@@ -52,6 +52,11 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 			qb->nft++;
 		}
 	}
+	if (cb->cache && !(qb->cache = cache_new(&cb->cache->conf))) {
+		snprintf(err, errlen, "%s:%d - Error during setup: cache: %s",
+			 cb->cache->file, cb->cache->line, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (cb->log) {
 		for (size_t i = 0; i < cb->log->nnames; i++) {
 			if (qb->nlognames == QUERY_MAX_ZONES ||
@@ -67,7 +72,14 @@ bad:
 	snprintf(err, errlen,
 		 "%s:%d - Error during setup: too many or invalid zones",
 		 cb->file, cb->line);
+	query_block_fini(qb);
 	return -EINVAL;
+}
+
+void query_block_fini(struct query_block *qb)
+{
+	cache_free(qb->cache);
+	qb->cache = NULL;
 }
 
 static bool under_any(const uint8_t *name, size_t len, const uint8_t (*z)[256],
@@ -586,10 +598,23 @@ static void log_it(const struct query_block *b, const struct packet_query *q,
 /* ------------------------------------------------------------------ */
 /* forwarded queries */
 
+/* Who waits for the answer to a query that goes on after kubernetes. */
+struct asker {
+	size_t limit; /* the largest answer it takes */
+	bool tcp;
+	bool background; /* nobody: a refresh of the cache */
+	const struct sockaddr *peer;
+	socklen_t peerlen;
+	const struct timespec *t0; /* NULL: not logged */
+	struct worker_call *call;
+};
+
 /* A client query waiting for its upstream answer. */
 struct query_pending {
 	const struct query_block *b;
 	struct worker_defer *d; /* NULL: the answer goes nowhere */
+	struct cache *cache;	/* NULL: the answer is not kept */
+	bool background;	/* a cache refresh: no client, no log */
 	struct packet_query q;	/* qname points at qname below */
 	uint8_t qname[PACKET_MAX_NAME + 1];
 	uint16_t udp_max;
@@ -626,11 +651,11 @@ static void shuffle(uint8_t *resp, size_t n)
 
 /* An error for a client whose request buffer is gone. */
 static size_t pending_error(const struct query_pending *p, uint8_t rcode,
-			    uint8_t *out)
+			    uint8_t *out, size_t limit)
 {
-	size_t n = packet_begin(&p->q, 0, rcode, out, p->limit);
+	size_t n = packet_begin(&p->q, 0, rcode, out, limit);
 
-	return n ? finish(&p->q, p->udp_max, out, n, p->limit) : 0;
+	return n ? finish(&p->q, p->udp_max, out, n, limit) : 0;
 }
 
 /*
@@ -654,7 +679,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 			size_t o = packet_skip_name(ans, len, off);
 			if (o == 0 || len - o < 10)
 				return pending_error(p, PACKET_RCODE_SERVFAIL,
-						     out);
+						     out, p->limit);
 			off = o + 10 + rd16(ans + o + 8);
 			if (sec == 2 && rd16(ans + o) == 41) {
 				stop = true; /* OPT */
@@ -667,7 +692,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 		}
 	}
 	if (qend > room)
-		return pending_error(p, PACKET_RCODE_SERVFAIL, out);
+		return pending_error(p, PACKET_RCODE_SERVFAIL, out, p->limit);
 	memcpy(out, ans, end);
 	memcpy(out + 12, p->qname, p->q.qname_len);
 	wr16(out, p->q.id);
@@ -751,16 +776,17 @@ static bool put_ldns_rr(ldns_buffer *lb, const ldns_rr *rr, uint8_t *out,
 }
 
 /*
- * An ExternalName answer: our CNAME chain (p->prefix), then the upstream's
- * answer for the target, and its SOA when the target does not exist.  More
- * than MAX_CNAMES CNAMEs in all: SERVFAIL.
+ * An ExternalName answer of at most limit bytes: our CNAME chain
+ * (p->prefix), then the upstream's answer for the target, and its SOA when
+ * the target does not exist.  More than MAX_CNAMES CNAMEs in all: SERVFAIL.
  */
 static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
-			      size_t len, uint8_t *out, const char **why)
+			      size_t len, uint8_t *out, size_t limit,
+			      const char **why)
 {
 	ldns_pkt *pkt = NULL;
 	ldns_buffer *lb = NULL;
-	size_t room = p->limit - (p->q.edns ? OPT_LEN : 0);
+	size_t room = limit - (p->q.edns ? OPT_LEN : 0);
 	size_t n = p->plen, r = 0;
 	unsigned an = rd16(p->prefix + 6), ns = 0, cnames = an;
 
@@ -809,13 +835,13 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 	}
 	out[3] = (uint8_t)((out[3] & 0xf0) | rcode);
 	packet_set_counts(out, (uint16_t)an, (uint16_t)ns, 0);
-	r = finish(&p->q, p->udp_max, out, n, p->limit);
+	r = finish(&p->q, p->udp_max, out, n, limit);
 	goto out;
 truncated:
-	r = truncated(&p->q, p->udp_max, out, p->limit);
+	r = truncated(&p->q, p->udp_max, out, limit);
 	goto out;
 servfail:
-	r = pending_error(p, PACKET_RCODE_SERVFAIL, out);
+	r = pending_error(p, PACKET_RCODE_SERVFAIL, out, limit);
 out:
 	ldns_pkt_free(pkt);
 	if (lb)
@@ -824,10 +850,76 @@ out:
 }
 
 /*
+ * A buffer for a whole answer (PACKET_MAX_TCP bytes), per worker thread:
+ * the cache's refresh and the complete upstream answer kept in the cache.
+ * Its users run one at a time, to the end, on their worker.
+ */
+static __thread uint8_t scratch[PACKET_MAX_TCP];
+
+/* Did upstream answer the question (NOERROR or NXDOMAIN)?  What else it
+ * says (SERVFAIL, REFUSED, ...) counts as a failure for serve_stale. */
+static bool upstream_ok(const uint8_t *ans, size_t len)
+{
+	unsigned rcode = len >= 12 ? ans[3] & 0x0f : PACKET_RCODE_SERVFAIL;
+
+	return rcode == PACKET_RCODE_NOERROR || rcode == PACKET_RCODE_NXDOMAIN;
+}
+
+/*
+ * A forwarded answer through the block's cache (p->cache).  When upstream
+ * failed (status < 0, or neither NOERROR nor NXDOMAIN) and the cache holds
+ * an answer it may give (fresh, or expired under serve_stale), the client
+ * gets that and the entry stays.  Otherwise the complete answer (for an
+ * ExternalName: the whole composed answer) is kept first, then cut to the
+ * client's size.  Without a client (p->background) only the cache changes.
+ * Returns the client's answer in out, or 0 to answer as without a cache.
+ */
+static size_t upstream_cached(const struct query_pending *p, int status,
+			      const uint8_t *ans, size_t len, uint8_t *out,
+			      const char **why)
+{
+	uint64_t now = cache_now_ms();
+	unsigned fl;
+	size_t n;
+
+	if (status < 0 || !upstream_ok(ans, len)) {
+		n = p->background
+			? cache_answer(p->cache, &p->q, p->udp_max, scratch,
+				       sizeof(scratch), now,
+				       CACHE_WANT_STALE | CACHE_PEEK, &fl)
+			: cache_answer(p->cache, &p->q, p->udp_max, out,
+				       p->limit, now, CACHE_WANT_STALE, &fl);
+		if (n || status < 0)
+			return p->background ? 0 : n;
+	}
+	if (p->plen) {
+		n = external_answer(p, ans, len, scratch, sizeof(scratch), why);
+	} else {
+		if (len > sizeof(scratch))
+			return 0;
+		memcpy(scratch, ans, len);
+		n = len;
+	}
+	bool kept =
+	    n && !*why && cache_insert(p->cache, &p->q, scratch, n, now) > 0;
+	if (p->background || !n)
+		return 0;
+	if (!p->plen)
+		return relay(p, scratch, n, out);
+	if (n <= p->limit) {
+		memcpy(out, scratch, n);
+		return n;
+	}
+	size_t m = kept ? cache_answer(p->cache, &p->q, p->udp_max, out,
+				       p->limit, now, CACHE_PEEK, &fl)
+			: 0;
+	return m ? m : external_answer(p, ans, len, out, p->limit, why);
+}
+
+/*
  * Where every forwarded query ends, on its worker: the upstream's answer
- * (status 0), or the forwarder's failure, becomes the client's answer.
- * A cache would store what comes here and answer from it before
- * query_forward.
+ * (status 0), or the forwarder's failure, becomes the client's answer,
+ * kept in the block's cache when the query is in its scope.
  */
 static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 				  size_t len)
@@ -835,20 +927,28 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 	struct query_pending *p = arg;
 	const struct query_block *b = p->b;
 	const char *why = NULL;
-	uint8_t *out = malloc(p->limit);
-	size_t n;
+	uint8_t *out = NULL;
+	size_t n = 0;
 
-	if (status == -ECANCELED || !out) {
-		worker_answer(p->d, NULL, 0);
-		free(out);
-		free(p);
-		return;
+	if (status == -ECANCELED)
+		goto done;
+	if (p->background) {
+		if (p->cache)
+			upstream_cached(p, status, ans, len, NULL, &why);
+		goto done;
 	}
-	if (status < 0) {
+	out = malloc(p->limit);
+	if (!out)
+		goto done;
+	if (p->cache)
+		n = upstream_cached(p, status, ans, len, out, &why);
+	if (n) {
+		/* answered through the cache */
+	} else if (status < 0) {
 		why = "plugin/forward: no healthy proxies";
-		n = pending_error(p, PACKET_RCODE_SERVFAIL, out);
+		n = pending_error(p, PACKET_RCODE_SERVFAIL, out, p->limit);
 	} else if (p->plen) {
-		n = external_answer(p, ans, len, out, &why);
+		n = external_answer(p, ans, len, out, p->limit, &why);
 	} else {
 		n = relay(p, ans, len, out);
 	}
@@ -858,23 +958,33 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 	if (b->conf->log && n)
 		log_it(b, &p->q, p->reqlen, out, n, p->tcp,
 		       (const struct sockaddr *)&p->peer, &p->t0);
+done:
 	worker_answer(p->d, out, n);
 	free(out);
 	free(p);
+}
+
+/* The block's cache when it keeps answers to q, else NULL. */
+static struct cache *cache_of(const struct query_block *b,
+			      const struct packet_query *q)
+{
+	if (!b->cache || q->qtype == T_AXFR || q->qtype == T_IXFR ||
+	    !cache_scope(b->cache, q->lname, q->qname_len))
+		return NULL;
+	return b->cache;
 }
 
 /*
  * Hand the query to the block's forwarder.  For an ExternalName, resp
  * holds the answer so far (plen bytes) and its target is asked.  Returns
  * WORKER_PENDING, or an answer written into resp (REFUSED over
- * max_concurrent, SERVFAIL when the forwarder cannot take it).
+ * max_concurrent, SERVFAIL when the forwarder cannot take it).  For a
+ * background asker the answer only goes to the cache.
  */
 static size_t query_forward(const struct query_listener *l,
 			    const struct query_block *b, const uint8_t *req,
 			    size_t len, const struct packet_query *q,
-			    uint8_t *resp, size_t plen, size_t limit, bool tcp,
-			    const struct sockaddr *peer, socklen_t peerlen,
-			    const struct timespec *t0, struct worker_call *call,
+			    uint8_t *resp, size_t plen, const struct asker *a,
 			    const char **why)
 {
 	struct query_pending *p = malloc(sizeof(*p) + plen);
@@ -886,7 +996,7 @@ static size_t query_forward(const struct query_listener *l,
 	    .rd = (q->flags & PACKET_FLAG_RD) != 0,
 	    .cd = (q->flags & PACKET_FLAG_CD) != 0,
 	    .do_bit = q->do_bit,
-	    .tcp = tcp,
+	    .tcp = a->tcp,
 	};
 	int rc = -ENOMEM;
 
@@ -894,18 +1004,20 @@ static size_t query_forward(const struct query_listener *l,
 		goto fail;
 	p->b = b;
 	p->d = NULL;
+	p->cache = cache_of(b, q);
+	p->background = a->background;
 	p->q = *q;
 	memcpy(p->qname, q->qname, q->qname_len);
 	p->q.qname = p->qname;
 	p->udp_max = l->udp_max;
-	p->limit = limit;
-	p->tcp = tcp;
+	p->limit = a->limit;
+	p->tcp = a->tcp;
 	memset(&p->peer, 0, sizeof(p->peer));
-	if (peer && peerlen <= sizeof(p->peer))
-		memcpy(&p->peer, peer, peerlen);
+	if (a->peer && a->peerlen <= sizeof(p->peer))
+		memcpy(&p->peer, a->peer, a->peerlen);
 	p->reqlen = len;
-	if (t0)
-		p->t0 = *t0;
+	if (a->t0)
+		p->t0 = *a->t0;
 	p->plen = plen;
 	if (plen) {
 		memcpy(p->prefix, resp, plen);
@@ -919,33 +1031,34 @@ static size_t query_forward(const struct query_listener *l,
 	}
 	if (b->loop && loop_is_probe(b->loop, q))
 		r.note_upstream = loop_upstream(b->loop);
-	rc = forward_query(b->fwd, call, &r, query_upstream_answer, p);
+	rc = forward_query(b->fwd, a->call, &r, query_upstream_answer, p);
 	if (rc < 0)
 		goto fail;
 	/* The forwarder never answers before this returns. */
-	p->d = worker_defer(call);
+	if (!a->background)
+		p->d = worker_defer(a->call);
 	return WORKER_PENDING;
 fail:
 	free(p);
 	if (rc == -EBUSY) {
 		*why = "plugin/forward: concurrent queries exceeded maximum";
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED,
-				   l->udp_max, resp, limit);
+				   l->udp_max, resp, a->limit);
 	}
 	*why = "plugin/forward: cannot forward the query";
 	return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, l->udp_max, resp,
-			   limit);
+			   a->limit);
 }
 
 /* What the plugins after kubernetes make of the query. */
 static size_t pass_on(const struct query_listener *l,
 		      const struct query_block *b, const uint8_t *req,
 		      size_t len, const struct packet_query *q, uint8_t *resp,
-		      size_t n, size_t limit, bool tcp,
-		      const struct sockaddr *peer, socklen_t peerlen,
-		      const struct timespec *t0, struct worker_call *call,
-		      enum next next, const char **why)
+		      size_t n, const struct asker *a, enum next next,
+		      const char **why)
 {
+	size_t limit = a->limit;
+
 	if (next == NEXT_EXTERNAL) {
 		const uint8_t *t = NULL;
 		uint8_t lt[PACKET_MAX_NAME + 1];
@@ -953,16 +1066,15 @@ static size_t pass_on(const struct query_listener *l,
 		if (tl)
 			dname_lower_copy(lt, t, tl);
 		if (tl && forward_match(b->fwd, lt, tl))
-			return query_forward(l, b, req, len, q, resp, n, limit,
-					     tcp, peer, peerlen, t0, call, why);
+			return query_forward(l, b, req, len, q, resp, n, a,
+					     why);
 		/* not for this forwarder: the CNAME alone */
 		if (n + (q->edns ? OPT_LEN : 0) > limit)
 			return truncated(q, l->udp_max, resp, limit);
 		return finish(q, l->udp_max, resp, n, limit);
 	}
 	if (b->fwd && forward_match(b->fwd, q->lname, q->qname_len))
-		return query_forward(l, b, req, len, q, resp, 0, limit, tcp,
-				     peer, peerlen, t0, call, why);
+		return query_forward(l, b, req, len, q, resp, 0, a, why);
 	if (next == NEXT_FALLTHROUGH || b->fwd) {
 		*why = b->fwd ? "plugin/forward: no next plugin found"
 			      : "plugin/kubernetes: no next plugin found";
@@ -971,6 +1083,71 @@ static size_t pass_on(const struct query_listener *l,
 	}
 	return error_rcode(req, len, q, PACKET_RCODE_REFUSED, l->udp_max, resp,
 			   limit);
+}
+
+/*
+ * An entry of the cache due for a refresh (prefetch, or served stale): ask
+ * again, with nobody waiting.  The zone answers at once, in full; a name
+ * that goes upstream is forwarded in the background and its answer kept
+ * when it comes (query_upstream_answer).
+ */
+static void refresh(const struct query_listener *l, const struct query_block *b,
+		    struct cache *c, const uint8_t *req, size_t len,
+		    const struct packet_query *q, struct worker_call *call,
+		    uint64_t now)
+{
+	const char *why = NULL;
+	enum next next = NEXT_NONE;
+	size_t n = resolve(b, req, len, q, l->udp_max, scratch, sizeof(scratch),
+			   sizeof(scratch), &why, &next);
+
+	if (next != NEXT_NONE) {
+		struct asker bg = {
+		    .limit = sizeof(scratch), .background = true, .call = call};
+		n = pass_on(l, b, req, len, q, scratch, n, &bg, next, &why);
+	}
+	/* CoreDNS does not see the kubernetes plugin's SERVFAILs */
+	if (n && n != WORKER_PENDING && !why)
+		cache_insert(c, q, scratch, n, now);
+}
+
+/*
+ * The block's cache c in front of the zone and the forwarder, as CoreDNS's
+ * cache plugin before kubernetes and forward: a hit is answered from the
+ * cache (and maybe refreshed); on a miss the zone answers in full (max
+ * bytes), that is kept and cut to the client's size.  What the zone passes
+ * on (*next) is kept by query_upstream_answer when upstream answers.
+ */
+static size_t resolve_cached(const struct query_listener *l,
+			     const struct query_block *b, struct cache *c,
+			     const uint8_t *req, size_t len,
+			     const struct packet_query *q, uint8_t *out,
+			     size_t max, const struct asker *a,
+			     const char **why, enum next *next)
+{
+	uint16_t udp_max = l->udp_max;
+	size_t limit = a->limit;
+	unsigned fl;
+
+	uint64_t now = cache_now_ms();
+	size_t n = cache_answer(c, q, udp_max, out, limit, now, 0, &fl);
+	if (n) {
+		if (fl & CACHE_REFRESH)
+			refresh(l, b, c, req, len, q, a->call, now);
+		return n;
+	}
+	n = resolve(b, req, len, q, udp_max, out, max, max, why, next);
+	if (!n || *why || *next != NEXT_NONE)
+		return n;
+	if (cache_insert(c, q, out, n, now) > 0 && n > limit) {
+		size_t m = cache_answer(c, q, udp_max, out, limit, now,
+					CACHE_PEEK, &fl);
+		if (m)
+			return m;
+	}
+	return n > limit ? resolve(b, req, len, q, udp_max, out, limit, max,
+				   why, next)
+			 : n;
 }
 
 static void report_loop(const struct query_block *b,
@@ -1028,12 +1205,21 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = NULL;
 	enum next next = NEXT_NONE;
-	size_t n =
-	    resolve(b, req, len, &q, l->udp_max, resp, limit, max, &why, &next);
+	struct asker a = {
+	    .limit = limit,
+	    .tcp = tcp,
+	    .peer = peer,
+	    .peerlen = peerlen,
+	    .t0 = b->conf->log ? &t0 : NULL,
+	    .call = call,
+	};
+	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
+	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
+				      &why, &next)
+		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
+			       &why, &next);
 	if (next != NEXT_NONE) {
-		n = pass_on(l, b, req, len, &q, resp, n, limit, tcp, peer,
-			    peerlen, b->conf->log ? &t0 : NULL, call, next,
-			    &why);
+		n = pass_on(l, b, req, len, &q, resp, n, &a, next, &why);
 		if (n == WORKER_PENDING)
 			return n;
 	}

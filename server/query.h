@@ -1,7 +1,8 @@
 /*
  * query.h -- answering one query: choose the server block, look the name up
- * in its cluster zone, write the precomputed answer (or the negative one),
- * log it when the block says so.  This is the workers' handler.
+ * in its cache and its cluster zone, write the precomputed answer (or the
+ * negative one) or forward the query, log it when the block says so.  This
+ * is the workers' handler.
  */
 #ifndef CLUSTERDNS_QUERY_H
 #define CLUSTERDNS_QUERY_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/cache.h"
 #include "server/config.h"
 #include "server/forward.h"
 #include "server/loop.h"
@@ -22,7 +24,8 @@
 /* A server block as the query path sees it (immutable while serving). */
 struct query_block {
 	const struct config_block *conf;
-	struct kube *kube; /* NULL: the block has no kubernetes directive */
+	struct kube *kube;   /* NULL: the block has no kubernetes directive */
+	struct cache *cache; /* NULL: no cache directive; owned */
 	enum builder_pods pods;
 	bool fallthrough;
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
@@ -56,17 +59,23 @@ struct query_listener {
 	uint16_t udp_max; /* largest UDP answer we send (1232) */
 };
 
-/* Fill qb for config block cb with its kube (may be NULL).  Returns 0 or
- * -EINVAL with err set (a zone name that is no DNS name). */
+/* Fill qb for config block cb with its kube (may be NULL) and, when the
+ * block has a cache directive, a new cache.  Returns 0, -EINVAL with err
+ * set (a zone name that is no DNS name), or -ENOMEM.  Free what it holds
+ * with query_block_fini(). */
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen);
 
+/* Free the block's cache (no worker may use it any more). */
+void query_block_fini(struct query_block *qb);
+
 /*
- * The worker handler (see worker.h); ctx is a struct query_listener.  Names
- * the kubernetes plugin passes on (outside its zones, fallthrough,
- * ExternalName targets outside the cluster) go to the block's forwarder:
- * the answer is then deferred (WORKER_PENDING) and sent from
- * query_upstream_answer.
+ * The worker handler (see worker.h); ctx is a struct query_listener.  The
+ * block's cache, when it has one, answers first.  Names the kubernetes
+ * plugin passes on (outside its zones, fallthrough, ExternalName targets
+ * outside the cluster) go to the block's forwarder: the answer is then
+ * deferred (WORKER_PENDING) and sent from query_upstream_answer, which
+ * keeps it in the cache (or answers a stale entry when upstream fails).
  */
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,

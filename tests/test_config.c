@@ -342,15 +342,16 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	assert_string_equal(config_directives[0], "bind");
 	assert_string_equal(config_directives[1], "errors");
 	assert_string_equal(config_directives[2], "log");
 	/* CoreDNS's plugin.cfg order */
 	assert_string_equal(config_directives[3], "loadbalance");
-	assert_string_equal(config_directives[4], "kubernetes");
-	assert_string_equal(config_directives[5], "loop");
-	assert_string_equal(config_directives[6], "forward");
+	assert_string_equal(config_directives[4], "cache");
+	assert_string_equal(config_directives[5], "kubernetes");
+	assert_string_equal(config_directives[6], "loop");
+	assert_string_equal(config_directives[7], "forward");
 }
 
 static void test_unknown_directive(void **state)
@@ -371,9 +372,9 @@ static void test_unknown_directive(void **state)
 static void test_unsupported_directives(void **state)
 {
 	static const char *const names[] = {
-	    "health",  "ready",	   "prometheus", "dnssec", "cache",
-	    "chaos",   "reload",   "autopath",	 "hosts",  "whoami",
-	    "rewrite", "template", "file",	 "etcd",   "k8s_external",
+	    "health",	"ready",    "prometheus", "dnssec",	  "chaos",
+	    "reload",	"autopath", "hosts",	  "whoami",	  "rewrite",
+	    "template", "file",	    "etcd",	  "k8s_external",
 	};
 	char text[256], want[256];
 
@@ -772,6 +773,202 @@ static void test_log_errors(void **state)
 	load_fails(". {\n  log a..b\n}\n",
 		   "Corefile:2 - Error during setup: log: zone is not a valid "
 		   "domain name: 'a..b'");
+}
+
+/* ------------------------------------------------------------------ */
+/* cache */
+
+static void test_cache_defaults(void **state)
+{
+	struct config *cfg;
+	const struct cache_conf *cf;
+
+	(void)state;
+	cfg = load_ok("example.org cluster.local:1053 {\n  cache\n}\n");
+	assert_non_null(cfg->blocks[0].cache);
+	assert_int_equal(cfg->blocks[0].cache->line, 2);
+	cf = &cfg->blocks[0].cache->conf;
+	assert_strv(cf->zones, cf->nzones, 2, "example.org", "cluster.local");
+	assert_int_equal(cf->success_cap, 9984);
+	assert_int_equal(cf->denial_cap, 9984);
+	assert_int_equal(cf->success_max_ttl, 3600);
+	assert_int_equal(cf->denial_max_ttl, 1800);
+	assert_int_equal(cf->success_min_ttl, 5);
+	assert_int_equal(cf->denial_min_ttl, 5);
+	assert_int_equal(cf->servfail_ttl, 5);
+	assert_int_equal(cf->prefetch, 0);
+	assert_int_equal(cf->prefetch_window_ms, 60000);
+	assert_int_equal(cf->prefetch_pct, 10);
+	assert_int_equal(cf->stale_ms, 0);
+	assert_false(cf->keepttl);
+	assert_int_equal(cf->nno_success, 0);
+	assert_int_equal(cf->nno_denial, 0);
+	config_free(cfg);
+
+	/* the TTL caps both; other arguments are zones */
+	cfg = load_ok(". {\n  cache 30 Example.ORG. 10.0.0.0/8\n}\n");
+	cf = &cfg->blocks[0].cache->conf;
+	assert_int_equal(cf->success_max_ttl, 30);
+	assert_int_equal(cf->denial_max_ttl, 30);
+	assert_strv(cf->zones, cf->nzones, 2, "example.org", "10.in-addr.arpa");
+	config_free(cfg);
+
+	/* kubeadm's: cluster answers stay out of the cache */
+	cfg = load_ok(".:53 {\n"
+		      "    cache 30 {\n"
+		      "        disable success cluster.local\n"
+		      "        disable denial cluster.local\n"
+		      "    }\n"
+		      "}\n");
+	cf = &cfg->blocks[0].cache->conf;
+	assert_strv(cf->zones, cf->nzones, 1, "");
+	assert_strv(cf->no_success, cf->nno_success, 1, "cluster.local");
+	assert_strv(cf->no_denial, cf->nno_denial, 1, "cluster.local");
+	config_free(cfg);
+}
+
+static void test_cache_options(void **state)
+{
+	struct config *cfg;
+	const struct cache_conf *cf;
+
+	(void)state;
+	cfg = load_ok(". {\n"
+		      "  cache 300 {\n"
+		      "    success 5000 60 10\n"
+		      "    denial 2500 30 0\n"
+		      "    prefetch 10 2m 25%\n"
+		      "    serve_stale 30m VERIFY\n"
+		      "    servfail 1m\n"
+		      "    disable success a.org B.org.\n"
+		      "    disable denial\n"
+		      "    keepttl\n"
+		      "  }\n"
+		      "}\n");
+	cf = &cfg->blocks[0].cache->conf;
+	assert_int_equal(cf->success_cap, 5000);
+	assert_int_equal(cf->success_max_ttl, 60);
+	assert_int_equal(cf->success_min_ttl, 10);
+	assert_int_equal(cf->denial_cap, 2500);
+	assert_int_equal(cf->denial_max_ttl, 30);
+	assert_int_equal(cf->denial_min_ttl, 0);
+	assert_int_equal(cf->prefetch, 10);
+	assert_int_equal(cf->prefetch_window_ms, 120000);
+	assert_int_equal(cf->prefetch_pct, 25);
+	assert_int_equal(cf->stale_ms, 1800000);
+	assert_true(cf->stale_verify);
+	assert_int_equal(cf->servfail_ttl, 60);
+	assert_strv(cf->no_success, cf->nno_success, 2, "a.org", "b.org");
+	assert_strv(cf->no_denial, cf->nno_denial, 1, "");
+	assert_true(cf->keepttl);
+	config_free(cfg);
+
+	/* defaults of the options' own arguments */
+	cfg = load_ok(". {\n"
+		      "  cache {\n"
+		      "    success 100\n"
+		      "    prefetch 2\n"
+		      "    serve_stale\n"
+		      "    servfail 0\n"
+		      "  }\n"
+		      "}\n");
+	cf = &cfg->blocks[0].cache->conf;
+	assert_int_equal(cf->success_cap, 100);
+	assert_int_equal(cf->success_max_ttl, 3600);
+	assert_int_equal(cf->prefetch, 2);
+	assert_int_equal(cf->prefetch_window_ms, 60000);
+	assert_int_equal(cf->prefetch_pct, 10);
+	assert_int_equal(cf->stale_ms, 3600000);
+	assert_false(cf->stale_verify);
+	assert_int_equal(cf->servfail_ttl, 0);
+	config_free(cfg);
+
+	cfg =
+	    load_ok(". {\n  cache {\n    serve_stale 10s immediate\n  }\n}\n");
+	cf = &cfg->blocks[0].cache->conf;
+	assert_int_equal(cf->stale_ms, 10000);
+	assert_false(cf->stale_verify);
+	config_free(cfg);
+}
+
+/* One cache option that must fail with CoreDNS's words. */
+static void cache_fails(const char *option, const char *want)
+{
+	char text[256], full[512];
+
+	snprintf(text, sizeof(text), ". {\n  cache {\n    %s\n  }\n}\n",
+		 option);
+	snprintf(full, sizeof(full), "Corefile:3 - Error during setup: %s",
+		 want);
+	load_fails(text, full);
+}
+
+static void test_cache_errors(void **state)
+{
+	(void)state;
+	load_fails(". {\n  cache 0\n}\n",
+		   "Corefile:2 - Error during setup: cache: cache TTL can not "
+		   "be zero or negative: 0");
+	load_fails(". {\n  cache -5\n}\n",
+		   "Corefile:2 - Error during setup: cache: cache TTL can not "
+		   "be zero or negative: -5");
+	load_fails(". {\n  cache\n  cache\n}\n",
+		   "Corefile:3 - Error during setup: cache: this plugin can "
+		   "only be used once per Server Block");
+	load_fails(". {\n  cache 30 a..b\n}\n",
+		   "Corefile:2 - Error during setup: cache: zone is not a "
+		   "valid domain name: 'a..b'");
+	cache_fails("success", "cache: Wrong argument count or unexpected "
+			       "line ending after 'success'");
+	cache_fails("success x", "cache: strconv.Atoi: parsing \"x\": "
+				 "invalid syntax");
+	cache_fails("success 10 0",
+		    "cache: cache TTL can not be zero or negative: 0");
+	cache_fails("denial 10 20 -1",
+		    "cache: cache min TTL can not be negative: -1");
+	cache_fails("denial 10 5s",
+		    "cache: strconv.Atoi: parsing \"5s\": invalid syntax");
+	cache_fails("prefetch", "cache: Wrong argument count or unexpected "
+				"line ending after 'prefetch'");
+	cache_fails("prefetch 1 1m 10% x",
+		    "cache: Wrong argument count or unexpected line ending "
+		    "after 'prefetch'");
+	cache_fails("prefetch -1",
+		    "cache: prefetch amount should be positive: -1");
+	cache_fails("prefetch 1 5x",
+		    "cache: time: unknown unit \"x\" in duration \"5x\"");
+	cache_fails("prefetch 1 1m 10",
+		    "cache: last character of percentage should be `%`, but "
+		    "is: '0'");
+	cache_fails("prefetch 1 1m 5%",
+		    "cache: percentage should fall in range [10, 90]: 5");
+	cache_fails("prefetch 1 1m 95%",
+		    "cache: percentage should fall in range [10, 90]: 95");
+	cache_fails("prefetch 1 1m x%",
+		    "cache: strconv.Atoi: parsing \"x\": invalid syntax");
+	cache_fails("serve_stale 1h verify x",
+		    "cache: Wrong argument count or unexpected line ending "
+		    "after 'serve_stale'");
+	cache_fails("serve_stale -1h",
+		    "cache: invalid negative duration for serve_stale");
+	cache_fails("serve_stale 1h Later",
+		    "cache: invalid value for serve_stale refresh mode: later");
+	cache_fails("servfail", "cache: Wrong argument count or unexpected "
+				"line ending after 'servfail'");
+	cache_fails("servfail -1s", "cache: invalid negative ttl for servfail");
+	cache_fails("servfail 6m", "cache: caching SERVFAIL responses over 5 "
+				   "minutes is not permitted");
+	cache_fails("disable", "cache: Wrong argument count or unexpected "
+			       "line ending after 'disable'");
+	cache_fails("disable all a.org",
+		    "cache: cache type for disable must be \"success\" or "
+		    "\"denial\"");
+	cache_fails("disable success a..org",
+		    "cache: invalid disabled zone: a..org");
+	cache_fails("keepttl 1", "cache: Wrong argument count or unexpected "
+				 "line ending after 'keepttl'");
+	cache_fails("bogus 1", "cache: Wrong argument count or unexpected "
+			       "line ending after 'bogus'");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1372,6 +1569,9 @@ int main(void)
 	    cmocka_unit_test(test_forward_options),
 	    cmocka_unit_test(test_forward_resolv_conf),
 	    cmocka_unit_test(test_forward_errors),
+	    cmocka_unit_test(test_cache_defaults),
+	    cmocka_unit_test(test_cache_options),
+	    cmocka_unit_test(test_cache_errors),
 	    cmocka_unit_test(test_bind),
 	    cmocka_unit_test(test_bind_interface),
 	    cmocka_unit_test(test_bind_errors),

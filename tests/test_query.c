@@ -3,7 +3,8 @@
  * from stores, server blocks and listeners filled by hand, wire queries in,
  * full responses parsed with ldns: flags, rcodes, sections, the echoed
  * question, EDNS, truncation, error responses, insecure pod names, and the
- * SERVFAIL cases (not synced, fallthrough without a next plugin).
+ * SERVFAIL cases (not synced, fallthrough without a next plugin), and a
+ * block with a cache in front of its zone.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -731,6 +732,108 @@ static void test_servfail(void **state)
 	expect_rcode("nothing.ft2.local", T_A, LDNS_RCODE_NXDOMAIN);
 }
 
+/* A block with a cache in front of the zone: answers are the zone's, byte
+ * for byte (the zone's TTL is within the cache's bounds), kept in the
+ * right cache, cut to the client's size from the full cached answer;
+ * SERVFAILs of the kubernetes side are not kept; disabled zones are not. */
+static void test_cached_block(void **state)
+{
+	static char *root[] = {""};
+	static char *cluster[] = {"cluster.local"};
+	struct config_cache cc = {.file = "Corefile", .line = 2};
+	struct config_block cb = {0};
+	struct query_block qb;
+	struct query_key k;
+	struct query_listener l = {.keys = &k, .nkeys = 1, .udp_max = 1232};
+	struct msg m;
+	uint8_t plain[65536];
+	size_t plain_len;
+	ldns_pkt *p;
+
+	(void)state;
+	cc.conf.zones = root;
+	cc.conf.nzones = 1;
+	cc.conf.success_cap = cc.conf.denial_cap = 9984;
+	cc.conf.success_max_ttl = 3600;
+	cc.conf.denial_max_ttl = 1800;
+	cc.conf.success_min_ttl = cc.conf.denial_min_ttl = 5;
+	cc.conf.servfail_ttl = 5;
+	cb.cache = &cc;
+	block(&qb, &cb, &w.cka, w.ka);
+	assert_non_null(qb.cache);
+	key(&k, "", &qb);
+
+	/* a miss, then a hit: both as the zone answers */
+	query(&m, "Web.Prod.svc.cluster.local", T_A, 1, 0x0100, 1232, 0, false);
+	ldns_pkt_free(send_to(&w.l, &m, false, 65535));
+	plain_len = resp_len;
+	memcpy(plain, resp, resp_len);
+	for (int i = 0; i < 2; i++) {
+		ldns_pkt_free(send_to(&l, &m, false, 65535));
+		assert_int_equal(resp_len, plain_len);
+		assert_memory_equal(resp, plain, plain_len);
+	}
+	assert_int_equal(cache_count(qb.cache, CACHE_SUCCESS), 1);
+	/* NXDOMAIN and NODATA go to the denial cache */
+	query(&m, "nosuch.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
+	p = send_to(&l, &m, false, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	query(&m, "web.prod.svc.cluster.local", T_TXT, 1, 0, 0, 0, false);
+	ldns_pkt_free(send_to(&l, &m, false, 65535));
+	assert_int_equal(cache_count(qb.cache, CACHE_DENIAL), 2);
+	/* a big answer: cut for UDP as the zone cuts it, kept whole */
+	query(&m, "big.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
+	ldns_pkt_free(send_to(&w.l, &m, false, 65535));
+	plain_len = resp_len;
+	memcpy(plain, resp, resp_len);
+	p = send_to(&l, &m, false, 65535);
+	assert_true(ldns_pkt_tc(p));
+	ldns_pkt_free(p);
+	assert_int_equal(resp_len, plain_len);
+	assert_memory_equal(resp, plain, plain_len);
+	assert_int_equal(cache_count(qb.cache, CACHE_SUCCESS), 2);
+	p = send_to(&l, &m, true, 65535);
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), 200);
+	ldns_pkt_free(p);
+	/* names outside the kube zones are REFUSED, not kept */
+	query(&m, "example.org", T_A, 1, 0, 0, 0, false);
+	p = send_to(&l, &m, false, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+	assert_int_equal(cache_count(qb.cache, CACHE_SUCCESS | CACHE_DENIAL),
+			 4);
+	query_block_fini(&qb);
+	assert_null(qb.cache);
+
+	/* before the first sync: the SERVFAIL is not kept */
+	block(&qb, &cb, &w.ckb, w.kb);
+	key(&k, "", &qb);
+	query(&m, "nosuch.notsynced.local", T_A, 1, 0, 0, 0, false);
+	p = send_to(&l, &m, false, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	ldns_pkt_free(p);
+	assert_int_equal(cache_count(qb.cache, CACHE_SUCCESS | CACHE_DENIAL),
+			 0);
+	query_block_fini(&qb);
+
+	/* kubeadm's: both disabled for the cluster zone */
+	cc.conf.no_success = cluster;
+	cc.conf.nno_success = 1;
+	cc.conf.no_denial = cluster;
+	cc.conf.nno_denial = 1;
+	block(&qb, &cb, &w.cka, w.ka);
+	key(&k, "", &qb);
+	query(&m, "web.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
+	ldns_pkt_free(send_to(&l, &m, false, 65535));
+	query(&m, "nosuch.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
+	ldns_pkt_free(send_to(&l, &m, false, 65535));
+	assert_int_equal(cache_count(qb.cache, CACHE_SUCCESS | CACHE_DENIAL),
+			 0);
+	query_block_fini(&qb);
+}
+
 static void test_block_init(void **state)
 {
 	struct config_kube ck = {0};
@@ -777,6 +880,7 @@ int main(void)
 	    cmocka_unit_test(test_insecure_pods_unknown_namespace),
 	    cmocka_unit_test(test_servfail),
 	    cmocka_unit_test(test_block_init),
+	    cmocka_unit_test(test_cached_block),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -106,6 +106,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CLUSTERDNS=$top_builddir/server/clusterdns
 APIEMU=$top_builddir/tools/apiemu/apiemu
 
+# shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-api "taskset ${CC:-cc}" "$CLUSTERDNS $APIEMU"
 

@@ -46,64 +46,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 CLUSTERDNS=$top_builddir/server/clusterdns
 
+# shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-forward "dnsperf dig nsd taskset" "$CLUSTERDNS"
 
-wait_up()
-{
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$2" 2>/dev/null || return 1
-		dig +time=1 +tries=1 -p "$1" @127.0.0.1 h1.bench.test A \
-			2>/dev/null | grep -q 'status: NOERROR' && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # The zone and the queries: every name once, in a shuffled order.
 mkdir -p "$W/nsd"
-{
-	echo "\$ORIGIN bench.test."
-	echo "\$TTL 300"
-	echo "@ IN SOA ns.bench.test. admin.bench.test. 1 3600 600 86400 60"
-	echo "@ IN NS ns"
-	echo "ns IN A 127.0.0.1"
-	awk -v n="$NNAMES" 'BEGIN { for (i = 1; i <= n; i++)
-		printf "h%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256,
-			int(i / 256) % 256, i % 256 }'
-} >"$W/nsd/bench.test.zone"
-awk -v n="$NNAMES" 'BEGIN { srand(1); for (i = 1; i <= n; i++)
-	printf "%f h%d.bench.test A\n", rand(), i }' | sort -n |
-	cut -d' ' -f2- >"$W/queries.txt"
+bench_names "$NNAMES" 1 "$W/nsd/bench.test.zone" "$W/queries.txt"
 
-NPORT=$(bench_free_port)
-cat >"$W/nsd/nsd.conf" <<EOF2
-server:
-    ip-address: 127.0.0.1@$NPORT
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$W/nsd"
-    database: ""
-    zonelistfile: "$W/nsd/zone.list"
-    xfrdfile: "$W/nsd/xfrd.state"
-    pidfile: "$W/nsd/nsd.pid"
-    logfile: "$W/nsd/nsd.log"
-    verbosity: 1
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: bench.test
-    zonefile: bench.test.zone
-EOF2
-taskset -c "$SCPU" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
-NPID=$!
-PIDS+=("$NPID")
-wait_up "$NPORT" "$NPID" || {
+bench_start_nsd "$SCPU" "$W/nsd" bench.test || {
 	echo "bench-forward: nsd did not start" >&2
-	cat "$W/nsd/out.log" "$W/nsd/nsd.log" >&2
 	exit 1
 }
 
@@ -125,7 +77,7 @@ CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$W/Corefile" \
 	-quiet >"$W/clusterdns.log" 2>&1 &
 CPID=$!
 PIDS+=("$CPID")
-wait_up "$CPORT" "$CPID" || {
+bench_wait_up "$CPORT" "$CPID" h1.bench.test A || {
 	echo "bench-forward: clusterdns did not start" >&2
 	cat "$W/clusterdns.log" >&2
 	exit 1
@@ -134,45 +86,30 @@ echo "# nsd pid $NPID port $NPORT; clusterdns pid $CPID port $CPORT (1 worker)"
 echo "# $NNAMES names; latency at $RATE qps for $DURATION s, then full speed for $DURATION s"
 
 declare -A R
+# measure NAME PORT PID: latency at $RATE, then QPS and the CPU of PID.
 measure()
 {
-	local name=$1 port=$2 lat out t0 t1
-	lat=$(taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "$W/queries.txt" -l "$DURATION" -Q "$RATE" -v 2>/dev/null |
-		awk '/^> / { print $NF * 1e6 }' | LC_ALL=C sort -g)
-	R[$name.avg]=$(printf '%s\n' "$lat" |
-		awk '{ s += $1 } END { if (NR) printf "%.0f", s / NR; else print "-" }')
-	R[$name.p50]=$(printf '%s\n' "$lat" | bench_pct 0.50)
-	R[$name.p99]=$(printf '%s\n' "$lat" | bench_pct 0.99)
-	t0=$(bench_ticks "$CPID")
-	out=$W/$name.dnsperf
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "$W/queries.txt" -l "$DURATION" -c 4 -q 200 >"$out" 2>&1
-	t1=$(bench_ticks "$CPID")
-	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
-	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
-		-v n="$(awk '/Queries completed:/ { print $3 }' "$out")" \
-		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	bench_latency "$1" "$2" "$DURATION" "$RATE"
+	bench_measure "$1" "$2" "$3" "$DURATION"
 }
 
 echo "# direct: nsd"
-measure direct "$NPORT"
+measure direct "$NPORT" "$NPID"
 echo "# forwarded: clusterdns -> nsd"
-measure forwarded "$CPORT"
+measure forwarded "$CPORT" "$CPID"
 
 printf '\n%-22s %10s %10s %10s %10s %8s %14s\n' path "avg us" "p50 us" \
 	"p99 us" QPS lost "cdns us/query"
 printf '%-22s %10s %10s %10s %10s %8s %14s\n' "nsd directly" \
-	"${R[direct.avg]}" "${R[direct.p50]}" "${R[direct.p99]}" \
+	"${R[direct.lavg]}" "${R[direct.p50]}" "${R[direct.p99]}" \
 	"${R[direct.qps]}" "${R[direct.lost]}" "-"
 printf '%-22s %10s %10s %10s %10s %8s %14s\n' "clusterdns -> nsd" \
-	"${R[forwarded.avg]}" "${R[forwarded.p50]}" "${R[forwarded.p99]}" \
+	"${R[forwarded.lavg]}" "${R[forwarded.p50]}" "${R[forwarded.p99]}" \
 	"${R[forwarded.qps]}" "${R[forwarded.lost]}" "${R[forwarded.cpu]}"
 added()
 {
 	awk -v a="${R[forwarded.$1]}" -v b="${R[direct.$1]}" \
 		'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%+.0f", a - b }'
 }
-printf '%-22s %10s %10s %10s\n' "added by forwarding" "$(added avg)" \
+printf '%-22s %10s %10s %10s\n' "added by forwarding" "$(added lavg)" \
 	"$(added p50)" "$(added p99)"

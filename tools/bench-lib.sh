@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench-lib.sh -- what the benchmarks share (sourced by bash scripts):
 # checking tools and binaries, the CPUs to pin to, a work directory removed
 # at exit (BENCH_KEEP=1 keeps it) and the processes stopped then.
@@ -5,6 +6,30 @@
 #   bench_setup NAME "TOOL..." "BINARY..."
 # sets SCPU and CCPU (BENCH_SERVER_CPU / BENCH_CLIENT_CPU, default 0 and 1),
 # W (the work directory) and PIDS (append the pids to stop at exit).
+#
+# Helpers: bench_numbers (check arguments), bench_cluster and bench_zones
+# (a generated cluster, its zone files), bench_names (a zone of upstream
+# names and its queries), bench_free_port, bench_wait_up
+# PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
+# bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
+# (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
+# against a server), bench_latency (dnsperf at a fixed rate), bench_pct (a
+# percentile), bench_start_nsd (NSD serving zone files).
+
+# bench_numbers NAME VALUE...: exit 2 unless every VALUE is a number.
+bench_numbers()
+{
+	local name=$1 v
+	shift
+	for v in "$@"; do
+		case $v in
+		'' | *[!0-9]*)
+			echo "$name: not a number: $v" >&2
+			exit 2
+			;;
+		esac
+	done
+}
 
 bench_setup()
 {
@@ -33,6 +58,60 @@ bench_setup()
 	trap 'exit 1' INT TERM
 }
 
+# bench_cluster: tools/gencluster ($GENCLUSTER; compiled from
+# $top_srcdir when not built) writes the cluster $W/objects and the query
+# file $W/queries.txt: $NNS namespaces, $NSVC ClusterIP services,
+# $NHEADLESS headless ones with $NEPS endpoints each, $NQUERIES queries,
+# seed $SEED.  Exits on failure.
+bench_cluster()
+{
+	if [ ! -x "$GENCLUSTER" ]; then
+		echo "# tools/gencluster not built: compiling it"
+		GENCLUSTER=$W/gencluster
+		"${CC:-cc}" -O2 -o "$GENCLUSTER" "${top_srcdir:?}/tools/gencluster.c" ||
+			exit 1
+	fi
+	"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
+		-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" ||
+		exit 1
+}
+
+# bench_zones COREFILE ZONE...: tools/zonedump ($ZONEDUMP) writes the zones
+# of COREFILE's kubernetes directive to $W/zones/ZONE.zone.  Exits on
+# failure.
+bench_zones()
+{
+	local conf=$1 z
+	shift
+	mkdir -p "$W/zones"
+	for z in "$@"; do
+		"$ZONEDUMP" -conf "$conf" -zone "$z" >"$W/zones/$z.zone" || {
+			echo "zonedump -zone $z failed" >&2
+			exit 1
+		}
+	done
+}
+
+# bench_names N SEED ZONEFILE QUERIES: the zone bench.test of the names
+# h1..hN (A, TTL 300) in ZONEFILE, and a query file QUERIES asking each
+# once, in an order shuffled with SEED.
+bench_names()
+{
+	{
+		echo "\$ORIGIN bench.test."
+		echo "\$TTL 300"
+		echo "@ IN SOA ns.bench.test. admin.bench.test. 1 3600 600 86400 60"
+		echo "@ IN NS ns"
+		echo "ns IN A 127.0.0.1"
+		awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "h%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256,
+				int(i / 256) % 256, i % 256 }'
+	} >"$3"
+	awk -v n="$1" -v s="$2" 'BEGIN { srand(s); for (i = 1; i <= n; i++)
+		printf "%f h%d.bench.test A\n", rand(), i }' | sort -n |
+		cut -d' ' -f2- >"$4"
+}
+
 bench_cleanup()
 {
 	local p
@@ -49,19 +128,25 @@ bench_cleanup()
 	fi
 }
 
-# bench_free_port: print a loopback port nothing listens on (UDP or TCP).
+# bench_port_busy PORT: something listens on PORT (UDP or TCP, v4 or v6).
+bench_port_busy()
+{
+	local hex f
+	hex=$(printf ':%04X ' "$1")
+	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
+	done
+	return 1
+}
+
+# bench_free_port: print a loopback port that nothing uses.
 bench_free_port()
 {
-	local i p hex f busy
+	local i p
 	for i in $(seq 1 200); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		hex=$(printf ':%04X ' "$p")
-		busy=no
-		for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
-			[ -r "$f" ] || continue
-			awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && busy=yes
-		done
-		[ "$busy" = no ] && {
+		bench_port_busy "$p" || {
 			echo "$p"
 			return 0
 		}
@@ -69,16 +154,87 @@ bench_free_port()
 	return 1
 }
 
-# bench_ticks PID...: CPU time (utime + stime, clock ticks) of the processes.
+# bench_wait_up PORT PID [DIG-ARGS...]: wait (at most about 60 s, zones may
+# be large) until the server answers NOERROR to dig DIG-ARGS (default
+# `+norec $ZONE SOA`, the zone apex); 1 when PID ends first or time is up.
+bench_wait_up()
+{
+	local port=$1 pid=$2 i
+	shift 2
+	[ $# -gt 0 ] || set -- +norec "$ZONE" SOA
+	for i in $(seq 1 600); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		dig +time=1 +tries=1 -p "$port" @127.0.0.1 "$@" 2>/dev/null |
+			grep -q 'status: NOERROR' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bench_tree PID: the pid and all its descendants.
+bench_tree()
+{
+	local c
+	echo "$1"
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		bench_tree "$c"
+	done
+}
+
+# bench_ticks PID...: utime + stime of the processes (all their threads),
+# in clock ticks.
 bench_ticks()
 {
 	local p t=0 v
 	for p in "$@"; do
+		# fields after "pid (comm) ": utime and stime are the 12th, 13th
 		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
 			awk '{ print $12 + $13 }')
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
+}
+
+# bench_mem PID...: "largest VmRSS in kB, sum of Pss in kB".
+bench_mem()
+{
+	local p rss max=0 pss=0 v
+	for p in "$@"; do
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ "${rss:-0}" -gt "$max" ] && max=${rss:-0}
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
+			2>/dev/null)
+		pss=$((pss + ${v:-${rss:-0}}))
+	done
+	echo "$max $pss"
+}
+
+# bench_measure NAME PORT PID SECONDS [QUERIES]: dnsperf on CPU $CCPU with
+# the query file QUERIES (default $W/queries.txt; 4 clients, 200
+# outstanding) against the server PID (and its children) for SECONDS.
+# Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
+# (response codes), .cpu (server CPU us per completed query), .rss and
+# .pss (kB); the caller declares R with declare -A.
+bench_measure()
+{
+	local name=$1 port=$2 pid=$3 pids t0 t1 out hz
+	mapfile -t pids < <(bench_tree "$pid")
+	echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	out=$W/$name.dnsperf
+	t0=$(bench_ticks "${pids[@]}")
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
+		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 >"$out" 2>&1
+	t1=$(bench_ticks "${pids[@]}")
+	hz=$(getconf CLK_TCK)
+	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
+	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
+	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
+	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
+	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
+	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
+		-v n="${R[$name.done]:-0}" \
+		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	read -r R["$name.rss"] R["$name.pss"] < <(bench_mem "${pids[@]}")
 }
 
 # bench_pct P: the P-th percentile of the numbers on stdin (sorted).
@@ -88,4 +244,64 @@ bench_pct()
 		if (!NR) { print "-"; exit }
 		i = int(NR * p); if (NR * p > i) i++; if (i < 1) i = 1
 		printf "%.0f", v[i] }'
+}
+
+# bench_latency NAME PORT SECONDS RATE: dnsperf on CPU $CCPU with
+# $W/queries.txt at RATE queries a second for SECONDS.  Sets R[NAME.lavg],
+# .p50 and .p99 (latency in us at that rate).
+bench_latency()
+{
+	local name=$1 lat
+	echo "# $name: $3 s at $4 qps for the latency distribution"
+	lat=$(taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$2" \
+		-d "$W/queries.txt" -l "$3" -Q "$4" -v 2>/dev/null |
+		awk '/^> / { print $NF * 1e6 }' | LC_ALL=C sort -g)
+	R[$name.lavg]=$(printf '%s\n' "$lat" |
+		awk 'NF { s += $1; n++ } END { if (n) printf "%.0f", s / n; else print "-" }')
+	R[$name.p50]=$(printf '%s\n' "$lat" | bench_pct 0.50)
+	R[$name.p99]=$(printf '%s\n' "$lat" | bench_pct 0.99)
+}
+
+# bench_start_nsd CPU DIR ZONE...: NSD (one server process, pinned to CPU)
+# serving the zone files DIR/ZONE.zone on a free port.  Sets NPORT and
+# NPID (added to PIDS); prints NSD's logs and returns 1 when it does not
+# answer for the first ZONE's apex.
+bench_start_nsd()
+{
+	local cpu=$1 dir=$2 z
+	shift 2
+	NPORT=$(bench_free_port)
+	mkdir -p "$W/nsd"
+	{
+		cat <<EOF
+server:
+    ip-address: 127.0.0.1
+    port: $NPORT
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$dir"
+    database: ""
+    zonelistfile: "$W/nsd/zone.list"
+    xfrdfile: "$W/nsd/xfrd.state"
+    pidfile: "$W/nsd/nsd.pid"
+    logfile: "$W/nsd/nsd.log"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    minimal-responses: no
+    refuse-any: no
+remote-control:
+    control-enable: no
+EOF
+		for z in "$@"; do
+			printf 'zone:\n    name: %s\n    zonefile: %s.zone\n' "$z" "$z"
+		done
+	} >"$W/nsd/nsd.conf"
+	taskset -c "$cpu" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
+	NPID=$!
+	PIDS+=("$NPID")
+	bench_wait_up "$NPORT" "$NPID" +norec "$1" SOA && return 0
+	cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
+	return 1
 }

@@ -60,15 +60,10 @@ while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 		;;
 	esac
 done
-for v in "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" "$NQUERIES" \
-	"$RATE" "$SEED"; do
-	case $v in
-	'' | *[!0-9]*)
-		echo "bench-nsd: not a number: $v" >&2
-		exit 2
-		;;
-	esac
-done
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+bench_numbers bench-nsd "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
+	"$NQUERIES" "$RATE" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
 	echo "bench-nsd: -l must be 1..600 seconds" >&2
 	exit 2
@@ -82,59 +77,11 @@ ZONEDUMP=$top_builddir/tools/zonedump
 GENCLUSTER=$top_builddir/tools/gencluster
 ZONE=cluster.local
 
-. "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"
-
-# ---------------------------------------------------------------- helpers
-
-# wait_up PORT PID: wait (at most about 60 s, zones may be large) until
-# the server answers a query for the zone apex.
-wait_up()
-{
-	local i
-	for i in $(seq 1 600); do
-		kill -0 "$2" 2>/dev/null || return 1
-		dig +time=1 +tries=1 +norec -p "$1" @127.0.0.1 "$ZONE" SOA \
-			2>/dev/null | grep -q 'status: NOERROR' && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# tree PID: the pid and all its descendants.
-tree()
-{
-	local c
-	echo "$1"
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		tree "$c"
-	done
-}
-
-# mem PID...: "largest VmRSS in kB, sum of Pss in kB".
-mem()
-{
-	local p rss max=0 pss=0 v
-	for p in "$@"; do
-		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		[ "${rss:-0}" -gt "$max" ] && max=${rss:-0}
-		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
-			2>/dev/null)
-		pss=$((pss + ${v:-${rss:-0}}))
-	done
-	echo "$max $pss"
-}
 
 # ---------------------------------------------------------------- cluster
 echo "# work directory: $W"
-if [ ! -x "$GENCLUSTER" ]; then
-	echo "# tools/gencluster not built: compiling it"
-	GENCLUSTER=$W/gencluster
-	"${CC:-cc}" -O2 -o "$GENCLUSTER" "$top_srcdir/tools/gencluster.c" ||
-		exit 1
-fi
-"$GENCLUSTER" -n "$NNS" -s "$NSVC" -H "$NHEADLESS" -e "$NEPS" \
-	-q "$NQUERIES" -S "$SEED" -Q "$W/queries.txt" "$W/objects" || exit 1
+bench_cluster
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
 
 CPORT=$(bench_free_port)
@@ -147,13 +94,7 @@ cat >"$W/Corefile" <<EOF
     }
 }
 EOF
-mkdir -p "$W/zones"
-for z in "$ZONE" in-addr.arpa; do
-	"$ZONEDUMP" -conf "$W/Corefile" -zone "$z" >"$W/zones/$z.zone" || {
-		echo "bench-nsd: zonedump -zone $z failed" >&2
-		exit 1
-	}
-done
+bench_zones "$W/Corefile" "$ZONE" in-addr.arpa
 echo "# zone dump: $(grep -vc '^;' "$W/zones/$ZONE.zone") lines in $ZONE, $(grep -vc '^;' "$W/zones/in-addr.arpa.zone") in in-addr.arpa"
 
 # ---------------------------------------------------------------- measure
@@ -163,36 +104,12 @@ declare -A R
 # bench NAME PORT PID: run dnsperf against one server, keep the numbers.
 bench()
 {
-	local name=$1 port=$2 pid=$3 pids t0 t1 out hz lat
-	echo "# $name: warming up"
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
+	echo "# $1: warming up"
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$2" -d "$W/queries.txt" \
 		-l "$WARM_SECONDS" -c 4 -q 200 >/dev/null 2>&1
-	mapfile -t pids < <(tree "$pid")
-	echo "# $name: $DURATION s at full speed (server pids ${pids[*]})"
-	t0=$(bench_ticks "${pids[@]}")
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.txt" \
-		-l "$DURATION" -c 4 -q 200 >"$W/$name.dnsperf" 2>&1
-	t1=$(bench_ticks "${pids[@]}")
-	hz=$(getconf CLK_TCK)
-	out=$W/$name.dnsperf
-	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
-	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
-	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
-	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
-	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
-		-v n="${R[$name.done]:-0}" \
-		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
-	read -r R["$name.rss"] R["$name.pss"] < <(mem "${pids[@]}")
-	echo "# $name: $LAT_SECONDS s at $RATE qps for the latency distribution"
-	lat=$(taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "$W/queries.txt" -l "$LAT_SECONDS" -Q "$RATE" -v 2>/dev/null |
-		awk '/^> / { print $NF * 1e6 }' | LC_ALL=C sort -g)
-	R[$name.p50]=$(printf '%s\n' "$lat" |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int(NR * 0.50) + (NR * 0.50 > int(NR * 0.50))]; else print "-" }')
-	R[$name.p99]=$(printf '%s\n' "$lat" |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))]; else print "-" }')
-	NAMES+=("$name")
+	bench_measure "$1" "$2" "$3" "$DURATION"
+	bench_latency "$1" "$2" "$LAT_SECONDS" "$RATE"
+	NAMES+=("$1")
 }
 
 # same_answers PORT_A PORT_B: on the first 200 query lines, how many
@@ -217,7 +134,7 @@ CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$W/Corefile" \
 	-quiet >"$W/clusterdns.log" 2>&1 &
 CPID=$!
 PIDS+=("$CPID")
-if ! wait_up "$CPORT" "$CPID"; then
+if ! bench_wait_up "$CPORT" "$CPID"; then
 	echo "bench-nsd: clusterdns did not start:" >&2
 	cat "$W/clusterdns.log" >&2
 	exit 1
@@ -227,45 +144,12 @@ bench clusterdns "$CPORT" "$CPID"
 
 # ---- NSD, one server process
 if command -v nsd >/dev/null 2>&1; then
-	NPORT=$(bench_free_port)
-	mkdir -p "$W/nsd"
-	cat >"$W/nsd/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1
-    port: $NPORT
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$W/zones"
-    database: ""
-    zonelistfile: "$W/nsd/zone.list"
-    xfrdfile: "$W/nsd/xfrd.state"
-    pidfile: "$W/nsd/nsd.pid"
-    logfile: "$W/nsd/nsd.log"
-    verbosity: 1
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    minimal-responses: no
-    refuse-any: no
-remote-control:
-    control-enable: no
-zone:
-    name: $ZONE
-    zonefile: $ZONE.zone
-zone:
-    name: in-addr.arpa
-    zonefile: in-addr.arpa.zone
-EOF
-	taskset -c "$SCPU" nsd -d -c "$W/nsd/nsd.conf" >"$W/nsd/out.log" 2>&1 &
-	NPID=$!
-	PIDS+=("$NPID")
-	if wait_up "$NPORT" "$NPID"; then
+	if bench_start_nsd "$SCPU" "$W/zones" "$ZONE" in-addr.arpa; then
 		echo "# nsd: pid $NPID, port $NPORT"
 		echo "# answers differing from clusterdns on 200 queries: $(same_answers "$CPORT" "$NPORT")"
 		bench nsd "$NPORT" "$NPID"
 	else
-		echo "# nsd did not start:"
-		cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
+		echo "# nsd did not start (its logs above)"
 	fi
 	kill "$NPID" 2>/dev/null
 else
@@ -305,7 +189,7 @@ EOF
 	taskset -c "$SCPU" knotd -c "$W/knot/knot.conf" >"$W/knot/out.log" 2>&1 &
 	KPID=$!
 	PIDS+=("$KPID")
-	if wait_up "$KPORT" "$KPID"; then
+	if bench_wait_up "$KPORT" "$KPID"; then
 		echo "# knotd: pid $KPID, port $KPORT"
 		echo "# answers differing from clusterdns on 200 queries: $(same_answers "$CPORT" "$KPORT")"
 		bench knot "$KPORT" "$KPID"

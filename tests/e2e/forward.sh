@@ -20,7 +20,7 @@ Z=$ZONE
 # 2.0.192.in-addr.arpa; sets NSD_PORT.
 start_nsd()
 {
-	local d=$E2E_TMP/nsd i try
+	local d=$E2E_TMP/nsd i
 	mkdir -p "$d"
 	{
 		echo "\$ORIGIN example.test."
@@ -46,46 +46,8 @@ start_nsd()
 		echo "@ IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 60"
 		echo "@ IN NS ns.example.test."
 		echo "10 IN PTR www.example.test."
-	} >"$d/rev.zone"
-	for try in 1 2 3 4 5; do
-		NSD_PORT=$(free_port) || break
-		cat >"$d/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$NSD_PORT
-  username: ""
-  chroot: ""
-  zonesdir: "$d"
-  pidfile: "$d/nsd.pid"
-  database: ""
-  zonelistfile: "$d/zone.list"
-  xfrdfile: "$d/xfrd.state"
-  xfrdir: "$d"
-  logfile: "$d/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-zone:
-  name: 2.0.192.in-addr.arpa
-  zonefile: rev.zone
-EOF
-		nsd -d -c "$d/nsd.conf" >"$d/out.log" 2>&1 &
-		E2E_PIDS+=("$!")
-		for i in $(seq 1 50); do
-			if dig +time=1 +tries=1 -p "$NSD_PORT" @127.0.0.1 \
-				www.example.test 2>/dev/null | grep -q 192.0.2.10; then
-				echo "# nsd on port $NSD_PORT"
-				return 0
-			fi
-			sleep 0.1
-		done
-		kill "$!" 2>/dev/null
-	done
-	fail "start nsd" "nsd answering" "no answer"
-	finish
+	} >"$d/2.0.192.in-addr.arpa.zone"
+	nsd_start "$d" example.test 2.0.192.in-addr.arpa
 }
 
 # start_fakeup NAME MODE: tests/fakeup on a free port; sets FAKE_PORT,

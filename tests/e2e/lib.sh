@@ -172,12 +172,63 @@ start_server()
 	finish
 }
 
-# stop_server PID: stop one daemon started by start_server.
+# stop_server PID: stop one daemon started by start_server (or nsd_start).
 stop_server()
 {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
+}
+
+# nsd_start DIR ZONE...: NSD (needs nsd) serving the zone files
+# DIR/ZONE.zone on 127.0.0.1, on port NSD_PORT when it is set (a restart
+# after stop_server "$NSD_PID"), else on a free one; sets NSD_PORT and
+# NSD_PID and waits until it answers the first zone's SOA.
+nsd_start()
+{
+	local d=$1 keep=${NSD_PORT:-} try i z
+	shift
+	for try in 1 2 3 4 5; do
+		NSD_PORT=${keep:-$(free_port)} || break
+		{
+			cat <<EOF
+server:
+  ip-address: 127.0.0.1@$NSD_PORT
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  pidfile: "$d/nsd.pid"
+  database: ""
+  zonelistfile: "$d/zone.list"
+  xfrdfile: "$d/xfrd.state"
+  xfrdir: "$d"
+  logfile: "$d/nsd.log"
+  server-count: 1
+  verbosity: 1
+remote-control:
+  control-enable: no
+EOF
+			for z in "$@"; do
+				printf 'zone:\n  name: %s\n  zonefile: %s.zone\n' \
+					"$z" "$z"
+			done
+		} >"$d/nsd.conf"
+		nsd -d -c "$d/nsd.conf" >>"$d/out.log" 2>&1 &
+		NSD_PID=$!
+		E2E_PIDS+=("$NSD_PID")
+		for i in $(seq 1 50); do
+			if dig +time=1 +tries=1 -p "$NSD_PORT" @127.0.0.1 "$1" SOA \
+				2>/dev/null | grep -q 'status: NOERROR'; then
+				echo "# nsd on port $NSD_PORT"
+				return 0
+			fi
+			sleep 0.1
+		done
+		stop_server "$NSD_PID"
+		[ -z "$keep" ] || break
+	done
+	fail "start nsd" "nsd answering" "no answer"
+	finish
 }
 
 # ---------------------------------------------------------------- queries
