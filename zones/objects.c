@@ -144,7 +144,8 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 	p->ports = s->nports ? ports : NULL;
 	struct obj_addr *ips = (struct obj_addr *)(ports + s->nports);
 	p->ips = s->nips ? ips : NULL;
-	memcpy(ips, s->ips, s->nips * sizeof(*ips));
+	if (s->nips)
+		memcpy(ips, s->ips, s->nips * sizeof(*ips));
 	char *at = (char *)(ips + s->nips);
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
