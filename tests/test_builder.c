@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/builder.h"
 #include "zones/dname.h"
 #include "zones/objects.h"
@@ -906,20 +908,6 @@ static void test_names_too_long(void **state)
 	builder_buf_free(&b);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_unregister_thread();
-	return 0;
-}
-
 static void test_slice_pack(void **state)
 {
 	struct builder_conf c = conf("cluster.local", "10.in-addr.arpa", NULL);
@@ -1009,5 +997,6 @@ int main(void)
 	    cmocka_unit_test(test_names_too_long),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/hosts.h"
 
 static struct hosts_ep ep(const char *addr, const char *label)
@@ -75,21 +77,6 @@ static void ptr(struct hosts *h, const char *addr, char *out)
 			o += sprintf(o, ".%.*s", n[i], (const char *)n + i + 1);
 	}
 	rcu_read_unlock();
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_barrier();
-	rcu_unregister_thread();
-	return 0;
 }
 
 static void test_lookup(void **state)
@@ -235,5 +222,6 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }

@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/decode.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
@@ -246,20 +248,6 @@ static bool same(const struct ans *a, const struct ans *b)
 	return a->exists == b->exists && a->has == b->has &&
 	       a->e.len == b->e.len && a->e.an == b->e.an &&
 	       memcmp(a->d, b->d, a->e.len) == 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_unregister_thread();
-	return 0;
 }
 
 /* ---- tests ---- */
@@ -865,5 +853,6 @@ int main(void)
 	    cmocka_unit_test(test_load_fixture),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }

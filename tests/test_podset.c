@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/podset.h"
 
 static struct obj_addr addr(const char *s)
@@ -50,21 +52,6 @@ static int put(struct podset *ps, const char *ns, const char *name,
 	     t = strtok_r(NULL, ",", &save))
 		ips[n++] = addr(t);
 	return podset_put(ps, ns, name, ips, n, gen);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_barrier();
-	rcu_unregister_thread();
-	return 0;
 }
 
 static int count_cb(const char *ns, const struct obj_addr *a, void *arg)
@@ -157,5 +144,6 @@ int main(void)
 	    cmocka_unit_test(test_many),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/rcuhash.h"
 
 struct item {
@@ -43,21 +45,6 @@ static struct item *find(struct rcuhash *h, uint32_t key)
 	struct item *it = rcuhash_find(h, key % 97, item_match, &key);
 	rcu_read_unlock();
 	return it;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_barrier();
-	rcu_unregister_thread();
-	return 0;
 }
 
 static void test_basic(void **state)
@@ -153,5 +140,6 @@ int main(void)
 	    cmocka_unit_test(test_many),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }

@@ -19,6 +19,8 @@
 #include <ldns/ldns.h>
 #include <urcu.h>
 
+#include "tests/rcu_group.h"
+
 #include "zones/dname.h"
 #include "zones/zone.h"
 
@@ -287,20 +289,6 @@ static void assert_owner(const ldns_rr *rr, const char *want)
 		print_error("owner %s, want %s\n", s, want);
 	free(s);
 	assert_true(ok);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	rcu_register_thread();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rcu_unregister_thread();
-	return 0;
 }
 
 /* ---- tests ---- */
@@ -1409,5 +1397,6 @@ int main(void)
 	    cmocka_unit_test(test_names_come_back),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, rcu_group_setup,
+				      rcu_group_teardown);
 }
