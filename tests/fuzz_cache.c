@@ -29,7 +29,8 @@ static size_t to_query(const uint8_t *data, size_t size, uint8_t *q)
 	memset(q + 2, 0, 10);
 	q[5] = 1; /* QDCOUNT */
 	if (data[0] & 1) {
-		static const uint8_t opt[] = {0, 0, 41, 4, 0, 0, 0, 0x80, 0, 0, 0};
+		static const uint8_t opt[] = {0, 0,    41, 4, 0, 0,
+					      0, 0x80, 0,  0, 0};
 		memcpy(q + n, opt, sizeof(opt));
 		q[11] = 1;
 		n += sizeof(opt);
@@ -74,10 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t limits[] = {12, 64, 300, 512, 1232, PACKET_MAX_TCP};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		for (uint64_t now = 1000; now < 10000000; now *= 50) {
-			size_t n = cache_answer(c, &q, 1232, out, limits[i], now,
-						0, &fl);
-			if (n > limits[i] || (kind && now == 1000 &&
-					      limits[i] >= 512 && !n))
+			size_t n = cache_answer(c, &q, 1232, out, limits[i],
+						now, 0, &fl);
+			if (n > limits[i] ||
+			    (kind && now == 1000 && limits[i] >= 512 && !n))
 				__builtin_trap();
 			if (n && (n < PACKET_HEADER + q.qname_len + 4 ||
 				  memcmp(out + PACKET_HEADER, q.qname,

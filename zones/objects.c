@@ -191,9 +191,9 @@ static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
 {
 	size_t na = e->naddrs > 255 ? 255 : e->naddrs;
 
-	*o++ = (uint8_t)((e->ready ? EP_READY : 0) |
-			 (e->hostname ? EP_HOST : 0) |
-			 (e->pod_name ? EP_POD : 0));
+	*o++ =
+	    (uint8_t)((e->ready ? EP_READY : 0) | (e->hostname ? EP_HOST : 0) |
+		      (e->pod_name ? EP_POD : 0));
 	*o++ = (uint8_t)na;
 	for (size_t i = 0; i < na; i++) {
 		const struct obj_addr *a = &e->addrs[i];
@@ -221,8 +221,8 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	for (size_t i = 0; i < s->nports; i++)
 		strs += str_size(s->ports[i].name) +
 			str_size(s->ports[i].target_name);
-	size_t size = sizeof(*s) + s->nports * sizeof(struct obj_port) +
-		      eplen + strs;
+	size_t size =
+	    sizeof(*s) + s->nports * sizeof(struct obj_port) + eplen + strs;
 	struct obj_slice *p = malloc(size);
 	if (!p)
 		return s;
