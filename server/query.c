@@ -378,9 +378,9 @@ static size_t answer_chased_host(const struct query_block *b,
 	if (!m)
 		return 0;
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
-	size_t r = room(q, n, limit), start = n, soa = 0;
 	if (!n)
 		return 0;
+	size_t r = room(q, n, limit), start = n, soa = 0;
 	if (e->len_noadd > r)
 		return truncated(q, udp_max, out, limit);
 	memcpy(out + n, data, e->len_noadd);

@@ -133,11 +133,47 @@ static void test_many(void **state)
 	free(items);
 }
 
+static bool odd_key(void *item, void *arg)
+{
+	(void)arg;
+	return ((struct item *)item)->key % 2;
+}
+
+static void remove_item(void *item, void *arg)
+{
+	struct rcuhash *h = arg;
+
+	assert_int_equal(rcuhash_remove(h, item_hash(item), item), 0);
+}
+
+static void test_take_if(void **state)
+{
+	enum { N = 5000 };
+	struct rcuhash *h = rcuhash_new(item_hash);
+	struct item *items = calloc(N, sizeof(*items));
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		items[i].key = i;
+		assert_int_equal(
+		    rcuhash_insert(h, item_hash(&items[i]), &items[i]), 0);
+	}
+	/* take may shrink the table under the walk: all found first */
+	assert_int_equal(rcuhash_take_if(h, odd_key, remove_item, h), N / 2);
+	assert_int_equal(rcuhash_count(h), N / 2);
+	assert_null(find(h, 4999));
+	assert_ptr_equal(find(h, 4998), &items[4998]);
+	assert_int_equal(rcuhash_take_if(h, odd_key, remove_item, h), 0);
+	rcuhash_free(h);
+	free(items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_basic),
 	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_take_if),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

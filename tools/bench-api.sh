@@ -136,7 +136,7 @@ stop()
 emulator()
 {
 	local i
-	EPORT=$(bench_free_port)
+	EPORT=$(free_port)
 	rm -f "$W/emu.pid"
 	LD_PRELOAD=$W/nodelay.so taskset -c "$CCPU" "$APIEMU" \
 		-listen "127.0.0.1:$EPORT" -history 1000000 -load "$1" \
@@ -177,7 +177,7 @@ EOF
 start()
 {
 	local out
-	DPORT=$(bench_free_port)
+	DPORT=$(free_port)
 	corefile "$W/Corefile.$1" "$2"
 	rm -f "$W/clusterdns.pid"
 	out=$(taskset -c "$CCPU" "$PROBE" ready -dns "$DPORT" \

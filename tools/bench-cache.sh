@@ -161,7 +161,7 @@ differ()
 # start_clusterdns NAME CACHE-LINE [FORWARD-LINE]: sets CPORT, CPID.
 start_clusterdns()
 {
-	CPORT=$(bench_free_port)
+	CPORT=$(free_port)
 	corefile "$CPORT" "$2" "${3:-}" >"$W/Corefile.$1"
 	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" \
 		-conf "$W/Corefile.$1" -quiet >"$W/$1.log" 2>&1 &
@@ -200,7 +200,7 @@ answers "$CPORT" "$W/upstream.txt" >"$W/clusterdns-fwd.answers"
 kill "$CPID" 2>/dev/null
 
 # ---- unbound, one thread, a cache in front of NSD
-UPORT=$(bench_free_port)
+UPORT=$(free_port)
 mkdir -p "$W/unbound"
 cat >"$W/unbound/unbound.conf" <<EOF
 server:

@@ -59,7 +59,7 @@ bench_start_nsd "$SCPU" "$W/nsd" bench.test || {
 	exit 1
 }
 
-CPORT=$(bench_free_port)
+CPORT=$(free_port)
 mkdir -p "$W/objects"
 cat >"$W/Corefile" <<EOF2
 .:$CPORT {

@@ -9,7 +9,7 @@
 #
 # Helpers: bench_numbers (check arguments), bench_cluster and bench_zones
 # (a generated cluster, its zone files), bench_names (a zone of upstream
-# names and its queries), bench_free_port, bench_wait_up
+# names and its queries), free_port, bench_wait_up
 # PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
 # bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
 # (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
@@ -128,31 +128,8 @@ bench_cleanup()
 	fi
 }
 
-# bench_port_busy PORT: something listens on PORT (UDP or TCP, v4 or v6).
-bench_port_busy()
-{
-	local hex f
-	hex=$(printf ':%04X ' "$1")
-	for f in /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		awk '{ print $2 " " }' "$f" | grep -q -- "$hex" && return 0
-	done
-	return 1
-}
-
-# bench_free_port: print a loopback port that nothing uses.
-bench_free_port()
-{
-	local i p
-	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		bench_port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
+# port_busy PORT, free_port
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 # bench_wait_up PORT PID [DIG-ARGS...]: wait (at most about 60 s, zones may
 # be large) until the server answers NOERROR to dig DIG-ARGS (default
@@ -270,7 +247,7 @@ bench_start_nsd()
 {
 	local cpu=$1 dir=$2 z
 	shift 2
-	NPORT=$(bench_free_port)
+	NPORT=$(free_port)
 	mkdir -p "$W/nsd"
 	{
 		cat <<EOF

@@ -84,7 +84,7 @@ echo "# work directory: $W"
 bench_cluster
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
 
-CPORT=$(bench_free_port)
+CPORT=$(free_port)
 cat >"$W/Corefile" <<EOF
 .:$CPORT {
     bind 127.0.0.1
@@ -158,7 +158,7 @@ fi
 
 # ---- Knot, one UDP worker
 if [ "$KNOT" = yes ] && command -v knotd >/dev/null 2>&1; then
-	KPORT=$(bench_free_port)
+	KPORT=$(free_port)
 	mkdir -p "$W/knot/db"
 	cat >"$W/knot/knot.conf" <<EOF
 server:

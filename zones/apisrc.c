@@ -525,16 +525,22 @@ static void scanned_pod(void *arg, const struct podscan_pod *p)
 
 static void list_done(struct res *r, const char *rv, const char *cont);
 
+/* The first page of a list starts the relist of its kind. */
+static void list_begin(struct res *r)
+{
+	if (!r->in_list) {
+		kube_relist_begin(r->s->k, r->kind);
+		r->in_list = true;
+	}
+}
+
 /* A page of pods, scanned rather than parsed (podscan.h). */
 static void list_pods_page(struct res *r)
 {
 	struct apisrc *s = r->s;
 	struct podscan_list pl;
 
-	if (!r->in_list) {
-		kube_relist_begin(s->k, r->kind);
-		r->in_list = true;
-	}
+	list_begin(r);
 	int rc = podscan_page(r->body.p, r->body.len, scanned_pod, r, &pl);
 	if (rc < 0) {
 		logf_(s, APISRC_ERROR,
@@ -580,10 +586,7 @@ static void list_page(struct res *r)
 		res_retry(r);
 		return;
 	}
-	if (!r->in_list) {
-		kube_relist_begin(s->k, r->kind);
-		r->in_list = true;
-	}
+	list_begin(r);
 	cJSON_ArrayForEach(it, items)
 	{
 		struct decode_obj o;

@@ -282,14 +282,6 @@ int builder_namespace(const struct builder_conf *c, const char *ns,
 	return out->oom ? -ENOMEM : 0;
 }
 
-static void dashed(const struct obj_addr *a, char *buf)
-{
-	obj_addr_str(a, buf, 64);
-	for (char *p = buf; *p; p++)
-		if (*p == '.' || *p == ':')
-			*p = '-';
-}
-
 static const char *explicit_label(const struct builder_conf *c,
 				  const struct obj_endpoint *ep);
 
@@ -301,7 +293,7 @@ const char *builder_host_label(const struct builder_conf *c,
 
 	if (l)
 		return l;
-	dashed(a, buf);
+	obj_addr_dashed(a, buf);
 	return buf;
 }
 

@@ -407,6 +407,34 @@ static int svc_ips(struct dctx *c, const cJSON *spec, struct obj_service *s)
 	return 0;
 }
 
+/* The array of ports at key, each read by fn into *out (*n of them, also
+ * when fn fails half way, so that the caller frees what was read). */
+static int
+get_ports(struct dctx *c, const cJSON *o, const char *key, const char *path,
+	  int (*fn)(struct dctx *, const cJSON *, size_t, struct obj_port *),
+	  struct obj_port **out, size_t *n)
+{
+	const cJSON *ports, *it;
+	size_t i = 0;
+	int rc;
+
+	if ((rc = get_arr(c, o, key, path, &ports)))
+		return rc;
+	if (!ports || cJSON_GetArraySize(ports) <= 0)
+		return 0;
+	*out = calloc((size_t)cJSON_GetArraySize(ports), sizeof(**out));
+	if (!*out)
+		return nomem(c);
+	cJSON_ArrayForEach(it, ports)
+	{
+		rc = fn(c, it, i, &(*out)[i]);
+		*n = ++i;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int svc_port(struct dctx *c, const cJSON *p, size_t i,
 		    struct obj_port *out)
 {
@@ -461,9 +489,8 @@ static int decode_service(struct dctx *c, const cJSON *o,
 			  struct obj_service **out)
 {
 	struct obj_service *s = calloc(1, sizeof(*s));
-	const cJSON *meta, *spec, *ports, *it;
+	const cJSON *meta, *spec;
 	const char *type;
-	size_t i = 0;
 	int rc;
 
 	if (!s)
@@ -502,23 +529,9 @@ static int decode_service(struct dctx *c, const cJSON *o,
 		if ((rc = svc_ips(c, spec, s)))
 			goto fail;
 	}
-	if ((rc = get_arr(c, spec, "ports", "spec.ports", &ports)))
+	if ((rc = get_ports(c, spec, "ports", "spec.ports", svc_port, &s->ports,
+			    &s->nports)))
 		goto fail;
-	if (ports && cJSON_GetArraySize(ports) > 0) {
-		s->ports = calloc((size_t)cJSON_GetArraySize(ports),
-				  sizeof(*s->ports));
-		if (!s->ports) {
-			rc = nomem(c);
-			goto fail;
-		}
-		cJSON_ArrayForEach(it, ports)
-		{
-			rc = svc_port(c, it, i, &s->ports[i]);
-			s->nports = ++i;
-			if (rc)
-				goto fail;
-		}
-	}
 	rc = get_labels(c, spec, "selector", "spec.selector", &s->selector,
 			&s->nselector, &s->has_selector);
 	if (rc)
@@ -655,7 +668,7 @@ static int64_t parse_rfc3339_ms(const char *s)
 static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 {
 	struct obj_slice *s = calloc(1, sizeof(*s));
-	const cJSON *meta, *labels, *annotations, *eps, *ports, *it;
+	const cJSON *meta, *labels, *annotations, *eps, *it;
 	const char *at, *svc, *trigger;
 	int family, rc;
 	size_t i = 0;
@@ -720,24 +733,9 @@ static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 				goto fail;
 		}
 	}
-	if ((rc = get_arr(c, o, "ports", "ports", &ports)))
+	if ((rc = get_ports(c, o, "ports", "ports", slice_port, &s->ports,
+			    &s->nports)))
 		goto fail;
-	i = 0;
-	if (ports && cJSON_GetArraySize(ports) > 0) {
-		s->ports = calloc((size_t)cJSON_GetArraySize(ports),
-				  sizeof(*s->ports));
-		if (!s->ports) {
-			rc = nomem(c);
-			goto fail;
-		}
-		cJSON_ArrayForEach(it, ports)
-		{
-			rc = slice_port(c, it, i, &s->ports[i]);
-			s->nports = ++i;
-			if (rc)
-				goto fail;
-		}
-	}
 	*out = s;
 	return 0;
 fail:

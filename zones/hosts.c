@@ -6,7 +6,6 @@
  */
 #include "zones/hosts.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -35,19 +34,10 @@ struct hosts {
 	size_t nentries;
 };
 
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-#define FNV0 2166136261u
-
 /* The label hash entries are sorted by. */
 static uint16_t label_hash(const uint8_t *l, size_t n)
 {
-	uint32_t h = fnv(FNV0, l, n);
+	uint32_t h = rcuhash_fnv(RCUHASH_FNV0, l, n);
 
 	return (uint16_t)(h ^ h >> 16);
 }
@@ -56,12 +46,14 @@ static uint32_t addr_hash(int family, const uint8_t *a)
 {
 	uint8_t f = (uint8_t)family;
 
-	return fnv(fnv(FNV0, &f, 1), a, family == 4 ? 4 : 16);
+	return rcuhash_fnv(rcuhash_fnv(RCUHASH_FNV0, &f, 1), a,
+			   family == 4 ? 4 : 16);
 }
 
 static uint32_t svc_hash(const uint8_t *svc, const uint8_t *ns)
 {
-	return fnv(fnv(FNV0, svc, (size_t)svc[0] + 1), ns, (size_t)ns[0] + 1);
+	return rcuhash_fnv(rcuhash_fnv(RCUHASH_FNV0, svc, (size_t)svc[0] + 1),
+			   ns, (size_t)ns[0] + 1);
 }
 
 static uint32_t hash_svc_item(const void *item)
@@ -135,19 +127,6 @@ const struct hosts_svc *hosts_service(const struct hosts *h, const uint8_t *svc,
 	return rcuhash_find(h->svcs, svc_hash(svc, ns), svc_match, &k);
 }
 
-/* The dashed form of an address ("10-244-1-5", "fd00--6"); out has 64
- * bytes; returns its length. */
-static size_t dashed(int family, const uint8_t *a, char *out)
-{
-	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, out, 64))
-		return 0;
-	size_t n = 0;
-	for (; out[n]; n++)
-		if (out[n] == '.' || out[n] == ':')
-			out[n] = '-';
-	return n;
-}
-
 size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
 			 uint8_t *out)
 {
@@ -156,7 +135,9 @@ size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
 		memcpy(out + 1, s->labels + e->laboff, e->lablen);
 		return (size_t)e->lablen + 1;
 	}
-	size_t n = dashed(e->family, e->a, (char *)out + 1);
+	struct obj_addr a = {.family = e->family};
+	memcpy(a.a, e->a, sizeof(a.a));
+	size_t n = obj_addr_dashed(&a, (char *)out + 1);
 	out[0] = (uint8_t)n;
 	return n + 1;
 }
@@ -306,8 +287,8 @@ static bool svc_same(const struct hosts_svc *a, const struct hosts_svc *b)
 	return memcmp(a->labels, b->labels, a->nlabels) == 0;
 }
 
-/* The new table for the endpoints, or NULL (ENOMEM) ; *none when there is
- * nothing to keep. */
+/* The new table for the endpoints (possibly with none of them), or NULL
+ * when out of memory. */
 static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 				   uint32_t hash, const struct hosts_ep *eps,
 				   size_t n)
@@ -331,7 +312,7 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 				continue;
 			x->e.lablen = x->lab[0];
 		} else {
-			size_t dl = dashed(a->family, a->a, d);
+			size_t dl = obj_addr_dashed(a, d);
 			if (!dl)
 				continue;
 			x->lab[0] = (uint8_t)dl;
@@ -450,41 +431,26 @@ nomem:
 }
 
 struct stale {
+	struct hosts *h;
 	uint64_t gen;
-	struct hosts_svc **v;
-	size_t n, cap;
-	bool oom;
 };
 
-static void stale_note(void *item, void *arg)
+static bool is_stale(void *item, void *arg)
 {
-	struct hosts_svc *s = item;
-	struct stale *st = arg;
+	return ((struct hosts_svc *)item)->gen != ((struct stale *)arg)->gen;
+}
 
-	if (s->gen == st->gen || st->oom)
-		return;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct hosts_svc **p = realloc(st->v, cap * sizeof(*p));
-		if (!p) {
-			st->oom = true;
-			return;
-		}
-		st->v = p;
-		st->cap = cap;
-	}
-	st->v[st->n++] = s;
+static void retire_stale(void *item, void *arg)
+{
+	svc_retire(((struct stale *)arg)->h, item);
 }
 
 size_t hosts_drop_stale(struct hosts *h, uint64_t gen)
 {
-	struct stale st = {.gen = gen};
+	struct stale st = {h, gen};
+	long n = rcuhash_take_if(h->svcs, is_stale, retire_stale, &st);
 
-	rcuhash_each(h->svcs, stale_note, &st);
-	for (size_t i = 0; i < st.n; i++)
-		svc_retire(h, st.v[i]);
-	free(st.v);
-	return st.n;
+	return n > 0 ? (size_t)n : 0;
 }
 
 size_t hosts_count_services(const struct hosts *h)

@@ -240,14 +240,15 @@ const struct podset *kube_pods(const struct kube *k)
 	return k->pods;
 }
 
-/* The addresses `pods verified` answers for pod p: all of them until it
- * has finished. */
-static int pod_set(struct kube *k, const struct obj_pod *p, uint32_t gen)
+/* The addresses `pods verified` answers for pod ns/name: all of them until
+ * it has finished. */
+static int pod_set(struct kube *k, const char *ns, const char *name,
+		   const struct obj_addr *ips, size_t n, bool terminal,
+		   uint32_t gen)
 {
 	if (k->bc.pods != BUILDER_PODS_VERIFIED)
 		return 0;
-	int rc = podset_put(k->pods, p->ns, p->name, p->ips,
-			    p->terminal ? 0 : p->nips, gen);
+	int rc = podset_put(k->pods, ns, name, ips, terminal ? 0 : n, gen);
 	/* pod names are DNS-visible: the SOA serial moves */
 	if (rc > 0)
 		zone_touch(k->zi);
@@ -335,10 +336,7 @@ static int each_pod(const char *ns, const struct obj_addr *a, void *arg)
 
 	if (!ns_exposed(k, ns))
 		return 0;
-	obj_addr_str(a, d, sizeof(d));
-	for (char *p = d; *p; p++)
-		if (*p == '.' || *p == ':')
-			*p = '-';
+	obj_addr_dashed(a, d);
 	for (size_t i = 0; i < k->bc.nzones; i++) {
 		const char *z = k->bc.zones[i];
 		if (builder_is_reverse(z))
@@ -480,7 +478,8 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 {
 	struct kube *k = arg;
 
-	return pod_set(k, p, (uint32_t)k->gen);
+	return pod_set(k, p->ns, p->name, p->ips, p->nips, p->terminal,
+		       (uint32_t)k->gen);
 }
 
 int kube_apply_store(struct kube *k, struct store *st)
@@ -617,13 +616,7 @@ static int pending_latency(struct kube *k, int64_t ms)
 int kube_put_pod(struct kube *k, const char *ns, const char *name,
 		 const struct obj_addr *ips, size_t n, bool terminal)
 {
-	struct obj_pod p = {.ns = (char *)ns,
-			    .name = (char *)name,
-			    .ips = (struct obj_addr *)ips,
-			    .nips = n,
-			    .terminal = terminal};
-
-	return pod_set(k, &p, k->list_gen[DECODE_POD]);
+	return pod_set(k, ns, name, ips, n, terminal, k->list_gen[DECODE_POD]);
 }
 
 int kube_put(struct kube *k, struct decode_obj *o)

@@ -122,6 +122,27 @@ static char *str_put(char **at, const char *p)
 	return d;
 }
 
+/* Bytes the ports' strings take, and the ports copied with their strings
+ * placed at *at. */
+static size_t ports_strs(const struct obj_port *p, size_t n)
+{
+	size_t strs = 0;
+
+	for (size_t i = 0; i < n; i++)
+		strs += str_size(p[i].name) + str_size(p[i].target_name);
+	return strs;
+}
+
+static void ports_put(struct obj_port *dst, const struct obj_port *src,
+		      size_t n, char **at)
+{
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = src[i];
+		dst[i].name = str_put(at, src[i].name);
+		dst[i].target_name = str_put(at, src[i].target_name);
+	}
+}
+
 struct obj_service *obj_service_pack(struct obj_service *s)
 {
 	size_t strs =
@@ -129,9 +150,7 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 
 	if (s->packed || s->nselector)
 		return s;
-	for (size_t i = 0; i < s->nports; i++)
-		strs += str_size(s->ports[i].name) +
-			str_size(s->ports[i].target_name);
+	strs += ports_strs(s->ports, s->nports);
 	size_t size = sizeof(*s) + s->nports * sizeof(struct obj_port) +
 		      s->nips * sizeof(struct obj_addr) + strs;
 	struct obj_service *p = malloc(size);
@@ -150,11 +169,7 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->external_name = str_put(&at, s->external_name);
-	for (size_t i = 0; i < s->nports; i++) {
-		ports[i] = s->ports[i];
-		ports[i].name = str_put(&at, s->ports[i].name);
-		ports[i].target_name = str_put(&at, s->ports[i].target_name);
-	}
+	ports_put(ports, s->ports, s->nports, &at);
 	obj_service_free(s);
 	return p;
 }
@@ -218,9 +233,7 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 		return s;
 	for (size_t i = 0; i < s->neps; i++)
 		eplen += ep_packed_size(&s->eps[i]);
-	for (size_t i = 0; i < s->nports; i++)
-		strs += str_size(s->ports[i].name) +
-			str_size(s->ports[i].target_name);
+	strs += ports_strs(s->ports, s->nports);
 	size_t size =
 	    sizeof(*s) + s->nports * sizeof(struct obj_port) + eplen + strs;
 	struct obj_slice *p = malloc(size);
@@ -240,11 +253,7 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->service = str_put(&at, s->service);
-	for (size_t i = 0; i < s->nports; i++) {
-		ports[i] = s->ports[i];
-		ports[i].name = str_put(&at, s->ports[i].name);
-		ports[i].target_name = str_put(&at, s->ports[i].target_name);
-	}
+	ports_put(ports, s->ports, s->nports, &at);
 	obj_slice_free(s);
 	return p;
 }
@@ -391,6 +400,18 @@ const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len)
 		return NULL;
 	}
 	return buf;
+}
+
+size_t obj_addr_dashed(const struct obj_addr *a, char *buf)
+{
+	size_t n = 0;
+
+	if (!obj_addr_str(a, buf, 64))
+		return 0;
+	for (; buf[n]; n++)
+		if (buf[n] == '.' || buf[n] == ':')
+			buf[n] = '-';
+	return n;
 }
 
 int obj_addr_parse(const char *s, struct obj_addr *out)

@@ -147,6 +147,11 @@ bool obj_selects(const struct obj_service *s, const struct obj_pod *p);
 /* Format an address: "10.0.0.1" / "fd00::1"; buf needs 46 bytes. */
 const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len);
 
+/* The dashed form DNS names use for an address: "10-244-1-5",
+ * "fd00-244--6"; buf needs 64 bytes.  Returns its length, 0 when a is no
+ * address. */
+size_t obj_addr_dashed(const struct obj_addr *a, char *buf);
+
 /* Parse a textual IPv4/IPv6 address. Returns 0 or -1. */
 int obj_addr_parse(const char *s, struct obj_addr *out);
 

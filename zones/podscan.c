@@ -310,7 +310,15 @@ static int want_ip(struct sc *s, struct podscan_pod *pod)
 	return 0;
 }
 
-static int item_meta(struct sc *s, struct podscan_pod *pod)
+/*
+ * The members of the mapping at s, each handed to field(s, key, keylen,
+ * arg) to read or skip its value; a value of another kind (null included)
+ * is skipped as absent.  Returns 0, UNUSABLE when a field was, -1 on a
+ * syntax error, or another negative code a field returned (-ENOMEM).
+ */
+static int members(struct sc *s,
+		   int (*field)(struct sc *, const char *, size_t, void *),
+		   void *arg)
 {
 	const char *k;
 	size_t kn;
@@ -322,122 +330,110 @@ static int item_meta(struct sc *s, struct podscan_pod *pod)
 	if (obj_open(s) < 0)
 		return -1;
 	while ((rc = obj_next(s, &first, &k, &kn)) > 0) {
-		if (key_is(k, kn, "name"))
-			rc = want_str(s, pod->name, sizeof(pod->name));
-		else if (key_is(k, kn, "namespace"))
-			rc = want_str(s, pod->ns, sizeof(pod->ns));
-		else
-			rc = skip(s);
-		if (rc == -1)
-			return -1;
-		if (rc < 0)
+		rc = field(s, k, kn, arg);
+		if (rc == UNUSABLE)
 			bad = rc;
+		else if (rc < 0)
+			return rc;
 	}
-	return rc < 0 ? rc : bad;
+	return rc < 0 ? -1 : bad;
 }
 
+static int meta_field(struct sc *s, const char *k, size_t kn, void *arg)
+{
+	struct podscan_pod *pod = arg;
+
+	if (key_is(k, kn, "name"))
+		return want_str(s, pod->name, sizeof(pod->name));
+	if (key_is(k, kn, "namespace"))
+		return want_str(s, pod->ns, sizeof(pod->ns));
+	return skip(s);
+}
+
+static int ip_field(struct sc *s, const char *k, size_t kn, void *arg)
+{
+	return key_is(k, kn, "ip") ? want_ip(s, arg) : skip(s);
+}
+
+/* status.podIPs: [{"ip": ...}, ...] */
 static int item_ips(struct sc *s, struct podscan_pod *pod)
 {
-	const char *k;
-	size_t kn;
-	bool first = true, f2;
-	int rc, r2, bad = 0;
+	bool first = true;
+	int rc, bad = 0;
 
 	if (peek(s) != '[')
 		return skip(s) < 0 ? -1 : 0;
 	if (arr_open(s) < 0)
 		return -1;
 	while ((rc = arr_next(s, &first)) > 0) {
-		if (peek(s) != '{') {
-			if (skip(s) < 0)
-				return -1;
-			continue;
-		}
-		if (obj_open(s) < 0)
-			return -1;
-		f2 = true;
-		while ((r2 = obj_next(s, &f2, &k, &kn)) > 0) {
-			r2 = key_is(k, kn, "ip") ? want_ip(s, pod) : skip(s);
-			if (r2 == -1)
-				return -1;
-			if (r2 < 0)
-				bad = r2;
-		}
-		if (r2 < 0)
-			return -1;
+		int r = members(s, ip_field, pod);
+		if (r == UNUSABLE)
+			bad = r;
+		else if (r < 0)
+			return r;
 	}
-	return rc < 0 ? rc : bad;
+	return rc < 0 ? -1 : bad;
+}
+
+struct status {
+	struct podscan_pod *pod;
+	char phase[32];
+	char ip[64]; /* podIP */
+};
+
+static int status_field(struct sc *s, const char *k, size_t kn, void *arg)
+{
+	struct status *st = arg;
+
+	if (key_is(k, kn, "phase"))
+		return want_str(s, st->phase, sizeof(st->phase));
+	if (key_is(k, kn, "podIP"))
+		return want_str(s, st->ip, sizeof(st->ip));
+	if (key_is(k, kn, "podIPs"))
+		return item_ips(s, st->pod);
+	return skip(s);
 }
 
 static int item_status(struct sc *s, struct podscan_pod *pod)
 {
-	const char *k;
-	size_t kn;
-	bool first = true;
-	char phase[32] = "", one[64] = "";
-	int rc, bad = 0;
+	struct status st = {.pod = pod};
+	int rc = members(s, status_field, &st);
 
-	if (peek(s) != '{')
-		return skip(s) < 0 ? -1 : 0;
-	if (obj_open(s) < 0)
-		return -1;
-	while ((rc = obj_next(s, &first, &k, &kn)) > 0) {
-		if (key_is(k, kn, "phase"))
-			rc = want_str(s, phase, sizeof(phase));
-		else if (key_is(k, kn, "podIP"))
-			rc = want_str(s, one, sizeof(one));
-		else if (key_is(k, kn, "podIPs"))
-			rc = item_ips(s, pod);
-		else
-			rc = skip(s);
-		if (rc == -1)
-			return -1;
-		if (rc < 0)
-			bad = rc;
-	}
-	if (rc < 0)
+	if (rc == -1)
 		return -1;
 	/* podIPs when given, else podIP */
-	if (!pod->nips && *one) {
-		if (obj_addr_parse(one, &pod->ips[0]) < 0)
+	if (!pod->nips && *st.ip) {
+		if (obj_addr_parse(st.ip, &pod->ips[0]) < 0)
 			return UNUSABLE;
 		pod->nips = 1;
 	}
-	pod->running = !strcmp(phase, "Running");
-	pod->terminal = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
-	return bad;
+	pod->running = !strcmp(st.phase, "Running");
+	pod->terminal =
+	    !strcmp(st.phase, "Succeeded") || !strcmp(st.phase, "Failed");
+	return rc;
+}
+
+static int item_field(struct sc *s, const char *k, size_t kn, void *arg)
+{
+	if (key_is(k, kn, "metadata"))
+		return members(s, meta_field, arg);
+	if (key_is(k, kn, "status"))
+		return item_status(s, arg);
+	return skip(s);
 }
 
 /* One item: 0 usable, UNUSABLE, -1 syntax error. */
 static int item(struct sc *s, struct podscan_pod *pod, char *why, size_t wl)
 {
-	const char *k;
-	size_t kn;
-	bool first = true;
-	int rc, bad = 0;
-
 	memset(pod, 0, sizeof(*pod));
 	if (peek(s) != '{') {
 		snprintf(why, wl, "an item that is not a mapping");
 		return skip(s) < 0 ? -1 : UNUSABLE;
 	}
-	if (obj_open(s) < 0)
+	int rc = members(s, item_field, pod);
+	if (rc == -1)
 		return -1;
-	while ((rc = obj_next(s, &first, &k, &kn)) > 0) {
-		if (key_is(k, kn, "metadata"))
-			rc = item_meta(s, pod);
-		else if (key_is(k, kn, "status"))
-			rc = item_status(s, pod);
-		else
-			rc = skip(s);
-		if (rc == -1)
-			return -1;
-		if (rc < 0)
-			bad = rc;
-	}
-	if (rc < 0)
-		return -1;
-	if (bad) {
+	if (rc) {
 		snprintf(why, wl,
 			 "Pod %.50s/%.50s: a field of the wrong type, "
 			 "too long, or no IP address",
@@ -453,43 +449,34 @@ static int item(struct sc *s, struct podscan_pod *pod, char *why, size_t wl)
 	return 0;
 }
 
-static int page_meta(struct sc *s, struct podscan_list *out)
+static int page_field(struct sc *s, const char *k, size_t kn, void *arg)
 {
-	const char *k;
-	size_t kn;
-	bool first = true;
+	struct podscan_list *out = arg;
 	int rc;
 
-	if (peek(s) != '{')
-		return skip(s);
-	if (obj_open(s) < 0)
-		return -1;
-	while ((rc = obj_next(s, &first, &k, &kn)) > 0) {
-		if (key_is(k, kn, "resourceVersion")) {
-			rc = want_str(s, out->rv, sizeof(out->rv));
-		} else if (key_is(k, kn, "continue") && peek(s) == '"') {
-			/* as long as it is: measure, then copy */
-			struct sc look = *s;
-			const char *b;
-			size_t n;
-			bool esc;
-			if (str_raw(&look, &b, &n, &esc) < 0)
-				return -1;
+	if (key_is(k, kn, "resourceVersion")) {
+		rc = want_str(s, out->rv, sizeof(out->rv));
+	} else if (key_is(k, kn, "continue") && peek(s) == '"') {
+		/* as long as it is: measure, then copy */
+		struct sc look = *s;
+		const char *b;
+		size_t n;
+		bool esc;
+		if (str_raw(&look, &b, &n, &esc) < 0)
+			return -1;
+		free(out->cont);
+		if (!(out->cont = malloc(n + 1)))
+			return -ENOMEM;
+		rc = str_copy(s, out->cont, n + 1);
+		if (rc == 0 && !*out->cont) {
 			free(out->cont);
-			if (!(out->cont = malloc(n + 1)))
-				return -ENOMEM;
-			rc = str_copy(s, out->cont, n + 1);
-			if (rc == 0 && !*out->cont) {
-				free(out->cont);
-				out->cont = NULL;
-			}
-		} else {
-			rc = skip(s);
+			out->cont = NULL;
 		}
-		if (rc < 0)
-			return -1; /* a page whose metadata cannot be read */
+	} else {
+		rc = skip(s);
 	}
-	return rc;
+	/* a page whose metadata cannot be read is no list */
+	return rc < 0 ? -1 : 0;
 }
 
 int podscan_page(const char *buf, size_t len,
@@ -508,7 +495,7 @@ int podscan_page(const char *buf, size_t len,
 		goto bad;
 	while ((rc = obj_next(&s, &first, &k, &kn)) > 0) {
 		if (key_is(k, kn, "metadata")) {
-			if ((rc = page_meta(&s, out)) == -ENOMEM)
+			if ((rc = members(&s, page_field, out)) == -ENOMEM)
 				return rc;
 		} else if (key_is(k, kn, "items") && peek(&s) == '[') {
 			bool f2 = true;

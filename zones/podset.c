@@ -50,19 +50,12 @@ struct podset {
 	uint32_t last; /* the namespace found last (lists come by namespace) */
 };
 
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static uint32_t addr_hash(const uint8_t *ns, int family, const uint8_t *a)
 {
 	uint8_t f = (uint8_t)family;
+	uint32_t h = rcuhash_fnv(RCUHASH_FNV0, ns, (size_t)ns[0] + 1);
 
-	return fnv(fnv(fnv(2166136261u, ns, (size_t)ns[0] + 1), &f, 1), a,
-		   family == 4 ? 4 : 16);
+	return rcuhash_fnv(rcuhash_fnv(h, &f, 1), a, family == 4 ? 4 : 16);
 }
 
 static uint64_t pod_key(const uint8_t *ns, const char *name)
@@ -382,41 +375,26 @@ int podset_del(struct podset *ps, const char *ns, const char *name)
 }
 
 struct stale {
+	struct podset *ps;
 	uint32_t gen;
-	struct pentry **v;
-	size_t n, cap;
-	bool oom;
 };
 
-static void stale_note(void *item, void *arg)
+static bool is_stale(void *item, void *arg)
 {
-	struct pentry *e = item;
-	struct stale *st = arg;
+	return ((struct pentry *)item)->gen != ((struct stale *)arg)->gen;
+}
 
-	if (e->gen == st->gen || st->oom)
-		return;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct pentry **p = realloc(st->v, cap * sizeof(*p));
-		if (!p) {
-			st->oom = true;
-			return;
-		}
-		st->v = p;
-		st->cap = cap;
-	}
-	st->v[st->n++] = e;
+static void drop_stale(void *item, void *arg)
+{
+	entry_drop(((struct stale *)arg)->ps, item);
 }
 
 size_t podset_drop_stale(struct podset *ps, uint32_t gen)
 {
-	struct stale st = {.gen = gen};
+	struct stale st = {ps, gen};
+	long n = rcuhash_take_if(ps->pods, is_stale, drop_stale, &st);
 
-	rcuhash_each(ps->pods, stale_note, &st);
-	for (size_t i = 0; i < st.n; i++)
-		entry_drop(ps, st.v[i]);
-	free(st.v);
-	return st.n;
+	return n > 0 ? (size_t)n : 0;
 }
 
 size_t podset_count(const struct podset *ps)

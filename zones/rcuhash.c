@@ -186,6 +186,35 @@ void rcuhash_each(const struct rcuhash *h, void (*cb)(void *item, void *arg),
 			cb(t->slot[i], arg);
 }
 
+long rcuhash_take_if(struct rcuhash *h, bool (*pick)(void *item, void *arg),
+		     void (*take)(void *item, void *arg), void *arg)
+{
+	const struct rtab *t = h->t;
+	void **v = NULL;
+	size_t n = 0, cap = 0;
+
+	/* Collected first: take may move the items to a new table. */
+	for (size_t i = 0; i <= t->mask; i++) {
+		void *p = t->slot[i];
+		if (!p || p == TOMB || !pick(p, arg))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			void **nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = p;
+	}
+	for (size_t i = 0; i < n; i++)
+		take(v[i], arg);
+	free(v);
+	return (long)n;
+}
+
 size_t rcuhash_bytes(const struct rcuhash *h)
 {
 	return sizeof(*h) + sizeof(struct rtab) +

@@ -58,6 +58,24 @@ int rcuhash_remove(struct rcuhash *h, uint32_t hash, const void *item);
 /* Writer: number of items. */
 size_t rcuhash_count(const struct rcuhash *h);
 
+/* Writer: find every item for which pick(item, arg) is true, then call
+ * take(item, arg) for each; take may change the set (it is where the
+ * caller removes them).  Returns how many, or -ENOMEM (take not called). */
+long rcuhash_take_if(struct rcuhash *h, bool (*pick)(void *item, void *arg),
+		     void (*take)(void *item, void *arg), void *arg);
+
+/* FNV-1a over n bytes, from h (RCUHASH_FNV0 to start): the hash the sets
+ * of this project use. */
+#define RCUHASH_FNV0 2166136261u
+static inline uint32_t rcuhash_fnv(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 /* Writer: call cb for every item (no change to the set inside). */
 void rcuhash_each(const struct rcuhash *h, void (*cb)(void *item, void *arg),
 		  void *arg);
