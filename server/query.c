@@ -323,7 +323,8 @@ static size_t put_hosts(const struct query_block *b, uint16_t qtype,
 			continue;
 		if (n - start + 12 + rdlen > r)
 			return 0;
-		n = put_rr(out, n, owner, t, ttl, e[i].a, rdlen);
+		n = put_rr(out, n, owner, t, ttl, hosts_entry_addr(&e[i]),
+			   rdlen);
 		(*an)++;
 	}
 	return n;

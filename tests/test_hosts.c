@@ -51,7 +51,8 @@ static size_t lookup(struct hosts *h, const char *label, const char *svc,
 	if (hs)
 		m = hosts_match(hs, wl(label, l), &e);
 	if (m && addr)
-		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->a, addr, 64);
+		inet_ntop(e->family == 4 ? AF_INET : AF_INET6,
+			  hosts_entry_addr(e), addr, 64);
 	rcu_read_unlock();
 	return m;
 }

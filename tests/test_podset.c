@@ -1,9 +1,11 @@
 /*
  * test_podset.c -- the addresses of running pods: pods replaced, shared
  * addresses, namespaces apart, case, finished pods, removal, stale pods of
- * a relist, the walk, and many pods.
+ * a relist, the walk, many pods, IPv6 churn, and readers that keep
+ * finding what stays while the tables are rebuilt.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,11 +139,134 @@ static void test_many(void **state)
 	podset_free(ps);
 }
 
+/* IPv6 slots are not reused in place: many come and go, the table is
+ * rebuilt, and what stays is still found. */
+static void test_v6_churn(void **state)
+{
+	struct podset *ps = podset_new();
+	char ip[64], name[32];
+
+	(void)state;
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 5000; i++) {
+			snprintf(ip, sizeof(ip), "fd00::%x:%x", round, i);
+			snprintf(name, sizeof(name), "p-%d-%d", round, i);
+			assert_int_equal(put(ps, "v6", name, ip, 1), 1);
+		}
+		for (int i = 0; i < 5000; i++) {
+			if (i % 10 == 0)
+				continue;
+			snprintf(name, sizeof(name), "p-%d-%d", round, i);
+			assert_int_equal(podset_del(ps, "v6", name), 0);
+		}
+		podset_reclaim(ps);
+	}
+	assert_int_equal(podset_count(ps), 4 * 500);
+	assert_true(has(ps, "v6", "fd00::3:0"));
+	assert_true(has(ps, "v6", "fd00::2:a"));
+	assert_false(has(ps, "v6", "fd00::3:1"));
+	assert_false(has(ps, "v4", "fd00::3:0"));
+	/* a relist that sees only round 3 */
+	for (int i = 0; i < 5000; i += 10) {
+		snprintf(ip, sizeof(ip), "fd00::3:%x", i);
+		snprintf(name, sizeof(name), "p-3-%d", i);
+		assert_int_equal(put(ps, "v6", name, ip, 2), 0);
+	}
+	assert_int_equal(podset_drop_stale(ps, 2), 3 * 500);
+	podset_reclaim(ps);
+	assert_int_equal(podset_count(ps), 500);
+	assert_false(has(ps, "v6", "fd00::2:a"));
+	assert_true(has(ps, "v6", "fd00::3:a"));
+	podset_free(ps);
+}
+
+/* Pods with the same name in two namespaces are two pods. */
+static void test_same_name(void **state)
+{
+	struct podset *ps = podset_new();
+
+	(void)state;
+	assert_int_equal(put(ps, "a", "web", "10.0.0.1", 1), 1);
+	assert_int_equal(put(ps, "b", "web", "10.0.0.2", 1), 1);
+	assert_int_equal(put(ps, "a", "web", "10.0.0.3", 1), 1);
+	assert_false(has(ps, "a", "10.0.0.1"));
+	assert_true(has(ps, "a", "10.0.0.3"));
+	assert_true(has(ps, "b", "10.0.0.2"));
+	assert_int_equal(podset_del(ps, "b", "web"), 0);
+	assert_true(has(ps, "a", "10.0.0.3"));
+	assert_int_equal(podset_del(ps, "c", "web"), -ENOENT);
+	podset_free(ps);
+}
+
+struct reader {
+	struct podset *ps;
+	volatile int stop;
+	long misses, reads;
+};
+
+/* A worker asking for addresses that never go while the writer grows,
+ * empties and rebuilds the tables around them. */
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char ip[32];
+
+	rcu_register_thread();
+	while (!r->stop) {
+		for (int i = 0; i < 100; i++) {
+			snprintf(ip, sizeof(ip),
+				 i % 2 ? "10.9.0.%d" : "fd09::%d", i);
+			if (!has(r->ps, "stay", ip))
+				r->misses++;
+			r->reads++;
+		}
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_readers(void **state)
+{
+	struct reader r = {.ps = podset_new()};
+	char ip[32], name[32];
+	pthread_t th;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		snprintf(ip, sizeof(ip), i % 2 ? "10.9.0.%d" : "fd09::%d", i);
+		snprintf(name, sizeof(name), "stay-%d", i);
+		assert_int_equal(put(r.ps, "stay", name, ip, 1), 1);
+	}
+	assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 20000; i++) {
+			snprintf(ip, sizeof(ip),
+				 i % 2 ? "10.%d.%d.%d" : "fd10::%x:%x:%x",
+				 round, i >> 8, i & 255);
+			snprintf(name, sizeof(name), "go-%d", i);
+			assert_true(put(r.ps, "go", name, ip, 1) >= 0);
+		}
+		for (int i = 0; i < 20000; i++) {
+			snprintf(name, sizeof(name), "go-%d", i);
+			podset_del(r.ps, "go", name);
+		}
+		podset_reclaim(r.ps);
+	}
+	r.stop = 1;
+	pthread_join(th, NULL);
+	assert_true(r.reads > 0);
+	assert_int_equal(r.misses, 0);
+	assert_int_equal(podset_count(r.ps), 100);
+	synchronize_rcu();
+	podset_free(r.ps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pods),
-	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_pods),     cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_v6_churn), cmocka_unit_test(test_same_name),
+	    cmocka_unit_test(test_readers),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

@@ -23,8 +23,9 @@ struct hosts_svc {
 	uint32_t n;
 	uint32_t nlabels; /* bytes of explicit labels */
 	uint16_t namelen;
-	const uint8_t *labels; /* after the entries */
-	const uint8_t *name;   /* <svc>.<ns>.svc, after the labels */
+	const uint8_t (*a6)[16]; /* IPv6 addresses, after the entries */
+	const uint8_t *labels;	 /* after them */
+	const uint8_t *name;	 /* <svc>.<ns>.svc, after the labels */
 	struct hosts_entry e[];
 };
 
@@ -65,7 +66,7 @@ static uint32_t hash_entry_item(const void *item)
 {
 	const struct hosts_entry *e = item;
 
-	return addr_hash(e->family, e->a);
+	return addr_hash(e->family, hosts_entry_addr(e));
 }
 
 struct hosts *hosts_new(void)
@@ -136,7 +137,7 @@ size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
 		return (size_t)e->lablen + 1;
 	}
 	struct obj_addr a = {.family = e->family};
-	memcpy(a.a, e->a, sizeof(a.a));
+	memcpy(a.a, hosts_entry_addr(e), e->family == 4 ? 4 : 16);
 	size_t n = obj_addr_dashed(&a, (char *)out + 1);
 	out[0] = (uint8_t)n;
 	return n + 1;
@@ -193,7 +194,7 @@ static bool addr_match(const void *item, const void *key)
 	const struct addr_key *k = key;
 
 	return e->family == k->family &&
-	       memcmp(e->a, k->a, k->family == 4 ? 4 : 16) == 0;
+	       memcmp(hosts_entry_addr(e), k->a, k->family == 4 ? 4 : 16) == 0;
 }
 
 const struct hosts_entry *hosts_by_addr(const struct hosts *h, int family,
@@ -212,6 +213,16 @@ const struct hosts_svc *hosts_entry_svc(const struct hosts_entry *e)
 					  offsetof(struct hosts_svc, e));
 }
 
+const uint8_t *hosts_entry_addr(const struct hosts_entry *e)
+{
+	uint32_t i;
+
+	if (e->family == 4)
+		return e->a;
+	memcpy(&i, e->a, sizeof(i));
+	return hosts_entry_svc(e)->a6[i];
+}
+
 const uint8_t *hosts_svc_name(const struct hosts_svc *s, size_t *len)
 {
 	*len = s->namelen;
@@ -222,6 +233,7 @@ const uint8_t *hosts_svc_name(const struct hosts_svc *s, size_t *len)
 
 struct tmp {
 	struct hosts_entry e;
+	uint8_t a[16];	 /* the address */
 	uint8_t lab[64]; /* the label, wire, lowercase */
 };
 
@@ -236,7 +248,7 @@ static int tmp_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->e.family != b->e.family)
 		return a->e.family - b->e.family;
-	return memcmp(a->e.a, b->e.a, 16);
+	return memcmp(a->a, b->a, 16);
 }
 
 /* Lowercase text as a wire label into out (64 bytes); false when it cannot
@@ -281,7 +293,8 @@ static bool svc_same(const struct hosts_svc *a, const struct hosts_svc *b)
 		const struct hosts_entry *x = &a->e[i], *y = &b->e[i];
 		if (x->hash != y->hash || x->family != y->family ||
 		    x->lablen != y->lablen || x->laboff != y->laboff ||
-		    memcmp(x->a, y->a, 16) != 0)
+		    memcmp(hosts_entry_addr(x), hosts_entry_addr(y),
+			   x->family == 4 ? 4 : 16) != 0)
 			return false;
 	}
 	return memcmp(a->labels, b->labels, a->nlabels) == 0;
@@ -304,9 +317,9 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 		char d[64];
 		if (a->family != 4 && a->family != 6)
 			continue;
-		memset(&x->e, 0, sizeof(x->e));
+		memset(x, 0, offsetof(struct tmp, lab));
 		x->e.family = a->family;
-		memcpy(x->e.a, a->a, a->family == 4 ? 4 : 16);
+		memcpy(x->a, a->a, a->family == 4 ? 4 : 16);
 		if (eps[i].label) {
 			if (!make_label(eps[i].label, x->lab))
 				continue;
@@ -328,33 +341,45 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 		if (m == 0 || tmp_cmp(&t[m - 1], &t[i]) != 0)
 			t[m++] = t[i];
 	/* What fits the table's 16-bit positions and label offsets. */
-	size_t keep = 0;
+	size_t keep = 0, n6 = 0;
 	for (size_t i = 0; i < m && keep < HOSTS_MAX_ENTRIES; i++) {
 		if (nlab + t[i].e.lablen > 0xffff)
 			continue;
 		nlab += t[i].e.lablen;
+		n6 += t[i].e.family == 6;
 		t[keep++] = t[i];
 	}
 	m = keep;
-	struct hosts_svc *s = calloc(
-	    1, sizeof(*s) + m * sizeof(struct hosts_entry) + nlab + namelen);
+	struct hosts_svc *s =
+	    calloc(1, sizeof(*s) + m * sizeof(struct hosts_entry) + n6 * 16 +
+			  nlab + namelen);
 	if (!s) {
 		free(t);
 		return NULL;
 	}
-	uint8_t *labels = (uint8_t *)&s->e[m];
+	uint8_t(*a6)[16] = (uint8_t(*)[16]) & s->e[m];
+	uint8_t *labels = a6[n6];
 	uint8_t *nm = labels + nlab;
 	s->hash = hash;
 	s->n = (uint32_t)m;
 	s->nlabels = (uint32_t)nlab;
 	s->namelen = (uint16_t)namelen;
+	s->a6 = (const uint8_t(*)[16])a6;
 	s->labels = labels;
 	s->name = nm;
 	memcpy(nm, name, namelen);
 	size_t off = 0;
+	uint32_t i6 = 0;
 	for (size_t i = 0; i < m; i++) {
 		s->e[i] = t[i].e;
 		s->e[i].idx = (uint16_t)i;
+		if (t[i].e.family == 4) {
+			memcpy(s->e[i].a, t[i].a, 4);
+		} else {
+			memcpy(a6[i6], t[i].a, 16);
+			memcpy(s->e[i].a, &i6, sizeof(i6));
+			i6++;
+		}
 		if (t[i].e.lablen) {
 			s->e[i].laboff = (uint16_t)off;
 			memcpy(labels + off, t[i].lab + 1, t[i].e.lablen);

@@ -313,13 +313,14 @@ static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
 		if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
 		    !(nl = host_name(name, lab, ll, sn, sl, z, (size_t)zl)))
 			continue;
-		rc = x->cb(name, e->family == 4 ? 1 : 28, ttl, e->a,
-			   e->family == 4 ? 4 : 16, x->arg);
+		rc =
+		    x->cb(name, e->family == 4 ? 1 : 28, ttl,
+			  hosts_entry_addr(e), e->family == 4 ? 4 : 16, x->arg);
 		if (rc)
 			return rc;
 	}
-	size_t rl = e->family == 4 ? dname_reverse4(e->a, rev)
-				   : dname_reverse6(e->a, rev);
+	size_t rl = e->family == 4 ? dname_reverse4(hosts_entry_addr(e), rev)
+				   : dname_reverse6(hosts_entry_addr(e), rev);
 	size_t nl =
 	    host_name(name, lab, ll, sn, sl, k->primary, k->primary_len);
 	if (!k->primary_len || !nl || !zone_apex_of(k->zi, rev, rl, &alen))

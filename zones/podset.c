@@ -1,9 +1,29 @@
 /*
- * podset.c -- pod addresses in two RCU pointer sets (rcuhash.h) over the
- * same entries: by (namespace, address) for the readers, by pod for the
- * writer.  Entries are 40 bytes: the namespace is an index into a table of
- * the namespaces seen (a cluster has few), and entries that leave the sets
- * are freed together, a grace period after podset_reclaim.
+ * podset.c -- pod addresses inline in two flat RCU tables, one per family.
+ *
+ * A slot of a table is a 64-bit key the readers compare, and 64 bits only
+ * the writer reads: 48 bits of the pod's hash and 16 of its generation.
+ * An IPv4 key holds the whole address and the namespace's index, so one
+ * atomic load tells a reader everything; an IPv6 key holds the namespace
+ * and 32 bits folded from the address, and the address sits beside it.
+ * About 16 bytes per IPv4 address at the tables' load, plus 4 in the
+ * writer's index by pod: 25 to 30 bytes per pod where an allocated entry
+ * and two pointer sets took about 75.
+ *
+ * A key goes from empty to live to removed (a tombstone) by single atomic
+ * stores, so a reader sees the old or the new key, never a mix.  An IPv4
+ * tombstone may take a new key at once: the key is the whole entry.  An
+ * IPv6 slot is never reused in place, since a reader may be comparing its
+ * address: its tombstone stays until the table is rebuilt.  A table that
+ * fills (keys and tombstones over three quarters) or empties is rebuilt
+ * into a new one that replaces it for the readers and is freed after a
+ * grace period.
+ *
+ * The writer finds the slots of a pod through its own index (open
+ * addressing over slot numbers, never read by the workers), rebuilt with
+ * the tables.  Namespaces are numbered in the order they come, in an RCU
+ * pointer set (rcuhash.h) the readers search by label; the numbers stay
+ * until the set is freed.
  */
 #include "zones/podset.h"
 
@@ -17,45 +37,79 @@
 #include "zones/rcuhash.h"
 
 #define MAX_IPS 8 /* a pod has one address per family; more are dropped */
+#define MIN_CAP 64
+#define KEY_EMPTY 0
+#define KEY_TOMB 1
+#define KEY_LIVE (1ULL << 63)
+#define MAX_NS (1u << 24) /* namespace numbers: 24 bits of a key */
+#define GEN_MASK 0xffffULL
+#define POD_SHIFT 16
+#define REF_V6 (1u << 31) /* index entry: a slot of the IPv6 table */
 
-struct pentry {
-	uint64_t pod;  /* hash of "ns/name" */
-	uint32_t hash; /* of (ns, address) */
-	uint32_t gen;
-	uint32_t ns; /* index in the namespace table */
-	uint8_t family;
-	uint8_t a[16];
+struct ptab {
+	struct rcu_head rcu;
+	uint32_t cap;
+	uint32_t live, tomb; /* writer's counts */
+	uint64_t *key;	     /* cap keys, read by the workers */
+	uint64_t *w;	     /* cap: pod hash << 16 | generation */
+	uint8_t (*a6)[16];   /* IPv6 table: the addresses */
+			     /* the arrays follow */
 };
 
-/* The namespaces' wire labels (lowercase), in one table that only grows;
- * readers index it under RCU. */
-struct nstab {
-	struct rcu_head rcu;
-	uint32_t n, cap;
-	uint8_t (*label)[64];
-};
-
-struct retired {
-	struct rcu_head rcu;
-	size_t n;
-	struct pentry *e[];
+struct nsent {
+	uint32_t hash;
+	uint32_t idx;
+	uint8_t label[64]; /* wire label, lowercase */
 };
 
 struct podset {
-	struct rcuhash *addrs; /* by (ns, address) */
-	struct rcuhash *pods;  /* by pod */
-	struct nstab *ns;      /* RCU-protected */
-	struct pentry **gone;  /* left the sets, to free after reclaim */
-	size_t ngone, capgone;
+	struct ptab *t[2];     /* IPv4, IPv6; RCU-protected */
+	struct rcuhash *nsmap; /* struct nsent, by label */
+	struct nsent **ns;     /* by number, writer's */
+	uint32_t nns, capns;
 	uint32_t last; /* the namespace found last (lists come by namespace) */
+	/* the writer's index: slot references (+1; REF_V6 for IPv6), by pod */
+	uint32_t *idx;
+	uint32_t icap, icount;
 };
 
-static uint32_t addr_hash(const uint8_t *ns, int family, const uint8_t *a)
+/* A 32-bit spread of a 64-bit value (the finalizer of MurmurHash3). */
+static uint32_t mix64(uint64_t k)
 {
-	uint8_t f = (uint8_t)family;
-	uint32_t h = rcuhash_fnv(RCUHASH_FNV0, ns, (size_t)ns[0] + 1);
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
 
-	return rcuhash_fnv(rcuhash_fnv(h, &f, 1), a, family == 4 ? 4 : 16);
+/* The slot where probing for hash starts, in a table of cap slots. */
+static uint32_t home(uint32_t hash, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)hash * cap) >> 32);
+}
+
+static uint32_t next(uint32_t i, uint32_t cap)
+{
+	return i + 1 == cap ? 0 : i + 1;
+}
+
+static uint32_t fold6(const uint8_t *a)
+{
+	return rcuhash_fnv(RCUHASH_FNV0, a, 16);
+}
+
+static uint64_t make_key(int v6, uint32_t ns, const uint8_t *a)
+{
+	uint32_t low;
+
+	if (v6)
+		low = fold6(a);
+	else
+		low = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+		      (uint32_t)a[2] << 8 | a[3];
+	return KEY_LIVE | (uint64_t)ns << 32 | low;
 }
 
 static uint64_t pod_key(const uint8_t *ns, const char *name)
@@ -67,171 +121,277 @@ static uint64_t pod_key(const uint8_t *ns, const char *name)
 	h = (h ^ '/') * 0x100000001b3ULL;
 	for (; *name; name++)
 		h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
-	return h;
+	return h >> POD_SHIFT; /* 48 bits */
 }
 
-static uint32_t by_addr(const void *item)
+/* ---- tables ---- */
+
+static struct ptab *ptab_new(uint32_t cap, int v6)
 {
-	return ((const struct pentry *)item)->hash;
+	size_t arrays = (size_t)cap * (16 + (v6 ? 16 : 0));
+	struct ptab *t = calloc(1, sizeof(*t) + arrays);
+
+	if (!t)
+		return NULL;
+	t->cap = cap;
+	t->key = (uint64_t *)(t + 1);
+	t->w = t->key + cap;
+	if (v6)
+		t->a6 = (uint8_t(*)[16])(t->w + cap);
+	return t;
 }
 
-static uint32_t by_pod(const void *item)
+static void ptab_free_rcu(struct rcu_head *head)
 {
-	uint64_t k = ((const struct pentry *)item)->pod;
-
-	return (uint32_t)(k ^ (k >> 32));
+	free(caa_container_of(head, struct ptab, rcu));
 }
 
-struct akey {
-	const struct nstab *t;
-	const uint8_t *ns; /* label */
-	int family;
-	const uint8_t *a;
-};
-
-static bool addr_match(const void *item, const void *key)
+static bool slot_live(const struct ptab *t, uint32_t i)
 {
-	const struct pentry *e = item;
-	const struct akey *k = key;
-
-	if (e->family != k->family ||
-	    memcmp(e->a, k->a, k->family == 4 ? 4 : 16) != 0 ||
-	    e->ns >= CMM_LOAD_SHARED(k->t->n))
-		return false;
-	const uint8_t *l = k->t->label[e->ns];
-	return l[0] == k->ns[0] && memcmp(l + 1, k->ns + 1, l[0]) == 0;
+	return (t->key[i] & KEY_LIVE) != 0;
 }
 
-/* Writer: the index of namespace label ns in t, or -1. */
-static long ns_find(const struct nstab *t, const uint8_t *ns)
+static uint32_t slot_ns(const struct ptab *t, uint32_t i)
 {
-	uint32_t n = t ? t->n : 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		if (t->label[i][0] == ns[0] &&
-		    memcmp(t->label[i] + 1, ns + 1, ns[0]) == 0)
-			return i;
-	return -1;
+	return (uint32_t)(t->key[i] >> 32) & (MAX_NS - 1);
 }
 
-static void nstab_free_rcu(struct rcu_head *head)
+static uint64_t slot_pod(const struct ptab *t, uint32_t i)
 {
-	struct nstab *t = caa_container_of(head, struct nstab, rcu);
-
-	free(t->label);
-	free(t);
+	return t->w[i] >> POD_SHIFT;
 }
 
-/* Writer: the index of ns, added when new; -1 when out of memory. */
+/* Writer: a free slot on the probe path of key (an IPv4 tombstone counts
+ * as free); the table has one. */
+static uint32_t ptab_free_slot(const struct ptab *t, uint64_t key)
+{
+	uint32_t i = home(mix64(key), t->cap);
+
+	while (t->key[i] != KEY_EMPTY && (t->a6 || t->key[i] != KEY_TOMB))
+		i = next(i, t->cap);
+	return i;
+}
+
+/* Writer: put key (address a for IPv6) with writer word w into t. */
+static uint32_t ptab_put(struct ptab *t, uint64_t key, uint64_t w,
+			 const uint8_t *a)
+{
+	uint32_t i = ptab_free_slot(t, key);
+
+	if (t->key[i] == KEY_TOMB)
+		t->tomb--;
+	t->w[i] = w;
+	if (t->a6)
+		memcpy(t->a6[i], a, 16);
+	/* what the key stands for first, then the key that shows it */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(t->key[i], key);
+	t->live++;
+	return i;
+}
+
+/* ---- the writer's index by pod ---- */
+
+static uint32_t ref_of(int v6, uint32_t slot)
+{
+	return (slot + 1) | (v6 ? REF_V6 : 0);
+}
+
+static const struct ptab *ref_tab(const struct podset *ps, uint32_t ref,
+				  uint32_t *slot)
+{
+	*slot = (ref & ~REF_V6) - 1;
+	return ps->t[(ref & REF_V6) != 0];
+}
+
+static uint32_t ref_home(const struct podset *ps, uint32_t ref)
+{
+	uint32_t slot;
+	const struct ptab *t = ref_tab(ps, ref, &slot);
+
+	return home(mix64(slot_pod(t, slot)), ps->icap);
+}
+
+static void idx_add(struct podset *ps, uint32_t ref)
+{
+	uint32_t i = ref_home(ps, ref);
+
+	while (ps->idx[i])
+		i = next(i, ps->icap);
+	ps->idx[i] = ref;
+	ps->icount++;
+}
+
+/* Remove ref, moving back the entries after it (no reader to mind). */
+static void idx_del(struct podset *ps, uint32_t ref)
+{
+	uint32_t slot;
+	const struct ptab *t = ref_tab(ps, ref, &slot);
+	uint32_t i = home(mix64(slot_pod(t, slot)), ps->icap);
+
+	while (ps->idx[i] != ref) {
+		if (!ps->idx[i])
+			return;
+		i = next(i, ps->icap);
+	}
+	ps->idx[i] = 0;
+	ps->icount--;
+	for (uint32_t j = next(i, ps->icap); ps->idx[j];
+	     j = next(j, ps->icap)) {
+		uint32_t h = ref_home(ps, ps->idx[j]);
+		/* can j's entry move to the hole at i? yes unless its home
+		 * lies cyclically in (i, j] */
+		bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
+		if (stays)
+			continue;
+		ps->idx[i] = ps->idx[j];
+		ps->idx[j] = 0;
+		i = j;
+	}
+}
+
+/* Slots for want keys at about three fifths of a table. */
+static uint64_t cap_for(uint32_t want)
+{
+	uint64_t cap = (uint64_t)want * 5 / 3 + 1;
+
+	return cap < MIN_CAP ? MIN_CAP : cap;
+}
+
+/* Fill the index v (cap slots, zeroed) from the tables. */
+static void idx_fill(struct podset *ps, uint32_t *v, uint32_t cap)
+{
+	free(ps->idx);
+	ps->idx = v;
+	ps->icap = cap;
+	ps->icount = 0;
+	for (int f = 0; f < 2; f++)
+		for (uint32_t i = 0; ps->t[f] && i < ps->t[f]->cap; i++)
+			if (slot_live(ps->t[f], i))
+				idx_add(ps, ref_of(f, i));
+}
+
+static uint32_t *idx_alloc(uint32_t want, uint32_t *cap)
+{
+	uint64_t c = cap_for(want);
+
+	if (c > UINT32_MAX)
+		return NULL;
+	*cap = (uint32_t)c;
+	return calloc(c, sizeof(uint32_t));
+}
+
+/* ---- rebuilding ---- */
+
+/* Writer: replace table f by one holding its live keys with room for want
+ * of them, and the index with it (room for iwant).  Nothing changes on
+ * -ENOMEM. */
+static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
+{
+	struct ptab *old = ps->t[f];
+	uint64_t cap = cap_for(want);
+	uint32_t icap;
+
+	if (cap > REF_V6 - 2)
+		return -ENOMEM;
+	struct ptab *t = ptab_new((uint32_t)cap, f);
+	uint32_t *v = t ? idx_alloc(iwant, &icap) : NULL;
+	if (!v) {
+		free(t);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; old && i < old->cap; i++)
+		if (slot_live(old, i))
+			ptab_put(t, old->key[i], old->w[i],
+				 old->a6 ? old->a6[i] : NULL);
+	rcu_assign_pointer(ps->t[f], t);
+	if (old)
+		call_rcu(&old->rcu, ptab_free_rcu);
+	/* the slots moved: the index is built again */
+	idx_fill(ps, v, icap);
+	return 0;
+}
+
+/* Writer: room in table f for n more keys, and in the index. */
+static int reserve(struct podset *ps, int f, uint32_t n)
+{
+	const struct ptab *t = ps->t[f];
+	uint32_t iwant = ps->icount + n;
+
+	if (!n)
+		return 0;
+	if (!t || ((uint64_t)t->live + t->tomb + n) * 4 > (uint64_t)t->cap * 3)
+		return ptab_rebuild(ps, f, (t ? t->live : 0) + n, iwant);
+	if ((uint64_t)iwant * 4 > (uint64_t)ps->icap * 3) {
+		uint32_t icap, *v = idx_alloc(iwant, &icap);
+		if (!v)
+			return -ENOMEM;
+		idx_fill(ps, v, icap);
+	}
+	return 0;
+}
+
+/* ---- namespaces ---- */
+
+static bool ns_match(const void *item, const void *key)
+{
+	const uint8_t *l = ((const struct nsent *)item)->label;
+	const uint8_t *k = key;
+
+	return l[0] == k[0] && memcmp(l + 1, k + 1, k[0]) == 0;
+}
+
+static uint32_t ns_hash(const void *item)
+{
+	return ((const struct nsent *)item)->hash;
+}
+
+static uint32_t label_hash(const uint8_t *l)
+{
+	return rcuhash_fnv(RCUHASH_FNV0, l, (size_t)l[0] + 1);
+}
+
+/* Writer: the number of namespace label ns, added when new; -1 when out of
+ * memory or numbers. */
 static long ns_index(struct podset *ps, const uint8_t *ns)
 {
-	struct nstab *t = ps->ns;
-
-	if (t && ps->last < t->n && t->label[ps->last][0] == ns[0] &&
-	    memcmp(t->label[ps->last] + 1, ns + 1, ns[0]) == 0)
+	if (ps->last < ps->nns && ns_match(ps->ns[ps->last], ns))
 		return ps->last;
-	long i = ns_find(t, ns);
-	if (i >= 0)
-		return ps->last = (uint32_t)i;
-	if (!t || t->n == t->cap) {
-		/* a bigger table, published whole */
-		uint32_t cap = t ? t->cap * 2 : 16;
-		struct nstab *nt = calloc(1, sizeof(*nt));
-		uint8_t(*l)[64] = nt ? calloc(cap, 64) : NULL;
-		if (!l) {
-			free(nt);
+	uint32_t h = label_hash(ns);
+	struct nsent *e = rcuhash_find(ps->nsmap, h, ns_match, ns);
+	if (e)
+		return ps->last = e->idx;
+	if (ps->nns == MAX_NS)
+		return -1;
+	if (ps->nns == ps->capns) {
+		uint32_t cap = ps->capns ? ps->capns * 2 : 16;
+		struct nsent **v = realloc(ps->ns, cap * sizeof(*v));
+		if (!v)
 			return -1;
-		}
-		if (t)
-			memcpy(l, t->label, (size_t)t->n * 64);
-		nt->label = l;
-		nt->n = t ? t->n : 0;
-		nt->cap = cap;
-		rcu_assign_pointer(ps->ns, nt);
-		if (t)
-			call_rcu(&t->rcu, nstab_free_rcu);
-		t = nt;
+		ps->ns = v;
+		ps->capns = cap;
 	}
-	/* a slot no reader looks at yet, then the count that shows it */
-	memcpy(t->label[t->n], ns, (size_t)ns[0] + 1);
-	cmm_smp_wmb();
-	CMM_STORE_SHARED(t->n, t->n + 1);
-	return (long)t->n - 1;
-}
-
-static bool pod_match(const void *item, const void *key)
-{
-	return ((const struct pentry *)item)->pod == *(const uint64_t *)key;
-}
-
-struct podset *podset_new(void)
-{
-	struct podset *ps = calloc(1, sizeof(*ps));
-
-	if (!ps)
-		return NULL;
-	ps->addrs = rcuhash_new(by_addr);
-	ps->pods = rcuhash_new(by_pod);
-	if (!ps->addrs || !ps->pods) {
-		podset_free(ps);
-		return NULL;
+	if (!(e = calloc(1, sizeof(*e))))
+		return -1;
+	e->hash = h;
+	e->idx = ps->nns;
+	memcpy(e->label, ns, (size_t)ns[0] + 1);
+	if (rcuhash_insert(ps->nsmap, h, e) < 0) {
+		free(e);
+		return -1;
 	}
-	return ps;
+	ps->ns[ps->nns++] = e;
+	return ps->last = e->idx;
 }
 
-static void free_entry(void *item, void *arg)
+/* The number of namespace label ns, or -1 when it has none. */
+static long ns_lookup(const struct podset *ps, const uint8_t *ns)
 {
-	free(item);
-}
+	const struct nsent *e =
+	    ns[0] ? rcuhash_find(ps->nsmap, label_hash(ns), ns_match, ns)
+		  : NULL;
 
-void podset_free(struct podset *ps)
-{
-	if (!ps)
-		return;
-	if (ps->pods)
-		rcuhash_each(ps->pods, free_entry, NULL);
-	for (size_t i = 0; i < ps->ngone; i++)
-		free(ps->gone[i]);
-	free(ps->gone);
-	rcuhash_free(ps->addrs);
-	rcuhash_free(ps->pods);
-	if (ps->ns) {
-		free(ps->ns->label);
-		free(ps->ns);
-	}
-	free(ps);
-}
-
-static void retired_free_rcu(struct rcu_head *head)
-{
-	struct retired *r = caa_container_of(head, struct retired, rcu);
-
-	for (size_t i = 0; i < r->n; i++)
-		free(r->e[i]);
-	free(r);
-}
-
-void podset_reclaim(struct podset *ps)
-{
-	if (!ps->ngone)
-		return;
-	struct retired *r =
-	    malloc(sizeof(*r) + ps->ngone * sizeof(struct pentry *));
-	if (r) {
-		r->n = ps->ngone;
-		memcpy(r->e, ps->gone, ps->ngone * sizeof(struct pentry *));
-		call_rcu(&r->rcu, retired_free_rcu);
-	} else {
-		synchronize_rcu();
-		for (size_t i = 0; i < ps->ngone; i++)
-			free(ps->gone[i]);
-	}
-	ps->ngone = 0;
-	if (ps->capgone > 1024) {
-		free(ps->gone);
-		ps->gone = NULL;
-		ps->capgone = 0;
-	}
+	return e ? (long)e->idx : -1;
 }
 
 /* The lowercase wire label of ns into lab (64 bytes); false if too long. */
@@ -247,204 +407,261 @@ static bool ns_label(const char *ns, uint8_t *lab)
 	return true;
 }
 
-/* The entries of a pod, at most max, into out; returns how many. */
-static size_t pod_entries(const struct podset *ps, uint64_t pod,
-			  struct pentry **out, size_t max)
-{
-	const void *tab = NULL;
-	size_t pos = 0, n = 0;
-	struct pentry *e;
-	uint32_t h = (uint32_t)(pod ^ (pod >> 32));
+/* ---- the set ---- */
 
-	while (n < max && (e = rcuhash_find_next(ps->pods, &tab, &pos, h,
-						 pod_match, &pod)))
-		out[n++] = e;
+struct podset *podset_new(void)
+{
+	struct podset *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	uint32_t icap, *v = idx_alloc(0, &icap);
+	if (!v || !(ps->nsmap = rcuhash_new(ns_hash))) {
+		free(v);
+		podset_free(ps);
+		return NULL;
+	}
+	idx_fill(ps, v, icap);
+	return ps;
+}
+
+void podset_free(struct podset *ps)
+{
+	if (!ps)
+		return;
+	free(ps->t[0]);
+	free(ps->t[1]);
+	for (uint32_t i = 0; i < ps->nns; i++)
+		free(ps->ns[i]);
+	free(ps->ns);
+	rcuhash_free(ps->nsmap);
+	free(ps->idx);
+	free(ps);
+}
+
+/* The slots of pod (in namespace nsi), at most max references into out;
+ * returns how many. */
+static size_t pod_slots(const struct podset *ps, uint64_t pod, uint32_t nsi,
+			uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = home(mix64(pod), ps->icap); ps->idx[i] && n < max;
+	     i = next(i, ps->icap)) {
+		uint32_t slot;
+		const struct ptab *t = ref_tab(ps, ps->idx[i], &slot);
+		if (slot_pod(t, slot) == pod && slot_ns(t, slot) == nsi)
+			out[n++] = ps->idx[i];
+	}
 	return n;
 }
 
-/* Hand e to the next reclaim; without room for it, wait for the readers
- * to move on and free it now. */
-static void entry_retire(struct podset *ps, struct pentry *e)
+/* Whether slot reference ref holds address a. */
+static bool ref_is(const struct podset *ps, uint32_t ref,
+		   const struct obj_addr *a)
 {
-	if (ps->ngone == ps->capgone) {
-		size_t cap = ps->capgone ? ps->capgone * 2 : 64;
-		struct pentry **p = realloc(ps->gone, cap * sizeof(*p));
-		if (!p) {
-			synchronize_rcu();
-			free(e);
-			return;
-		}
-		ps->gone = p;
-		ps->capgone = cap;
-	}
-	ps->gone[ps->ngone++] = e;
+	uint32_t slot;
+	const struct ptab *t = ref_tab(ps, ref, &slot);
+	int v6 = (ref & REF_V6) != 0;
+
+	if (a->family != (v6 ? 6 : 4))
+		return false;
+	if (v6)
+		return memcmp(t->a6[slot], a->a, 16) == 0;
+	return (uint32_t)t->key[slot] == (uint32_t)make_key(0, 0, a->a);
 }
 
-static void entry_drop(struct podset *ps, struct pentry *e)
+/* Writer: the key of ref is removed. */
+static void ref_drop(struct podset *ps, uint32_t ref)
 {
-	rcuhash_remove(ps->addrs, e->hash, e);
-	rcuhash_remove(ps->pods, by_pod(e), e);
-	entry_retire(ps, e);
+	uint32_t slot;
+	struct ptab *t = (struct ptab *)ref_tab(ps, ref, &slot);
+
+	idx_del(ps, ref);
+	CMM_STORE_SHARED(t->key[slot], KEY_TOMB);
+	t->live--;
+	t->tomb++;
 }
 
-static bool entry_is(const struct pentry *e, const struct obj_addr *a)
+static void ref_set_gen(struct podset *ps, uint32_t ref, uint32_t gen)
 {
-	return e->family == a->family &&
-	       memcmp(e->a, a->a, a->family == 4 ? 4 : 16) == 0;
+	uint32_t slot;
+	struct ptab *t = (struct ptab *)ref_tab(ps, ref, &slot);
+
+	t->w[slot] = (t->w[slot] & ~GEN_MASK) | (gen & GEN_MASK);
 }
 
 int podset_put(struct podset *ps, const char *ns, const char *name,
 	       const struct obj_addr *ips, size_t n, uint32_t gen)
 {
 	uint8_t lab[64];
-	struct pentry *old[MAX_IPS], *add[MAX_IPS];
+	uint32_t old[MAX_IPS];
+	const struct obj_addr *add[MAX_IPS];
+	uint32_t need[2] = {0, 0};
 	size_t nadd = 0;
 
 	if (!ns_label(ns, lab))
 		n = 0, lab[0] = 0;
-	uint64_t pod = pod_key(lab, name);
-	long nsi = n ? ns_index(ps, lab) : 0;
-	if (nsi < 0)
-		return -ENOMEM;
-	size_t nold = pod_entries(ps, pod, old, MAX_IPS);
 	if (n > MAX_IPS)
 		n = MAX_IPS;
-	for (size_t i = 0; i < nold; i++)
-		old[i]->gen = gen;
-	/* The new addresses first, */
+	uint64_t pod = pod_key(lab, name);
+	long nsi = n ? ns_index(ps, lab) : ns_lookup(ps, lab);
+	if (nsi < 0)
+		return n ? -ENOMEM : 0; /* without a number it has no slot */
+	/* what is new, with no slot of this pod yet */
+	size_t nold = pod_slots(ps, pod, (uint32_t)nsi, old, MAX_IPS);
 	for (size_t i = 0; i < n; i++) {
 		const struct obj_addr *a = &ips[i];
-		bool have = false;
-		if (a->family != 4 && a->family != 6)
-			continue;
+		bool have = a->family != 4 && a->family != 6;
 		for (size_t j = 0; j < nold && !have; j++)
-			have = entry_is(old[j], a);
+			have = ref_is(ps, old[j], a);
 		for (size_t j = 0; j < nadd && !have; j++)
-			have = entry_is(add[j], a);
-		if (have)
-			continue;
-		struct pentry *e = calloc(1, sizeof(*e));
-		if (!e)
-			goto nomem;
-		e->pod = pod;
-		e->gen = gen;
-		e->ns = (uint32_t)nsi;
-		e->family = a->family;
-		memcpy(e->a, a->a, a->family == 4 ? 4 : 16);
-		e->hash = addr_hash(lab, e->family, e->a);
-		if (rcuhash_insert(ps->addrs, e->hash, e) < 0) {
-			free(e);
-			goto nomem;
+			have = add[j]->family == a->family &&
+			       memcmp(add[j]->a, a->a,
+				      a->family == 4 ? 4 : 16) == 0;
+		if (!have) {
+			add[nadd++] = a;
+			need[a->family == 6]++;
 		}
-		if (rcuhash_insert(ps->pods, by_pod(e), e) < 0) {
-			rcuhash_remove(ps->addrs, e->hash, e);
-			entry_retire(ps, e);
-			goto nomem;
-		}
-		add[nadd++] = e;
+	}
+	/* room first: a rebuild moves slots, so look them up again after */
+	if (need[0] || need[1]) {
+		if (reserve(ps, 0, need[0]) < 0 || reserve(ps, 1, need[1]) < 0)
+			return -ENOMEM;
+		nold = pod_slots(ps, pod, (uint32_t)nsi, old, MAX_IPS);
+	}
+	for (size_t j = 0; j < nold; j++)
+		ref_set_gen(ps, old[j], gen);
+	/* The new addresses first, */
+	uint64_t w = pod << POD_SHIFT | (gen & GEN_MASK);
+	for (size_t i = 0; i < nadd; i++) {
+		int v6 = add[i]->family == 6;
+		uint32_t slot =
+		    ptab_put(ps->t[v6], make_key(v6, (uint32_t)nsi, add[i]->a),
+			     w, add[i]->a);
+		idx_add(ps, ref_of(v6, slot));
 	}
 	/* then the old ones it no longer has go. */
 	bool changed = nadd > 0;
 	for (size_t j = 0; j < nold; j++) {
 		bool keep = false;
 		for (size_t i = 0; i < n && !keep; i++)
-			keep = entry_is(old[j], &ips[i]);
+			keep = ref_is(ps, old[j], &ips[i]);
 		if (!keep) {
-			entry_drop(ps, old[j]);
+			ref_drop(ps, old[j]);
 			changed = true;
 		}
 	}
 	return changed ? 1 : 0;
-nomem:
-	for (size_t i = 0; i < nadd; i++)
-		entry_drop(ps, add[i]);
-	return -ENOMEM;
 }
 
 int podset_del(struct podset *ps, const char *ns, const char *name)
 {
 	uint8_t lab[64];
-	struct pentry *old[MAX_IPS];
+	uint32_t old[MAX_IPS];
 
 	if (!ns_label(ns, lab))
-		lab[0] = 0;
-	size_t n = pod_entries(ps, pod_key(lab, name), old, MAX_IPS);
+		return -ENOENT;
+	long nsi = ns_lookup(ps, lab);
+	if (nsi < 0)
+		return -ENOENT;
+	size_t n =
+	    pod_slots(ps, pod_key(lab, name), (uint32_t)nsi, old, MAX_IPS);
 	for (size_t i = 0; i < n; i++)
-		entry_drop(ps, old[i]);
+		ref_drop(ps, old[i]);
 	return n ? 0 : -ENOENT;
-}
-
-struct stale {
-	struct podset *ps;
-	uint32_t gen;
-};
-
-static bool is_stale(void *item, void *arg)
-{
-	return ((struct pentry *)item)->gen != ((struct stale *)arg)->gen;
-}
-
-static void drop_stale(void *item, void *arg)
-{
-	entry_drop(((struct stale *)arg)->ps, item);
 }
 
 size_t podset_drop_stale(struct podset *ps, uint32_t gen)
 {
-	struct stale st = {ps, gen};
-	long n = rcuhash_take_if(ps->pods, is_stale, drop_stale, &st);
+	size_t n = 0;
 
-	return n > 0 ? (size_t)n : 0;
+	for (int f = 0; f < 2; f++) {
+		struct ptab *t = ps->t[f];
+		for (uint32_t i = 0; t && i < t->cap; i++)
+			if (slot_live(t, i) &&
+			    (t->w[i] & GEN_MASK) != (gen & GEN_MASK)) {
+				ref_drop(ps, ref_of(f, i));
+				n++;
+			}
+	}
+	return n;
+}
+
+void podset_reclaim(struct podset *ps)
+{
+	/* a table mostly empty, or IPv6 tombstones over the live keys:
+	 * rebuilt smaller (on -ENOMEM it simply stays as it is) */
+	for (int f = 0; f < 2; f++) {
+		const struct ptab *t = ps->t[f];
+		if (t && t->cap > MIN_CAP &&
+		    ((uint64_t)t->live * 8 < t->cap || t->tomb > t->live))
+			ptab_rebuild(ps, f, t->live, ps->icount);
+	}
 }
 
 size_t podset_count(const struct podset *ps)
 {
-	return rcuhash_count(ps->pods);
-}
-
-struct each {
-	int (*cb)(const char *, const struct obj_addr *, void *);
-	void *arg;
-	int rc;
-	const struct nstab *ns;
-};
-
-static void each_entry(void *item, void *arg)
-{
-	const struct pentry *e = item;
-	struct each *x = arg;
-	struct obj_addr a = {.family = e->family};
-	const uint8_t *l = x->ns->label[e->ns];
-	char ns[64];
-
-	if (x->rc)
-		return;
-	memcpy(a.a, e->a, sizeof(a.a));
-	memcpy(ns, l + 1, l[0]);
-	ns[l[0]] = 0;
-	x->rc = x->cb(ns, &a, x->arg);
+	return (ps->t[0] ? ps->t[0]->live : 0) +
+	       (ps->t[1] ? ps->t[1]->live : 0);
 }
 
 int podset_each(const struct podset *ps,
 		int (*cb)(const char *ns, const struct obj_addr *a, void *arg),
 		void *arg)
 {
-	struct each x = {cb, arg, 0, ps->ns};
-
-	if (!ps->ns)
-		return 0;
-
-	rcuhash_each(ps->pods, each_entry, &x);
-	return x.rc;
+	for (int f = 0; f < 2; f++) {
+		const struct ptab *t = ps->t[f];
+		for (uint32_t i = 0; t && i < t->cap; i++) {
+			if (!slot_live(t, i))
+				continue;
+			const uint8_t *l = ps->ns[slot_ns(t, i)]->label;
+			struct obj_addr a = {.family = f ? 6 : 4};
+			char ns[64];
+			if (f) {
+				memcpy(a.a, t->a6[i], 16);
+			} else {
+				uint32_t v = (uint32_t)t->key[i];
+				a.a[0] = (uint8_t)(v >> 24);
+				a.a[1] = (uint8_t)(v >> 16);
+				a.a[2] = (uint8_t)(v >> 8);
+				a.a[3] = (uint8_t)v;
+			}
+			memcpy(ns, l + 1, l[0]);
+			ns[l[0]] = 0;
+			int rc = cb(ns, &a, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 bool podset_has(const struct podset *ps, const uint8_t *ns, int family,
 		const uint8_t *addr)
 {
-	struct akey k = {rcu_dereference(ps->ns), ns, family, addr};
+	const struct nsent *e =
+	    rcuhash_find(ps->nsmap, label_hash(ns), ns_match, ns);
+	int v6 = family == 6;
 
-	if (!k.t)
+	if (!e || (family != 4 && !v6))
 		return false;
-	return rcuhash_find(ps->addrs, addr_hash(ns, family, addr), addr_match,
-			    &k) != NULL;
+	const struct ptab *t = rcu_dereference(ps->t[v6]);
+	if (!t)
+		return false;
+	uint64_t key = make_key(v6, e->idx, addr);
+	for (uint32_t i = home(mix64(key), t->cap);; i = next(i, t->cap)) {
+		uint64_t k = CMM_LOAD_SHARED(t->key[i]);
+		if (k == KEY_EMPTY)
+			return false;
+		if (k == key) {
+			if (!v6)
+				return true;
+			/* the address is stored before the key, and stays
+			 * while the slot is in this table */
+			cmm_smp_rmb();
+			if (memcmp(t->a6[i], addr, 16) == 0)
+				return true;
+		}
+	}
 }

@@ -1,10 +1,12 @@
 /*
  * podset.h -- the addresses of running pods, for `pods verified`:
  * <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that address runs
- * in <ns>.  One entry per pod address, found by (namespace, address) by
- * the readers and by pod by the writer; the pod itself is known by a
- * 64-bit hash of its namespace and name, not kept as an object.  About 60
- * bytes per pod address, and nothing in the zone.
+ * in <ns>.  Each pod address is a slot of a flat table, found by
+ * (namespace, address) by the readers and by pod by the writer; the pod
+ * itself is known by a 48-bit hash of its namespace and name, not kept as
+ * an object.  About 30 bytes per IPv4 pod address (46 per IPv6 one), and
+ * nothing in the zone.  Up to 16M namespaces are numbered; a namespace
+ * keeps its number (about 100 bytes) until the set is freed.
  *
  * One writer (the control thread) changes the set; readers (worker
  * threads) ask inside rcu_read_lock() of liburcu's default flavour,
