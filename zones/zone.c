@@ -1,7 +1,7 @@
 /*
  * zone.c -- the zone index: writer-side names with the records owners
- * contribute, and reader-side nodes with precomputed answers in a lock-free
- * RCU hash table (liburcu's cds_lfht).
+ * contribute, and reader-side nodes with precomputed answers, found in an
+ * RCU pointer set (rcuhash.h).
  */
 #include "zones/zone.h"
 
@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include <urcu.h>
-#include <urcu/rculfhash.h>
 
 #include "zones/dname.h"
+#include "zones/rcuhash.h"
 
 #define ZONE_MAX_APEX 16
 #define TYPE_A 1
@@ -30,7 +30,7 @@
 
 /*
  * Memory layout.  Every DNS name the writer knows is one struct zname, kept
- * in the lock-free hash table the readers search: the name is stored once.
+ * in the RCU pointer set the readers search: the name is stored once.
  * Its answers are a separate block (struct zone_node, what readers get from
  * zone_lookup) that the writer replaces as a whole; a name without a block
  * does not exist for readers.  The records of an owner are one allocation
@@ -77,7 +77,6 @@ enum {
 };
 
 struct zname {
-	struct cds_lfht_node lnode;
 	struct zone_node *pub; /* RCU-protected; NULL: no such name */
 	struct grp *g;	       /* contributions */
 	struct refs *refs;
@@ -129,7 +128,7 @@ struct buf {
 };
 
 struct zone_index {
-	struct cds_lfht *ht;
+	struct rcuhash *names; /* struct zname */
 	struct zone_apex apex[ZONE_MAX_APEX];
 	size_t napex;
 	uint32_t ttl;
@@ -142,7 +141,6 @@ struct zone_index {
 	struct vec garbage; /* void *, freed after the next grace period */
 	size_t published;
 	size_t nnames;	 /* names in the table */
-	size_t nbuckets; /* the table's size as the writer last set it */
 	struct buf data; /* scratch for building nodes */
 	struct vec ents; /* struct zone_entry */
 	struct vec recs; /* struct rec */
@@ -320,26 +318,35 @@ struct lookup_key {
 	size_t len;
 };
 
-static int zname_match(struct cds_lfht_node *ln, const void *key)
+static bool zname_match(const void *item, const void *key)
 {
-	const struct zname *w = caa_container_of(ln, struct zname, lnode);
+	const struct zname *w = item;
 	const struct lookup_key *k = key;
 
 	return w->len == k->len && memcmp(w->name, k->name, k->len) == 0;
 }
 
-/* The name's entry in the table; the writer calls it inside
- * rcu_read_lock() as the table requires. */
+static uint32_t name_hash(const uint8_t *name, size_t len)
+{
+	uint64_t h = dname_hash(name, len);
+
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static uint32_t zname_hash(const void *item)
+{
+	const struct zname *w = item;
+
+	return name_hash(w->name, w->len);
+}
+
+/* The name's entry in the table (readers inside rcu_read_lock()). */
 static struct zname *wname_find(const struct zone_index *zi,
 				const uint8_t *name, size_t len)
 {
-	struct cds_lfht_iter it;
 	struct lookup_key k = {name, len};
 
-	cds_lfht_lookup(zi->ht, (unsigned long)dname_hash(name, len),
-			zname_match, &k, &it);
-	struct cds_lfht_node *ln = cds_lfht_iter_get_node(&it);
-	return ln ? caa_container_of(ln, struct zname, lnode) : NULL;
+	return rcuhash_find(zi->names, name_hash(name, len), zname_match, &k);
 }
 
 /* wname_find for a name in any letter case. */
@@ -417,8 +424,10 @@ static struct zname *wname_get(struct zone_index *zi, const uint8_t *name,
 	w->len = (uint8_t)len;
 	memcpy(w->name, name, len);
 	w->apex = (int8_t)apex_index(zi, name, len);
-	cds_lfht_node_init(&w->lnode);
-	cds_lfht_add(zi->ht, (unsigned long)dname_hash(name, len), &w->lnode);
+	if (rcuhash_insert(zi->names, name_hash(name, len), w) < 0) {
+		free(w);
+		return NULL;
+	}
 	zi->nnames++;
 	gc_note(zi, w);
 	return w;
@@ -803,30 +812,12 @@ static int owner_set(struct zone_index *zi, const char *key,
 	return 0;
 }
 
-/*
- * Grow the table with the names, here on the writer's thread: liburcu's
- * automatic resize runs in a background thread that a bulk load (a first
- * LIST of a big cluster) outruns, leaving long chains behind.  Must not be
- * called inside a read-side critical section.
- */
-static void grow_names(struct zone_index *zi)
-{
-	if (zi->nnames <= zi->nbuckets)
-		return;
-	size_t n = zi->nbuckets;
-	while (n < zi->nnames)
-		n *= 2;
-	cds_lfht_resize(zi->ht, n);
-	zi->nbuckets = n;
-}
-
 int zone_owner_set(struct zone_index *zi, const char *key, const uint8_t *recs,
 		   size_t len, uint64_t gen)
 {
 	rcu_read_lock();
 	int rc = owner_set(zi, key, recs, len, gen);
 	rcu_read_unlock();
-	grow_names(zi);
 	return rc;
 }
 
@@ -1455,7 +1446,7 @@ static void zname_collect(struct zone_index *zi, struct zname *w)
 	    (w->flags & ZN_DEAD))
 		return;
 	w->flags |= ZN_DEAD;
-	cds_lfht_del(zi->ht, &w->lnode);
+	rcuhash_remove(zi->names, zname_hash(w), w);
 	zi->nnames--;
 	garbage_add(zi, w);
 }
@@ -1541,10 +1532,8 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 	zi->ttl = ttl;
 	zi->omask = 255;
 	zi->otab = calloc(zi->omask + 1, sizeof(*zi->otab));
-	zi->nbuckets = 1024;
-	zi->ht = cds_lfht_new(zi->nbuckets, 1024, 0,
-			      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	if (!zi->otab || !zi->ht)
+	zi->names = rcuhash_new(zname_hash);
+	if (!zi->otab || !zi->names)
 		goto fail;
 	for (size_t i = 0; i < nzones; i++) {
 		struct zone_apex *a = &zi->apex[i];
@@ -1580,37 +1569,26 @@ fail:
 	return NULL;
 }
 
+static void zname_free(void *item, void *arg)
+{
+	struct zname *w = item;
+
+	(void)arg;
+	free(w->refs);
+	if (w->pub && w->pub != w->pub->apex->ent)
+		free(w->pub);
+	free(w);
+}
+
 void zone_index_free(struct zone_index *zi)
 {
 	if (!zi)
 		return;
-	if (zi->ht) {
-		struct cds_lfht_iter it;
-		struct zname *w;
-
-		struct zname *dead = NULL;
-
-		/* Unlink every name, chained through the (no longer needed)
-		 * refs pointer, and free them once unlinked. */
-		rcu_read_lock();
-		cds_lfht_for_each_entry(zi->ht, &it, w, lnode)
-		{
-			cds_lfht_del(zi->ht, &w->lnode);
-			free(w->refs);
-			w->refs = (struct refs *)dead;
-			dead = w;
-		}
-		rcu_read_unlock();
-		synchronize_rcu();
-		while (dead) {
-			w = dead;
-			dead = (struct zname *)w->refs;
-			if (w->pub && w->pub != w->pub->apex->ent)
-				free(w->pub);
-			free(w);
-		}
+	if (zi->names) {
+		/* no reader is left; names already dead are the callbacks' */
 		rcu_barrier();
-		cds_lfht_destroy(zi->ht, NULL);
+		rcuhash_each(zi->names, zname_free, NULL);
+		rcuhash_free(zi->names);
 	}
 	for (size_t i = 0; zi->otab && i <= zi->omask; i++) {
 		struct owner *o = zi->otab[i];
@@ -1672,6 +1650,31 @@ const uint8_t *zone_apex_name(const struct zone_index *zi, size_t i)
 	return i < zi->napex ? zi->apex[i].name : NULL;
 }
 
+struct each_rr {
+	struct zone_index *zi;
+	int (*cb)(const uint8_t *, uint16_t, uint32_t, const uint8_t *,
+		  uint16_t, void *);
+	void *arg;
+	int rc;
+};
+
+static void each_name_rr(void *item, void *arg)
+{
+	const struct zname *w = item;
+	struct each_rr *x = arg;
+
+	if (x->rc || !w->g)
+		return;
+	if (gather(x->zi, w) < 0) {
+		x->rc = -ENOMEM;
+		return;
+	}
+	const struct rec *rs = x->zi->recs.p;
+	for (size_t k = 0; k < x->zi->recs.n && !x->rc; k++)
+		x->rc = x->cb(w->name, rs[k].type, x->zi->ttl, rs[k].rdata,
+			      rs[k].rdlen, x->arg);
+}
+
 int zone_each_rr(const struct zone_index *zi,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
 			   const uint8_t *rdata, uint16_t rdlen, void *arg),
@@ -1690,26 +1693,8 @@ int zone_each_rr(const struct zone_index *zi,
 		if (rc)
 			return rc;
 	}
-	struct cds_lfht_iter it;
-	struct zname *w;
+	struct each_rr x = {z, cb, arg, 0};
 
-	rc = 0;
-	rcu_read_lock();
-	cds_lfht_for_each_entry(zi->ht, &it, w, lnode)
-	{
-		if (!w->g)
-			continue;
-		if (gather(z, w) < 0) {
-			rc = -ENOMEM;
-			break;
-		}
-		const struct rec *rs = z->recs.p;
-		for (size_t k = 0; k < z->recs.n && !rc; k++)
-			rc = cb(w->name, rs[k].type, zi->ttl, rs[k].rdata,
-				rs[k].rdlen, arg);
-		if (rc)
-			break;
-	}
-	rcu_read_unlock();
-	return rc;
+	rcuhash_each(zi->names, each_name_rr, &x);
+	return x.rc;
 }
