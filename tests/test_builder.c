@@ -453,27 +453,30 @@ static void test_clusterip_dual_stack(void **state)
 		   /* the ready endpoint's PTR is looked up (hosts.h);
 		    * its parent exists */
 		   "1.244.10.in-addr.arpa. EXISTS",
-		   /* reverse names of the cluster IPs */
-		   "10.0.96.10.in-addr.arpa. PTR web.prod.svc.cluster.local.",
-		   "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
-		   "0.0.d.f.ip6.arpa. PTR web.prod.svc.cluster.local.",
+		   /* so are the cluster IPs' PTRs */
+		   "0.96.10.in-addr.arpa. EXISTS",
+		   "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		   "0.d.f.ip6.arpa. EXISTS",
 		   NULL,
 	       });
 	zone_accepts(&c, &b);
+	const struct obj_addr *ips = NULL;
+	assert_int_equal(builder_service_ips(&c, s, &ips), 2);
+	assert_ptr_equal(ips, s->ips);
 	/* the ready endpoint, by its dashed address */
 	expect_hosts(&c, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
 	/* Without reverse zones: no PTR at all. */
 	struct builder_conf f = conf("cluster.local", NULL, NULL);
 	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
-	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "0.96.10.in-addr.arpa."), 0);
 	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
 	expect_hosts(&f, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
 	/* A reverse zone that does not hold the address: no PTR either. */
 	struct builder_conf o = conf("cluster.local", "11.in-addr.arpa", NULL);
 	assert_int_equal(builder_service(&o, s, sls, 1, &b), 0);
-	assert_int_equal(count_prefix(&b, "10.0.96.10.in-addr.arpa."), 0);
+	assert_int_equal(count_prefix(&b, "0.96.10.in-addr.arpa."), 0);
 	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
 
 	/* endpoint_pod_names names the endpoint by its pod. */
@@ -483,6 +486,7 @@ static void test_clusterip_dual_stack(void **state)
 	/* No forward zone: no endpoint names. */
 	struct builder_conf r = conf("10.in-addr.arpa", NULL, NULL);
 	expect_hosts(&r, s, sls, 1, (const char *[]){NULL});
+	assert_int_equal(builder_service_ips(&r, s, NULL), 0);
 
 	builder_buf_free(&b);
 	obj_service_free(s);
@@ -694,9 +698,11 @@ static void test_ptr_primary_zone(void **state)
 	expect(&b, (const char *[]){
 		       "web.prod.svc.example.org. A 10.96.0.10",
 		       "web.prod.svc.cluster.local. A 10.96.0.10",
-		       "10.0.96.10.in-addr.arpa. PTR web.prod.svc.example.org.",
 		       /* 192.168.1.5 is in no reverse zone */
 		       "1.244.10.in-addr.arpa. EXISTS",
+		       /* the cluster IP's PTR (hosts.h) names the service
+			* under example.org */
+		       "0.96.10.in-addr.arpa. EXISTS",
 		       NULL,
 		   });
 	zone_accepts(&c, &b);
@@ -842,20 +848,20 @@ static void test_names_too_long(void **state)
 	svc_port(s, "http", 80, OBJ_PROTO_TCP);
 	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
 	assert_int_equal(b.len, 0);
+	assert_int_equal(builder_service_ips(&c, s, NULL), 0);
 	obj_service_free(s);
 
 	/* A port name too long: only its _port._proto name is left out. */
 	s = svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
 	svc_port(s, l64, 80, OBJ_PROTO_TCP);
 	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
-	expect(&b,
-	       (const char *[]){
-		   "web.prod.svc.cluster.local. A 10.96.0.10",
-		   "web.prod.svc.cluster.local. SRV 0 100 80 "
-		   "web.prod.svc.cluster.local.",
-		   "10.0.96.10.in-addr.arpa. PTR web.prod.svc.cluster.local.",
-		   NULL,
-	       });
+	expect(&b, (const char *[]){
+		       "web.prod.svc.cluster.local. A 10.96.0.10",
+		       "web.prod.svc.cluster.local. SRV 0 100 80 "
+		       "web.prod.svc.cluster.local.",
+		       "0.96.10.in-addr.arpa. EXISTS",
+		       NULL,
+		   });
 	obj_service_free(s);
 
 	/* An endpoint hostname too long: its names are left out, the

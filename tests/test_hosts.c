@@ -73,9 +73,13 @@ static void ptr(struct hosts *h, const char *addr, char *out)
 		size_t ll = hosts_entry_label(s, e, lab);
 		const uint8_t *n = hosts_svc_name(s, &sl);
 		char *o = out;
-		o += sprintf(o, "%.*s", (int)ll - 1, (const char *)lab + 1);
+		/* a service's own address names the service */
+		if (ll)
+			o += sprintf(o, "%.*s.", (int)ll - 1,
+				     (const char *)lab + 1);
 		for (size_t i = 0; i < sl; i += (size_t)n[i] + 1)
-			o += sprintf(o, ".%.*s", n[i], (const char *)n + i + 1);
+			o += sprintf(o, "%.*s.", n[i], (const char *)n + i + 1);
+		o[-1] = 0;
 	}
 	rcu_read_unlock();
 }
@@ -93,7 +97,7 @@ static void test_lookup(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
 	assert_int_equal(hosts_count_services(h), 1);
 	/* the label with a dot is left out, the repeat is merged */
 	assert_int_equal(hosts_count_entries(h), 6);
@@ -121,22 +125,22 @@ static void test_lookup(void **state)
 	struct hosts_ep rev[8];
 	for (int i = 0; i < 8; i++)
 		rev[i] = eps[7 - i];
-	assert_int_equal(hosts_set(h, "prod", "web", rev, 8, 1), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", rev, 8, NULL, 0, 1), 0);
 	/* One address changes: a change. */
 	eps[2] = ep("10.244.1.66", NULL);
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
 	assert_int_equal(lookup(h, "10-244-1-66", "web", "prod", a), 1);
 	/* the other copy of .6 is still there */
 	assert_int_equal(lookup(h, "10-244-1-6", "web", "prod", a), 1);
 	eps[4] = ep("10.244.1.67", NULL);
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
 	assert_int_equal(lookup(h, "10-244-1-6", "web", "prod", a), 0);
 	ptr(h, "10.244.1.6", t);
 	assert_string_equal(t, "");
 
 	/* Removal. */
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, 1), 1);
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, 1), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 0);
 	assert_int_equal(hosts_count_entries(h), 0);
 	assert_int_equal(lookup(h, "cart-0", "web", "prod", a), 0);
 	ptr(h, "10.244.1.5", t);
@@ -167,8 +171,9 @@ static void test_many_and_stale(void **state)
 			eps[i] = ep(addr, NULL);
 		}
 		snprintf(name, sizeof(name), "svc-%d", s);
-		assert_int_equal(
-		    hosts_set(h, "ns", name, eps, 15, s < 1000 ? 1 : 2), 1);
+		assert_int_equal(hosts_set(h, "ns", name, eps, 15, NULL, 0,
+					   s < 1000 ? 1 : 2),
+				 1);
 	}
 	assert_int_equal(hosts_count_entries(h), 30000);
 	int n = 0;
@@ -201,7 +206,7 @@ static void test_limits(void **state)
 		eps[i].addr.a[3] = (uint8_t)i;
 	}
 	/* a table holds at most HOSTS_MAX_ENTRIES addresses */
-	assert_int_equal(hosts_set(h, "ns", "huge", eps, N, 1), 1);
+	assert_int_equal(hosts_set(h, "ns", "huge", eps, N, NULL, 0, 1), 1);
 	assert_int_equal(hosts_count_entries(h), HOSTS_MAX_ENTRIES);
 	size_t found = 0;
 	for (int i = 0; i < N; i++) {
@@ -215,9 +220,55 @@ static void test_limits(void **state)
 	free(eps);
 }
 
+/* A service's own addresses (its ClusterIPs): their PTR names the service,
+ * they are no host names, and they keep a table without endpoints. */
+static void test_service_ips(void **state)
+{
+	struct hosts *h = hosts_new();
+	struct obj_addr ips[2];
+	const struct hosts_ep eps[] = {ep("10.244.1.5", NULL)};
+	const struct hosts_entry *e;
+	uint8_t l[64] = "\x0a10-96-0-10";
+	char t[300];
+
+	(void)state;
+	assert_int_equal(obj_addr_parse("10.96.0.10", &ips[0]), 0);
+	assert_int_equal(obj_addr_parse("fd00::10", &ips[1]), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 1);
+	assert_int_equal(hosts_count_entries(h), 3);
+	ptr(h, "10.96.0.10", t);
+	assert_string_equal(t, "web.prod.svc");
+	ptr(h, "fd00::10", t);
+	assert_string_equal(t, "web.prod.svc");
+	ptr(h, "10.244.1.5", t);
+	assert_string_equal(t, "10-244-1-5.web.prod.svc");
+	rcu_read_lock();
+	const struct hosts_svc *s = hosts_service(h, (const uint8_t *)"\3web",
+						  (const uint8_t *)"\4prod");
+	assert_non_null(s);
+	assert_int_equal(hosts_match(s, l, &e), 0);
+	rcu_read_unlock();
+	/* the same again: no change; without endpoints: the IPs stay */
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 1, 1), 1);
+	assert_int_equal(hosts_count_entries(h), 1);
+	ptr(h, "10.96.0.10", t);
+	assert_string_equal(t, "web.prod.svc");
+	ptr(h, "fd00::10", t);
+	assert_string_equal(t, "");
+	ptr(h, "10.244.1.5", t);
+	assert_string_equal(t, "");
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 1);
+	ptr(h, "10.96.0.10", t);
+	assert_string_equal(t, "");
+	assert_int_equal(hosts_count_services(h), 0);
+	hosts_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_service_ips),
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_many_and_stale),
 	    cmocka_unit_test(test_limits),

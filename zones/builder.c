@@ -452,7 +452,7 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 {
 	const char *prim = primary(c);
 	bool empty = count_ready(slices, nslices) == 0;
-	uint8_t n[DNAME_MAX], svc[DNAME_MAX];
+	uint8_t n[DNAME_MAX];
 
 	reset(out);
 	if (c->noendpoints)
@@ -483,13 +483,30 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 				emit_addr(out, n, nl, &s->ips[k]);
 		}
 	}
-	if (s->type == OBJ_SVC_CLUSTERIP && prim) {
-		size_t svl = fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns,
-				      ZONE_ARGS(prim));
-		for (size_t k = 0; svl && k < s->nips; k++)
-			emit_ptr(c, out, &s->ips[k], svc, svl);
-	}
+	/* The PTRs of the ClusterIPs are answered by lookup (hosts.h), as
+	 * the endpoints' are: their parents exist. */
+	uint8_t last[DNAME_MAX];
+	size_t lastlen = 0;
+	for (size_t k = 0; k < builder_service_ips(c, s, NULL); k++)
+		emit_rev_parent(c, out, &s->ips[k], last, &lastlen);
 	return out->oom ? -ENOMEM : 0;
+}
+
+size_t builder_service_ips(const struct builder_conf *c,
+			   const struct obj_service *s,
+			   const struct obj_addr **ips)
+{
+	const char *prim = primary(c);
+	uint8_t svc[DNAME_MAX];
+
+	/* only when the name they point at can exist */
+	if (s->type != OBJ_SVC_CLUSTERIP || !prim ||
+	    !fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns,
+		      ZONE_ARGS(prim)))
+		return 0;
+	if (ips)
+		*ips = s->ips;
+	return s->nips;
 }
 
 /* The host label an endpoint names itself with: hostname, else the pod

@@ -90,6 +90,13 @@ size_t builder_service_hosts(const struct builder_conf *c,
 			     const struct obj_slice *const *slices,
 			     size_t nslices, struct hosts_ep *out, size_t max);
 
+/* The addresses of the service whose PTRs hosts.h answers, naming the
+ * service: the ClusterIPs when there is a forward zone.  Returns how many
+ * and points *ips (when not NULL) at them. */
+size_t builder_service_ips(const struct builder_conf *c,
+			   const struct obj_service *s,
+			   const struct obj_addr **ips);
+
 /* The host label of an endpoint address: its hostname, else the pod name
  * with endpoint_pod_names, else the dashed address.  buf needs 64 bytes. */
 const char *builder_host_label(const struct builder_conf *c,

@@ -1,8 +1,8 @@
 /*
  * hosts.c -- endpoint names answered by lookup: per service, a table of its
- * endpoint addresses sorted by host label hash; across services, an index
- * by address for PTR.  A change builds a new table, publishes it and frees
- * the old one after a grace period.
+ * endpoint addresses sorted by host label hash, then its own addresses;
+ * across services, an index by address for PTR.  A change builds a new table,
+ * publishes it and frees the old one after a grace period.
  */
 #include "zones/hosts.h"
 
@@ -19,8 +19,9 @@
 struct hosts_svc {
 	struct rcu_head rcu;
 	uint64_t gen;
-	uint32_t hash; /* of the name's first two labels */
-	uint32_t n;
+	uint32_t hash;	  /* of the name's first two labels */
+	uint32_t n;	  /* endpoint entries, sorted by label hash */
+	uint32_t nips;	  /* the service's addresses, after them */
 	uint32_t nlabels; /* bytes of explicit labels */
 	uint16_t namelen;
 	const uint8_t (*a6)[16]; /* IPv6 addresses, after the entries */
@@ -131,6 +132,8 @@ const struct hosts_svc *hosts_service(const struct hosts *h, const uint8_t *svc,
 size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
 			 uint8_t *out)
 {
+	if (e->idx >= s->n)
+		return 0;
 	if (e->lablen) {
 		out[0] = e->lablen;
 		memcpy(out + 1, s->labels + e->laboff, e->lablen);
@@ -267,9 +270,9 @@ static bool make_label(const char *text, uint8_t *out)
 
 static void entries_unindex(struct hosts *h, struct hosts_svc *s)
 {
-	for (uint32_t i = 0; i < s->n; i++)
+	for (uint32_t i = 0; i < s->n + s->nips; i++)
 		rcuhash_remove(h->addrs, hash_entry_item(&s->e[i]), &s->e[i]);
-	h->nentries -= s->n;
+	h->nentries -= s->n + s->nips;
 }
 
 static void svc_free_rcu(struct rcu_head *head)
@@ -287,9 +290,9 @@ static void svc_retire(struct hosts *h, struct hosts_svc *s)
 
 static bool svc_same(const struct hosts_svc *a, const struct hosts_svc *b)
 {
-	if (a->n != b->n || a->nlabels != b->nlabels)
+	if (a->n != b->n || a->nips != b->nips || a->nlabels != b->nlabels)
 		return false;
-	for (uint32_t i = 0; i < a->n; i++) {
+	for (uint32_t i = 0; i < a->n + a->nips; i++) {
 		const struct hosts_entry *x = &a->e[i], *y = &b->e[i];
 		if (x->hash != y->hash || x->family != y->family ||
 		    x->lablen != y->lablen || x->laboff != y->laboff ||
@@ -304,12 +307,15 @@ static bool svc_same(const struct hosts_svc *a, const struct hosts_svc *b)
  * when out of memory. */
 static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 				   uint32_t hash, const struct hosts_ep *eps,
-				   size_t n)
+				   size_t n, const struct obj_addr *ips,
+				   size_t nips)
 {
-	struct tmp *t = n ? malloc(n * sizeof(*t)) : NULL;
+	if (nips > HOSTS_MAX_IPS)
+		nips = HOSTS_MAX_IPS;
+	struct tmp *t = n + nips ? malloc((n + nips) * sizeof(*t)) : NULL;
 	size_t k = 0, nlab = 0;
 
-	if (n && !t)
+	if (n + nips && !t)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct obj_addr *a = &eps[i].addr;
@@ -340,9 +346,10 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 	for (size_t i = 0; i < k; i++)
 		if (m == 0 || tmp_cmp(&t[m - 1], &t[i]) != 0)
 			t[m++] = t[i];
-	/* What fits the table's 16-bit positions and label offsets. */
-	size_t keep = 0, n6 = 0;
-	for (size_t i = 0; i < m && keep < HOSTS_MAX_ENTRIES; i++) {
+	/* What fits the table's 16-bit positions and label offsets, with
+	 * room for the service's own addresses after it. */
+	size_t keep = 0, n6 = 0, ni = 0;
+	for (size_t i = 0; i < m && keep + nips < HOSTS_MAX_ENTRIES; i++) {
 		if (nlab + t[i].e.lablen > 0xffff)
 			continue;
 		nlab += t[i].e.lablen;
@@ -350,18 +357,29 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 		t[keep++] = t[i];
 	}
 	m = keep;
+	for (size_t i = 0; i < nips; i++) {
+		struct tmp *x = &t[m + ni];
+		if (ips[i].family != 4 && ips[i].family != 6)
+			continue;
+		memset(x, 0, offsetof(struct tmp, lab));
+		x->e.family = ips[i].family;
+		memcpy(x->a, ips[i].a, ips[i].family == 4 ? 4 : 16);
+		n6 += ips[i].family == 6;
+		ni++;
+	}
 	struct hosts_svc *s =
-	    calloc(1, sizeof(*s) + m * sizeof(struct hosts_entry) + n6 * 16 +
-			  nlab + namelen);
+	    calloc(1, sizeof(*s) + (m + ni) * sizeof(struct hosts_entry) +
+			  n6 * 16 + nlab + namelen);
 	if (!s) {
 		free(t);
 		return NULL;
 	}
-	uint8_t(*a6)[16] = (uint8_t(*)[16]) & s->e[m];
+	uint8_t(*a6)[16] = (uint8_t(*)[16]) & s->e[m + ni];
 	uint8_t *labels = a6[n6];
 	uint8_t *nm = labels + nlab;
 	s->hash = hash;
 	s->n = (uint32_t)m;
+	s->nips = (uint32_t)ni;
 	s->nlabels = (uint32_t)nlab;
 	s->namelen = (uint16_t)namelen;
 	s->a6 = (const uint8_t(*)[16])a6;
@@ -370,7 +388,7 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 	memcpy(nm, name, namelen);
 	size_t off = 0;
 	uint32_t i6 = 0;
-	for (size_t i = 0; i < m; i++) {
+	for (size_t i = 0; i < m + ni; i++) {
 		s->e[i] = t[i].e;
 		s->e[i].idx = (uint16_t)i;
 		if (t[i].e.family == 4) {
@@ -391,13 +409,14 @@ static struct hosts_svc *svc_build(const uint8_t *name, size_t namelen,
 }
 
 int hosts_set(struct hosts *h, const char *ns, const char *name,
-	      const struct hosts_ep *eps, size_t n, uint64_t gen)
+	      const struct hosts_ep *eps, size_t n, const struct obj_addr *ips,
+	      size_t nips, uint64_t gen)
 {
 	uint8_t nm[3 * 64 + 4], svc[64], nsl[64];
 	size_t namelen = 0;
 
 	if (!make_label(name, svc) || !make_label(ns, nsl)) {
-		n = 0;
+		n = nips = 0;
 		svc[0] = nsl[0] = 0;
 	}
 	memcpy(nm, svc, (size_t)svc[0] + 1);
@@ -411,10 +430,10 @@ int hosts_set(struct hosts *h, const char *ns, const char *name,
 	struct svc_key key = {svc, nsl};
 	struct hosts_svc *old = rcuhash_find(h->svcs, hash, svc_match, &key);
 	struct hosts_svc *s = NULL;
-	if (n) {
-		if (!(s = svc_build(nm, namelen, hash, eps, n)))
+	if (n || nips) {
+		if (!(s = svc_build(nm, namelen, hash, eps, n, ips, nips)))
 			return -ENOMEM;
-		if (s->n == 0) {
+		if (s->n + s->nips == 0) {
 			free(s);
 			s = NULL;
 		}
@@ -433,7 +452,7 @@ int hosts_set(struct hosts *h, const char *ns, const char *name,
 	}
 	if (rcuhash_insert(h->svcs, hash, s) < 0)
 		goto nomem;
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->n + s->nips; i++) {
 		if (rcuhash_insert(h->addrs, hash_entry_item(&s->e[i]),
 				   &s->e[i]) < 0) {
 			/* Undo what was indexed; the old table stays. */
@@ -446,7 +465,7 @@ int hosts_set(struct hosts *h, const char *ns, const char *name,
 			goto nomem;
 		}
 	}
-	h->nentries += s->n;
+	h->nentries += s->n + s->nips;
 	if (old)
 		svc_retire(h, old);
 	return 1;
@@ -499,7 +518,7 @@ static void each_svc(void *item, void *arg)
 	const struct hosts_svc *s = item;
 	struct each *e = arg;
 
-	for (uint32_t i = 0; i < s->n && !e->rc; i++)
+	for (uint32_t i = 0; i < s->n + s->nips && !e->rc; i++)
 		e->rc = e->cb(s, &s->e[i], e->arg);
 }
 

@@ -1,10 +1,11 @@
 /*
  * hosts.h -- the endpoint names of ClusterIP services, answered by lookup
- * instead of precomputed: <host>.<svc>.<ns>.svc.<zone> A/AAAA and the PTR
- * of every endpoint address.  They are most of a cluster's names, and a
- * record each; keeping them as a sorted table per service and an address
- * index costs about 26 bytes per IPv4 endpoint, where a precomputed name costs
- * several hundred.
+ * instead of precomputed: <host>.<svc>.<ns>.svc.<zone> A/AAAA, the PTR of
+ * every endpoint address, and the PTR of the service's own addresses
+ * (its ClusterIPs, naming <svc>.<ns>.svc.<zone>).  They are most of a cluster's
+ * names, and a record each; keeping them as a sorted table per service and an
+ * address index costs about 26 bytes per IPv4 endpoint, where a precomputed
+ * name costs several hundred.
  *
  * One writer (the control thread) replaces a service's endpoints at once;
  * readers (worker threads) look names up inside rcu_read_lock() of
@@ -32,6 +33,8 @@ struct hosts_ep {
  * has no name (the API server caps a slice at 1000 endpoints, so that is
  * more than 65 full slices). */
 #define HOSTS_MAX_ENTRIES 65535
+#define HOSTS_MAX_IPS 8 /* a service's own addresses (it has one per family)   \
+			 */
 struct hosts_entry {
 	uint16_t hash;	 /* of the lowercase host label, 16 bits */
 	uint16_t idx;	 /* position in its service's table */
@@ -53,24 +56,26 @@ void hosts_free(struct hosts *h);
 /* ---- writer ---- */
 
 /*
- * Replace the endpoints of service ns/name with eps (n of them; 0 removes
- * the service) and stamp it with gen.  Labels longer than 63 bytes or with
+ * Replace the endpoints of service ns/name with eps (n of them) and its own
+ * addresses with ips (nips, at most 8 kept; n and nips 0 remove the
+ * service), and stamp it with gen.  Labels longer than 63 bytes or with
  * a dot are left out, as the names they would make cannot exist; labels
  * are matched without regard to case.  Returns 1 when what readers see
  * changed, 0 when it is the same, -ENOMEM (the old endpoints stay).
  */
 int hosts_set(struct hosts *h, const char *ns, const char *name,
-	      const struct hosts_ep *eps, size_t n, uint64_t gen);
+	      const struct hosts_ep *eps, size_t n, const struct obj_addr *ips,
+	      size_t nips, uint64_t gen);
 
 /* Remove every service whose gen is not gen; returns how many. */
 size_t hosts_drop_stale(struct hosts *h, uint64_t gen);
 
-/* Number of services and of endpoint addresses. */
+/* Number of services and of addresses (endpoints' and services'). */
 size_t hosts_count_services(const struct hosts *h);
 size_t hosts_count_entries(const struct hosts *h);
 
-/* Walk every endpoint address (writer side): cb(service, entry, arg); a
- * non-zero return stops the walk and is returned. */
+/* Walk every address (writer side): cb(service, entry, arg); a non-zero
+ * return stops the walk and is returned. */
 int hosts_each(const struct hosts *h,
 	       int (*cb)(const struct hosts_svc *s, const struct hosts_entry *e,
 			 void *arg),
@@ -99,7 +104,8 @@ const uint8_t *hosts_entry_addr(const struct hosts_entry *e);
 const struct hosts_svc *hosts_entry_svc(const struct hosts_entry *e);
 
 /* Write the entry's host label as a wire label (length byte first; out has
- * 64 bytes); returns its length with the length byte. */
+ * 64 bytes); returns its length with the length byte, or 0 for an address
+ * of the service itself (its PTR names the service). */
 size_t hosts_entry_label(const struct hosts_svc *s, const struct hosts_entry *e,
 			 uint8_t *out);
 

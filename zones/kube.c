@@ -307,7 +307,8 @@ static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
 	uint32_t ttl = zone_ttl(k->zi);
 	int rc;
 
-	for (size_t i = 0; i < k->bc.nzones; i++) {
+	/* a service's own address has its A/AAAA in the zone: only the PTR */
+	for (size_t i = 0; ll && i < k->bc.nzones; i++) {
 		int zl = dname_from_str(k->bc.zones[i], z);
 		size_t nl;
 		if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
@@ -384,12 +385,13 @@ static int set_owner(struct kube *k, const char *key)
 	return rc == -EINVAL ? 0 : rc;
 }
 
-/* Replace a service's endpoint names (n 0: none); a change moves the SOA
- * serial at the next commit. */
+/* Replace a service's endpoint names (n 0: none) and the PTRs of its own
+ * addresses; a change moves the SOA serial at the next commit. */
 static int set_hosts(struct kube *k, const char *ns, const char *name,
-		     const struct hosts_ep *eps, size_t n)
+		     const struct hosts_ep *eps, size_t n,
+		     const struct obj_addr *ips, size_t nips)
 {
-	int rc = hosts_set(k->hosts, ns, name, eps, n, k->gen);
+	int rc = hosts_set(k->hosts, ns, name, eps, n, ips, nips, k->gen);
 
 	if (rc > 0)
 		zone_touch(k->zi);
@@ -468,7 +470,9 @@ static int apply_svc(const struct obj_service *s, void *arg)
 		k->cap_eps = ne;
 		ne = builder_service_hosts(&k->bc, s, k->slices, n, k->eps, ne);
 	}
-	rc = set_hosts(k, s->ns, s->name, k->eps, ne);
+	const struct obj_addr *ips = NULL;
+	size_t nips = builder_service_ips(&k->bc, s, &ips);
+	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips);
 out:
 	for (size_t i = 0; i < nu; i++)
 		obj_slice_free(k->unpacked[i]);
@@ -844,7 +848,8 @@ static int rebuild(struct kube *k, const char *key)
 				return apply_svc(s, &a);
 		}
 	}
-	if (!strcmp(kind, "svc") && set_hosts(k, ns, name, NULL, 0) < 0)
+	if (!strcmp(kind, "svc") &&
+	    set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0)
 		return -ENOMEM;
 	return set_owner(k, key);
 }

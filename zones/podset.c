@@ -53,7 +53,7 @@ struct ptab {
 	uint64_t *key;	     /* cap keys, read by the workers */
 	uint64_t *w;	     /* cap: pod hash << 16 | generation */
 	uint8_t (*a6)[16];   /* IPv6 table: the addresses */
-			     /* the arrays follow */
+	/* the arrays follow */
 };
 
 struct nsent {
