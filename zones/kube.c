@@ -14,11 +14,17 @@
 #include "zones/filesrc.h"
 #include "zones/podset.h"
 
-/* A set of owner keys ("svc/NS/NAME", "ns/NAME", "pod/NS/NAME"). */
+/* A set of owner keys ("svc/NS/NAME", "ns/NAME", "pod/NS/NAME"): a table
+ * to find them, and the keys in the order they came, so that a round
+ * costs what it holds, not what the largest round before it held. */
 struct keyset {
 	char **slot;
 	size_t mask, count;
+	char **keys; /* count of them */
+	size_t cap;
 };
+
+#define KEYSET_KEEP 4096 /* slots a cleared table keeps at most */
 
 static uint64_t key_hash(const char *s)
 {
@@ -31,6 +37,14 @@ static uint64_t key_hash(const char *s)
 
 static int keyset_add(struct keyset *ks, const char *key)
 {
+	if (ks->count == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 64;
+		char **v = realloc(ks->keys, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ks->keys = v;
+		ks->cap = cap;
+	}
 	if (!ks->slot || (ks->count + 1) * 4 > (ks->mask + 1) * 3) {
 		size_t n = ks->slot ? (ks->mask + 1) * 2 : 64;
 		char **t = calloc(n, sizeof(*t));
@@ -54,18 +68,34 @@ static int keyset_add(struct keyset *ks, const char *key)
 			return 0;
 	if (!(ks->slot[j] = strdup(key)))
 		return -ENOMEM;
-	ks->count++;
+	ks->keys[ks->count++] = ks->slot[j];
 	return 0;
 }
 
-/* Free every key (the table stays allocated for the next round). */
+/* Free every key.  A small table stays for the next round; one that a
+ * big round (a first list) grew is given back. */
 static void keyset_clear(struct keyset *ks)
 {
-	for (size_t i = 0; ks->slot && i <= ks->mask; i++) {
-		free(ks->slot[i]);
-		ks->slot[i] = NULL;
+	if (ks->slot && ks->mask + 1 > KEYSET_KEEP) {
+		free(ks->slot);
+		ks->slot = NULL;
+		ks->mask = 0;
+	}
+	for (size_t i = 0; i < ks->count; i++) {
+		if (ks->slot) {
+			size_t j = key_hash(ks->keys[i]) & ks->mask;
+			while (ks->slot[j] != ks->keys[i])
+				j = (j + 1) & ks->mask;
+			ks->slot[j] = NULL;
+		}
+		free(ks->keys[i]);
 	}
 	ks->count = 0;
+	if (ks->cap > KEYSET_KEEP) {
+		free(ks->keys);
+		ks->keys = NULL;
+		ks->cap = 0;
+	}
 }
 
 struct kube {
@@ -221,6 +251,7 @@ void kube_free(struct kube *k)
 	builder_buf_free(&k->buf);
 	keyset_clear(&k->dirty);
 	free(k->dirty.slot);
+	free(k->dirty.keys);
 	free(k->pending_ms);
 	free(k);
 }
@@ -858,11 +889,9 @@ int kube_commit(struct kube *k)
 {
 	int rc = 0;
 
-	for (size_t i = 0; k->dirty.slot && i <= k->dirty.mask; i++) {
-		const char *key = k->dirty.slot[i];
-		if (key && rebuild(k, key) < 0)
+	for (size_t i = 0; i < k->dirty.count; i++)
+		if (rebuild(k, k->dirty.keys[i]) < 0)
 			rc = -ENOMEM;
-	}
 	keyset_clear(&k->dirty);
 	if (zone_commit(k->zi) < 0)
 		rc = -ENOMEM;
