@@ -220,6 +220,14 @@ static void test_limits(void **state)
 	free(eps);
 }
 
+static void expect_ptr(struct hosts *h, const char *addr, const char *want)
+{
+	char t[300];
+
+	ptr(h, addr, t);
+	assert_string_equal(t, want);
+}
+
 /* A service's own addresses (its ClusterIPs): their PTR names the service,
  * they are no host names, and they keep a table without endpoints. */
 static void test_service_ips(void **state)
@@ -229,19 +237,15 @@ static void test_service_ips(void **state)
 	const struct hosts_ep eps[] = {ep("10.244.1.5", NULL)};
 	const struct hosts_entry *e;
 	uint8_t l[64] = "\x0a10-96-0-10";
-	char t[300];
 
 	(void)state;
 	assert_int_equal(obj_addr_parse("10.96.0.10", &ips[0]), 0);
 	assert_int_equal(obj_addr_parse("fd00::10", &ips[1]), 0);
 	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 1);
 	assert_int_equal(hosts_count_entries(h), 3);
-	ptr(h, "10.96.0.10", t);
-	assert_string_equal(t, "web.prod.svc");
-	ptr(h, "fd00::10", t);
-	assert_string_equal(t, "web.prod.svc");
-	ptr(h, "10.244.1.5", t);
-	assert_string_equal(t, "10-244-1-5.web.prod.svc");
+	expect_ptr(h, "10.96.0.10", "web.prod.svc");
+	expect_ptr(h, "fd00::10", "web.prod.svc");
+	expect_ptr(h, "10.244.1.5", "10-244-1-5.web.prod.svc");
 	rcu_read_lock();
 	const struct hosts_svc *s = hosts_service(h, (const uint8_t *)"\3web",
 						  (const uint8_t *)"\4prod");
@@ -252,15 +256,11 @@ static void test_service_ips(void **state)
 	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 0);
 	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 1, 1), 1);
 	assert_int_equal(hosts_count_entries(h), 1);
-	ptr(h, "10.96.0.10", t);
-	assert_string_equal(t, "web.prod.svc");
-	ptr(h, "fd00::10", t);
-	assert_string_equal(t, "");
-	ptr(h, "10.244.1.5", t);
-	assert_string_equal(t, "");
+	expect_ptr(h, "10.96.0.10", "web.prod.svc");
+	expect_ptr(h, "fd00::10", "");
+	expect_ptr(h, "10.244.1.5", "");
 	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 1);
-	ptr(h, "10.96.0.10", t);
-	assert_string_equal(t, "");
+	expect_ptr(h, "10.96.0.10", "");
 	assert_int_equal(hosts_count_services(h), 0);
 	hosts_free(h);
 }
