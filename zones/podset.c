@@ -44,7 +44,12 @@
 #define MAX_NS (1u << 24) /* namespace numbers: 24 bits of a key */
 #define GEN_MASK 0xffffULL
 #define POD_SHIFT 16
-#define REF_V6 (1u << 31) /* index entry: a slot of the IPv6 table */
+/* An entry of the writer's index: the slot + 1 (24 bits), the table (one
+ * bit: IPv6), and 7 bits of the pod's hash, so that a probe looks at the
+ * table only for entries likely to be the pod's. */
+#define REF_SLOT 0xffffffu
+#define REF_V6 (1u << 24)
+#define REF_TAG_SHIFT 25
 
 struct ptab {
 	struct rcu_head rcu;
@@ -53,7 +58,7 @@ struct ptab {
 	uint64_t *key;	     /* cap keys, read by the workers */
 	uint64_t *w;	     /* cap: pod hash << 16 | generation */
 	uint8_t (*a6)[16];   /* IPv6 table: the addresses */
-	/* the arrays follow */
+			     /* the arrays follow */
 };
 
 struct nsent {
@@ -68,7 +73,7 @@ struct podset {
 	struct nsent **ns;     /* by number, writer's */
 	uint32_t nns, capns;
 	uint32_t last; /* the namespace found last (lists come by namespace) */
-	/* the writer's index: slot references (+1; REF_V6 for IPv6), by pod */
+	/* the writer's index: slot references (see REF_SLOT), by pod */
 	uint32_t *idx;
 	uint32_t icap, icount;
 };
@@ -192,15 +197,25 @@ static uint32_t ptab_put(struct ptab *t, uint64_t key, uint64_t w,
 
 /* ---- the writer's index by pod ---- */
 
-static uint32_t ref_of(int v6, uint32_t slot)
+static uint32_t pod_tag(uint64_t pod)
 {
-	return (slot + 1) | (v6 ? REF_V6 : 0);
+	return mix64(pod) & 0x7f; /* home() takes the high bits */
+}
+
+static uint32_t ref_make(int v6, uint32_t slot, uint64_t pod)
+{
+	return (slot + 1) | (v6 ? REF_V6 : 0) | pod_tag(pod) << REF_TAG_SHIFT;
+}
+
+static uint32_t ref_of(const struct podset *ps, int v6, uint32_t slot)
+{
+	return ref_make(v6, slot, slot_pod(ps->t[v6], slot));
 }
 
 static const struct ptab *ref_tab(const struct podset *ps, uint32_t ref,
 				  uint32_t *slot)
 {
-	*slot = (ref & ~REF_V6) - 1;
+	*slot = (ref & REF_SLOT) - 1;
 	return ps->t[(ref & REF_V6) != 0];
 }
 
@@ -268,7 +283,7 @@ static void idx_fill(struct podset *ps, uint32_t *v, uint32_t cap)
 	for (int f = 0; f < 2; f++)
 		for (uint32_t i = 0; ps->t[f] && i < ps->t[f]->cap; i++)
 			if (slot_live(ps->t[f], i))
-				idx_add(ps, ref_of(f, i));
+				idx_add(ps, ref_of(ps, f, i));
 }
 
 static uint32_t *idx_alloc(uint32_t want, uint32_t *cap)
@@ -292,7 +307,7 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 	uint64_t cap = cap_for(want);
 	uint32_t icap;
 
-	if (cap > REF_V6 - 2)
+	if (cap >= REF_SLOT)
 		return -ENOMEM;
 	struct ptab *t = ptab_new((uint32_t)cap, f);
 	uint32_t *v = t ? idx_alloc(iwant, &icap) : NULL;
@@ -312,7 +327,8 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 	return 0;
 }
 
-/* Writer: room in table f for n more keys, and in the index. */
+/* Writer: room in table f for n more keys, and in the index.  Returns 1
+ * when the table was rebuilt (its slots moved), 0, or -ENOMEM. */
 static int reserve(struct podset *ps, int f, uint32_t n)
 {
 	const struct ptab *t = ps->t[f];
@@ -321,7 +337,9 @@ static int reserve(struct podset *ps, int f, uint32_t n)
 	if (!n)
 		return 0;
 	if (!t || ((uint64_t)t->live + t->tomb + n) * 4 > (uint64_t)t->cap * 3)
-		return ptab_rebuild(ps, f, (t ? t->live : 0) + n, iwant);
+		return ptab_rebuild(ps, f, (t ? t->live : 0) + n, iwant) < 0
+			   ? -ENOMEM
+			   : 1;
 	if ((uint64_t)iwant * 4 > (uint64_t)ps->icap * 3) {
 		uint32_t icap, *v = idx_alloc(iwant, &icap);
 		if (!v)
@@ -445,10 +463,13 @@ static size_t pod_slots(const struct podset *ps, uint64_t pod, uint32_t nsi,
 			uint32_t *out, size_t max)
 {
 	size_t n = 0;
+	uint32_t tag = pod_tag(pod);
 
 	for (uint32_t i = home(mix64(pod), ps->icap); ps->idx[i] && n < max;
 	     i = next(i, ps->icap)) {
 		uint32_t slot;
+		if (ps->idx[i] >> REF_TAG_SHIFT != tag)
+			continue;
 		const struct ptab *t = ref_tab(ps, ps->idx[i], &slot);
 		if (slot_pod(t, slot) == pod && slot_ns(t, slot) == nsi)
 			out[n++] = ps->idx[i];
@@ -525,11 +546,12 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 		}
 	}
 	/* room first: a rebuild moves slots, so look them up again after */
-	if (need[0] || need[1]) {
-		if (reserve(ps, 0, need[0]) < 0 || reserve(ps, 1, need[1]) < 0)
-			return -ENOMEM;
+	int moved4 = reserve(ps, 0, need[0]);
+	int moved6 = moved4 < 0 ? 0 : reserve(ps, 1, need[1]);
+	if (moved4 < 0 || moved6 < 0)
+		return -ENOMEM;
+	if (moved4 || moved6)
 		nold = pod_slots(ps, pod, (uint32_t)nsi, old, MAX_IPS);
-	}
 	for (size_t j = 0; j < nold; j++)
 		ref_set_gen(ps, old[j], gen);
 	/* The new addresses first, */
@@ -539,7 +561,7 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 		uint32_t slot =
 		    ptab_put(ps->t[v6], make_key(v6, (uint32_t)nsi, add[i]->a),
 			     w, add[i]->a);
-		idx_add(ps, ref_of(v6, slot));
+		idx_add(ps, ref_make(v6, slot, pod));
 	}
 	/* then the old ones it no longer has go. */
 	bool changed = nadd > 0;
@@ -581,7 +603,7 @@ size_t podset_drop_stale(struct podset *ps, uint32_t gen)
 		for (uint32_t i = 0; t && i < t->cap; i++)
 			if (slot_live(t, i) &&
 			    (t->w[i] & GEN_MASK) != (gen & GEN_MASK)) {
-				ref_drop(ps, ref_of(f, i));
+				ref_drop(ps, ref_of(ps, f, i));
 				n++;
 			}
 	}

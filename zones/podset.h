@@ -6,7 +6,8 @@
  * itself is known by a 48-bit hash of its namespace and name, not kept as
  * an object.  About 30 bytes per IPv4 pod address (46 per IPv6 one), and
  * nothing in the zone.  Up to 16M namespaces are numbered; a namespace
- * keeps its number (about 100 bytes) until the set is freed.
+ * keeps its number (about 100 bytes) until the set is freed.  A table holds
+ * at most about 12M addresses of its family (16M slots).
  *
  * One writer (the control thread) changes the set; readers (worker
  * threads) ask inside rcu_read_lock() of liburcu's default flavour,
