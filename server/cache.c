@@ -32,7 +32,7 @@ struct entry {
 	uint64_t hash;
 	uint16_t qtype, qclass;
 	uint8_t qlen;
-	uint8_t do_bit;
+	uint8_t bits; /* of the key: KEY_DO, KEY_CD */
 	uint8_t rcode;
 	uint16_t hflags; /* AA, RA, AD of the stored response */
 	uint32_t ttl;	 /* seconds the entry is fresh */
@@ -248,11 +248,21 @@ size_t cache_count(const struct cache *c, unsigned kinds)
 
 /* ---- lookup ---- */
 
+/* The query's bits that are part of the key: DO, and CD (an answer the
+ * upstream did not validate for a CD client is not for the others). */
+enum { KEY_DO = 1, KEY_CD = 2 };
+
+static uint8_t key_bits(const struct packet_query *q)
+{
+	return (uint8_t)((q->do_bit ? KEY_DO : 0) |
+			 (q->flags & PACKET_FLAG_CD ? KEY_CD : 0));
+}
+
 static uint64_t key_hash(const uint8_t *lname, size_t len, uint16_t qtype,
-			 uint16_t qclass, bool do_bit)
+			 uint16_t qclass, uint8_t bits)
 {
 	uint64_t h = dname_hash(lname, len);
-	uint64_t k = (uint64_t)qtype << 17 | (uint64_t)qclass << 1 | do_bit;
+	uint64_t k = (uint64_t)qtype << 18 | (uint64_t)qclass << 2 | bits;
 
 	h ^= k * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 31;
@@ -270,7 +280,7 @@ static inline bool same_key(const struct entry *e, uint64_t h,
 			    const struct packet_query *q)
 {
 	return e->hash == h && e->qtype == q->qtype && e->qclass == q->qclass &&
-	       e->do_bit == q->do_bit && e->qlen == q->qname_len &&
+	       e->bits == key_bits(q) && e->qlen == q->qname_len &&
 	       memcmp(entry_name(e), q->lname, q->qname_len) == 0;
 }
 
@@ -363,7 +373,7 @@ size_t cache_answer(struct cache *c, const struct packet_query *q,
 {
 	const struct cache_conf *cf = &c->conf;
 	uint64_t h =
-	    key_hash(q->lname, q->qname_len, q->qtype, q->qclass, q->do_bit);
+	    key_hash(q->lname, q->qname_len, q->qtype, q->qclass, key_bits(q));
 	size_t n = 0;
 
 	*flags = 0;
@@ -581,7 +591,7 @@ static void store(struct shard *s, struct entry *e)
 	struct entry *old = NULL;
 	for (struct entry *o = s->buckets[e->hash & s->mask]; o; o = o->next)
 		if (o->hash == e->hash && o->qtype == e->qtype &&
-		    o->qclass == e->qclass && o->do_bit == e->do_bit &&
+		    o->qclass == e->qclass && o->bits == e->bits &&
 		    o->qlen == e->qlen &&
 		    memcmp(entry_name(o), entry_name(e), e->qlen) == 0)
 			old = o;
@@ -648,7 +658,7 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 		return -ENOMEM;
 	memset(e, 0, sizeof(*e));
 	uint64_t h =
-	    key_hash(q->lname, q->qname_len, q->qtype, q->qclass, q->do_bit);
+	    key_hash(q->lname, q->qname_len, q->qtype, q->qclass, key_bits(q));
 	e->hash = h;
 	e->stored_ms = now_ms;
 	e->ttl = ttl;
@@ -663,7 +673,7 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	e->noadd_len = (uint16_t)(p.noadd_end - p.base);
 	e->len = (uint32_t)slen;
 	e->qlen = (uint8_t)q->qname_len;
-	e->do_bit = q->do_bit;
+	e->bits = key_bits(q);
 	memcpy(e->ttl_off, p.ttl_off, p.nttl * sizeof(uint16_t));
 	memcpy(sections(e), resp + p.base, slen);
 	memcpy(sections(e) + slen, q->lname, q->qname_len);

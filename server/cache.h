@@ -1,8 +1,8 @@
 /*
  * cache.h -- the answer cache of the `cache` directive: complete responses
- * kept per question (lowercased name, type, class) and DO bit, answered
- * again with the client's ID and letter case and with their TTLs counted
- * down, as CoreDNS's cache plugin does.
+ * kept per question (lowercased name, type, class) and DO and CD bits,
+ * answered again with the client's ID and letter case and with their TTLs
+ * counted down, as CoreDNS's cache plugin does.
  *
  * Two caches in one: success (NOERROR with answers, referrals, NOERROR
  * without anything) and denial (NXDOMAIN and NODATA with an SOA, SERVFAIL

@@ -2,7 +2,7 @@
  * test_cache.c -- the answer cache on its own, with a clock the test moves:
  * what is kept and for how long (CoreDNS's classification, minimum and
  * maximum TTLs, the SOA's MINIMUM, SERVFAIL), TTLs counting down, keepttl,
- * the client's ID, letter case and EDNS, the DO bit, truncation to the
+ * the client's ID, letter case and EDNS, the DO and CD bits, truncation to the
  * client's UDP size, capacity and eviction, prefetch and serve_stale.
  * Responses are built by hand and read back with ldns.
  */
@@ -522,6 +522,41 @@ static void test_do_bit_and_edns(void **state)
 	cache_free(c);
 }
 
+/* An answer to a query with CD (checking disabled: the upstream did not
+ * validate it) is kept apart from answers for the other clients. */
+static void test_cd_bit(void **state)
+{
+	struct cache_conf cf = defaults();
+	struct cache *c = cache_new(&cf);
+	struct packet_query q;
+	struct msg m, r, out;
+	unsigned fl;
+
+	(void)state;
+	query(&m, &q, "cd.example.org", T_A, true, true, 1);
+	m.b[3] |= PACKET_FLAG_CD;
+	assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_OK);
+	response(&r, "cd.example.org", T_A, PACKET_FLAG_RA | PACKET_FLAG_CD, 0);
+	add_a(&r, SEC_AN, 60, 1);
+	assert_int_equal(cache_insert(c, &q, r.b, r.n, 0), CACHE_SUCCESS);
+	/* the same query with CD: a hit, with the client's CD */
+	query(&m, &q, "cd.example.org", T_A, true, true, 2);
+	m.b[3] |= PACKET_FLAG_CD;
+	assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_OK);
+	out.n = cache_answer(c, &q, 1232, out.b, 1232, 0, 0, &fl);
+	assert_true(out.n > 0);
+	ldns_pkt *p = parse(out.b, out.n);
+	assert_true(ldns_pkt_cd(p));
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	/* without CD, with DO or not: another key */
+	query(&m, &q, "cd.example.org", T_A, true, true, 3);
+	assert_int_equal(cache_answer(c, &q, 1232, out.b, 1232, 0, 0, &fl), 0);
+	query(&m, &q, "cd.example.org", T_A, false, false, 4);
+	assert_int_equal(cache_answer(c, &q, 1232, out.b, 1232, 0, 0, &fl), 0);
+	cache_free(c);
+}
+
 static void test_case_restored(void **state)
 {
 	struct cache_conf cf = defaults();
@@ -888,6 +923,7 @@ int main(void)
 	    cmocka_unit_test(test_servfail),
 	    cmocka_unit_test(test_referral_and_empty),
 	    cmocka_unit_test(test_do_bit_and_edns),
+	    cmocka_unit_test(test_cd_bit),
 	    cmocka_unit_test(test_case_restored),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_capacity_eviction),
