@@ -93,12 +93,20 @@ struct fwd_worker {
 	uint8_t buf[UDP_ANSWER_MAX];
 };
 
+/* A health check in flight: over UDP, or over TCP with force_tcp (as
+ * CoreDNS checks over the transport it forwards with). */
 struct hc_probe {
 	struct forward *f;
 	unsigned up;
 	int fd;
 	uint16_t id;
 	bool busy;
+	bool tcp;
+	uint64_t deadline_ms;
+	uint8_t out[QMSG_MAX + 2]; /* TCP: 2-byte length, then the query */
+	size_t olen, osent;
+	uint8_t in[14]; /* TCP: the length and the header of the answer */
+	size_t got;
 	struct event ev;
 };
 
@@ -697,6 +705,58 @@ static void probe_end(struct hc_probe *p, bool passed)
 	}
 }
 
+static void probe_cb(evutil_socket_t fd, short what, void *arg);
+
+/* TCP: send what is left of the query; once it is all out, wait for the
+ * answer for the rest of the time. */
+static void probe_write(struct hc_probe *p)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		probe_end(p, false);
+		return;
+	}
+	ssize_t n = send(p->fd, p->out + p->osent, p->olen - p->osent,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		probe_end(p, false);
+		return;
+	}
+	p->osent += (size_t)n;
+	if (p->osent < p->olen)
+		return;
+	uint64_t now = now_ms();
+	struct timeval tv =
+	    ms_tv(p->deadline_ms > now ? p->deadline_ms - now : 0);
+	struct event_base *base = event_get_base(&p->ev);
+	event_del(&p->ev);
+	event_assign(&p->ev, base, p->fd, EV_READ | EV_PERSIST, probe_cb, p);
+	if (event_add(&p->ev, &tv) != 0)
+		probe_end(p, false);
+}
+
+/* TCP: gather the answer's length and header. */
+static void probe_read_tcp(struct hc_probe *p)
+{
+	ssize_t n =
+	    recv(p->fd, p->in + p->got, sizeof(p->in) - p->got, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		probe_end(p, false);
+		return;
+	}
+	p->got += (size_t)n;
+	if (p->got < sizeof(p->in))
+		return;
+	const uint8_t *h = p->in + 2;
+	probe_end(p, rd16(p->in) >= 12 && rd16(h) == p->id && (h[2] & 0x80));
+}
+
 static void probe_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hc_probe *p = arg;
@@ -704,6 +764,13 @@ static void probe_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (what & EV_TIMEOUT) {
 		probe_end(p, false);
+		return;
+	}
+	if (p->tcp) {
+		if (p->osent < p->olen)
+			probe_write(p);
+		else
+			probe_read_tcp(p);
 		return;
 	}
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -717,12 +784,15 @@ static void probe_send(struct forward *f, struct event_base *base, unsigned up)
 {
 	struct hc_probe *p = &f->probes[up];
 	const struct upstream *u = &f->set.u[up];
-	uint8_t msg[QMSG_MAX];
+	uint8_t *msg = p->out + 2;
 
 	p->f = f;
 	p->up = up;
+	p->tcp = f->force_tcp;
 	p->fd = socket(u->addr.ss_family,
-		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		       (p->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+			   SOCK_CLOEXEC,
+		       0);
 	if (p->fd < 0)
 		return;
 	size_t len = build_query(msg, f->hc_name, f->hc_len, T_NS, CLASS_IN,
@@ -730,8 +800,15 @@ static void probe_send(struct forward *f, struct event_base *base, unsigned up)
 	if (getrandom(&p->id, sizeof(p->id), 0) != sizeof(p->id))
 		p->id = (uint16_t)now_ms();
 	wr16(msg, p->id);
+	wr16(p->out, (uint16_t)len);
+	p->olen = len + 2;
+	p->osent = 0;
+	p->got = 0;
 	p->busy = true;
-	event_assign(&p->ev, base, p->fd, EV_READ | EV_PERSIST, probe_cb, p);
+	p->deadline_ms = now_ms() + HC_TIMEOUT_MS;
+	/* TCP: writable once connected, then the answer (probe_write) */
+	event_assign(&p->ev, base, p->fd,
+		     (p->tcp ? EV_WRITE : EV_READ) | EV_PERSIST, probe_cb, p);
 	struct timeval tv = ms_tv(HC_TIMEOUT_MS);
 	if (event_add(&p->ev, &tv) != 0) {
 		close(p->fd);
@@ -739,8 +816,13 @@ static void probe_send(struct forward *f, struct event_base *base, unsigned up)
 		p->busy = false;
 		return;
 	}
-	if (connect(p->fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0 ||
-	    send(p->fd, msg, len, MSG_DONTWAIT) < 0)
+	int rc = connect(p->fd, (const struct sockaddr *)&u->addr, u->addrlen);
+	if (p->tcp) {
+		if (rc < 0 && errno != EINPROGRESS)
+			probe_end(p, false);
+		return;
+	}
+	if (rc < 0 || send(p->fd, msg, len, MSG_DONTWAIT) < 0)
 		probe_end(p, false);
 }
 

@@ -9,12 +9,17 @@
  *                                      (A 198.51.100.1, .2, .3)
  *   fakeup -p PORT -m garbage [-l LOG] answer with the right ID and
  *                                      question but records cut short
+ *   fakeup -p PORT -m tcp [-l LOG]     never answer over UDP; over TCP on
+ *                                      the same port, close the first
+ *                                      connection unanswered, then answer
+ *                                      (A 192.0.2.99)
  *
- * Every query is logged to LOG as "NAME TYPE" (one line each, flushed).
- * Runs until killed.
+ * Every query is logged to LOG as "NAME TYPE" (one line each, flushed),
+ * "NAME TYPE tcp" when it came over TCP.  Runs until killed.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +37,21 @@ static int udp_socket(uint16_t port)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		perror("fakeup: bind");
+		exit(1);
+	}
+	return fd;
+}
+
+static int tcp_listener(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 16) < 0) {
+		perror("fakeup: tcp");
 		exit(1);
 	}
 	return fd;
@@ -68,7 +88,7 @@ static size_t answer(const uint8_t *m, size_t qe, uint8_t *out, uint8_t last)
 	return qe + 16;
 }
 
-static void log_query(FILE *log, const uint8_t *m, size_t qe)
+static void log_query(FILE *log, const uint8_t *m, size_t qe, const char *how)
 {
 	char name[300];
 	size_t o = 12, w = 0;
@@ -84,8 +104,56 @@ static void log_query(FILE *log, const uint8_t *m, size_t qe)
 	if (w == 0)
 		name[w++] = '.';
 	name[w] = 0;
-	fprintf(log, "%s %u\n", name, (unsigned)(m[qe - 4] << 8 | m[qe - 3]));
+	fprintf(log, "%s %u%s\n", name, (unsigned)(m[qe - 4] << 8 | m[qe - 3]),
+		how);
 	fflush(log);
+}
+
+/* Read exactly n bytes from a connection (2 s at most); false if not. */
+static bool read_full(int fd, uint8_t *b, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 2000) != 1)
+			return false;
+		ssize_t k = read(fd, b + got, n - got);
+		if (k <= 0)
+			return false;
+		got += (size_t)k;
+	}
+	return true;
+}
+
+/* One query over a TCP connection, answered; then the connection closes. */
+static void serve_tcp(int lfd, FILE *log)
+{
+	static bool first = true;
+	uint8_t len[2], m[4096], out[4200];
+	int fd = accept(lfd, NULL, NULL);
+
+	if (fd < 0)
+		return;
+	if (first) {
+		/* a failure, so that health checks start */
+		first = false;
+		close(fd);
+		return;
+	}
+	if (read_full(fd, len, 2)) {
+		size_t n = (size_t)len[0] << 8 | len[1];
+		size_t qe = n >= 12 && n <= sizeof(m) && read_full(fd, m, n)
+				? question_end(m, n)
+				: 0;
+		if (qe) {
+			log_query(log, m, qe, " tcp");
+			size_t k = answer(m, qe, out + 2, 99);
+			out[0] = (uint8_t)(k >> 8);
+			out[1] = (uint8_t)k;
+			if (write(fd, out, k + 2) < 0)
+				perror("fakeup: write");
+		}
+	}
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -108,11 +176,20 @@ int main(int argc, char **argv)
 	bool spoof = strcmp(mode, "spoof") == 0;
 	bool garbage = strcmp(mode, "garbage") == 0;
 	int fd = udp_socket((uint16_t)port);
+	int lfd = strcmp(mode, "tcp") == 0 ? tcp_listener((uint16_t)port) : -1;
 	int other = udp_socket(0); /* the forger's port */
 	FILE *log = logpath ? fopen(logpath, "a") : NULL;
 
 	for (;;) {
 		uint8_t m[4096], out[4200];
+		struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
+				       {.fd = lfd, .events = POLLIN}};
+		if (poll(pf, lfd >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (lfd >= 0 && (pf[1].revents & POLLIN))
+			serve_tcp(lfd, log);
+		if (!(pf[0].revents & POLLIN))
+			continue;
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
 		ssize_t n = recvfrom(fd, m, sizeof(m), 0,
@@ -122,7 +199,7 @@ int main(int argc, char **argv)
 		size_t qe = question_end(m, (size_t)n);
 		if (!qe)
 			continue;
-		log_query(log, m, qe);
+		log_query(log, m, qe, "");
 		const struct sockaddr *to = (struct sockaddr *)&peer;
 		if (garbage) {
 			/* three answers announced, one and a half sent */

@@ -331,6 +331,42 @@ check "a down upstream gets no queries" "" \
 	"$(grep www2 "$E2E_TMP/down.log")"
 stop_server "$SERVER_PID"
 
+# ------------------------------------------------- health checks over TCP
+
+# An upstream that answers over TCP only, after closing its first
+# connection: the failure starts health checks, which go over TCP with
+# force_tcp and find it alive; without force_tcp they go over UDP and find
+# it down, as a query over UDP does.
+start_fakeup tcponly tcp
+TCPONLY=$FAKE_PORT
+start_server hctcp < <(fwd_corefile ". 127.0.0.1:$TCPONLY" "force_tcp" \
+	"health_check 200ms" "max_fails 1")
+ask +time=10 www3.example.test A
+for i in $(seq 1 50); do
+	grep -q '^\. 2 tcp$' "$E2E_TMP/tcponly.log" && break
+	sleep 0.1
+done
+check_match "force_tcp: the health checks go over TCP" '^\. 2 tcp$' \
+	"$(cat "$E2E_TMP/tcponly.log")"
+check "force_tcp: nothing over UDP" "" \
+	"$(grep -v ' tcp$' "$E2E_TMP/tcponly.log")"
+check "force_tcp: the checked upstream is not down" "" \
+	"$(grep "is down" "$SERVER_DIR/out.log")"
+ask www4.example.test A
+check "force_tcp: it answers over TCP" "192.0.2.99" "$(rdata ANSWER A)"
+stop_server "$SERVER_PID"
+start_server hcudp < <(fwd_corefile ". 127.0.0.1:$TCPONLY" \
+	"health_check 200ms" "max_fails 1")
+ask +time=10 www5.example.test A
+for i in $(seq 1 100); do
+	grep -q "upstream 127.0.0.1:$TCPONLY is down" "$SERVER_DIR/out.log" &&
+		break
+	sleep 0.1
+done
+check_match "without force_tcp: UDP health checks find it down" \
+	"upstream 127.0.0.1:$TCPONLY is down" "$(cat "$SERVER_DIR/out.log")"
+stop_server "$SERVER_PID"
+
 # ---------------------------------------------------------------- loadbalance
 
 start_server lb < <(fwd_corefile ". 127.0.0.1:$NSD_PORT" |
