@@ -707,6 +707,20 @@ static void probe_end(struct hc_probe *p, bool passed)
 
 static void probe_cb(evutil_socket_t fd, short what, void *arg);
 
+/* After a non-blocking send or recv over TCP that returned n: true when
+ * bytes moved; false when it has to wait, or when the connection failed
+ * or closed (the probe has failed then). */
+static bool probe_io(struct hc_probe *p, ssize_t n)
+{
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (n <= 0) {
+		probe_end(p, false);
+		return false;
+	}
+	return true;
+}
+
 /* TCP: send what is left of the query; once it is all out, wait for the
  * answer for the rest of the time. */
 static void probe_write(struct hc_probe *p)
@@ -720,12 +734,8 @@ static void probe_write(struct hc_probe *p)
 	}
 	ssize_t n = send(p->fd, p->out + p->osent, p->olen - p->osent,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (!probe_io(p, n))
 		return;
-	if (n <= 0) {
-		probe_end(p, false);
-		return;
-	}
 	p->osent += (size_t)n;
 	if (p->osent < p->olen)
 		return;
@@ -744,12 +754,8 @@ static void probe_read_tcp(struct hc_probe *p)
 {
 	ssize_t n =
 	    recv(p->fd, p->in + p->got, sizeof(p->in) - p->got, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (!probe_io(p, n))
 		return;
-	if (n <= 0) {
-		probe_end(p, false);
-		return;
-	}
 	p->got += (size_t)n;
 	if (p->got < sizeof(p->in))
 		return;

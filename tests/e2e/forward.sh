@@ -62,6 +62,20 @@ start_fakeup()
 	sleep 0.2
 }
 
+# check_down WHAT PORT: wait (at most 10 s) until the daemon logs that
+# upstream 127.0.0.1:PORT is down, then assert it.
+check_down()
+{
+	local i
+	for i in $(seq 1 100); do
+		grep -q "upstream 127.0.0.1:$2 is down" "$SERVER_DIR/out.log" &&
+			break
+		sleep 0.1
+	done
+	check_match "$1" "upstream 127.0.0.1:$2 is down" \
+		"$(cat "$SERVER_DIR/out.log")"
+}
+
 # fwd_corefile "FORWARD LINE" [OPTION LINE...]: the test Corefile with the
 # extra ExternalName services, fallthrough for reverse zones and a forward
 # directive.
@@ -315,13 +329,7 @@ start_server failover < <(fwd_corefile \
 ask +time=10 www.example.test A
 check "a silent upstream: the next one answers" "192.0.2.10" \
 	"$(rdata ANSWER A)"
-for i in $(seq 1 100); do
-	grep -q "upstream 127.0.0.1:$DOWN is down" "$SERVER_DIR/out.log" &&
-		break
-	sleep 0.1
-done
-check_match "health checks find the upstream down" \
-	"upstream 127.0.0.1:$DOWN is down" "$(cat "$SERVER_DIR/out.log")"
+check_down "health checks find the upstream down" "$DOWN"
 check_match "health checks ask . NS" "^\. 2$" "$(cat "$E2E_TMP/down.log")"
 for i in 1 2 3; do
 	ask www2.example.test A
@@ -358,13 +366,7 @@ stop_server "$SERVER_PID"
 start_server hcudp < <(fwd_corefile ". 127.0.0.1:$TCPONLY" \
 	"health_check 200ms" "max_fails 1")
 ask +time=10 www5.example.test A
-for i in $(seq 1 100); do
-	grep -q "upstream 127.0.0.1:$TCPONLY is down" "$SERVER_DIR/out.log" &&
-		break
-	sleep 0.1
-done
-check_match "without force_tcp: UDP health checks find it down" \
-	"upstream 127.0.0.1:$TCPONLY is down" "$(cat "$SERVER_DIR/out.log")"
+check_down "without force_tcp: UDP health checks find it down" "$TCPONLY"
 stop_server "$SERVER_PID"
 
 # ---------------------------------------------------------------- loadbalance
