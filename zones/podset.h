@@ -4,7 +4,7 @@
  * in <ns>.  Each pod address is a slot of a flat table, found by
  * (namespace, address) by the readers and by pod by the writer; the pod
  * itself is known by a 48-bit hash of its namespace and name, not kept as
- * an object.  About 30 bytes per IPv4 pod address (46 per IPv6 one), and
+ * an object.  About 30 bytes per IPv4 pod address (about 55 per IPv6 one), and
  * nothing in the zone.  Up to 16M namespaces are numbered; a namespace
  * keeps its number (about 100 bytes) until the set is freed.  A table holds
  * at most about 12M addresses of its family (16M slots).
