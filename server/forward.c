@@ -288,6 +288,24 @@ static void sock_retire(struct fwd_sock *s)
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
 
+/* A non-blocking socket of type (SOCK_STREAM, SOCK_DGRAM) connected, or
+ * connecting, to upstream u: its descriptor, or -errno. */
+static int upstream_connect(const struct upstream *u, int type)
+{
+	int fd =
+	    socket(u->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0 &&
+	    errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 /* The worker's socket to upstream up, a new one after expire. */
 static struct fwd_sock *sock_get(struct fwd_worker *fw, unsigned up,
 				 uint64_t now)
@@ -299,16 +317,14 @@ static struct fwd_sock *sock_get(struct fwd_worker *fw, unsigned up,
 		return s;
 	if (s)
 		sock_retire(s);
-	const struct upstream *u = &f->set.u[up];
-	int fd = socket(u->addr.ss_family,
-			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	int fd = upstream_connect(&f->set.u[up], SOCK_DGRAM);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
-	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0 ||
-	    !(s = calloc(1, sizeof(*s)))) {
-		int e = errno;
+	}
+	if (!(s = calloc(1, sizeof(*s)))) {
 		close(fd);
-		errno = e;
+		errno = ENOMEM;
 		return NULL;
 	}
 	s->fw = fw;
@@ -440,16 +456,9 @@ static int tcp_start(struct fwd_query *q)
 	q->id = id;
 	wr16(q->msg + 2, id);
 	wr16(q->msg, (uint16_t)q->len);
-	int fd = socket(u->addr.ss_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = upstream_connect(u, SOCK_STREAM);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) < 0 &&
-	    errno != EINPROGRESS) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
+		return fd;
 	q->tfd = fd;
 	q->toff = 0;
 	q->treading = false;
@@ -558,6 +567,18 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		sock_free(s);
 }
 
+/* What a non-blocking send or recv over TCP that returned r means: 1
+ * bytes moved, 0 try again when the socket is ready, -1 the connection
+ * failed or was closed. */
+static int io_outcome(ssize_t r)
+{
+	if (r > 0)
+		return 1;
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
 static void tcp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwd_query *q = arg;
@@ -565,10 +586,10 @@ static void tcp_cb(evutil_socket_t fd, short what, void *arg)
 	if (!q->treading) {
 		ssize_t r = send(fd, q->msg + q->toff, q->len + 2 - q->toff,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			attempt_failed(q);
+		int io = io_outcome(r);
+		if (io <= 0) {
+			if (io < 0)
+				attempt_failed(q);
 			return;
 		}
 		q->toff += (size_t)r;
@@ -585,10 +606,10 @@ static void tcp_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!q->tbuf) { /* the length first, into msg (sent already) */
 		ssize_t r = recv(fd, q->msg + q->toff, 2 - q->toff, 0);
-		if (r <= 0) {
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				return;
-			attempt_failed(q);
+		int io = io_outcome(r);
+		if (io <= 0) {
+			if (io < 0)
+				attempt_failed(q);
 			return;
 		}
 		q->toff += (size_t)r;
@@ -603,10 +624,10 @@ static void tcp_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	ssize_t r = recv(fd, q->tbuf + q->toff, q->tneed - q->toff, 0);
-	if (r <= 0) {
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		attempt_failed(q);
+	int io = io_outcome(r);
+	if (io <= 0) {
+		if (io < 0)
+			attempt_failed(q);
 		return;
 	}
 	q->toff += (size_t)r;
@@ -686,39 +707,42 @@ int forward_query(struct forward *f, struct worker_call *call,
 /* ------------------------------------------------------------------ */
 /* health checks (control thread) */
 
-static void probe_end(struct hc_probe *p, bool passed)
+/* Count a health check of upstream up of f. */
+static void probe_result(struct forward *f, unsigned up, bool passed)
 {
-	struct upstream *u = &p->f->set.u[p->up];
+	struct upstream *u = &f->set.u[up];
 
-	event_del(&p->ev);
-	close(p->fd);
-	p->fd = -1;
-	p->busy = false;
 	if (passed) {
 		upstream_check_passed(u);
 	} else {
 		upstream_check_failed(u);
-		if (upstream_down(&p->f->set, p->up))
+		if (upstream_down(&f->set, up))
 			log_warn("plugin/forward: upstream %s is down: %u "
 				 "health checks failed",
 				 u->name, atomic_load(&u->fails));
 	}
 }
 
+static void probe_end(struct hc_probe *p, bool passed)
+{
+	event_del(&p->ev);
+	close(p->fd);
+	p->fd = -1;
+	p->busy = false;
+	probe_result(p->f, p->up, passed);
+}
+
 static void probe_cb(evutil_socket_t fd, short what, void *arg);
 
-/* After a non-blocking send or recv over TCP that returned n: true when
- * bytes moved; false when it has to wait, or when the connection failed
- * or closed (the probe has failed then). */
+/* After a send or recv of the probe that returned n: true when bytes
+ * moved; false when it has to wait, or when the probe has failed. */
 static bool probe_io(struct hc_probe *p, ssize_t n)
 {
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return false;
-	if (n <= 0) {
+	int io = io_outcome(n);
+
+	if (io < 0)
 		probe_end(p, false);
-		return false;
-	}
-	return true;
+	return io > 0;
 }
 
 /* TCP: send what is left of the query; once it is all out, wait for the
@@ -795,12 +819,11 @@ static void probe_send(struct forward *f, struct event_base *base, unsigned up)
 	p->f = f;
 	p->up = up;
 	p->tcp = f->force_tcp;
-	p->fd = socket(u->addr.ss_family,
-		       (p->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-			   SOCK_CLOEXEC,
-		       0);
-	if (p->fd < 0)
+	p->fd = upstream_connect(u, p->tcp ? SOCK_STREAM : SOCK_DGRAM);
+	if (p->fd < 0) {
+		probe_result(f, up, false);
 		return;
+	}
 	size_t len = build_query(msg, f->hc_name, f->hc_len, T_NS, CLASS_IN,
 				 f->hc_rd, false, false);
 	if (getrandom(&p->id, sizeof(p->id), 0) != sizeof(p->id))
@@ -822,13 +845,7 @@ static void probe_send(struct forward *f, struct event_base *base, unsigned up)
 		p->busy = false;
 		return;
 	}
-	int rc = connect(p->fd, (const struct sockaddr *)&u->addr, u->addrlen);
-	if (p->tcp) {
-		if (rc < 0 && errno != EINPROGRESS)
-			probe_end(p, false);
-		return;
-	}
-	if (rc < 0 || send(p->fd, msg, len, MSG_DONTWAIT) < 0)
+	if (!p->tcp && send(p->fd, msg, len, MSG_DONTWAIT) < 0)
 		probe_end(p, false);
 }
 

@@ -45,10 +45,8 @@ INTERVAL=2000
 BIG=yes
 ZONE=cluster.local
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# the work directory/s/^# \{0,1\}//p' "$0"
-}
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 while getopts "c:P:E:s:e:p:n:i:Th" opt; do
 	case $opt in
@@ -61,14 +59,7 @@ while getopts "c:P:E:s:e:p:n:i:Th" opt; do
 	n) NNS=$OPTARG ;;
 	i) INTERVAL=$OPTARG ;;
 	T) BIG=no ;;
-	h)
-		usage
-		exit 0
-		;;
-	*)
-		usage >&2
-		exit 2
-		;;
+	*) bench_opt_other "$opt" ;;
 	esac
 done
 for v in "$CHANGES" "$PEPS" "$NSVC" "$NEPS" "$NPODS" "$NNS" "$INTERVAL" \
@@ -100,14 +91,8 @@ if [ "$INTERVAL" -lt 100 ]; then
 	exit 2
 fi
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$HERE/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-CLUSTERDNS=$top_builddir/server/clusterdns
-APIEMU=$top_builddir/tools/apiemu/apiemu
+bench_paths
 
-# shellcheck source=tools/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-api "taskset ${CC:-cc}" "$CLUSTERDNS $APIEMU"
 
 # ---------------------------------------------------------------- helpers

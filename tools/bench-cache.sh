@@ -40,10 +40,8 @@ NUP=2000
 SEED=1
 WARM_SECONDS=2
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# the work directory/s/^# \{0,1\}//p' "$0"
-}
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 while getopts "l:s:H:e:n:q:u:S:h" opt; do
 	case $opt in
@@ -55,18 +53,9 @@ while getopts "l:s:H:e:n:q:u:S:h" opt; do
 	q) NQUERIES=$OPTARG ;;
 	u) NUP=$OPTARG ;;
 	S) SEED=$OPTARG ;;
-	h)
-		usage
-		exit 0
-		;;
-	*)
-		usage >&2
-		exit 2
-		;;
+	*) bench_opt_other "$opt" ;;
 	esac
 done
-# shellcheck source=tools/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 bench_numbers bench-cache "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
 	"$NQUERIES" "$NUP" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 25 ]; then
@@ -74,12 +63,7 @@ if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 25 ]; then
 	exit 2
 fi
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$HERE/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-CLUSTERDNS=$top_builddir/server/clusterdns
-ZONEDUMP=$top_builddir/tools/zonedump
-GENCLUSTER=$top_builddir/tools/gencluster
+bench_paths
 ZONE=cluster.local
 
 bench_setup bench-cache "dnsperf dig taskset unbound nsd" \

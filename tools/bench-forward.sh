@@ -20,16 +20,15 @@ DURATION=10
 RATE=2000
 NNAMES=10000
 
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+
 while getopts "l:r:n:h" opt; do
 	case $opt in
 	l) DURATION=$OPTARG ;;
 	r) RATE=$OPTARG ;;
 	n) NNAMES=$OPTARG ;;
-	h)
-		sed -n '/^# Usage:/,/^# 1) choose/s/^# \{0,1\}//p' "$0"
-		exit 0
-		;;
-	*) exit 2 ;;
+	*) bench_opt_other "$opt" ;;
 	esac
 done
 for v in "$DURATION" "$RATE" "$NNAMES"; do
@@ -41,13 +40,8 @@ for v in "$DURATION" "$RATE" "$NNAMES"; do
 	esac
 done
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$HERE/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-CLUSTERDNS=$top_builddir/server/clusterdns
+bench_paths
 
-# shellcheck source=tools/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 bench_setup bench-forward "dnsperf dig nsd taskset" "$CLUSTERDNS"
 
 # The zone and the queries: every name once, in a shuffled order.

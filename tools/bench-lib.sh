@@ -7,7 +7,8 @@
 # sets SCPU and CCPU (BENCH_SERVER_CPU / BENCH_CLIENT_CPU, default 0 and 1),
 # W (the work directory) and PIDS (append the pids to stop at exit).
 #
-# Helpers: bench_numbers (check arguments), bench_cluster and bench_zones
+# Helpers: bench_usage and bench_opt_other (-h and unknown options),
+# bench_paths (where the programs are), bench_numbers (check arguments), bench_cluster and bench_zones
 # (a generated cluster, its zone files), bench_names (a zone of upstream
 # names and its queries), free_port, bench_wait_up
 # PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
@@ -15,6 +16,41 @@
 # (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
 # against a server), bench_latency (dnsperf at a fixed rate), bench_pct (a
 # percentile), bench_start_nsd (NSD serving zone files).
+
+# bench_usage: the Usage part of the calling script's header comment.
+bench_usage()
+{
+	awk 'NR > 1 && !/^#/ { exit } /^# Usage:/ { on = 1 }
+		on { sub(/^# ?/, ""); print }' "$0"
+}
+
+# bench_opt_other OPT: the getopts cases every benchmark shares: -h prints
+# the usage and exits 0, anything unknown prints it and exits 2.
+bench_opt_other()
+{
+	if [ "$1" = h ]; then
+		bench_usage
+		exit 0
+	fi
+	bench_usage >&2
+	exit 2
+}
+
+# bench_paths: where the programs are: top_srcdir (default: the directory
+# above the scripts) and top_builddir (default: top_srcdir) as given, and
+# CLUSTERDNS, ZONEDUMP, GENCLUSTER and APIEMU below top_builddir.
+# shellcheck disable=SC2034 # the callers use them
+bench_paths()
+{
+	local here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	: "${top_srcdir:=$(cd "$here/.." && pwd)}"
+	: "${top_builddir:=$top_srcdir}"
+	CLUSTERDNS=$top_builddir/server/clusterdns
+	ZONEDUMP=$top_builddir/tools/zonedump
+	GENCLUSTER=$top_builddir/tools/gencluster
+	APIEMU=$top_builddir/tools/apiemu/apiemu
+}
 
 # bench_numbers NAME VALUE...: exit 2 unless every VALUE is a number.
 bench_numbers()

@@ -34,10 +34,8 @@ KNOT=yes
 LAT_SECONDS=5
 WARM_SECONDS=2
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# the work directory/s/^# \{0,1\}//p' "$0"
-}
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 	case $opt in
@@ -50,18 +48,9 @@ while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 	r) RATE=$OPTARG ;;
 	S) SEED=$OPTARG ;;
 	K) KNOT=no ;;
-	h)
-		usage
-		exit 0
-		;;
-	*)
-		usage >&2
-		exit 2
-		;;
+	*) bench_opt_other "$opt" ;;
 	esac
 done
-# shellcheck source=tools/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 bench_numbers bench-nsd "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
 	"$NQUERIES" "$RATE" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
@@ -69,12 +58,7 @@ if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
 	exit 2
 fi
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$HERE/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-CLUSTERDNS=$top_builddir/server/clusterdns
-ZONEDUMP=$top_builddir/tools/zonedump
-GENCLUSTER=$top_builddir/tools/gencluster
+bench_paths
 ZONE=cluster.local
 
 bench_setup bench-nsd "dnsperf dig taskset" "$CLUSTERDNS $ZONEDUMP"

@@ -33,8 +33,8 @@ struct hosts_ep {
  * has no name (the API server caps a slice at 1000 endpoints, so that is
  * more than 65 full slices). */
 #define HOSTS_MAX_ENTRIES 65535
-#define HOSTS_MAX_IPS 8 /* a service's own addresses (it has one per family)   \
-			 */
+/* A service's own addresses (it has one per family). */
+#define HOSTS_MAX_IPS 8
 struct hosts_entry {
 	uint16_t hash;	 /* of the lowercase host label, 16 bits */
 	uint16_t idx;	 /* position in its service's table */

@@ -51,6 +51,7 @@
 #define REF_V6 (1u << 24)
 #define REF_TAG_SHIFT 25
 
+/* A table: this header, then its arrays in the same allocation. */
 struct ptab {
 	struct rcu_head rcu;
 	uint32_t cap;
@@ -58,7 +59,6 @@ struct ptab {
 	uint64_t *key;	     /* cap keys, read by the workers */
 	uint64_t *w;	     /* cap: pod hash << 16 | generation */
 	uint8_t (*a6)[16];   /* IPv6 table: the addresses */
-			     /* the arrays follow */
 };
 
 struct nsent {

@@ -15,13 +15,7 @@ TOKENS=()
 
 # ================================================================ create,
 # update, delete of every kind, kubeconfig with an inline token
-EMU_TOKEN=$(new_token)
-TOKENS+=("$EMU_TOKEN")
-emu_start crud-emu 0 -load "$API_FIXTURE"
-KC=$E2E_TMP/crud.kubeconfig
-write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
-start_server crud < <(api_corefile "kubeconfig $KC" "pods verified")
-PID=$SERVER_PID
+start_kc_scenario crud file "pods verified"
 LOG=$SERVER_DIR/out.log
 
 converge_emu "first sync" 10 \
@@ -166,14 +160,7 @@ stop_daemon crud "$PID" "$LOG"
 emu_stop
 
 # ================================================================ labels
-EMU_TOKEN=$(new_token)
-TOKENS+=("$EMU_TOKEN")
-emu_start labels-emu 0 -load "$API_FIXTURE"
-KC=$E2E_TMP/labels.kubeconfig
-write_kubeconfig "$KC" "$EMU_URL" data token "$EMU_TOKEN"
-start_server labels < <(api_corefile "kubeconfig $KC" \
-	"labels tier in (front, back)")
-PID=$SERVER_PID
+start_kc_scenario labels data "labels tier in (front, back)"
 converge "labels: matching service" "web.prod.svc.$Z" A 10.96.1.10
 converge "labels: matching headless service and slice" "db.prod.svc.$Z" A \
 	"10.244.1.5 | 10.244.1.6"
@@ -201,14 +188,7 @@ stop_daemon labels "$PID" "$SERVER_DIR/out.log"
 emu_stop
 
 # ================================================================ namespace_labels
-EMU_TOKEN=$(new_token)
-TOKENS+=("$EMU_TOKEN")
-emu_start nslabels-emu 0 -load "$API_FIXTURE"
-KC=$E2E_TMP/nslabels.kubeconfig
-write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
-start_server nslabels < <(api_corefile "kubeconfig $KC" \
-	"namespace_labels env=prod")
-PID=$SERVER_PID
+start_kc_scenario nslabels file "namespace_labels env=prod"
 converge "namespace_labels: service of a matching namespace" \
 	"web.prod.svc.$Z" A 10.96.1.10
 converge "namespace_labels: matching namespace" "prod.svc.$Z" A NODATA
@@ -236,13 +216,7 @@ emu_stop
 
 # ================================================================ namespaces
 # One namespace: the server filters through namespaced paths.
-EMU_TOKEN=$(new_token)
-TOKENS+=("$EMU_TOKEN")
-emu_start onens-emu 0 -load "$API_FIXTURE"
-KC=$E2E_TMP/onens.kubeconfig
-write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
-start_server onens < <(api_corefile "kubeconfig $KC" "namespaces prod")
-PID=$SERVER_PID
+start_kc_scenario onens file "namespaces prod"
 converge "namespaces prod: its service" "web.prod.svc.$Z" A 10.96.1.10
 converge "namespaces prod: its namespace name" "prod.svc.$Z" A NODATA
 converge "namespaces prod: another namespace's service" \

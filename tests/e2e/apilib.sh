@@ -234,6 +234,23 @@ api_corefile()
 	echo "}"
 }
 
+# start_kc_scenario NAME file|data [CORE LINE...]: a new token, the
+# emulator NAME-emu with the fixture, a kubeconfig for it with that token
+# and the CA as a file or inline (write_kubeconfig's CA-MODE), and the
+# daemon NAME with it and the extra kubernetes lines; sets KC and PID.
+start_kc_scenario()
+{
+	local name=$1 kind=$2
+	shift 2
+	EMU_TOKEN=$(new_token)
+	TOKENS+=("$EMU_TOKEN")
+	emu_start "$name-emu" 0 -load "$API_FIXTURE"
+	KC=$E2E_TMP/$name.kubeconfig
+	write_kubeconfig "$KC" "$EMU_URL" "$kind" token "$EMU_TOKEN"
+	start_server "$name" < <(api_corefile "kubeconfig $KC" "$@")
+	PID=$SERVER_PID
+}
+
 # daemon_log: the log of the daemon started last.
 daemon_log()
 {

@@ -100,37 +100,14 @@ fwd_corefile()
 OBJ=$E2E_TMP/objects
 mkdir -p "$OBJ"
 cp -r "$FIXTURE"/. "$OBJ"/
-cat >"$OBJ/external.yaml" <<'EOF'
-apiVersion: v1
-kind: Service
-metadata: {name: fwww, namespace: prod}
-spec: {type: ExternalName, externalName: www.example.test}
----
-apiVersion: v1
-kind: Service
-metadata: {name: fchain, namespace: prod}
-spec: {type: ExternalName, externalName: a.example.test}
----
-apiVersion: v1
-kind: Service
-metadata: {name: flong, namespace: prod}
-spec: {type: ExternalName, externalName: l1.example.test}
----
-apiVersion: v1
-kind: Service
-metadata: {name: fnone, namespace: prod}
-spec: {type: ExternalName, externalName: nosuch.example.test}
----
-apiVersion: v1
-kind: Service
-metadata: {name: fother, namespace: prod}
-spec: {type: ExternalName, externalName: www.example.org}
----
-apiVersion: v1
-kind: Service
-metadata: {name: flb, namespace: prod}
-spec: {type: ExternalName, externalName: lb.example.test}
-EOF
+# ExternalName services (name, target) whose targets NSD answers, or not
+for s in "fwww www.example.test" "fchain a.example.test" \
+	"flong l1.example.test" "fnone nosuch.example.test" \
+	"fother www.example.org" "flb lb.example.test"; do
+	printf 'apiVersion: v1\nkind: Service\n'
+	printf 'metadata: {name: %s, namespace: prod}\n' "${s%% *}"
+	printf 'spec: {type: ExternalName, externalName: %s}\n---\n' "${s#* }"
+done >"$OBJ/external.yaml"
 
 start_nsd
 
