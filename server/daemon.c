@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
 #include <urcu.h>
 
 #include "server/config.h"
@@ -34,6 +35,10 @@
 #include "zones/kube.h"
 
 #define UDP_MAX 1232
+/* How long a replaced configuration stays alive: longer than a forwarded
+ * query may wait for its upstream (5 s), so its deferred answers are sent
+ * with the blocks they were asked in. */
+#define RETIRE_MS 10000
 
 struct listener {
 	struct sockaddr_storage addr;
@@ -42,22 +47,53 @@ struct listener {
 	size_t capkeys;
 };
 
-struct daemon {
+/* A kubernetes directive's zone and what feeds it.  A reload that leaves
+ * the directive as it was hands it to the new configuration as it is. */
+struct source {
+	struct kube *kube;
+	struct apisrc *src; /* fed by the API; NULL: objects PATH */
+	struct apiconf api; /* what src connects with */
+	bool watching;	    /* objects PATH: kube_watch done */
+};
+
+/* One configuration as it is served: the Corefile's meaning and
+ * everything made from it.  Arrays are per server block. */
+struct gen {
 	struct config *cfg;
-	struct kube **kubes;   /* per block, NULL where none */
-	struct apisrc **srcs;  /* per block, for API-fed kubes */
-	struct apiconf *apis;  /* per block, what srcs connect with */
-	struct forward **fwds; /* per block, NULL where none */
-	struct loop **loops;   /* per block, NULL where none */
-	int loopfd[2];	       /* a worker found a loop: a byte here */
+	unsigned char hash[64]; /* SHA-512 of the Corefile it came from */
+	struct source **srcs;	/* NULL where no kubernetes directive */
+	bool *own;		/* srcs[i] is freed with this gen */
+	struct forward **fwds;	/* NULL where none */
+	struct loop **loops;	/* NULL where none */
+	struct query_block *qblocks;
+	struct listener *ls;
+	size_t nls;
+	struct event *retire; /* the timer that frees a replaced gen */
+	struct gen *next_retired;
+};
+
+/* A listen address of the worker pool and the listener served there. */
+struct port {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct query_port qp;
+};
+
+struct daemon {
+	const struct daemon_opts *opts;
+	struct gen *cur;     /* served */
+	struct gen *pending; /* loaded, waiting for its new sources' sync */
+	struct event *pending_timer;
+	struct gen *retired; /* replaced, freed by their timers */
+	struct worker_pool *pool;
+	struct port *ports;
+	size_t nports;
+	int loopfd[2]; /* a worker found a loop: a byte here */
 	struct event *loopev;
 	bool looped;
 	bool starting; /* waiting for the first sync */
 	bool stop;
-	struct query_block *qblocks;
-	struct listener *ls;
-	size_t nls;
-	struct worker_pool *pool;
+	uint64_t reload_failures;
 	struct event_base *base;
 	const char *pidfile;
 };
@@ -110,16 +146,16 @@ static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
 }
 
 static struct listener *
-listener_get(struct daemon *d, const struct sockaddr_storage *ss, socklen_t len)
+listener_get(struct gen *g, const struct sockaddr_storage *ss, socklen_t len)
 {
-	for (size_t i = 0; i < d->nls; i++)
-		if (d->ls[i].addrlen == len && !memcmp(&d->ls[i].addr, ss, len))
-			return &d->ls[i];
-	struct listener *ls = realloc(d->ls, (d->nls + 1) * sizeof(*ls));
+	for (size_t i = 0; i < g->nls; i++)
+		if (g->ls[i].addrlen == len && !memcmp(&g->ls[i].addr, ss, len))
+			return &g->ls[i];
+	struct listener *ls = realloc(g->ls, (g->nls + 1) * sizeof(*ls));
 	if (!ls)
 		return NULL;
-	d->ls = ls;
-	struct listener *l = &ls[d->nls++];
+	g->ls = ls;
+	struct listener *l = &ls[g->nls++];
 	memset(l, 0, sizeof(*l));
 	l->addr = *ss;
 	l->addrlen = len;
@@ -147,13 +183,13 @@ static int listener_add_key(struct listener *l, const char *zone,
 }
 
 /* Group the blocks' keys by listen address. */
-static int make_listeners(struct daemon *d, char *err, size_t errlen)
+static int make_listeners(struct gen *g, char *err, size_t errlen)
 {
 	static const char *const wild4[] = {"0.0.0.0"};
 	static const char *const wild46[] = {"0.0.0.0", "::"};
 
-	for (size_t i = 0; i < d->cfg->nblocks; i++) {
-		const struct config_block *b = &d->cfg->blocks[i];
+	for (size_t i = 0; i < g->cfg->nblocks; i++) {
+		const struct config_block *b = &g->cfg->blocks[i];
 		const char *const *addrs = (const char *const *)b->bind;
 		size_t naddrs = b->nbind;
 		if (!naddrs) {
@@ -173,10 +209,10 @@ static int make_listeners(struct daemon *d, char *err, size_t errlen)
 						 b->file, b->line, addrs[a]);
 					return -EINVAL;
 				}
-				struct listener *l = listener_get(d, &ss, len);
+				struct listener *l = listener_get(g, &ss, len);
 				if (!l ||
 				    listener_add_key(l, b->keys[k].zone,
-						     &d->qblocks[i]) < 0) {
+						     &g->qblocks[i]) < 0) {
 					snprintf(err, errlen, "out of memory");
 					return -ENOMEM;
 				}
@@ -241,40 +277,58 @@ static void api_log(void *arg, enum apisrc_level level, const char *msg)
 		log_info("%s", msg);
 }
 
-static bool all_synced(const struct daemon *d)
+static bool gen_synced(const struct gen *g)
 {
-	for (size_t i = 0; i < d->cfg->nblocks; i++)
-		if (d->srcs[i] && !apisrc_synced(d->srcs[i]))
+	for (size_t i = 0; i < g->cfg->nblocks; i++)
+		if (g->srcs[i] && g->srcs[i]->src &&
+		    !apisrc_synced(g->srcs[i]->src))
 			return false;
 	return true;
 }
+
+static void gen_activate_pending(struct daemon *d);
 
 static void api_synced(void *arg)
 {
 	struct daemon *d = arg;
 
-	if (d->starting && all_synced(d))
+	if (d->starting && d->pending && gen_synced(d->pending))
 		event_base_loopbreak(d->base);
+	else if (!d->starting && d->pending && gen_synced(d->pending))
+		gen_activate_pending(d);
 }
 
-/* A kube fed by the Kubernetes API: endpoint, kubeconfig or in-cluster. */
-static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
+static void source_free(struct source *s)
 {
-	const struct config_kube *ck = d->cfg->blocks[i].kube;
-	struct apiconf *api = &d->apis[i];
-	char why[512] = "";
+	if (!s)
+		return;
+	apisrc_free(s->src);
+	apiconf_free(&s->api);
+	kube_free(s->kube);
+	free(s);
+}
+
+/* The zone of ck fed by the Kubernetes API: endpoint, kubeconfig or
+ * in-cluster. */
+static struct source *source_api(struct daemon *d, const struct config_kube *ck,
+				 char *err, size_t errlen)
+{
+	struct source *s = calloc(1, sizeof(*s));
+	char why[512] = "out of memory";
 	int rc;
 
+	if (!s)
+		goto fail;
 	if (ck->endpoint)
-		rc = apiconf_endpoint(api, ck->endpoint, ck->tls_cert,
+		rc = apiconf_endpoint(&s->api, ck->endpoint, ck->tls_cert,
 				      ck->tls_key, ck->tls_cacert, why,
 				      sizeof(why));
 	else if (ck->kubeconfig)
-		rc = apiconf_kubeconfig(api, ck->kubeconfig,
+		rc = apiconf_kubeconfig(&s->api, ck->kubeconfig,
 					ck->kubeconfig_context, why,
 					sizeof(why));
 	else
-		rc = apiconf_in_cluster(api, NULL, why, sizeof(why));
+		rc = apiconf_in_cluster(&s->api, NULL, why, sizeof(why));
 	if (rc < 0)
 		goto fail;
 	struct kube_conf kc = {
@@ -289,11 +343,11 @@ static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
 	    .nnamespaces = ck->nnamespaces,
 	    .namespace_labels = ck->namespace_labels != NULL,
 	};
-	d->kubes[i] = kube_new(&kc, why, sizeof(why));
-	if (!d->kubes[i])
+	s->kube = kube_new(&kc, why, sizeof(why));
+	if (!s->kube)
 		goto fail;
 	struct apisrc_conf ac = {
-	    .api = api,
+	    .api = &s->api,
 	    .watch_pods = ck->pods == CONFIG_PODS_VERIFIED,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
@@ -306,16 +360,72 @@ static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
 	    .synced = api_synced,
 	    .arg = d,
 	};
-	d->srcs[i] = apisrc_new(d->base, d->kubes[i], &ac, why, sizeof(why));
-	if (!d->srcs[i])
+	s->src = apisrc_new(d->base, s->kube, &ac, why, sizeof(why));
+	if (!s->src)
 		goto fail;
-	log_info("plugin/kubernetes: watching the API at %s (%s)", api->server,
-		 api->origin ? api->origin : "");
-	return 0;
+	log_info("plugin/kubernetes: watching the API at %s (%s)",
+		 s->api.server, s->api.origin ? s->api.origin : "");
+	return s;
 fail:
 	snprintf(err, errlen, "%s:%d - Error during setup: kubernetes: %s",
 		 ck->file, ck->line, why);
-	return -EINVAL;
+	source_free(s);
+	return NULL;
+}
+
+static struct source *source_new(struct daemon *d, const struct config_kube *ck,
+				 char *err, size_t errlen)
+{
+	if (!ck->objects)
+		return source_api(d, ck, err, errlen);
+	struct source *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!(s->kube = daemon_kube_load(ck, err, errlen))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Would a and b build the same zone from the same source? (Options that
+ * only the query path reads, fallthrough, do not count.) */
+static bool kube_same(const struct config_kube *a, const struct config_kube *b)
+{
+	return strv_same(a->zones, a->nzones, b->zones, b->nzones) &&
+	       str_same(a->objects, b->objects) &&
+	       str_same(a->endpoint, b->endpoint) &&
+	       str_same(a->tls_cert, b->tls_cert) &&
+	       str_same(a->tls_key, b->tls_key) &&
+	       str_same(a->tls_cacert, b->tls_cacert) &&
+	       str_same(a->kubeconfig, b->kubeconfig) &&
+	       str_same(a->kubeconfig_context, b->kubeconfig_context) &&
+	       str_same(a->labels, b->labels) &&
+	       str_same(a->namespace_labels, b->namespace_labels) &&
+	       a->resync_period_ms == b->resync_period_ms &&
+	       a->pods == b->pods && a->ttl == b->ttl &&
+	       a->endpoint_pod_names == b->endpoint_pod_names &&
+	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
+			 b->nnamespaces) &&
+	       a->ignore_empty_service == b->ignore_empty_service &&
+	       a->noendpoints == b->noendpoints;
 }
 
 /* On a worker: the loop plugin found a loop. */
@@ -339,86 +449,30 @@ static void on_loop(evutil_socket_t fd, short what, void *arg)
 }
 
 /* forward, loop and loadbalance of block i. */
-static int make_plugins(struct daemon *d, size_t i, char *err, size_t errlen)
+static int make_plugins(struct daemon *d, struct gen *g, size_t i, char *err,
+			size_t errlen)
 {
-	const struct config_block *b = &d->cfg->blocks[i];
-	struct query_block *qb = &d->qblocks[i];
+	const struct config_block *b = &g->cfg->blocks[i];
+	struct query_block *qb = &g->qblocks[i];
 
 	qb->loadbalance = b->loadbalance;
 	snprintf(qb->listen, sizeof(qb->listen), "%s:%u",
 		 b->nbind ? b->bind[0] : "", (unsigned)b->keys[0].port);
 	if (b->fwd) {
-		d->fwds[i] = forward_new(b->fwd, err, errlen);
-		if (!d->fwds[i])
+		g->fwds[i] = forward_new(b->fwd, err, errlen);
+		if (!g->fwds[i])
 			return -EINVAL;
-		qb->fwd = d->fwds[i];
+		qb->fwd = g->fwds[i];
 	}
 	if (b->loop) {
-		d->loops[i] = loop_new(b->keys[0].zone);
-		if (!d->loops[i]) {
+		g->loops[i] = loop_new(b->keys[0].zone);
+		if (!g->loops[i]) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		qb->loop = d->loops[i];
+		qb->loop = g->loops[i];
 		qb->on_loop = loop_found;
 		qb->on_loop_arg = d;
-	}
-	return 0;
-}
-
-/* After the workers started: health checks and loop probes. */
-static int start_plugins(struct daemon *d, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < d->cfg->nblocks; i++) {
-		const struct config_block *b = &d->cfg->blocks[i];
-		if (d->fwds[i] && forward_start(d->fwds[i], d->base) < 0) {
-			snprintf(err, errlen, "forward: cannot start");
-			return -ENOMEM;
-		}
-		if (!d->loops[i])
-			continue;
-		struct sockaddr_storage ss;
-		socklen_t len;
-		const char *a = b->nbind ? b->bind[0] : "127.0.0.1";
-		if (parse_addr(a, b->keys[0].port, &ss, &len) < 0 ||
-		    loop_start(d->loops[i], d->base, &ss, len) < 0) {
-			snprintf(err, errlen,
-				 "%s:%d - Error during setup: loop: cannot "
-				 "send the probe to %s",
-				 b->file, b->loop_line, a);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int make_kubes(struct daemon *d, char *err, size_t errlen)
-{
-	d->kubes = calloc(d->cfg->nblocks, sizeof(*d->kubes));
-	d->qblocks = calloc(d->cfg->nblocks, sizeof(*d->qblocks));
-	d->srcs = calloc(d->cfg->nblocks, sizeof(*d->srcs));
-	d->apis = calloc(d->cfg->nblocks, sizeof(*d->apis));
-	d->fwds = calloc(d->cfg->nblocks, sizeof(*d->fwds));
-	d->loops = calloc(d->cfg->nblocks, sizeof(*d->loops));
-	if (!d->kubes || !d->qblocks || !d->srcs || !d->apis || !d->fwds ||
-	    !d->loops) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < d->cfg->nblocks; i++) {
-		const struct config_block *b = &d->cfg->blocks[i];
-		const struct config_kube *ck = b->kube;
-		if (ck && !ck->objects) {
-			if (make_api_kube(d, i, err, errlen) < 0)
-				return -EINVAL;
-		} else if (ck &&
-			   !(d->kubes[i] = daemon_kube_load(ck, err, errlen))) {
-			return -EINVAL;
-		}
-		if (query_block_init(&d->qblocks[i], b, d->kubes[i], err,
-				     errlen) < 0 ||
-		    make_plugins(d, i, err, errlen) < 0)
-			return -EINVAL;
 	}
 	return 0;
 }
@@ -437,18 +491,461 @@ static void reload_done(void *arg, int rc, const char *err)
 			 zone_serial(kube_zone(k)));
 }
 
+/* Once g serves: health checks, loop probes, watches of objects PATH. */
+static int start_plugins(struct daemon *d, struct gen *g, char *err,
+			 size_t errlen)
+{
+	for (size_t i = 0; i < g->cfg->nblocks; i++) {
+		const struct config_block *b = &g->cfg->blocks[i];
+		struct source *s = g->srcs[i];
+		if (s && !s->src && !s->watching) {
+			if (kube_watch(s->kube, d->base, reload_done, s->kube) <
+			    0)
+				log_warn("plugin/kubernetes: cannot watch %s "
+					 "for changes (%s); reload with "
+					 "SIGHUP",
+					 b->kube->objects, strerror(errno));
+			s->watching = true;
+		}
+		if (g->fwds[i] && forward_start(g->fwds[i], d->base) < 0) {
+			snprintf(err, errlen, "forward: cannot start");
+			return -ENOMEM;
+		}
+		if (!g->loops[i])
+			continue;
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *a = b->nbind ? b->bind[0] : "127.0.0.1";
+		if (parse_addr(a, b->keys[0].port, &ss, &len) < 0 ||
+		    loop_start(g->loops[i], d->base, &ss, len) < 0) {
+			snprintf(err, errlen,
+				 "%s:%d - Error during setup: loop: cannot "
+				 "send the probe to %s",
+				 b->file, b->loop_line, a);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Free g: its workers' answers are sent and no worker reads it. */
+static void gen_free(struct gen *g)
+{
+	if (!g)
+		return;
+	size_t n = g->cfg ? g->cfg->nblocks : 0;
+	for (size_t i = 0; g->fwds && i < n; i++)
+		forward_free(g->fwds[i]);
+	for (size_t i = 0; g->loops && i < n; i++)
+		loop_free(g->loops[i]);
+	for (size_t i = 0; g->qblocks && i < n; i++)
+		query_block_fini(&g->qblocks[i]);
+	for (size_t i = 0; g->srcs && i < n; i++)
+		if (g->own[i])
+			source_free(g->srcs[i]);
+	for (size_t i = 0; i < g->nls; i++)
+		free(g->ls[i].ql.keys);
+	if (g->retire)
+		event_free(g->retire);
+	free(g->ls);
+	free(g->fwds);
+	free(g->loops);
+	free(g->qblocks);
+	free(g->srcs);
+	free(g->own);
+	config_free(g->cfg);
+	free(g);
+}
+
+/*
+ * Everything cfg says, made and checked, not yet served.  A kubernetes
+ * directive that old (the configuration served now, or NULL) has as it is
+ * keeps old's source: its zone is not rebuilt, its watches go on (the
+ * source passes to the new gen when it is activated).  Takes cfg.  Returns
+ * NULL with err set.
+ */
+static struct gen *gen_build(struct daemon *d, struct config *cfg,
+			     const struct gen *old, char *err, size_t errlen)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	size_t n = cfg->nblocks;
+
+	if (!g) {
+		config_free(cfg);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	g->cfg = cfg;
+	g->srcs = calloc(n, sizeof(*g->srcs));
+	g->own = calloc(n, sizeof(*g->own));
+	g->fwds = calloc(n, sizeof(*g->fwds));
+	g->loops = calloc(n, sizeof(*g->loops));
+	g->qblocks = calloc(n, sizeof(*g->qblocks));
+	if (!g->srcs || !g->own || !g->fwds || !g->loops || !g->qblocks) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct config_block *b = &cfg->blocks[i];
+		const struct config_kube *ck = b->kube;
+		for (size_t j = 0; ck && old && j < old->cfg->nblocks; j++) {
+			const struct config_kube *ok = old->cfg->blocks[j].kube;
+			bool taken = false;
+			for (size_t t = 0; t < i; t++)
+				taken |= g->srcs[t] == old->srcs[j];
+			if (ok && !taken && kube_same(ok, ck)) {
+				g->srcs[i] = old->srcs[j];
+				break;
+			}
+		}
+		if (ck && !g->srcs[i]) {
+			if (!(g->srcs[i] = source_new(d, ck, err, errlen)))
+				goto fail;
+			g->own[i] = true;
+		}
+		if (query_block_init(&g->qblocks[i], b,
+				     g->srcs[i] ? g->srcs[i]->kube : NULL, err,
+				     errlen) < 0 ||
+		    make_plugins(d, g, i, err, errlen) < 0)
+			goto fail;
+	}
+	if (make_listeners(g, err, errlen) < 0)
+		goto fail;
+	return g;
+fail:
+	gen_free(g);
+	return NULL;
+}
+
+/* g takes the sources it shares with old: old no longer frees them. */
+static void gen_take_sources(struct gen *g, struct gen *old)
+{
+	for (size_t i = 0; old && i < old->cfg->nblocks; i++)
+		for (size_t j = 0; j < g->cfg->nblocks; j++)
+			if (old->srcs[i] && g->srcs[j] == old->srcs[i]) {
+				g->own[j] = true;
+				old->own[i] = false;
+			}
+}
+
+static void gen_retire(struct daemon *d, struct gen *g);
+
+struct retire_arg {
+	struct daemon *d;
+	struct gen *g;
+};
+
+static void on_retire(evutil_socket_t fd, short what, void *arg)
+{
+	struct retire_arg *ra = arg;
+	struct daemon *d = ra->d;
+	struct gen *g = ra->g, **pp;
+
+	free(ra);
+	for (pp = &d->retired; *pp && *pp != g; pp = &(*pp)->next_retired) {
+	}
+	if (*pp)
+		*pp = g->next_retired;
+	/* The workers still keep per-worker state of g's forwarders (their
+	 * sockets and the queries they have not answered): gone now, then
+	 * a grace period for any reader of g's listeners. */
+	for (size_t i = 0; i < g->cfg->nblocks; i++)
+		if (g->fwds[i])
+			worker_pool_forget(d->pool, g->fwds[i]);
+	synchronize_rcu();
+	gen_free(g);
+}
+
+/* g no longer serves: free it once what was asked with it is answered. */
+static void gen_retire(struct daemon *d, struct gen *g)
+{
+	struct retire_arg *ra = malloc(sizeof(*ra));
+	struct timeval tv = {RETIRE_MS / 1000, (RETIRE_MS % 1000) * 1000};
+
+	if (ra) {
+		ra->d = d;
+		ra->g = g;
+		g->retire = evtimer_new(d->base, on_retire, ra);
+	}
+	if (!ra || !g->retire || evtimer_add(g->retire, &tv) < 0) {
+		/* Without a timer, wait here: slower, never unsafe. */
+		free(ra);
+		for (size_t i = 0; i < g->cfg->nblocks; i++)
+			if (g->fwds[i])
+				worker_pool_forget(d->pool, g->fwds[i]);
+		synchronize_rcu();
+		gen_free(g);
+		return;
+	}
+	g->next_retired = d->retired;
+	d->retired = g;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+static struct port *port_of(struct daemon *d, const struct listener *l)
+{
+	for (size_t i = 0; i < d->nports; i++)
+		if (same_addr(&d->ports[i].addr, d->ports[i].addrlen, &l->addr,
+			      l->addrlen))
+			return &d->ports[i];
+	return NULL;
+}
+
+/*
+ * Serve g's listeners.  When the pool listens on exactly g's addresses,
+ * each keeps its sockets and its port is pointed at g's listener: not a
+ * query is lost.  Otherwise a new pool binds g's addresses (those the old
+ * one holds too beside it, with SO_REUSEPORT), then the old pool stops.
+ */
+static int serve(struct daemon *d, struct gen *g, char *err, size_t errlen)
+{
+	bool same = d->pool && d->nports == g->nls;
+
+	for (size_t i = 0; same && i < g->nls; i++)
+		same = port_of(d, &g->ls[i]) != NULL;
+	if (same) {
+		for (size_t i = 0; i < g->nls; i++)
+			rcu_assign_pointer(port_of(d, &g->ls[i])->qp.ql,
+					   &g->ls[i].ql);
+		return 0;
+	}
+	struct port *ports = calloc(g->nls ? g->nls : 1, sizeof(*ports));
+	struct worker_listen *wl = calloc(g->nls ? g->nls : 1, sizeof(*wl));
+	struct worker_pool *pool = NULL;
+	if (!ports || !wl) {
+		free(ports);
+		free(wl);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < g->nls; i++) {
+		ports[i].addr = g->ls[i].addr;
+		ports[i].addrlen = g->ls[i].addrlen;
+		ports[i].qp.ql = &g->ls[i].ql;
+		wl[i].addr = g->ls[i].addr;
+		wl[i].addrlen = g->ls[i].addrlen;
+		wl[i].ctx = &ports[i].qp;
+		wl[i].shared = port_of(d, &g->ls[i]) != NULL;
+	}
+	struct worker_conf wc = {
+	    .nthreads = d->opts->threads,
+	    .thread_start = thread_start,
+	    .thread_stop = thread_stop,
+	};
+	int rc = worker_pool_start(wl, g->nls, &wc, query_handle_port, &pool,
+				   err, errlen);
+	free(wl);
+	if (rc < 0) {
+		free(ports);
+		return rc;
+	}
+	worker_pool_stop(d->pool);
+	free(d->ports);
+	d->pool = pool;
+	d->ports = ports;
+	d->nports = g->nls;
+	return 0;
+}
+
+/* Serve g instead of the configuration served now, which is retired. */
+static int gen_activate(struct daemon *d, struct gen *g, char *err,
+			size_t errlen)
+{
+	struct gen *old = d->cur;
+
+	if (serve(d, g, err, errlen) < 0)
+		return -EINVAL;
+	gen_take_sources(g, old);
+	d->cur = g;
+	if (old)
+		gen_retire(d, old);
+	return start_plugins(d, g, err, errlen);
+}
+
+static void hash_hex(const unsigned char h[64], char out[129])
+{
+	for (int i = 0; i < 64; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* The Corefile at path, its text (malloc'd, NUL-terminated) and SHA-512. */
+static int read_corefile(const char *path, char **text, unsigned char h[64],
+			 char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap = cap * 2 + 8192);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		snprintf(err, errlen, "read %s: %s", path, strerror(EIO));
+		return -EIO;
+	}
+	buf[len] = 0;
+	SHA512((const unsigned char *)buf, len, h);
+	*text = buf;
+	return 0;
+}
+
+static void pending_drop(struct daemon *d)
+{
+	if (d->pending_timer) {
+		event_free(d->pending_timer);
+		d->pending_timer = NULL;
+	}
+	gen_free(d->pending);
+	d->pending = NULL;
+}
+
+static void reload_failed(struct daemon *d, const char *err)
+{
+	d->reload_failures++;
+	log_error("plugin/reload: the new Corefile is not used, the running "
+		  "configuration stays: %s",
+		  err);
+}
+
+static void reload_ok(struct daemon *d)
+{
+	char hex[129];
+
+	hash_hex(d->cur->hash, hex);
+	log_info("Reloading complete");
+	log_info("plugin/reload: Running configuration SHA512 = %s", hex);
+}
+
+static void gen_activate_pending(struct daemon *d)
+{
+	struct gen *g = d->pending;
+	char err[1024] = "";
+
+	d->pending = NULL;
+	if (d->pending_timer) {
+		event_free(d->pending_timer);
+		d->pending_timer = NULL;
+	}
+	if (!gen_synced(g))
+		log_warn("plugin/kubernetes: starting server with unsynced "
+			 "Kubernetes API");
+	if (gen_activate(d, g, err, sizeof(err)) < 0) {
+		if (d->cur != g)
+			gen_free(g);
+		reload_failed(d, err);
+		return;
+	}
+	reload_ok(d);
+}
+
+static void pending_expired(evutil_socket_t fd, short what, void *arg)
+{
+	gen_activate_pending(arg);
+}
+
+/* The longest startup_timeout of g's sources that are not synced. */
+static uint64_t sync_timeout_ms(const struct gen *g)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < g->cfg->nblocks; i++)
+		if (g->srcs[i] && g->srcs[i]->src &&
+		    !apisrc_synced(g->srcs[i]->src) &&
+		    g->cfg->blocks[i].kube->startup_timeout_ms > t)
+			t = g->cfg->blocks[i].kube->startup_timeout_ms;
+	return t;
+}
+
+/*
+ * Read the Corefile again; when its content changed, load it in full
+ * (every directive checked, sources, forwarders and listeners made) and
+ * serve it instead of the running one, which keeps serving when anything
+ * fails.  New API sources are waited for (startup_timeout) first.
+ */
+static void daemon_reload(struct daemon *d)
+{
+	char err[1024] = "", *text = NULL;
+	unsigned char h[64];
+	struct config *cfg = NULL;
+
+	if (read_corefile(d->opts->conf, &text, h, err, sizeof(err)) < 0) {
+		reload_failed(d, err);
+		return;
+	}
+	if (!memcmp(h, d->cur->hash, sizeof(h)) ||
+	    (d->pending && !memcmp(h, d->pending->hash, sizeof(h)))) {
+		free(text);
+		return;
+	}
+	log_info("Reloading");
+	int rc = config_load_text(d->opts->conf, text, d->opts->dns_port, &cfg,
+				  err, sizeof(err));
+	free(text);
+	if (rc < 0) {
+		reload_failed(d, err);
+		return;
+	}
+	pending_drop(d);
+	struct gen *g = gen_build(d, cfg, d->cur, err, sizeof(err));
+	if (!g) {
+		reload_failed(d, err);
+		return;
+	}
+	memcpy(g->hash, h, sizeof(h));
+	d->pending = g;
+	uint64_t t = sync_timeout_ms(g);
+	if (t) {
+		struct timeval tv = {(time_t)(t / 1000),
+				     (suseconds_t)(t % 1000) * 1000};
+		d->pending_timer = evtimer_new(d->base, pending_expired, d);
+		if (d->pending_timer && evtimer_add(d->pending_timer, &tv) == 0)
+			return;
+	}
+	gen_activate_pending(d);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		for (size_t i = 0; i < d->cfg->nblocks; i++) {
+		for (size_t i = 0; i < d->cur->cfg->nblocks; i++) {
+			struct source *s = d->cur->srcs[i];
 			char err[512] = "";
-			if (!d->kubes[i] || d->srcs[i])
+			if (!s || s->src)
 				continue;
-			int rc = kube_load(d->kubes[i], err, sizeof(err));
-			reload_done(d->kubes[i], rc, err);
+			int rc = kube_load(s->kube, err, sizeof(err));
+			reload_done(s->kube, rc, err);
 		}
+		return;
+	}
+	if (sig == SIGUSR1) {
+		daemon_reload(d);
 		return;
 	}
 	log_info("%s: Shutting down servers then terminating",
@@ -461,8 +958,8 @@ static void banner(const struct daemon *d)
 {
 	struct utsname u;
 
-	for (size_t i = 0; i < d->cfg->nblocks; i++) {
-		const struct config_block *b = &d->cfg->blocks[i];
+	for (size_t i = 0; i < d->cur->cfg->nblocks; i++) {
+		const struct config_block *b = &d->cur->cfg->blocks[i];
 		for (size_t k = 0; k < b->nkeys; k++)
 			printf("%s.:%u\n", b->keys[k].zone, b->keys[k].port);
 	}
@@ -474,37 +971,27 @@ static void banner(const struct daemon *d)
 
 static void daemon_free(struct daemon *d)
 {
-	if (d->pool)
-		worker_pool_stop(d->pool);
-	for (size_t i = 0; d->cfg && d->fwds && i < d->cfg->nblocks; i++)
-		forward_free(d->fwds[i]);
-	for (size_t i = 0; d->cfg && d->loops && i < d->cfg->nblocks; i++)
-		loop_free(d->loops[i]);
-	free(d->fwds);
-	free(d->loops);
+	/* Stopping the pool cancels what its workers still wait for, with
+	 * every gen alive. */
+	worker_pool_stop(d->pool);
+	d->pool = NULL;
+	pending_drop(d);
+	while (d->retired) {
+		struct gen *g = d->retired;
+		d->retired = g->next_retired;
+		if (g->retire)
+			free(event_get_callback_arg(g->retire));
+		gen_free(g);
+	}
+	gen_free(d->cur);
+	free(d->ports);
 	if (d->loopev)
 		event_free(d->loopev);
 	for (int i = 0; i < 2; i++)
 		if (d->loopfd[i] >= 0)
 			close(d->loopfd[i]);
-	for (size_t i = 0; d->cfg && d->srcs && i < d->cfg->nblocks; i++)
-		apisrc_free(d->srcs[i]);
-	for (size_t i = 0; d->cfg && d->apis && i < d->cfg->nblocks; i++)
-		apiconf_free(&d->apis[i]);
-	for (size_t i = 0; d->cfg && d->qblocks && i < d->cfg->nblocks; i++)
-		query_block_fini(&d->qblocks[i]);
-	for (size_t i = 0; d->cfg && d->kubes && i < d->cfg->nblocks; i++)
-		kube_free(d->kubes[i]);
-	free(d->srcs);
-	free(d->apis);
-	free(d->kubes);
-	free(d->qblocks);
-	for (size_t i = 0; i < d->nls; i++)
-		free(d->ls[i].ql.keys);
-	free(d->ls);
 	if (d->base)
 		event_base_free(d->base);
-	config_free(d->cfg);
 	if (d->pidfile)
 		unlink(d->pidfile);
 }
@@ -520,14 +1007,10 @@ static void startup_expired(evutil_socket_t fd, short what, void *arg)
  * startup_timeout of the kubernetes directives fed by it. */
 static void wait_for_sync(struct daemon *d)
 {
-	uint64_t timeout = 0;
+	uint64_t timeout = sync_timeout_ms(d->pending);
 	struct timespec t0, t1;
 
-	for (size_t i = 0; i < d->cfg->nblocks; i++)
-		if (d->srcs[i] &&
-		    d->cfg->blocks[i].kube->startup_timeout_ms > timeout)
-			timeout = d->cfg->blocks[i].kube->startup_timeout_ms;
-	if (all_synced(d))
+	if (gen_synced(d->pending))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct event *t = evtimer_new(d->base, startup_expired, d);
@@ -544,7 +1027,7 @@ static void wait_for_sync(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (d->stop)
 		return;
-	if (all_synced(d))
+	if (gen_synced(d->pending))
 		log_info("plugin/kubernetes: synced with the API in %ld ms",
 			 (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 				(t1.tv_nsec - t0.tv_nsec) / 1000000));
@@ -555,10 +1038,12 @@ static void wait_for_sync(struct daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = {.loopfd = {-1, -1}};
-	char err[1024] = "";
-	struct event *sig[3] = {0};
-	static const int signos[3] = {SIGHUP, SIGTERM, SIGINT};
+	struct daemon d = {.opts = o, .loopfd = {-1, -1}};
+	char err[1024] = "", *text = NULL;
+	struct event *sig[4] = {0};
+	static const int signos[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
+	struct config *cfg;
+	unsigned char h[64] = {0};
 	uint64_t seed;
 	int status = 1;
 
@@ -567,13 +1052,19 @@ int daemon_run(const struct daemon_opts *o)
 	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
 		dname_hash_seed(seed);
 
-	if (config_load(o->conf, o->dns_port, &d.cfg, err, sizeof(err)) < 0)
+	if (config_load(o->conf, o->dns_port, &cfg, err, sizeof(err)) < 0)
 		goto fail;
+	if (read_corefile(o->conf, &text, h, err, sizeof(err)) == 0)
+		free(text);
 	d.base = event_base_new();
 	if (!d.base) {
+		config_free(cfg);
 		snprintf(err, sizeof(err), "cannot create the event loop");
 		goto fail;
 	}
+	if (!(d.pending = gen_build(&d, cfg, NULL, err, sizeof(err))))
+		goto fail;
+	memcpy(d.pending->hash, h, sizeof(h));
 	if (pipe2(d.loopfd, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    !(d.loopev =
 		  event_new(d.base, d.loopfd[0], EV_READ, on_loop, &d)) ||
@@ -581,50 +1072,25 @@ int daemon_run(const struct daemon_opts *o)
 		snprintf(err, sizeof(err), "cannot create the event loop");
 		goto fail;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sig[i] = evsignal_new(d.base, signos[i], on_signal, &d);
 		if (!sig[i] || evsignal_add(sig[i], NULL) < 0) {
 			snprintf(err, sizeof(err), "cannot handle signals");
 			goto fail;
 		}
 	}
-	if (make_kubes(&d, err, sizeof(err)) < 0 ||
-	    make_listeners(&d, err, sizeof(err)) < 0)
-		goto fail;
 	wait_for_sync(&d);
 	if (d.stop) {
 		status = 0;
 		goto out;
 	}
-
-	struct worker_listen *wl = calloc(d.nls ? d.nls : 1, sizeof(*wl));
-	if (!wl) {
-		snprintf(err, sizeof(err), "out of memory");
+	struct gen *g = d.pending;
+	d.pending = NULL;
+	if (gen_activate(&d, g, err, sizeof(err)) < 0) {
+		if (d.cur != g)
+			gen_free(g);
 		goto fail;
 	}
-	for (size_t i = 0; i < d.nls; i++) {
-		wl[i].addr = d.ls[i].addr;
-		wl[i].addrlen = d.ls[i].addrlen;
-		wl[i].ctx = &d.ls[i].ql;
-	}
-	struct worker_conf wc = {
-	    .nthreads = o->threads,
-	    .thread_start = thread_start,
-	    .thread_stop = thread_stop,
-	};
-	int rc = worker_pool_start(wl, d.nls, &wc, query_handle, &d.pool, err,
-				   sizeof(err));
-	free(wl);
-	if (rc < 0 || start_plugins(&d, err, sizeof(err)) < 0)
-		goto fail;
-
-	for (size_t i = 0; i < d.cfg->nblocks; i++)
-		if (d.kubes[i] && !d.srcs[i] &&
-		    kube_watch(d.kubes[i], d.base, reload_done, d.kubes[i]) < 0)
-			log_warn("plugin/kubernetes: cannot watch %s for "
-				 "changes (%s); reload with SIGHUP",
-				 d.cfg->blocks[i].kube->objects,
-				 strerror(errno));
 	if (o->pidfile) {
 		FILE *f = fopen(o->pidfile, "w");
 		if (!f) {
@@ -645,7 +1111,7 @@ int daemon_run(const struct daemon_opts *o)
 fail:
 	fprintf(stderr, "%s\n", err);
 out:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (sig[i])
 			event_free(sig[i]);
 	daemon_free(&d);

@@ -1231,3 +1231,18 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		log_it(b, &q, len, resp, n, tcp, peer, &t0);
 	return n;
 }
+
+size_t query_handle_port(void *ctx, const uint8_t *req, size_t len,
+			 uint8_t *resp, size_t max, bool tcp,
+			 const struct sockaddr *peer, socklen_t peerlen,
+			 struct worker_call *call)
+{
+	const struct query_port *port = ctx;
+	size_t n;
+
+	rcu_read_lock();
+	n = query_handle(rcu_dereference(port->ql), req, len, resp, max, tcp,
+			 peer, peerlen, call);
+	rcu_read_unlock();
+	return n;
+}

@@ -59,6 +59,14 @@ struct query_listener {
 	uint16_t udp_max; /* largest UDP answer we send (1232) */
 };
 
+/* What a worker's listen address points at: the listener served there now.
+ * A reload replaces ql with rcu_assign_pointer(); the old listener and its
+ * blocks stay valid until a grace period after that (and until the
+ * answers deferred with them are sent). */
+struct query_port {
+	struct query_listener *ql;
+};
+
 /* Fill qb for config block cb with its kube (may be NULL) and, when the
  * block has a cache directive, a new cache.  Returns 0, -EINVAL with err
  * set (a zone name that is no DNS name), or -ENOMEM.  Free what it holds
@@ -80,5 +88,13 @@ void query_block_fini(struct query_block *qb);
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
 		    socklen_t peerlen, struct worker_call *call);
+
+/* The worker handler for a listen address whose ctx is a struct
+ * query_port: query_handle() with the port's current listener, inside an
+ * RCU read-side section. */
+size_t query_handle_port(void *ctx, const uint8_t *req, size_t len,
+			 uint8_t *resp, size_t max, bool tcp,
+			 const struct sockaddr *peer, socklen_t peerlen,
+			 struct worker_call *call);
 
 #endif

@@ -132,6 +132,13 @@ struct worker {
 	bool stopping; /* deferred answers are dropped */
 	struct local locals[MAX_LOCALS];
 	unsigned nlocals;
+	/* Requests from the control thread, under mu: stop the loop, or
+	 * destroy the local state of forget (worker_pool_forget). */
+	pthread_mutex_t mu;
+	pthread_cond_t done;
+	bool mu_init;
+	bool stop;
+	const void *forget;
 
 	/* UDP batch state, set up once. */
 	struct mmsghdr rmsg[UDP_BATCH];
@@ -674,16 +681,47 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 /* ------------------------------------------------------------------ */
 /* Setup and teardown */
 
+/* Destroy the local state kept under key, if any (on the worker). */
+static void local_drop(struct worker *w, const void *key)
+{
+	for (unsigned i = 0; i < w->nlocals; i++) {
+		if (w->locals[i].key != key)
+			continue;
+		struct local l = w->locals[i];
+		w->locals[i] = w->locals[--w->nlocals];
+		l.destroy(l.state);
+		return;
+	}
+}
+
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	uint64_t v;
+	bool stop;
 
 	(void)what;
 	if (read(fd, &v, sizeof(v)) < 0) {
-		/* Nothing to do: the loop stops either way. */
+		/* Nothing to do: the flags below say what was asked. */
 	}
-	event_base_loopbreak(w->base);
+	pthread_mutex_lock(&w->mu);
+	if (w->forget) {
+		local_drop(w, w->forget);
+		w->forget = NULL;
+		pthread_cond_broadcast(&w->done);
+	}
+	stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	if (stop)
+		event_base_loopbreak(w->base);
+}
+
+static void wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	while (write(w->wakefd, &one, sizeof(one)) < 0 && errno == EINTR) {
+	}
 }
 
 static void *worker_main(void *arg)
@@ -828,6 +866,11 @@ static void worker_free(struct worker *w)
 		event_del(&w->wake);
 	if (w->wakefd >= 0)
 		close(w->wakefd);
+	if (w->mu_init) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->done);
+		w->mu_init = false;
+	}
 	if (w->base)
 		event_base_free(w->base);
 	free(w->eps);
@@ -846,6 +889,9 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 
 	w->pool = pool;
 	w->wakefd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->done, NULL);
+	w->mu_init = true;
 	w->eps = calloc(nls * 2, sizeof(*w->eps));
 	w->udp_in = malloc((size_t)UDP_BATCH * UDP_RBUF);
 	w->udp_out = malloc((size_t)UDP_BATCH * UDP_WBUF);
@@ -933,12 +979,12 @@ static void pool_join(struct worker_pool *pool)
 {
 	for (unsigned i = 0; i < pool->nworkers; i++) {
 		struct worker *w = &pool->workers[i];
-		uint64_t one = 1;
 		if (!w->started)
 			continue;
-		while (write(w->wakefd, &one, sizeof(one)) < 0 &&
-		       errno == EINTR) {
-		}
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_mutex_unlock(&w->mu);
+		wake(w);
 	}
 	for (unsigned i = 0; i < pool->nworkers; i++) {
 		struct worker *w = &pool->workers[i];
@@ -967,7 +1013,7 @@ int worker_pool_start(const struct worker_listen *ls, size_t nls,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < nls; i++) {
-		for (int t = 0; t < 2; t++) {
+		for (int t = 0; t < 2 && !ls[i].shared; t++) {
 			r = probe_bind(&ls[i], t == 1, err, errlen);
 			if (r < 0)
 				return r;
@@ -1121,6 +1167,23 @@ void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len)
 		}
 	}
 	free(d);
+}
+
+void worker_pool_forget(struct worker_pool *pool, const void *key)
+{
+	if (pool == NULL)
+		return;
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct worker *w = &pool->workers[i];
+		if (!w->started)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		w->forget = key;
+		wake(w);
+		while (w->forget)
+			pthread_cond_wait(&w->done, &w->mu);
+		pthread_mutex_unlock(&w->mu);
+	}
 }
 
 void *worker_local(struct worker_call *call, const void *key,

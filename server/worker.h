@@ -39,6 +39,10 @@ struct worker_listen {
 	struct sockaddr_storage addr; /* address and port (not 0) to bind */
 	socklen_t addrlen;
 	void *ctx; /* passed to the handler for queries on this address */
+	/* The address is bound by another pool of this process, which
+	 * stops once this one runs (a reload): bind beside it with
+	 * SO_REUSEPORT instead of checking that nobody holds it. */
+	bool shared;
 };
 
 /* Zero fields take the defaults in parentheses. */
@@ -93,6 +97,15 @@ struct worker_defer *worker_defer(struct worker_call *call);
  * nothing.  Only on the worker thread that deferred, from its event loop.
  */
 void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len);
+
+/*
+ * On every worker thread of pool, destroy the state kept under key by
+ * worker_local (its destroy runs there; a later worker_local with the same
+ * key creates it anew).  Returns when every worker has done it; call from
+ * the control thread, while the pool runs.  Used before the module that
+ * owns key is freed while the pool goes on (a reload).
+ */
+void worker_pool_forget(struct worker_pool *pool, const void *key);
 
 /*
  * Per-worker state of another module, keyed by key: the state of the

@@ -220,7 +220,7 @@ static void set_addr(struct sockaddr_storage *ss, socklen_t *sl, int family,
 static struct worker_pool *start(int family, const char *addr, uint16_t port,
 				 const struct worker_conf *conf)
 {
-	struct worker_listen l;
+	struct worker_listen l = {0};
 	struct worker_pool *pool = NULL;
 	char err[256];
 
@@ -553,7 +553,7 @@ static void test_ipv6(void **state)
 static void test_bind_errors(void **state)
 {
 	struct worker_conf conf = {.nthreads = 2};
-	struct worker_listen l;
+	struct worker_listen l = {0};
 	struct worker_pool *pool2 = NULL;
 	char err[256], want[256];
 
@@ -688,6 +688,84 @@ static void test_deferred(void **state)
 	close(t);
 }
 
+/* worker_pool_forget destroys a module's per-worker state on the worker
+ * while the pool runs: what it still held is answered then, and the next
+ * use makes a fresh state. */
+static void test_forget(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+	uint8_t q[64], a[512];
+	size_t n;
+
+	(void)state;
+	atomic_store(&states_made, 0);
+	atomic_store(&states_freed, 0);
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	query(q, &n, 0x0f01, 'K'); /* never answered by itself */
+	assert_int_equal(sendto(u, q, n, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)n);
+	for (int i = 0; i < 100 && atomic_load(&states_made) < 1; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&states_made), 1);
+	assert_false(wait_readable(u, 50));
+
+	worker_pool_forget(pool, &defer_key);
+	assert_int_equal(atomic_load(&states_freed), 1);
+	/* the state's destroy answered what it held, the pool running */
+	assert_true(wait_readable(u, 2000));
+	assert_true(recv(u, a, sizeof(a), 0) > 0);
+	assert_int_equal(rd16(a), 0x0f01);
+
+	/* forgetting a key no worker holds does nothing */
+	worker_pool_forget(pool, &ctx_marker);
+	assert_int_equal(atomic_load(&states_freed), 1);
+
+	query(q, &n, 0x0f02, 'D');
+	assert_int_equal(sendto(u, q, n, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)n);
+	assert_true(wait_readable(u, 5000));
+	assert_true(recv(u, a, sizeof(a), 0) > 0);
+	assert_int_equal(rd16(a), 0x0f02);
+	assert_int_equal(atomic_load(&states_made), 2);
+	worker_pool_stop(pool);
+	assert_int_equal(atomic_load(&states_freed), 2);
+	close(u);
+}
+
+/* A pool marked shared binds beside another pool of the process on the
+ * same address, and answers alone once the first one stops. */
+static void test_shared_overlap(void **state)
+{
+	struct worker_conf conf = {.nthreads = 2};
+	struct worker_listen l = {0};
+	struct worker_pool *second = NULL;
+	char err[256];
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *first = start(AF_INET, "127.0.0.1", port, &conf);
+	set_addr(&l.addr, &l.addrlen, AF_INET, "127.0.0.1", port);
+	l.ctx = &ctx_marker;
+	l.shared = true;
+	assert_int_equal(
+	    worker_pool_start(&l, 1, &conf, echo, &second, err, sizeof(err)),
+	    0);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+	worker_pool_stop(first);
+	for (int i = 0; i < 20; i++)
+		udp_roundtrip(AF_INET, "127.0.0.1", port);
+	int t = tcp_connect(AF_INET, "127.0.0.1", port);
+	assert_true(t >= 0);
+	close(t);
+	worker_pool_stop(second);
+	assert_int_equal(atomic_load(&bad_ctx), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +778,8 @@ int main(void)
 	    cmocka_unit_test(test_bind_errors),
 	    cmocka_unit_test(test_many_pools),
 	    cmocka_unit_test(test_deferred),
+	    cmocka_unit_test(test_forget),
+	    cmocka_unit_test(test_shared_overlap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
