@@ -186,7 +186,7 @@ static int make_listeners(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
+struct kube *daemon_kube_load(const struct kubernetes_conf *ck, char *err,
 			      size_t errlen)
 {
 	struct kube_conf kc = {
@@ -260,7 +260,7 @@ static void api_synced(void *arg)
 /* A kube fed by the Kubernetes API: endpoint, kubeconfig or in-cluster. */
 static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
 {
-	const struct config_kube *ck = d->cfg->blocks[i].kube;
+	const struct kubernetes_conf *ck = d->cfg->blocks[i].kube;
 	struct apiconf *api = &d->apis[i];
 	char why[512] = "";
 	int rc;
@@ -294,7 +294,7 @@ static int make_api_kube(struct daemon *d, size_t i, char *err, size_t errlen)
 		goto fail;
 	struct apisrc_conf ac = {
 	    .api = api,
-	    .watch_pods = ck->pods == CONFIG_PODS_VERIFIED,
+	    .watch_pods = ck->pods == KUBERNETES_PODS_VERIFIED,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
 	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,
@@ -407,7 +407,7 @@ static int make_kubes(struct daemon *d, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < d->cfg->nblocks; i++) {
 		const struct config_block *b = &d->cfg->blocks[i];
-		const struct config_kube *ck = b->kube;
+		const struct kubernetes_conf *ck = b->kube;
 		if (ck && !ck->objects) {
 			if (make_api_kube(d, i, err, errlen) < 0)
 				return -EINVAL;
