@@ -21,6 +21,7 @@
 #include "server/bind.h"
 #include "server/corefile.h"
 #include "server/loadbalance.h"
+#include "server/log.h"
 #include "server/loop.h"
 #include "server/setup.h"
 
@@ -282,9 +283,12 @@ static int config_build(const char *name, const struct corefile *cf,
 		if (rc < 0)
 			goto fail;
 	}
+	cfg->warnings = c.warnings;
+	cfg->nwarnings = c.nwarnings;
 	*out = cfg;
 	return 0;
 fail:
+	setup_strv_free(c.warnings, c.nwarnings);
 	config_free(cfg);
 	return rc;
 }
@@ -317,6 +321,12 @@ int config_load_text(const char *name, const char *text, uint16_t dns_port,
 	return rc;
 }
 
+void config_log_warnings(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		log_warn("%s", cfg->warnings[i]);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -324,5 +334,6 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nblocks; i++)
 		block_free(&cfg->blocks[i]);
 	free(cfg->blocks);
+	setup_strv_free(cfg->warnings, cfg->nwarnings);
 	free(cfg);
 }

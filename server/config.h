@@ -46,6 +46,10 @@ struct config_block {
 struct config {
 	struct config_block *blocks;
 	size_t nblocks;
+	/* what the Corefile asks that is accepted but ignored, for the log
+	 * ("plugin/kubernetes: Corefile:5 - ...") */
+	char **warnings;
+	size_t nwarnings;
 };
 
 /*
@@ -65,6 +69,9 @@ int config_load(const char *path, uint16_t dns_port, struct config **out,
 /* The same from text in memory (for tests); name is used in messages. */
 int config_load_text(const char *name, const char *text, uint16_t dns_port,
 		     struct config **out, char *err, size_t errlen);
+
+/* Log cfg's warnings ([WARNING] lines), at startup. */
+void config_log_warnings(const struct config *cfg);
 
 void config_free(struct config *cfg);
 

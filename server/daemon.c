@@ -569,6 +569,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (config_load(o->conf, o->dns_port, &d.cfg, err, sizeof(err)) < 0)
 		goto fail;
+	config_log_warnings(d.cfg);
 	d.base = event_base_new();
 	if (!d.base) {
 		snprintf(err, sizeof(err), "cannot create the event loop");

@@ -522,6 +522,13 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 						 s->args[i]);
 		}
 		k->ignore_empty_service = true;
+	} else if (strcmp(o, "upstream") == 0) {
+		/* CoreDNS ignored it from 1.5 and refused it from 1.7; the
+		 * kubeadm Corefiles of that time still have it */
+		return setup_warn(c, s, "kubernetes",
+				  "'upstream' is deprecated and ignored: names "
+				  "outside the cluster are resolved through "
+				  "'forward'; remove the line");
 	} else if (strcmp(o, "noendpoints") == 0) {
 		if (s->nargs)
 			return setup_arg_err(c, s, "kubernetes");

@@ -76,6 +76,25 @@ int setup_arg_err(struct setup *c, const struct corefile_dir *d,
 			 d->name);
 }
 
+int setup_warn(struct setup *c, const struct corefile_dir *d,
+	       const char *plugin, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "plugin/%s: %s:%d - ", plugin, d->file,
+		     d->line);
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		va_start(ap, fmt);
+		vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+		va_end(ap);
+	}
+	if (setup_strv_add(&c->warnings, &c->nwarnings, buf) < 0)
+		return setup_nomem(c);
+	return 0;
+}
+
 int setup_nomem(struct setup *c)
 {
 	if (c->err && c->errlen)

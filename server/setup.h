@@ -37,6 +37,10 @@ struct setup {
 	 * when the block starts; the directive's end function (config.c's
 	 * table) frees what it holds. */
 	void **state;
+	/* Warnings for the log at startup ("plugin/kubernetes: FILE:LINE -
+	 * ..."), added by setup_warn; config.c hands them to struct config. */
+	char **warnings;
+	size_t nwarnings;
 };
 
 /* Is s one of the strings of the NULL-terminated list? */
@@ -61,6 +65,13 @@ int setup_arg_err(struct setup *c, const struct corefile_dir *d,
  * (-EINVAL). */
 int setup_no_block(struct setup *c, const struct corefile_dir *d,
 		   const char *plugin);
+
+/* Add the warning "plugin/PLUGIN: FILE:LINE - " + fmt about d to
+ * c->warnings, for the log at startup (parsing goes on).  Returns 0 or
+ * -ENOMEM with c->err set. */
+int setup_warn(struct setup *c, const struct corefile_dir *d,
+	       const char *plugin, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Set c->err to "out of memory".  Returns -ENOMEM. */
 int setup_nomem(struct setup *c);

@@ -721,8 +721,7 @@ static void test_log(void **state)
 	cfg = load_ok(". {\n  log Example.ORG. . {combined}\n}\n");
 	l = cfg->blocks[0].log;
 	assert_strv(l->names, l->nnames, 2, "example.org", "");
-	assert_string_equal(l->format,
-			    LOG_FORMAT_COMMON " \"{>opcode}\"");
+	assert_string_equal(l->format, LOG_FORMAT_COMMON " \"{>opcode}\"");
 	config_free(cfg);
 
 	cfg = load_ok(". {\n  log example.org {common}\n}\n");
@@ -1145,9 +1144,10 @@ static void test_kube_errors(void **state)
 		   "  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: zone is not "
 		   "a valid domain name: 'a..b'");
-	load_fails(". {\n  kubernetes {\n    objects d\n    upstream\n  }\n}\n",
-		   "Corefile:4 - Error during setup: kubernetes: unknown "
-		   "property 'upstream'");
+	load_fails(
+	    ". {\n  kubernetes {\n    objects d\n    upstreams\n  }\n}\n",
+	    "Corefile:4 - Error during setup: kubernetes: unknown "
+	    "property 'upstreams'");
 	load_fails(". {\n  kubernetes {\n    objects d\n    ttl 5 {\n      x\n"
 		   "    }\n  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: 'ttl' takes "
@@ -1165,6 +1165,59 @@ static void test_kube_later_options(void **state)
 		   "clusterset.local\n  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: option "
 		   "'multicluster' is not supported yet");
+}
+
+/* The kubeadm Corefiles of CoreDNS 1.2 to 1.6 have `upstream`: accepted,
+ * ignored, and a warning for the log at startup. */
+static void test_kube_upstream_ignored(void **state)
+{
+	struct config *cfg;
+	const char *want = "'upstream' is deprecated and ignored: names "
+			   "outside the cluster are resolved through "
+			   "'forward'; remove the line";
+	char line[512];
+
+	(void)state;
+	cfg = load_ok(".:53 {\n"
+		      "  errors\n"
+		      "  kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+		      "    pods insecure\n"
+		      "    upstream\n"
+		      "    fallthrough in-addr.arpa ip6.arpa\n"
+		      "  }\n"
+		      "}\n"
+		      ".:54 {\n"
+		      "  kubernetes cluster.local {\n"
+		      "    upstream /etc/resolv.conf\n"
+		      "    objects d\n"
+		      "  }\n"
+		      "}\n");
+	assert_int_equal(cfg->nwarnings, 2);
+	snprintf(line, sizeof(line), "plugin/kubernetes: Corefile:5 - %s",
+		 want);
+	assert_string_equal(cfg->warnings[0], line);
+	snprintf(line, sizeof(line), "plugin/kubernetes: Corefile:11 - %s",
+		 want);
+	assert_string_equal(cfg->warnings[1], line);
+	/* the options around it still count */
+	assert_int_equal(cfg->blocks[0].kube->pods, KUBERNETES_PODS_INSECURE);
+	assert_true(cfg->blocks[0].kube->fallthrough);
+	assert_string_equal(cfg->blocks[1].kube->objects, "d");
+	config_free(cfg);
+
+	cfg = load_ok(". {\n  kubernetes {\n    objects d\n  }\n}\n");
+	assert_int_equal(cfg->nwarnings, 0);
+	assert_null(cfg->warnings);
+	config_free(cfg);
+
+	/* a warning does not outlive a later error */
+	load_fails(". {\n  kubernetes {\n    upstream\n    ttl x\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: ttl must be "
+		   "an integer: x");
+	load_fails(". {\n  kubernetes {\n    upstream {\n      x\n    }\n  "
+		   "}\n}\n",
+		   "Corefile:3 - Error during setup: kubernetes: 'upstream' "
+		   "takes no block");
 }
 
 /* A kubernetes block with opts (lines joined with "\n    "). */
@@ -1582,6 +1635,7 @@ int main(void)
 	    cmocka_unit_test(test_kube_options_ok),
 	    cmocka_unit_test(test_kube_errors),
 	    cmocka_unit_test(test_kube_later_options),
+	    cmocka_unit_test(test_kube_upstream_ignored),
 	    cmocka_unit_test(test_kube_api_sources),
 	    cmocka_unit_test(test_kube_selectors),
 	    cmocka_unit_test(test_kube_durations),
