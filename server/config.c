@@ -80,6 +80,40 @@ static const char *const unsupported_directives[] = {
     NULL,
 };
 
+/* Plugins CoreDNS removed, still found in old Corefiles: named as such,
+ * with what replaced them (NULL: nothing). */
+static const struct removed_directive {
+	const char *name;
+	const char *version; /* the CoreDNS release without it */
+	const char *instead;
+} removed_directives[] = {
+    {"proxy", "1.5", "forward"},
+    {"federation", "1.7", NULL},
+};
+
+/* The setup error for a removed directive; 1 when d is no such one. */
+static int removed_err(struct setup *c, const struct corefile_dir *d)
+{
+	size_t n = sizeof(removed_directives) / sizeof(removed_directives[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct removed_directive *r = &removed_directives[i];
+
+		if (strcmp(r->name, d->name) != 0)
+			continue;
+		if (!r->instead)
+			return setup_parse_err(c, d->file, d->line,
+					       "Directive '%s' was removed "
+					       "from CoreDNS in %s",
+					       d->name, r->version);
+		return setup_parse_err(c, d->file, d->line,
+				       "Directive '%s' was removed from "
+				       "CoreDNS in %s; use '%s' instead",
+				       d->name, r->version, r->instead);
+	}
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* server block keys */
 
@@ -220,14 +254,16 @@ static int block_load(struct setup *c, struct config *cfg,
 		if (dir) {
 			c->state = &state[dir - directives];
 			rc = dir->setup(c, d);
-		} else if (setup_in_list(unsupported_directives, d->name)) {
-			rc = setup_parse_err(c, d->file, d->line,
-					     "Directive '%s' is not supported "
-					     "yet",
-					     d->name);
-		} else {
-			rc = setup_parse_err(c, d->file, d->line,
-					     "Unknown directive '%s'", d->name);
+		} else if ((rc = removed_err(c, d)) == 1) {
+			if (setup_in_list(unsupported_directives, d->name))
+				rc = setup_parse_err(c, d->file, d->line,
+						     "Directive '%s' is not "
+						     "supported yet",
+						     d->name);
+			else
+				rc = setup_parse_err(c, d->file, d->line,
+						     "Unknown directive '%s'",
+						     d->name);
 		}
 		if (rc < 0)
 			goto fail;

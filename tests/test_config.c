@@ -390,6 +390,37 @@ static void test_unsupported_directives(void **state)
 	}
 }
 
+/* Plugins CoreDNS removed are named as such, with their replacement. */
+static void test_removed_directives(void **state)
+{
+	(void)state;
+	/* the kubeadm Corefile of CoreDNS 1.2 to 1.4 */
+	load_fails(".:53 {\n"
+		   "  errors\n"
+		   "  kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+		   "    pods insecure\n"
+		   "    upstream\n"
+		   "    fallthrough in-addr.arpa ip6.arpa\n"
+		   "  }\n"
+		   "  cache 30\n"
+		   "  proxy . /etc/resolv.conf\n"
+		   "  loop\n"
+		   "}\n",
+		   "Corefile:9 - Error during parsing: Directive 'proxy' was "
+		   "removed from CoreDNS in 1.5; use 'forward' instead");
+	load_fails(". {\n  proxy . 10.0.0.1 {\n    policy random\n  }\n}\n",
+		   "Corefile:2 - Error during parsing: Directive 'proxy' was "
+		   "removed from CoreDNS in 1.5; use 'forward' instead");
+	load_fails(". {\n  federation cluster.local {\n    prod "
+		   "prod.example.org\n  }\n}\n",
+		   "Corefile:2 - Error during parsing: Directive 'federation' "
+		   "was removed from CoreDNS in 1.7");
+	/* names close to them are unknown as before */
+	load_fails(". {\n  proxies . 10.0.0.1\n}\n",
+		   "Corefile:2 - Error during parsing: Unknown directive "
+		   "'proxies'");
+}
+
 /* ------------------------------------------------------------------ */
 /* forward, loop, loadbalance */
 
@@ -1618,6 +1649,7 @@ int main(void)
 	    cmocka_unit_test(test_directive_list),
 	    cmocka_unit_test(test_unknown_directive),
 	    cmocka_unit_test(test_unsupported_directives),
+	    cmocka_unit_test(test_removed_directives),
 	    cmocka_unit_test(test_forward_defaults),
 	    cmocka_unit_test(test_forward_options),
 	    cmocka_unit_test(test_forward_resolv_conf),
