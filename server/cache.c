@@ -6,14 +6,18 @@
  */
 #include "server/cache.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <urcu.h>
 
+#include "server/config.h"
+#include "server/setup.h"
 #include "zones/dname.h"
 
 #define T_NS 2
@@ -687,4 +691,309 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	    h, q);
 	store(shard_of(c, kind, h), e);
 	return kind;
+}
+
+/* ------------------------------------------------------------------ */
+/* setup of the directive */
+
+/* A TTL in seconds: > 0, or >= 0 for a minimum. */
+static int cache_ttl(struct setup *c, const struct corefile_dir *s,
+		     const char *text, bool min, uint32_t *out)
+{
+	char msg[256];
+	long v;
+
+	if (setup_atoi(text, &v, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "cache", "%s", msg);
+	if (min && v < 0)
+		return setup_err(c, s, "cache",
+				 "cache min TTL can not be negative: %ld", v);
+	if (!min && v <= 0)
+		return setup_err(c, s, "cache",
+				 "cache TTL can not be zero or negative: %ld",
+				 v);
+	*out = v > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	return 0;
+}
+
+/* success|denial CAPACITY [TTL] [MINTTL] */
+static int cache_kind(struct setup *c, const struct corefile_dir *s, long *cap,
+		      uint32_t *max_ttl, uint32_t *min_ttl)
+{
+	char msg[256];
+	int rc;
+
+	if (s->nargs == 0)
+		return setup_arg_err(c, s, "cache");
+	if (setup_atoi(s->args[0], cap, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "cache", "%s", msg);
+	if (s->nargs > 1 &&
+	    (rc = cache_ttl(c, s, s->args[1], false, max_ttl)) < 0)
+		return rc;
+	if (s->nargs > 2 &&
+	    (rc = cache_ttl(c, s, s->args[2], true, min_ttl)) < 0)
+		return rc;
+	return 0;
+}
+
+/* prefetch AMOUNT [[DURATION] [PERCENTAGE%]] */
+static int cache_prefetch(struct setup *c, const struct corefile_dir *s,
+			  struct cache_conf *cf)
+{
+	char msg[256];
+	long v;
+	bool neg;
+
+	if (s->nargs == 0 || s->nargs > 3)
+		return setup_arg_err(c, s, "cache");
+	if (setup_atoi(s->args[0], &v, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "cache", "%s", msg);
+	if (v < 0)
+		return setup_err(c, s, "cache",
+				 "prefetch amount should be positive: %ld", v);
+	cf->prefetch = v > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	/* a negative window counts every hit as the first, as 0 does */
+	if (s->nargs > 1 &&
+	    setup_signed_duration(s->args[1], &cf->prefetch_window_ms, &neg,
+				  msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "cache", "%s", msg);
+	if (s->nargs > 1 && neg)
+		cf->prefetch_window_ms = 0;
+	if (s->nargs > 2) {
+		char num[32];
+		const char *pct = s->args[2];
+		size_t len = strlen(pct);
+
+		if (!len || pct[len - 1] != '%')
+			return setup_err(c, s, "cache",
+					 "last character of percentage should "
+					 "be `%%`, but is: '%c'",
+					 len ? pct[len - 1] : ' ');
+		snprintf(num, sizeof(num), "%.*s", (int)(len - 1), pct);
+		if (len - 1 >= sizeof(num) ||
+		    setup_atoi(num, &v, msg, sizeof(msg)) < 0)
+			return setup_err(c, s, "cache",
+					 "strconv.Atoi: parsing \"%.*s\": "
+					 "invalid syntax",
+					 (int)(len - 1), pct);
+		if (v < 10 || v > 90)
+			return setup_err(c, s, "cache",
+					 "percentage should fall in range "
+					 "[10, 90]: %ld",
+					 v);
+		cf->prefetch_pct = (unsigned)v;
+	}
+	return 0;
+}
+
+/* serve_stale [DURATION [verify|immediate]] */
+static int cache_stale(struct setup *c, const struct corefile_dir *s,
+		       struct cache_conf *cf)
+{
+	char msg[256];
+	bool neg;
+
+	if (s->nargs > 2)
+		return setup_arg_err(c, s, "cache");
+	cf->stale_ms = 3600 * 1000;
+	if (s->nargs > 0) {
+		if (setup_signed_duration(s->args[0], &cf->stale_ms, &neg, msg,
+					  sizeof(msg)) < 0)
+			return setup_err(c, s, "cache", "%s", msg);
+		if (neg)
+			return setup_err(c, s, "cache",
+					 "invalid negative duration for "
+					 "serve_stale");
+	}
+	cf->stale_verify = false;
+	if (s->nargs > 1) {
+		char mode[32];
+
+		snprintf(mode, sizeof(mode), "%s", s->args[1]);
+		for (char *p = mode; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (strcmp(mode, "immediate") != 0 &&
+		    strcmp(mode, "verify") != 0)
+			return setup_err(c, s, "cache",
+					 "invalid value for serve_stale "
+					 "refresh mode: %s",
+					 mode);
+		cf->stale_verify = strcmp(mode, "verify") == 0;
+	}
+	return 0;
+}
+
+/* servfail DURATION: at most 5 minutes (RFC 2308) */
+static int cache_servfail(struct setup *c, const struct corefile_dir *s,
+			  struct cache_conf *cf)
+{
+	char msg[256];
+	uint64_t ms;
+	bool neg;
+
+	if (s->nargs != 1)
+		return setup_arg_err(c, s, "cache");
+	if (setup_signed_duration(s->args[0], &ms, &neg, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "cache", "%s", msg);
+	if (neg)
+		return setup_err(c, s, "cache",
+				 "invalid negative ttl for servfail");
+	if (ms > 5 * 60 * 1000)
+		return setup_err(c, s, "cache",
+				 "caching SERVFAIL responses over 5 minutes "
+				 "is not permitted");
+	cf->servfail_ttl = (uint32_t)(ms / 1000);
+	return 0;
+}
+
+/* disable success|denial [ZONES...] (none: the root) */
+static int cache_disable(struct setup *c, const struct corefile_dir *s,
+			 struct cache_conf *cf)
+{
+	char msg[512];
+	char **zones = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (s->nargs < 1)
+		return setup_arg_err(c, s, "cache");
+	for (size_t i = 1; i < s->nargs && rc == 0; i++) {
+		char *z;
+
+		rc = setup_zone_parse(s->args[i], &z, msg, sizeof(msg));
+		if (rc == -ENOMEM)
+			break;
+		if (rc < 0) {
+			rc = setup_err(c, s, "cache",
+				       "invalid disabled zone: %s", s->args[i]);
+			break;
+		}
+		rc = setup_strv_add_uniq(&zones, &n, z);
+		free(z);
+	}
+	if (rc == 0 && s->nargs == 1)
+		rc = setup_strv_add(&zones, &n, "");
+	if (rc == -ENOMEM)
+		rc = setup_nomem(c);
+	if (rc == 0 && strcmp(s->args[0], "success") == 0) {
+		setup_strv_free(cf->no_success, cf->nno_success);
+		cf->no_success = zones;
+		cf->nno_success = n;
+		return 0;
+	}
+	if (rc == 0 && strcmp(s->args[0], "denial") == 0) {
+		setup_strv_free(cf->no_denial, cf->nno_denial);
+		cf->no_denial = zones;
+		cf->nno_denial = n;
+		return 0;
+	}
+	if (rc == 0)
+		rc = setup_err(c, s, "cache",
+			       "cache type for disable must be \"success\" or "
+			       "\"denial\"");
+	setup_strv_free(zones, n);
+	return rc;
+}
+
+static int cache_option(struct setup *c, const struct corefile_dir *s,
+			struct cache_conf *cf)
+{
+	int rc = setup_no_block(c, s, "cache");
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(s->name, "success") == 0)
+		return cache_kind(c, s, &cf->success_cap, &cf->success_max_ttl,
+				  &cf->success_min_ttl);
+	if (strcmp(s->name, "denial") == 0)
+		return cache_kind(c, s, &cf->denial_cap, &cf->denial_max_ttl,
+				  &cf->denial_min_ttl);
+	if (strcmp(s->name, "prefetch") == 0)
+		return cache_prefetch(c, s, cf);
+	if (strcmp(s->name, "serve_stale") == 0)
+		return cache_stale(c, s, cf);
+	if (strcmp(s->name, "servfail") == 0)
+		return cache_servfail(c, s, cf);
+	if (strcmp(s->name, "disable") == 0)
+		return cache_disable(c, s, cf);
+	if (strcmp(s->name, "keepttl") == 0) {
+		if (s->nargs)
+			return setup_arg_err(c, s, "cache");
+		cf->keepttl = true;
+		return 0;
+	}
+	return setup_arg_err(c, s, "cache");
+}
+
+int cache_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+	struct cache_directive *cc;
+	struct cache_conf *cf;
+	size_t first = 0;
+	int rc;
+
+	if (b->cache)
+		return setup_err(c, d, "cache",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return setup_nomem(c);
+	b->cache = cc;
+	cc->file = strdup(d->file);
+	if (!cc->file)
+		return setup_nomem(c);
+	cc->line = d->line;
+	cf = &cc->conf;
+	cf->success_cap = cf->denial_cap = 9984;
+	cf->success_max_ttl = 3600;
+	cf->denial_max_ttl = 1800;
+	cf->success_min_ttl = cf->denial_min_ttl = 5;
+	cf->servfail_ttl = 5;
+	cf->prefetch_window_ms = 60 * 1000;
+	cf->prefetch_pct = 10;
+	if (d->nargs) {
+		char msg[256];
+		long ttl;
+
+		/* a first argument that is a number is the TTL */
+		if (setup_atoi(d->args[0], &ttl, msg, sizeof(msg)) == 0) {
+			if (ttl <= 0)
+				return setup_err(c, d, "cache",
+						 "cache TTL can not be zero or "
+						 "negative: %ld",
+						 ttl);
+			cf->success_max_ttl = cf->denial_max_ttl =
+			    ttl > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)ttl;
+			first = 1;
+		}
+	}
+	rc = setup_zones_add(c, d, "cache", d->args + first, d->nargs - first,
+			     &cf->zones, &cf->nzones);
+	if (rc < 0)
+		return rc;
+	if (d->nargs == first) {
+		for (size_t i = 0; i < b->nkeys; i++)
+			if (setup_strv_add_uniq(&cf->zones, &cf->nzones,
+						b->keys[i].zone) < 0)
+				return setup_nomem(c);
+	}
+	for (size_t i = 0; i < d->nsub; i++) {
+		rc = cache_option(c, &d->sub[i], cf);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void cache_directive_free(struct cache_directive *cc)
+{
+	if (!cc)
+		return;
+	setup_strv_free(cc->conf.zones, cc->conf.nzones);
+	setup_strv_free(cc->conf.no_success, cc->conf.nno_success);
+	setup_strv_free(cc->conf.no_denial, cc->conf.nno_denial);
+	free(cc->file);
+	free(cc);
 }

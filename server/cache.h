@@ -41,11 +41,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/corefile.h"
 #include "server/packet.h"
 
 #define CACHE_SHARDS 256
 
-/* Zero fields do not take defaults: config.c fills CoreDNS's. */
+/* Zero fields do not take defaults: cache_setup() fills CoreDNS's. */
 struct cache_conf {
 	/* Names under these zones are cached (lowercase, no trailing dot,
 	 * "" is the root); none: every name. */
@@ -78,6 +79,26 @@ struct cache_conf {
 };
 
 struct cache;
+struct setup;
+
+/* The cache directive: CoreDNS's defaults filled in.  conf's zones are
+ * the directive's, else the block's keys. */
+struct cache_directive {
+	struct cache_conf conf;
+	char *file; /* where the directive is */
+	int line;
+};
+
+/*
+ * Setup of `cache [TTL] [ZONES...] [{ options }]` (setup.h): the directive
+ * goes to c->block->cache (freed with the block); options as in CoreDNS
+ * (success, denial, prefetch, serve_stale, servfail, disable, keepttl).
+ * Once per block.  Returns 0 or a negative errno with c->err set.
+ */
+int cache_setup(struct setup *c, const struct corefile_dir *d);
+
+/* Free cc and the strings of its conf (NULL is fine). */
+void cache_directive_free(struct cache_directive *cc);
 
 /* Result flags of cache_answer. */
 enum {

@@ -222,7 +222,7 @@ static int make_listeners(struct gen *g, char *err, size_t errlen)
 	return 0;
 }
 
-struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
+struct kube *daemon_kube_load(const struct kubernetes_conf *ck, char *err,
 			      size_t errlen)
 {
 	struct kube_conf kc = {
@@ -310,7 +310,7 @@ static void source_free(struct source *s)
 
 /* The zone of ck fed by the Kubernetes API: endpoint, kubeconfig or
  * in-cluster. */
-static struct source *source_api(struct daemon *d, const struct config_kube *ck,
+static struct source *source_api(struct daemon *d, const struct kubernetes_conf *ck,
 				 char *err, size_t errlen)
 {
 	struct source *s = calloc(1, sizeof(*s));
@@ -348,7 +348,7 @@ static struct source *source_api(struct daemon *d, const struct config_kube *ck,
 		goto fail;
 	struct apisrc_conf ac = {
 	    .api = &s->api,
-	    .watch_pods = ck->pods == CONFIG_PODS_VERIFIED,
+	    .watch_pods = ck->pods == KUBERNETES_PODS_VERIFIED,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
 	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,
@@ -373,7 +373,7 @@ fail:
 	return NULL;
 }
 
-static struct source *source_new(struct daemon *d, const struct config_kube *ck,
+static struct source *source_new(struct daemon *d, const struct kubernetes_conf *ck,
 				 char *err, size_t errlen)
 {
 	if (!ck->objects)
@@ -407,7 +407,7 @@ static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
 
 /* Would a and b build the same zone from the same source? (Options that
  * only the query path reads, fallthrough, do not count.) */
-static bool kube_same(const struct config_kube *a, const struct config_kube *b)
+static bool kube_same(const struct kubernetes_conf *a, const struct kubernetes_conf *b)
 {
 	return strv_same(a->zones, a->nzones, b->zones, b->nzones) &&
 	       str_same(a->objects, b->objects) &&
@@ -587,9 +587,9 @@ static struct gen *gen_build(struct daemon *d, struct config *cfg,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct config_block *b = &cfg->blocks[i];
-		const struct config_kube *ck = b->kube;
+		const struct kubernetes_conf *ck = b->kube;
 		for (size_t j = 0; ck && old && j < old->cfg->nblocks; j++) {
-			const struct config_kube *ok = old->cfg->blocks[j].kube;
+			const struct kubernetes_conf *ok = old->cfg->blocks[j].kube;
 			bool taken = false;
 			for (size_t t = 0; t < i; t++)
 				taken |= g->srcs[t] == old->srcs[j];
@@ -910,6 +910,7 @@ static void daemon_reload(struct daemon *d)
 		reload_failed(d, err);
 		return;
 	}
+	config_log_warnings(cfg);
 	pending_drop(d);
 	struct gen *g = gen_build(d, cfg, d->cur, err, sizeof(err));
 	if (!g) {
@@ -1054,6 +1055,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (config_load(o->conf, o->dns_port, &cfg, err, sizeof(err)) < 0)
 		goto fail;
+	config_log_warnings(cfg);
 	if (read_corefile(o->conf, &text, h, err, sizeof(err)) == 0)
 		free(text);
 	d.base = event_base_new();

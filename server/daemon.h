@@ -22,13 +22,13 @@ struct daemon_opts {
  * not be set up (the reason is printed on standard error). */
 int daemon_run(const struct daemon_opts *opts);
 
-struct config_kube;
+struct kubernetes_conf;
 struct kube;
 
 /* The cluster zone of a kubernetes directive, loaded from its source.
  * Returns NULL with err set ("FILE:LINE - Error during setup: kubernetes:
  * ...") when it cannot be loaded.  Free with kube_free(). */
-struct kube *daemon_kube_load(const struct config_kube *ck, char *err,
+struct kube *daemon_kube_load(const struct kubernetes_conf *ck, char *err,
 			      size_t errlen);
 
 /* The clusterdns version line ("clusterdns-0.1.0"). */

@@ -16,17 +16,21 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "server/config.h"
 #include "server/log.h"
 #include "server/packet.h"
+#include "server/setup.h"
 #include "server/upstream.h"
 #include "zones/dname.h"
 
@@ -873,7 +877,7 @@ int forward_start(struct forward *f, struct event_base *base)
 /* setup */
 
 static struct forward *setup_failed(struct forward *f,
-				    const struct config_forward *cf, char *err,
+				    const struct forward_conf *cf, char *err,
 				    size_t errlen, const char *why)
 {
 	snprintf(err, errlen, "%s:%d - Error during setup: forward: %s",
@@ -882,7 +886,7 @@ static struct forward *setup_failed(struct forward *f,
 	return NULL;
 }
 
-struct forward *forward_new(const struct config_forward *cf, char *err,
+struct forward *forward_new(const struct forward_conf *cf, char *err,
 			    size_t errlen)
 {
 	char why[300];
@@ -972,4 +976,299 @@ const char *forward_upstream_name(const struct forward *f, int i)
 unsigned forward_inflight(const struct forward *f)
 {
 	return atomic_load(&((struct forward *)f)->inflight);
+}
+
+/* ------------------------------------------------------------------ */
+/* setup of the directive */
+
+void forward_conf_free(struct forward_conf *f)
+{
+	if (!f)
+		return;
+	setup_strv_free(f->from, f->nfrom);
+	setup_strv_free(f->except, f->nexcept);
+	free(f->health_domain);
+	free(f->file);
+	free(f);
+}
+
+/* An upstream IP[:PORT] ([IPv6]:PORT, dns:// allowed).  Returns 0, 1 when
+ * text is no address, -EINVAL with msg set (a bad port or transport). */
+static int upstream_parse(const char *text, struct sockaddr_storage *ss,
+			  socklen_t *len, char *msg, size_t msglen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *s = text, *port = NULL, *sep = strstr(text, "://");
+	size_t hl;
+
+	if (sep) {
+		if (strncasecmp(text, "dns://", 6) != 0) {
+			snprintf(msg, msglen,
+				 "%.*s:// is not supported, only dns:// is",
+				 (int)(sep - text), text);
+			return -EINVAL;
+		}
+		s = text + 6;
+	}
+	if (*s == '[') {
+		const char *e = strchr(s, ']');
+		if (!e)
+			return 1;
+		hl = (size_t)(e - s - 1);
+		s++;
+		if (e[1] == ':')
+			port = e + 2;
+		else if (e[1])
+			return 1;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && !strchr(colon + 1, ':')) {
+			hl = (size_t)(colon - s);
+			port = colon + 1;
+		} else {
+			hl = strlen(s); /* an IPv6 address without port */
+		}
+	}
+	if (hl >= sizeof(host))
+		return 1;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	unsigned long p = 53;
+	if (port) {
+		char *end;
+		p = strtoul(port, &end, 10);
+		if (!*port || *end || p == 0 || p > 65535) {
+			snprintf(msg, msglen, "invalid port in '%s'", text);
+			return -EINVAL;
+		}
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	return 1;
+}
+
+static int fwd_add_to(struct setup *c, const struct corefile_dir *d,
+		      struct forward_conf *f, const char *text)
+{
+	if (f->nto == FORWARD_MAX_UPSTREAMS)
+		return setup_err(c, d, "forward", "more than %d TOs configured",
+				 FORWARD_MAX_UPSTREAMS);
+	char msg[512];
+	int rc = upstream_parse(text, &f->to[f->nto], &f->tolen[f->nto], msg,
+				sizeof(msg));
+	if (rc < 0)
+		return setup_err(c, d, "forward", "%s", msg);
+	if (rc > 0)
+		return 1;
+	f->nto++;
+	return 0;
+}
+
+/* The nameservers of a resolv.conf-style file, port 53.  Returns 0, 1 when
+ * path is no readable file, or an error. */
+static int fwd_add_file(struct setup *c, const struct corefile_dir *d,
+			struct forward_conf *f, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[512];
+	size_t before = f->nto;
+
+	if (!fp)
+		return 1;
+	while (fgets(line, sizeof(line), fp)) {
+		char *save, *k = strtok_r(line, " \t\r\n", &save);
+		char *v = k ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+		if (!k || !v || strcmp(k, "nameserver") != 0)
+			continue;
+		char *pct = strchr(v, '%'); /* a zone index: not kept */
+		if (pct)
+			*pct = 0;
+		char addr[INET6_ADDRSTRLEN + 3];
+		snprintf(addr, sizeof(addr), strchr(v, ':') ? "[%s]" : "%s", v);
+		int rc = fwd_add_to(c, d, f, addr);
+		if (rc != 0) {
+			fclose(fp);
+			return rc < 0 ? rc
+				      : setup_err(c, d, "forward",
+						  "%s: not an IP address: "
+						  "\"%s\"",
+						  path, v);
+		}
+	}
+	fclose(fp);
+	if (f->nto == before)
+		return setup_err(c, d, "forward", "no nameservers found in %s",
+				 path);
+	return 0;
+}
+
+static int fwd_duration(struct setup *c, const struct corefile_dir *s,
+			uint64_t *ms)
+{
+	char msg[512];
+
+	if (s->nargs < 1)
+		return setup_arg_err(c, s, "forward");
+	if (setup_duration(s->args[0], ms, msg, sizeof(msg)) < 0)
+		return setup_err(c, s, "forward", "%s", msg);
+	return 0;
+}
+
+static int fwd_uint(struct setup *c, const struct corefile_dir *s, uint32_t *v)
+{
+	char *end;
+
+	if (s->nargs != 1)
+		return setup_arg_err(c, s, "forward");
+	long long n = strtoll(s->args[0], &end, 10);
+	if (!*s->args[0] || *end)
+		return setup_err(c, s, "forward",
+				 "strconv.Atoi: parsing \"%s\": invalid syntax",
+				 s->args[0]);
+	if (n < 0)
+		return setup_err(c, s, "forward", "%s can't be negative: %lld",
+				 s->name, n);
+	*v = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return 0;
+}
+
+static int fwd_option(struct setup *c, struct forward_conf *f,
+		      const struct corefile_dir *s)
+{
+	const char *o = s->name;
+	int rc = setup_no_block(c, s, "forward");
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(o, "except") == 0) {
+		if (s->nargs == 0)
+			return setup_arg_err(c, s, "forward");
+		return setup_zones_add(c, s, "forward", s->args, s->nargs,
+				       &f->except, &f->nexcept);
+	}
+	if (strcmp(o, "force_tcp") == 0 || strcmp(o, "prefer_udp") == 0) {
+		if (s->nargs)
+			return setup_arg_err(c, s, "forward");
+		*(o[0] == 'f' ? &f->force_tcp : &f->prefer_udp) = true;
+		return 0;
+	}
+	if (strcmp(o, "policy") == 0) {
+		if (s->nargs != 1)
+			return setup_arg_err(c, s, "forward");
+		if (strcmp(s->args[0], "random") == 0)
+			f->policy = FORWARD_POLICY_RANDOM;
+		else if (strcmp(s->args[0], "round_robin") == 0)
+			f->policy = FORWARD_POLICY_ROUND_ROBIN;
+		else if (strcmp(s->args[0], "sequential") == 0)
+			f->policy = FORWARD_POLICY_SEQUENTIAL;
+		else
+			return setup_err(c, s, "forward", "unknown policy '%s'",
+					 s->args[0]);
+		return 0;
+	}
+	if (strcmp(o, "health_check") == 0) {
+		rc = fwd_duration(c, s, &f->health_check_ms);
+		for (size_t i = 1; rc == 0 && i < s->nargs; i++) {
+			if (strcmp(s->args[i], "no_rec") == 0) {
+				f->health_no_rec = true;
+			} else if (strcmp(s->args[i], "domain") == 0 &&
+				   i + 1 < s->nargs) {
+				char *z = NULL, msg[512];
+				rc = setup_zone_parse(s->args[++i], &z, msg,
+						      sizeof(msg));
+				if (rc == -ENOMEM)
+					return setup_nomem(c);
+				if (rc < 0)
+					return setup_err(c, s, "forward", "%s",
+							 msg);
+				free(f->health_domain);
+				f->health_domain = z;
+			} else {
+				return setup_err(c, s, "forward",
+						 "health_check: unknown option "
+						 "%s",
+						 s->args[i]);
+			}
+		}
+		return rc;
+	}
+	if (strcmp(o, "expire") == 0) {
+		if (s->nargs != 1)
+			return setup_arg_err(c, s, "forward");
+		return fwd_duration(c, s, &f->expire_ms);
+	}
+	if (strcmp(o, "max_fails") == 0)
+		return fwd_uint(c, s, &f->max_fails);
+	if (strcmp(o, "max_concurrent") == 0)
+		return fwd_uint(c, s, &f->max_concurrent);
+	if (strcmp(o, "tls") == 0 || strcmp(o, "tls_servername") == 0 ||
+	    strcmp(o, "next") == 0 ||
+	    strcmp(o, "failfast_all_unhealthy_"
+		      "upstreams") == 0 ||
+	    strcmp(o, "failover") == 0)
+		return setup_err(c, s, "forward",
+				 "option '%s' is not supported yet", o);
+	return setup_err(c, s, "forward", "unknown property '%s'", o);
+}
+
+int forward_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+	struct forward_conf *f;
+	int rc;
+
+	if (b->fwd)
+		return setup_err(c, d, "forward",
+				 "only one forward directive per server block "
+				 "is supported");
+	if (d->nargs < 2)
+		return setup_arg_err(c, d, "forward");
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return setup_nomem(c);
+	b->fwd = f;
+	f->health_check_ms = 500;
+	f->max_fails = 2;
+	f->expire_ms = 10000;
+	f->line = d->line;
+	f->file = strdup(d->file);
+	if (!f->file)
+		return setup_nomem(c);
+	rc = setup_zones_add(c, d, "forward", d->args, 1, &f->from, &f->nfrom);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 1; i < d->nargs; i++) {
+		rc = fwd_add_to(c, d, f, d->args[i]);
+		if (rc == 1)
+			rc = fwd_add_file(c, d, f, d->args[i]);
+		if (rc == 1)
+			return setup_err(c, d, "forward",
+					 "not an IP address or file: \"%s\"",
+					 d->args[i]);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < d->nsub; i++) {
+		rc = fwd_option(c, f, &d->sub[i]);
+		if (rc < 0)
+			return rc;
+	}
+	if (f->force_tcp && f->prefer_udp)
+		return setup_err(c, d, "forward",
+				 "force_tcp and prefer_udp are mutually "
+				 "exclusive");
+	return 0;
 }

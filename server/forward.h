@@ -22,16 +22,62 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-#include "server/config.h"
+#include "server/corefile.h"
 #include "server/worker.h"
 
 struct event_base;
 struct forward;
+struct setup;
+
+enum forward_policy {
+	FORWARD_POLICY_RANDOM = 0,
+	FORWARD_POLICY_ROUND_ROBIN,
+	FORWARD_POLICY_SEQUENTIAL,
+};
+
+#define FORWARD_MAX_UPSTREAMS 15
+
+/* The forward directive: `forward FROM TO... { options }`. */
+struct forward_conf {
+	char **from; /* FROM as zones (a CIDR may give several); "" = root */
+	size_t nfrom;
+	char **except; /* except ZONES... */
+	size_t nexcept;
+	/* the upstreams: IP[:PORT] (dns:// allowed, port 53 by default) and
+	 * the nameservers of resolv.conf-style files, in order, 1..15 */
+	struct sockaddr_storage to[FORWARD_MAX_UPSTREAMS];
+	socklen_t tolen[FORWARD_MAX_UPSTREAMS];
+	size_t nto;
+	bool force_tcp;
+	bool prefer_udp;
+	enum forward_policy policy; /* default random */
+	uint64_t health_check_ms;   /* default 500; 0: no health checks */
+	bool health_no_rec;	    /* health_check ... no_rec */
+	char *health_domain;	    /* health_check ... domain NAME; "" = . */
+	uint32_t max_fails;	    /* default 2; 0: never down */
+	uint64_t expire_ms;	    /* default 10000 */
+	uint32_t max_concurrent;    /* 0: no limit */
+	char *file;		    /* where the directive is */
+	int line;
+};
+
+/*
+ * Setup of `forward FROM TO... [{ options }]` (setup.h): the conf goes to
+ * c->block->fwd (freed with the block).  TO is IP[:PORT] or a
+ * resolv.conf-style file; options as in CoreDNS (except, force_tcp,
+ * prefer_udp, policy, health_check, expire, max_fails, max_concurrent).
+ * One per block.  Returns 0 or a negative errno with c->err set.
+ */
+int forward_setup(struct setup *c, const struct corefile_dir *d);
+
+/* Free f and what it holds (NULL is fine). */
+void forward_conf_free(struct forward_conf *f);
 
 /* Make a forwarder from its directive.  Returns NULL with err set on bad
  * input (zones that are no DNS names) or allocation failure. */
-struct forward *forward_new(const struct config_forward *cf, char *err,
+struct forward *forward_new(const struct forward_conf *cf, char *err,
 			    size_t errlen);
 
 /* Start the health checker on the control thread's event loop (base).

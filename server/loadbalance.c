@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "server/config.h"
 #include "server/packet.h"
+#include "server/setup.h"
 
 #define T_A 1
 #define T_AAAA 28
@@ -84,4 +86,24 @@ void loadbalance_shuffle(uint8_t *msg, size_t len, uint64_t *rnd)
 		}
 		p = end;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* setup of the directive */
+
+int loadbalance_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+
+	if (b->loadbalance)
+		return setup_err(c, d, "loadbalance",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	if (d->nargs > 1 || d->nsub)
+		return setup_arg_err(c, d, "loadbalance");
+	if (d->nargs && strcmp(d->args[0], "round_robin") != 0)
+		return setup_err(c, d, "loadbalance", "unknown policy: %s",
+				 d->args[0]);
+	b->loadbalance = true;
+	return 0;
 }

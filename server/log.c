@@ -1,16 +1,20 @@
 /*
- * log.c -- CoreDNS-style log lines on standard output and the query log
- * formatter of the log directive.
+ * log.c -- CoreDNS-style log lines on standard output, the query log
+ * formatter of the log directive, and the setup of the log and errors
+ * directives.
  */
 #include "server/log.h"
 
+#include "server/config.h"
 #include "server/packet.h"
+#include "server/setup.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -474,4 +478,99 @@ const char *log_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	}
 	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* setup of the errors and log directives */
+
+int log_errors_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+
+	if (b->errors)
+		return setup_err(c, d, "errors",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	if (d->nargs)
+		return setup_arg_err(c, d, "errors");
+	if (d->nsub)
+		return setup_err(c, &d->sub[0], "errors",
+				 "option '%s' is not supported yet",
+				 d->sub[0].name);
+	b->errors = true;
+	return 0;
+}
+
+int log_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+	struct log_conf *l;
+	size_t nnames = d->nargs;
+	const char *format = LOG_FORMAT_COMMON;
+	int rc;
+
+	if (b->log)
+		return setup_err(c, d, "log",
+				 "only one log directive per server block is "
+				 "supported");
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return setup_nomem(c);
+	b->log = l;
+	if (nnames && strchr(d->args[nnames - 1], '{')) {
+		format = d->args[--nnames];
+		if (strcmp(format, "{common}") == 0)
+			format = LOG_FORMAT_COMMON;
+		else if (strcmp(format, "{combined}") == 0)
+			format = LOG_FORMAT_COMBINED;
+	}
+	l->format = strdup(format);
+	if (!l->format)
+		return setup_nomem(c);
+	rc = setup_zones_add(c, d, "log", d->args, nnames, &l->names,
+			     &l->nnames);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < d->nsub; i++) {
+		const struct corefile_dir *s = &d->sub[i];
+
+		if (strcmp(s->name, "class") != 0)
+			return setup_err(c, s, "log", "unknown property '%s'",
+					 s->name);
+		rc = setup_no_block(c, s, "log");
+		if (rc < 0)
+			return rc;
+		if (s->nargs == 0)
+			return setup_arg_err(c, s, "log");
+		for (size_t j = 0; j < s->nargs; j++) {
+			const char *a = s->args[j];
+
+			if (strcmp(a, "all") == 0)
+				l->classes |= LOG_CLASS_ALL;
+			else if (strcmp(a, "success") == 0)
+				l->classes |= LOG_CLASS_SUCCESS;
+			else if (strcmp(a, "denial") == 0)
+				l->classes |= LOG_CLASS_DENIAL;
+			else if (strcmp(a, "error") == 0)
+				l->classes |= LOG_CLASS_ERROR;
+			else
+				return setup_err(c, s, "log",
+						 "invalid class '%s', must be "
+						 "all, success, denial or "
+						 "error",
+						 a);
+		}
+	}
+	if (!l->classes)
+		l->classes = LOG_CLASS_ALL;
+	return 0;
+}
+
+void log_conf_free(struct log_conf *l)
+{
+	if (!l)
+		return;
+	setup_strv_free(l->names, l->nnames);
+	free(l->format);
+	free(l);
 }

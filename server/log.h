@@ -1,7 +1,8 @@
 /*
  * log.h -- log lines in CoreDNS's style ("[INFO] ...", "[ERROR] ...") on
- * standard output, one write per line so threads never interleave, and the
- * query log line of the log directive.
+ * standard output, one write per line so threads never interleave, the
+ * query log line of the log directive, and the setup of the log and errors
+ * directives.
  */
 #ifndef CLUSTERDNS_LOG_H
 #define CLUSTERDNS_LOG_H
@@ -10,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "server/corefile.h"
+
+struct setup;
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -60,5 +65,45 @@ void log_query(const char *format, const struct log_query *lq);
  * "NXDOMAIN", "RCODE12"); buf is used for unknown ones and needs 16 bytes. */
 const char *log_type_name(uint16_t type, char *buf);
 const char *log_rcode_name(unsigned rcode, char *buf);
+
+/* How the log directive formats queries (CoreDNS's default format when not
+ * given) and which responses it logs. */
+enum {
+	LOG_CLASS_SUCCESS = 1, /* NOERROR with answers */
+	LOG_CLASS_DENIAL = 2,  /* NXDOMAIN and NODATA */
+	LOG_CLASS_ERROR = 4,   /* SERVFAIL, REFUSED, FORMERR, NOTIMP... */
+	LOG_CLASS_ALL = 7,
+};
+struct log_conf {
+	char **names; /* only names under these zones; none: every name */
+	size_t nnames;
+	/* placeholders {remote} {port} {type} ...; never NULL: the default,
+	 * {common} and {combined} are stored expanded (the strings below) */
+	char *format;
+	unsigned classes; /* LOG_CLASS_* bits; no class given: ALL */
+};
+
+/* CoreDNS's {common} format, also the default one; {combined} adds the
+ * opcode. */
+#define LOG_FORMAT_COMMON                                                      \
+	"{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} "      \
+	"{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
+#define LOG_FORMAT_COMBINED LOG_FORMAT_COMMON " \"{>opcode}\""
+
+/*
+ * Setup of `log [NAMES...] [FORMAT] [{ class CLASSES... }]` (setup.h):
+ * the conf goes to c->block->log (freed with the block).  A last argument
+ * with a '{' is the format; the others are zones.  One per block.
+ * Returns 0 or a negative errno with c->err set.
+ */
+int log_setup(struct setup *c, const struct corefile_dir *d);
+
+/* Free l and what it holds (NULL is fine). */
+void log_conf_free(struct log_conf *l);
+
+/* Setup of `errors` (no arguments, no options yet): sets
+ * c->block->errors.  Once per block.  Returns 0 or -EINVAL with c->err
+ * set. */
+int log_errors_setup(struct setup *c, const struct corefile_dir *d);
 
 #endif

@@ -11,6 +11,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "server/config.h"
+#include "server/setup.h"
 #include "zones/dname.h"
 
 #define T_HINFO 13
@@ -186,4 +188,22 @@ atomic_int *loop_upstream(struct loop *l)
 const char *loop_zone(const struct loop *l)
 {
 	return l->zone;
+}
+
+/* ------------------------------------------------------------------ */
+/* setup of the directive */
+
+int loop_setup(struct setup *c, const struct corefile_dir *d)
+{
+	struct config_block *b = c->block;
+
+	if (b->loop)
+		return setup_err(c, d, "loop",
+				 "this plugin can only be used once per "
+				 "Server Block");
+	if (d->nargs || d->nsub)
+		return setup_arg_err(c, d, "loop");
+	b->loop = true;
+	b->loop_line = d->line;
+	return 0;
 }

@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "server/corefile.h"
 #include "server/packet.h"
+
+struct setup;
 
 struct event_base;
 struct loop;
@@ -53,5 +56,9 @@ atomic_int *loop_upstream(struct loop *l);
 
 /* The zone, as CoreDNS prints it: "." or "cluster.local." */
 const char *loop_zone(const struct loop *l);
+
+/* Setup of `loop` (no arguments, no block): sets c->block->loop and
+ * loop_line.  Once per block.  Returns 0 or -EINVAL with c->err set. */
+int loop_setup(struct setup *c, const struct corefile_dir *d);
 
 #endif

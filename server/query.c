@@ -40,7 +40,7 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 	qb->conf = cb;
 	qb->kube = kube;
 	if (cb->kube) {
-		const struct config_kube *k = cb->kube;
+		const struct kubernetes_conf *k = cb->kube;
 		qb->pods = (enum builder_pods)k->pods;
 		qb->fallthrough = k->fallthrough;
 		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
@@ -554,20 +554,20 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 static unsigned response_class(const uint8_t *resp, size_t n)
 {
 	if (n < 12)
-		return CONFIG_LOG_ERROR;
+		return LOG_CLASS_ERROR;
 	unsigned rcode = resp[3] & 0x0f;
 	if (rcode == PACKET_RCODE_NXDOMAIN)
-		return CONFIG_LOG_DENIAL;
+		return LOG_CLASS_DENIAL;
 	if (rcode != PACKET_RCODE_NOERROR)
-		return CONFIG_LOG_ERROR;
-	return rd16(resp + 6) ? CONFIG_LOG_SUCCESS : CONFIG_LOG_DENIAL;
+		return LOG_CLASS_ERROR;
+	return rd16(resp + 6) ? LOG_CLASS_SUCCESS : LOG_CLASS_DENIAL;
 }
 
 static void log_it(const struct query_block *b, const struct packet_query *q,
 		   size_t reqlen, const uint8_t *resp, size_t n, bool tcp,
 		   const struct sockaddr *peer, const struct timespec *t0)
 {
-	const struct config_log *lg = b->conf->log;
+	const struct log_conf *lg = b->conf->log;
 	struct timespec t1;
 	char name[1024];
 

@@ -87,7 +87,7 @@ static const char example[] = ".:1053 {\n"
 static void check_example(const struct config *cfg, const char *file)
 {
 	const struct config_block *b;
-	const struct config_kube *k;
+	const struct kubernetes_conf *k;
 
 	assert_int_equal(cfg->nblocks, 1);
 	b = &cfg->blocks[0];
@@ -104,7 +104,7 @@ static void check_example(const struct config *cfg, const char *file)
 	assert_strv(k->zones, k->nzones, 3, "cluster.local", "in-addr.arpa",
 		    "ip6.arpa");
 	assert_string_equal(k->objects, "tools/examples/cluster");
-	assert_int_equal(k->pods, CONFIG_PODS_VERIFIED);
+	assert_int_equal(k->pods, KUBERNETES_PODS_VERIFIED);
 	assert_int_equal(k->ttl, 30);
 	assert_false(k->endpoint_pod_names);
 	assert_int_equal(k->nnamespaces, 0);
@@ -141,7 +141,7 @@ static void test_kubeadm(void **state)
 {
 	char path[512];
 	struct config *cfg = NULL;
-	const struct config_kube *k;
+	const struct kubernetes_conf *k;
 	char want[700];
 
 	(void)state;
@@ -166,7 +166,7 @@ static void test_kubeadm(void **state)
 	assert_non_null(cfg->blocks[0].log);
 	assert_int_equal(cfg->blocks[0].nbind, 0);
 	k = cfg->blocks[0].kube;
-	assert_int_equal(k->pods, CONFIG_PODS_INSECURE);
+	assert_int_equal(k->pods, KUBERNETES_PODS_INSECURE);
 	assert_true(k->fallthrough);
 	assert_strv(k->fallthrough_zones, k->nfallthrough_zones, 2,
 		    "in-addr.arpa", "ip6.arpa");
@@ -390,10 +390,41 @@ static void test_unsupported_directives(void **state)
 	}
 }
 
+/* Plugins CoreDNS removed are named as such, with their replacement. */
+static void test_removed_directives(void **state)
+{
+	(void)state;
+	/* the kubeadm Corefile of CoreDNS 1.2 to 1.4 */
+	load_fails(".:53 {\n"
+		   "  errors\n"
+		   "  kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+		   "    pods insecure\n"
+		   "    upstream\n"
+		   "    fallthrough in-addr.arpa ip6.arpa\n"
+		   "  }\n"
+		   "  cache 30\n"
+		   "  proxy . /etc/resolv.conf\n"
+		   "  loop\n"
+		   "}\n",
+		   "Corefile:9 - Error during parsing: Directive 'proxy' was "
+		   "removed from CoreDNS in 1.5; use 'forward' instead");
+	load_fails(". {\n  proxy . 10.0.0.1 {\n    policy random\n  }\n}\n",
+		   "Corefile:2 - Error during parsing: Directive 'proxy' was "
+		   "removed from CoreDNS in 1.5; use 'forward' instead");
+	load_fails(". {\n  federation cluster.local {\n    prod "
+		   "prod.example.org\n  }\n}\n",
+		   "Corefile:2 - Error during parsing: Directive 'federation' "
+		   "was removed from CoreDNS in 1.7");
+	/* names close to them are unknown as before */
+	load_fails(". {\n  proxies . 10.0.0.1\n}\n",
+		   "Corefile:2 - Error during parsing: Unknown directive "
+		   "'proxies'");
+}
+
 /* ------------------------------------------------------------------ */
 /* forward, loop, loadbalance */
 
-static const struct sockaddr_in *in4(const struct config_forward *f, size_t i)
+static const struct sockaddr_in *in4(const struct forward_conf *f, size_t i)
 {
 	assert_int_equal(f->to[i].ss_family, AF_INET);
 	return (const struct sockaddr_in *)&f->to[i];
@@ -402,7 +433,7 @@ static const struct sockaddr_in *in4(const struct config_forward *f, size_t i)
 static void test_forward_defaults(void **state)
 {
 	struct config *cfg;
-	const struct config_forward *f;
+	const struct forward_conf *f;
 
 	(void)state;
 	cfg = load_ok(". {\n  forward . 192.0.2.1 dns://192.0.2.2:5353 "
@@ -423,7 +454,7 @@ static void test_forward_defaults(void **state)
 	assert_int_equal(f->tolen[3], sizeof(struct sockaddr_in6));
 	assert_false(f->force_tcp);
 	assert_false(f->prefer_udp);
-	assert_int_equal(f->policy, CONFIG_POLICY_RANDOM);
+	assert_int_equal(f->policy, FORWARD_POLICY_RANDOM);
 	assert_int_equal(f->health_check_ms, 500);
 	assert_int_equal(f->max_fails, 2);
 	assert_int_equal(f->expire_ms, 10000);
@@ -437,7 +468,7 @@ static void test_forward_defaults(void **state)
 static void test_forward_options(void **state)
 {
 	struct config *cfg;
-	const struct config_forward *f;
+	const struct forward_conf *f;
 
 	(void)state;
 	cfg = load_ok(". {\n"
@@ -457,7 +488,7 @@ static void test_forward_options(void **state)
 	assert_strv(f->from, f->nfrom, 1, "example.org");
 	assert_strv(f->except, f->nexcept, 2, "a.example.org", "b.example.org");
 	assert_true(f->force_tcp);
-	assert_int_equal(f->policy, CONFIG_POLICY_SEQUENTIAL);
+	assert_int_equal(f->policy, FORWARD_POLICY_SEQUENTIAL);
 	assert_int_equal(f->health_check_ms, 2000);
 	assert_true(f->health_no_rec);
 	assert_string_equal(f->health_domain, "probe.example");
@@ -472,7 +503,7 @@ static void test_forward_options(void **state)
 		      "    policy round_robin\n    prefer_udp\n  }\n}\n");
 	f = cfg->blocks[0].fwd;
 	assert_strv(f->from, f->nfrom, 1, "1.10.in-addr.arpa");
-	assert_int_equal(f->policy, CONFIG_POLICY_ROUND_ROBIN);
+	assert_int_equal(f->policy, FORWARD_POLICY_ROUND_ROBIN);
 	assert_true(f->prefer_udp);
 	config_free(cfg);
 }
@@ -494,7 +525,7 @@ static void test_forward_resolv_conf(void **state)
 		 ". {\n  forward . %s {\n    max_concurrent 1000\n  }\n}\n",
 		 path);
 	cfg = load_ok(text);
-	const struct config_forward *f = cfg->blocks[0].fwd;
+	const struct forward_conf *f = cfg->blocks[0].fwd;
 	assert_int_equal(f->nto, 2);
 	assert_int_equal(ntohl(in4(f, 0)->sin_addr.s_addr), 0xc0000207);
 	assert_int_equal(ntohs(in4(f, 0)->sin_port), 53);
@@ -703,32 +734,31 @@ static void test_errors_directive(void **state)
 static void test_log(void **state)
 {
 	struct config *cfg;
-	const struct config_log *l;
+	const struct log_conf *l;
 
 	(void)state;
 	cfg = load_ok(". {\n  log\n}\n");
 	l = cfg->blocks[0].log;
 	assert_non_null(l);
 	assert_int_equal(l->nnames, 0);
-	assert_string_equal(l->format, CONFIG_LOG_FORMAT_COMMON);
+	assert_string_equal(l->format, LOG_FORMAT_COMMON);
 	assert_string_equal(l->format,
 			    "{remote}:{port} - {>id} \"{type} {class} {name} "
 			    "{proto} {size} {>do} {>bufsize}\" {rcode} "
 			    "{>rflags} {rsize} {duration}");
-	assert_int_equal(l->classes, CONFIG_LOG_ALL);
+	assert_int_equal(l->classes, LOG_CLASS_ALL);
 	config_free(cfg);
 
 	cfg = load_ok(". {\n  log Example.ORG. . {combined}\n}\n");
 	l = cfg->blocks[0].log;
 	assert_strv(l->names, l->nnames, 2, "example.org", "");
-	assert_string_equal(l->format,
-			    CONFIG_LOG_FORMAT_COMMON " \"{>opcode}\"");
+	assert_string_equal(l->format, LOG_FORMAT_COMMON " \"{>opcode}\"");
 	config_free(cfg);
 
 	cfg = load_ok(". {\n  log example.org {common}\n}\n");
 	l = cfg->blocks[0].log;
 	assert_strv(l->names, l->nnames, 1, "example.org");
-	assert_string_equal(l->format, CONFIG_LOG_FORMAT_COMMON);
+	assert_string_equal(l->format, LOG_FORMAT_COMMON);
 	config_free(cfg);
 
 	/* a last argument with a brace is the format, even alone */
@@ -742,16 +772,16 @@ static void test_log(void **state)
 		      "    class error success\n  }\n}\n");
 	l = cfg->blocks[0].log;
 	assert_strv(l->names, l->nnames, 1, "example.org");
-	assert_int_equal(l->classes, CONFIG_LOG_DENIAL | CONFIG_LOG_ERROR |
-					 CONFIG_LOG_SUCCESS);
+	assert_int_equal(l->classes, LOG_CLASS_DENIAL | LOG_CLASS_ERROR |
+					 LOG_CLASS_SUCCESS);
 	config_free(cfg);
 
 	cfg = load_ok(". {\n  log {\n    class denial\n  }\n}\n");
-	assert_int_equal(cfg->blocks[0].log->classes, CONFIG_LOG_DENIAL);
+	assert_int_equal(cfg->blocks[0].log->classes, LOG_CLASS_DENIAL);
 	config_free(cfg);
 
 	cfg = load_ok(". {\n  log {\n    class all\n  }\n}\n");
-	assert_int_equal(cfg->blocks[0].log->classes, CONFIG_LOG_ALL);
+	assert_int_equal(cfg->blocks[0].log->classes, LOG_CLASS_ALL);
 	config_free(cfg);
 }
 
@@ -981,14 +1011,14 @@ static void test_kube_defaults(void **state)
 				     "    objects /srv/objects\n"
 				     "  }\n"
 				     "}\n");
-	const struct config_kube *k = cfg->blocks[0].kube;
+	const struct kubernetes_conf *k = cfg->blocks[0].kube;
 
 	(void)state;
 	/* zones from the keys */
 	assert_strv(k->zones, k->nzones, 2, "cluster.local",
 		    "0.0.10.in-addr.arpa");
 	assert_string_equal(k->objects, "/srv/objects");
-	assert_int_equal(k->pods, CONFIG_PODS_DISABLED);
+	assert_int_equal(k->pods, KUBERNETES_PODS_DISABLED);
 	assert_int_equal(k->ttl, 5);
 	assert_false(k->endpoint_pod_names);
 	assert_int_equal(k->nnamespaces, 0);
@@ -1014,7 +1044,7 @@ static void test_kube_defaults(void **state)
 static void test_kube_options_ok(void **state)
 {
 	struct config *cfg;
-	const struct config_kube *k;
+	const struct kubernetes_conf *k;
 
 	(void)state;
 	setenv("CFG_TTL", "3600", 1);
@@ -1037,7 +1067,7 @@ static void test_kube_options_ok(void **state)
 	assert_strv(k->zones, k->nzones, 2, "cluster.local",
 		    "96.10.in-addr.arpa");
 	assert_string_equal(k->objects, "dir with space");
-	assert_int_equal(k->pods, CONFIG_PODS_INSECURE);
+	assert_int_equal(k->pods, KUBERNETES_PODS_INSECURE);
 	assert_int_equal(k->ttl, 3600);
 	assert_true(k->endpoint_pod_names);
 	assert_strv(k->namespaces, k->nnamespaces, 3, "default", "kube-system",
@@ -1054,7 +1084,7 @@ static void test_kube_options_ok(void **state)
 		      "  }\n}\n");
 	k = cfg->blocks[0].kube;
 	assert_int_equal(k->ttl, 0);
-	assert_int_equal(k->pods, CONFIG_PODS_DISABLED);
+	assert_int_equal(k->pods, KUBERNETES_PODS_DISABLED);
 	assert_true(k->fallthrough);
 	assert_strv(k->fallthrough_zones, k->nfallthrough_zones, 2,
 		    "cluster.local", "sub.cluster.local");
@@ -1145,9 +1175,10 @@ static void test_kube_errors(void **state)
 		   "  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: zone is not "
 		   "a valid domain name: 'a..b'");
-	load_fails(". {\n  kubernetes {\n    objects d\n    upstream\n  }\n}\n",
-		   "Corefile:4 - Error during setup: kubernetes: unknown "
-		   "property 'upstream'");
+	load_fails(
+	    ". {\n  kubernetes {\n    objects d\n    upstreams\n  }\n}\n",
+	    "Corefile:4 - Error during setup: kubernetes: unknown "
+	    "property 'upstreams'");
 	load_fails(". {\n  kubernetes {\n    objects d\n    ttl 5 {\n      x\n"
 		   "    }\n  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: 'ttl' takes "
@@ -1165,6 +1196,59 @@ static void test_kube_later_options(void **state)
 		   "clusterset.local\n  }\n}\n",
 		   "Corefile:4 - Error during setup: kubernetes: option "
 		   "'multicluster' is not supported yet");
+}
+
+/* The kubeadm Corefiles of CoreDNS 1.2 to 1.6 have `upstream`: accepted,
+ * ignored, and a warning for the log at startup. */
+static void test_kube_upstream_ignored(void **state)
+{
+	struct config *cfg;
+	const char *want = "'upstream' is deprecated and ignored: names "
+			   "outside the cluster are resolved through "
+			   "'forward'; remove the line";
+	char line[512];
+
+	(void)state;
+	cfg = load_ok(".:53 {\n"
+		      "  errors\n"
+		      "  kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+		      "    pods insecure\n"
+		      "    upstream\n"
+		      "    fallthrough in-addr.arpa ip6.arpa\n"
+		      "  }\n"
+		      "}\n"
+		      ".:54 {\n"
+		      "  kubernetes cluster.local {\n"
+		      "    upstream /etc/resolv.conf\n"
+		      "    objects d\n"
+		      "  }\n"
+		      "}\n");
+	assert_int_equal(cfg->nwarnings, 2);
+	snprintf(line, sizeof(line), "plugin/kubernetes: Corefile:5 - %s",
+		 want);
+	assert_string_equal(cfg->warnings[0], line);
+	snprintf(line, sizeof(line), "plugin/kubernetes: Corefile:11 - %s",
+		 want);
+	assert_string_equal(cfg->warnings[1], line);
+	/* the options around it still count */
+	assert_int_equal(cfg->blocks[0].kube->pods, KUBERNETES_PODS_INSECURE);
+	assert_true(cfg->blocks[0].kube->fallthrough);
+	assert_string_equal(cfg->blocks[1].kube->objects, "d");
+	config_free(cfg);
+
+	cfg = load_ok(". {\n  kubernetes {\n    objects d\n  }\n}\n");
+	assert_int_equal(cfg->nwarnings, 0);
+	assert_null(cfg->warnings);
+	config_free(cfg);
+
+	/* a warning does not outlive a later error */
+	load_fails(". {\n  kubernetes {\n    upstream\n    ttl x\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: ttl must be "
+		   "an integer: x");
+	load_fails(". {\n  kubernetes {\n    upstream {\n      x\n    }\n  "
+		   "}\n}\n",
+		   "Corefile:3 - Error during setup: kubernetes: 'upstream' "
+		   "takes no block");
 }
 
 /* A kubernetes block with opts (lines joined with "\n    "). */
@@ -1189,7 +1273,7 @@ static void kube_fails(const char *opts, const char *want)
 static void test_kube_api_sources(void **state)
 {
 	struct config *cfg;
-	const struct config_kube *k;
+	const struct kubernetes_conf *k;
 
 	(void)state;
 	/* no objects: the API, in-cluster by default */
@@ -1199,7 +1283,7 @@ static void test_kube_api_sources(void **state)
 	assert_null(k->objects);
 	assert_null(k->endpoint);
 	assert_null(k->kubeconfig);
-	assert_int_equal(k->pods, CONFIG_PODS_INSECURE);
+	assert_int_equal(k->pods, KUBERNETES_PODS_INSECURE);
 	config_free(cfg);
 	cfg = load_ok(". {\n  kubernetes\n}\n");
 	assert_null(cfg->blocks[0].kube->objects);
@@ -1565,6 +1649,7 @@ int main(void)
 	    cmocka_unit_test(test_directive_list),
 	    cmocka_unit_test(test_unknown_directive),
 	    cmocka_unit_test(test_unsupported_directives),
+	    cmocka_unit_test(test_removed_directives),
 	    cmocka_unit_test(test_forward_defaults),
 	    cmocka_unit_test(test_forward_options),
 	    cmocka_unit_test(test_forward_resolv_conf),
@@ -1582,6 +1667,7 @@ int main(void)
 	    cmocka_unit_test(test_kube_options_ok),
 	    cmocka_unit_test(test_kube_errors),
 	    cmocka_unit_test(test_kube_later_options),
+	    cmocka_unit_test(test_kube_upstream_ignored),
 	    cmocka_unit_test(test_kube_api_sources),
 	    cmocka_unit_test(test_kube_selectors),
 	    cmocka_unit_test(test_kube_durations),

@@ -19,7 +19,7 @@ static char *from_root[] = {""};
 static char *from_org[] = {"example.org"};
 static char *except[] = {"a.example.org", "b.example.org"};
 
-static void conf(struct config_forward *cf, char **from, size_t nfrom,
+static void conf(struct forward_conf *cf, char **from, size_t nfrom,
 		 char **ex, size_t nex)
 {
 	memset(cf, 0, sizeof(*cf));
@@ -51,7 +51,7 @@ static bool takes(const struct forward *f, const char *name)
 
 static void test_match(void **state)
 {
-	struct config_forward cf;
+	struct forward_conf cf;
 	char err[256];
 
 	(void)state;
@@ -81,7 +81,7 @@ static void test_match(void **state)
 
 static void test_setup_errors(void **state)
 {
-	struct config_forward cf;
+	struct forward_conf cf;
 	char err[256];
 	static char *bad[] = {"a..b"};
 
@@ -104,7 +104,7 @@ static void done(void *arg, int status, const uint8_t *ans, size_t len)
 
 static void test_query_needs_a_worker(void **state)
 {
-	struct config_forward cf;
+	struct forward_conf cf;
 	char err[256];
 	uint8_t name[] = {3, 'w', 'w', 'w', 0};
 	struct forward_req r = {

@@ -133,7 +133,7 @@ static struct store *cluster(void)
 
 struct world {
 	struct kube *ka, *kb, *kc;
-	struct config_kube cka, cka2, ckb, ckc, ckc2;
+	struct kubernetes_conf cka, cka2, ckb, ckc, ckc2;
 	struct config_block cba, cba2, cbb, cbc, cbc2, cbr;
 	struct query_block qa, qa2, qb, qc, qc2, qr;
 	struct query_key keys[8];
@@ -167,7 +167,7 @@ static void key(struct query_key *k, const char *zone,
 }
 
 static void block(struct query_block *qb, struct config_block *cb,
-		  struct config_kube *ck, struct kube *k)
+		  struct kubernetes_conf *ck, struct kube *k)
 {
 	char err[256];
 
@@ -193,10 +193,10 @@ static int setup(void **state)
 	w.kc = mk_kube(zc, 2, BUILDER_PODS_DISABLED, 3600);
 	assert_int_equal(kube_apply_store(w.kc, store_new()), 0);
 
-	w.cka.pods = CONFIG_PODS_INSECURE;
+	w.cka.pods = KUBERNETES_PODS_INSECURE;
 	block(&w.qa, &w.cba, &w.cka, w.ka);
 	/* the same kube under a shorter key, with pods disabled */
-	w.cka2.pods = CONFIG_PODS_DISABLED;
+	w.cka2.pods = KUBERNETES_PODS_DISABLED;
 	block(&w.qa2, &w.cba2, &w.cka2, w.ka);
 	block(&w.qb, &w.cbb, &w.ckb, w.kb);
 	w.ckc.fallthrough = true;
@@ -740,7 +740,7 @@ static void test_cached_block(void **state)
 {
 	static char *root[] = {""};
 	static char *cluster[] = {"cluster.local"};
-	struct config_cache cc = {.file = "Corefile", .line = 2};
+	struct cache_directive cc = {.file = "Corefile", .line = 2};
 	struct config_block cb = {0};
 	struct query_block qb;
 	struct query_key k;
@@ -836,7 +836,7 @@ static void test_cached_block(void **state)
 
 static void test_block_init(void **state)
 {
-	struct config_kube ck = {0};
+	struct kubernetes_conf ck = {0};
 	struct config_block cb = {0};
 	struct query_block qb;
 	char err[256] = "";
@@ -847,7 +847,7 @@ static void test_block_init(void **state)
 	cb.kube = &ck;
 	cb.file = "Corefile";
 	cb.line = 3;
-	ck.pods = CONFIG_PODS_VERIFIED;
+	ck.pods = KUBERNETES_PODS_VERIFIED;
 	ck.fallthrough = true;
 	ck.fallthrough_zones = good;
 	ck.nfallthrough_zones = 2;

@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t b = 0; b < cfg->nblocks; b++) {
-		const struct config_kube *ck = cfg->blocks[b].kube;
+		const struct kubernetes_conf *ck = cfg->blocks[b].kube;
 		if (!ck)
 			continue;
 		struct kube *k = daemon_kube_load(ck, err, sizeof(err));
