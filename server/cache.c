@@ -18,6 +18,7 @@
 
 #include "server/config.h"
 #include "server/setup.h"
+#include "server/metrics.h"
 #include "zones/dname.h"
 
 #define T_NS 2
@@ -384,8 +385,11 @@ size_t cache_answer(struct cache *c, const struct packet_query *q,
 	rcu_read_lock();
 	/* Denial first, as CoreDNS; an insert removes the other kind's. */
 	struct entry *e = find(shard_of(c, CACHE_DENIAL, h), h, q);
-	if (!e)
+	unsigned kind = CACHE_DENIAL; /* metrics */
+	if (!e) {
 		e = find(shard_of(c, CACHE_SUCCESS, h), h, q);
+		kind = CACHE_SUCCESS;
+	}
 	if (!e)
 		goto out;
 	uint64_t age = now_ms > e->stored_ms ? now_ms - e->stored_ms : 0;
@@ -415,6 +419,11 @@ size_t cache_answer(struct cache *c, const struct packet_query *q,
 	}
 out:
 	rcu_read_unlock();
+	if (n && !(want & CACHE_PEEK) && metrics_on()) { /* metrics */
+		metrics_cache_count(METRICS_C_HITS + kind - 1);
+		if (*flags & CACHE_STALE)
+			metrics_cache_count(METRICS_C_STALE);
+	}
 	return n;
 }
 
@@ -589,7 +598,7 @@ static void remove_key(struct shard *s, uint64_t h,
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void store(struct shard *s, struct entry *e)
+static void store(struct shard *s, struct entry *e, int kind)
 {
 	pthread_mutex_lock(&s->lock);
 	struct entry *old = NULL;
@@ -606,7 +615,10 @@ static void store(struct shard *s, struct entry *e)
 		    __atomic_load_n(&old->last_hit_ms, __ATOMIC_RELAXED);
 		unlink_entry(s, old);
 	} else if (s->n == s->cap) {
-		unlink_entry(s, s->slots[xorshift(&s->rnd) % s->n]);
+		struct entry *v = s->slots[xorshift(&s->rnd) % s->n];
+		metrics_cache_count(METRICS_C_EVICTIONS + (unsigned)kind -
+				    1); /* metrics */
+		unlink_entry(s, v);
 	}
 	e->slot = s->n;
 	s->slots[s->n] = e;
@@ -630,25 +642,25 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	if (!(hf & PACKET_FLAG_QR) || (hf & PACKET_FLAG_TC) ||
 	    (hf & 0x7800) != 0 || rd16(resp + 4) != 1)
 		return 0;
-	/* the question must be q's (any case) */
+	/* the question must be q's (any case); else a drop (metrics) */
 	if (packet_skip_name(resp, len, PACKET_HEADER) != qend - 4)
-		return 0;
+		goto drop;
 	for (size_t i = 0; i < q->qname_len; i++) {
 		uint8_t ch = resp[PACKET_HEADER + i];
 		if (ch >= 'A' && ch <= 'Z')
 			ch |= 0x20;
 		if (ch != q->lname[i])
-			return 0;
+			goto drop;
 	}
 	if (rd16(resp + qend - 4) != q->qtype ||
 	    rd16(resp + qend - 2) != q->qclass)
-		return 0;
+		goto drop;
 	memset(&p, 0, offsetof(struct parsed, ttl_off));
 	p.an = rd16(resp + 6);
 	p.ns = rd16(resp + 8);
 	p.ar = rd16(resp + 10);
 	if (walk(resp, len, qend, &p) < 0)
-		return 0;
+		goto drop;
 	uint8_t rcode = hf & 0x0f;
 	int kind = classify(&c->conf, rcode, &p, &ttl);
 	if (!kind || !ttl ||
@@ -689,8 +701,11 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	    shard_of(c, kind == CACHE_SUCCESS ? CACHE_DENIAL : CACHE_SUCCESS,
 		     h),
 	    h, q);
-	store(shard_of(c, kind, h), e);
+	store(shard_of(c, kind, h), e, kind);
 	return kind;
+drop:
+	metrics_cache_count(METRICS_C_DROPS);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -29,6 +29,7 @@
 
 #include "server/config.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/packet.h"
 #include "server/setup.h"
 #include "server/upstream.h"
@@ -83,6 +84,7 @@ struct fwd_query {
 	size_t toff;   /* bytes sent, then bytes read */
 	uint8_t *tbuf; /* the TCP answer */
 	size_t tneed;
+	uint64_t mt0; /* metrics: the attempt's start (ns), 0: not counted */
 };
 
 struct fwd_worker {
@@ -128,6 +130,7 @@ struct forward {
 	bool hc_rd;
 	struct event *hc_timer;
 	struct hc_probe probes[UPSTREAM_MAX];
+	uint32_t mup[UPSTREAM_MAX]; /* metrics: each upstream's series */
 };
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -317,8 +320,11 @@ static struct fwd_sock *sock_get(struct fwd_worker *fw, unsigned up,
 	struct forward *f = fw->f;
 	struct fwd_sock *s = fw->cur[up];
 
-	if (s && now - s->born_ms < f->expire_ms)
+	if (s && now - s->born_ms < f->expire_ms) {
+		metrics_proxy_conn(f->mup[up], false, true); /* metrics */
 		return s;
+	}
+	metrics_proxy_conn(f->mup[up], false, false);
 	if (s)
 		sock_retire(s);
 	int fd = upstream_connect(&f->set.u[up], SOCK_DGRAM);
@@ -414,7 +420,10 @@ static void finish(struct fwd_query *q, int status, const uint8_t *ans,
 {
 	uint8_t *tbuf = q->tbuf;
 
-	q->tbuf = NULL; /* ans may be in it: freed after done */
+	q->tbuf = NULL;		   /* ans may be in it: freed after done */
+	if (status == 0 && q->mt0) /* metrics */
+		metrics_proxy_answer(q->fw->f->mup[q->up], ans[3] & 0x0f,
+				     metrics_now_ns() - q->mt0);
 	attempt_end(q);
 	query_unlink(q);
 	q->done(q->arg, status, ans, len);
@@ -463,6 +472,7 @@ static int tcp_start(struct fwd_query *q)
 	int fd = upstream_connect(u, SOCK_STREAM);
 	if (fd < 0)
 		return fd;
+	metrics_proxy_conn(fw->f->mup[q->up], true, false); /* metrics */
 	q->tfd = fd;
 	q->toff = 0;
 	q->treading = false;
@@ -487,6 +497,14 @@ static void attempt_start(struct fwd_query *q)
 	q->attempts++;
 	if (!q->retry_tcp)
 		q->up = upstream_next(&f->set, q->order, &q->pos, rnd64(fw));
+	if (metrics_on()) { /* metrics: every upstream down, the attempt */
+		unsigned i = 0;
+		while (i < f->set.n && upstream_down(&f->set, i))
+			i++;
+		if (i == f->set.n)
+			metrics_add(METRICS_G_FWD_BROKEN, 1);
+		q->mt0 = metrics_now_ns();
+	}
 	if (q->note)
 		atomic_store(q->note, (int)q->up);
 	bool tcp =
@@ -719,6 +737,7 @@ static void probe_result(struct forward *f, unsigned up, bool passed)
 	if (passed) {
 		upstream_check_passed(u);
 	} else {
+		metrics_proxy_hc_failed(f->mup[up]); /* metrics */
 		upstream_check_failed(u);
 		if (upstream_down(&f->set, up))
 			log_warn("plugin/forward: upstream %s is down: %u "
@@ -1271,4 +1290,11 @@ int forward_setup(struct setup *c, const struct corefile_dir *d)
 				 "force_tcp and prefer_udp are mutually "
 				 "exclusive");
 	return 0;
+}
+
+void forward_metrics(struct forward *f)
+{
+	for (unsigned i = 0; i < f->set.n && i < UPSTREAM_MAX; i++)
+		f->mup[i] = metrics_upstream("forward",
+					     forward_upstream_name(f, (int)i));
 }

@@ -125,6 +125,11 @@ int forward_query(struct forward *f, struct worker_call *call,
 /* "127.0.0.1:53": upstream i of f, for messages. */
 const char *forward_upstream_name(const struct forward *f, int i);
 
+/* Make (or find again) the coredns_proxy_* series of f's upstreams
+ * (proxy_name "forward"); on the control thread, before the workers see f.
+ * Without it (or without a registry) f counts nothing. */
+void forward_metrics(struct forward *f);
+
 /* Queries of f in flight over every worker. */
 unsigned forward_inflight(const struct forward *f);
 

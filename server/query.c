@@ -16,6 +16,7 @@
 
 #include "server/loadbalance.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/packet.h"
 #include "zones/dname.h"
 #include "zones/hosts.h"
@@ -91,8 +92,8 @@ static bool under_any(const uint8_t *name, size_t len, const uint8_t (*z)[256],
 	return false;
 }
 
-static const struct query_block *select_block(const struct query_listener *l,
-					      const struct packet_query *q)
+static const struct query_key *select_key(const struct query_listener *l,
+					  const struct packet_query *q)
 {
 	const struct query_key *best = NULL;
 
@@ -103,7 +104,7 @@ static const struct query_block *select_block(const struct query_listener *l,
 			0)
 			best = k;
 	}
-	return best ? best->block : NULL;
+	return best;
 }
 
 static inline void wr16(uint8_t *p, uint16_t v)
@@ -608,6 +609,7 @@ struct asker {
 	socklen_t peerlen;
 	const struct timespec *t0; /* NULL: not logged */
 	struct worker_call *call;
+	uint64_t mt0; /* metrics: when it came (ns); 0: not counted */
 };
 
 /* A client query waiting for its upstream answer. */
@@ -624,9 +626,24 @@ struct query_pending {
 	struct sockaddr_storage peer;
 	size_t reqlen;
 	struct timespec t0;
-	size_t plen; /* ExternalName: the answer so far (no OPT), else 0 */
+	uint32_t msite; /* metrics: the query's site */
+	uint64_t mt0;	/* metrics: when it came (ns); 0: not counted */
+	size_t plen;	/* ExternalName: the answer so far (no OPT), else 0 */
 	uint8_t prefix[];
 };
+
+/* metrics: count an answered query of site (n bytes in resp). */
+static void count_query(uint32_t site, uint64_t t0, bool tcp,
+			const struct sockaddr *peer,
+			const struct packet_query *q, size_t reqlen,
+			const uint8_t *resp, size_t n, enum metrics_plugin pl)
+{
+	if (!t0 || !n || n == WORKER_PENDING)
+		return;
+	metrics_dns(site, tcp, peer ? peer->sa_family : AF_INET, q->qtype,
+		    q->do_bit, reqlen, resp[3] & 0x0f, pl, n,
+		    metrics_now_ns() - t0);
+}
 
 static void log_why(const struct query_block *b, const struct packet_query *q,
 		    const uint8_t *resp, size_t n, const char *why)
@@ -877,7 +894,7 @@ static bool upstream_ok(const uint8_t *ans, size_t len)
  */
 static size_t upstream_cached(const struct query_pending *p, int status,
 			      const uint8_t *ans, size_t len, uint8_t *out,
-			      const char **why)
+			      const char **why, bool *served_cache)
 {
 	uint64_t now = cache_now_ms();
 	unsigned fl;
@@ -890,6 +907,8 @@ static size_t upstream_cached(const struct query_pending *p, int status,
 				       CACHE_WANT_STALE | CACHE_PEEK, &fl)
 			: cache_answer(p->cache, &p->q, p->udp_max, out,
 				       p->limit, now, CACHE_WANT_STALE, &fl);
+		if (n && !p->background)
+			*served_cache = true; /* metrics */
 		if (n || status < 0)
 			return p->background ? 0 : n;
 	}
@@ -930,19 +949,23 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 	const char *why = NULL;
 	uint8_t *out = NULL;
 	size_t n = 0;
+	bool from_cache = false;
 
+	metrics_cur = p->msite;
 	if (status == -ECANCELED)
 		goto done;
 	if (p->background) {
 		if (p->cache)
-			upstream_cached(p, status, ans, len, NULL, &why);
+			upstream_cached(p, status, ans, len, NULL, &why,
+					&from_cache);
 		goto done;
 	}
 	out = malloc(p->limit);
 	if (!out)
 		goto done;
 	if (p->cache)
-		n = upstream_cached(p, status, ans, len, out, &why);
+		n = upstream_cached(p, status, ans, len, out, &why,
+				    &from_cache);
 	if (n) {
 		/* answered through the cache */
 	} else if (status < 0) {
@@ -959,6 +982,14 @@ static void query_upstream_answer(void *arg, int status, const uint8_t *ans,
 	if (b->conf->log && n)
 		log_it(b, &p->q, p->reqlen, out, n, p->tcp,
 		       (const struct sockaddr *)&p->peer, &p->t0);
+	if (p->mt0) /* metrics */
+		count_query(p->msite, p->mt0, p->tcp,
+			    (const struct sockaddr *)&p->peer, &p->q, p->reqlen,
+			    out, n,
+			    from_cache		? METRICS_PLUGIN_CACHE
+			    : p->plen && !why	? METRICS_PLUGIN_KUBERNETES
+			    : status < 0 || why ? METRICS_PLUGIN_NONE
+						: METRICS_PLUGIN_FORWARD);
 done:
 	worker_answer(p->d, out, n);
 	free(out);
@@ -1019,6 +1050,8 @@ static size_t query_forward(const struct query_listener *l,
 	p->reqlen = len;
 	if (a->t0)
 		p->t0 = *a->t0;
+	p->msite = metrics_cur;
+	p->mt0 = a->background ? 0 : a->mt0;
 	p->plen = plen;
 	if (plen) {
 		memcpy(p->prefix, resp, plen);
@@ -1042,6 +1075,7 @@ static size_t query_forward(const struct query_listener *l,
 fail:
 	free(p);
 	if (rc == -EBUSY) {
+		metrics_add(METRICS_G_FWD_REJECTS, 1);
 		*why = "plugin/forward: concurrent queries exceeded maximum";
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED,
 				   l->udp_max, resp, a->limit);
@@ -1124,7 +1158,7 @@ static size_t resolve_cached(const struct query_listener *l,
 			     const uint8_t *req, size_t len,
 			     const struct packet_query *q, uint8_t *out,
 			     size_t max, const struct asker *a,
-			     const char **why, enum next *next)
+			     const char **why, enum next *next, bool *hit)
 {
 	uint16_t udp_max = l->udp_max;
 	size_t limit = a->limit;
@@ -1132,11 +1166,16 @@ static size_t resolve_cached(const struct query_listener *l,
 
 	uint64_t now = cache_now_ms();
 	size_t n = cache_answer(c, q, udp_max, out, limit, now, 0, &fl);
+	metrics_cache_count(METRICS_C_REQUESTS);
 	if (n) {
+		*hit = true;
+		if ((fl & (CACHE_REFRESH | CACHE_STALE)) == CACHE_REFRESH)
+			metrics_cache_count(METRICS_C_PREFETCH);
 		if (fl & CACHE_REFRESH)
 			refresh(l, b, c, req, len, q, a->call, now);
 		return n;
 	}
+	metrics_cache_count(METRICS_C_MISSES);
 	n = resolve(b, req, len, q, udp_max, out, max, max, why, next);
 	if (!n || *why || *next != NEXT_NONE)
 		return n;
@@ -1178,6 +1217,7 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	enum packet_status st = packet_parse(req, len, &q);
 	size_t limit = max;
 	struct timespec t0;
+	uint64_t mt0 = metrics_on() ? metrics_now_ns() : 0; /* metrics */
 
 	if (!tcp) {
 		size_t u = q.edns ? q.udp_size : PACKET_MIN_UDP;
@@ -1188,13 +1228,23 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		if (u < limit)
 			limit = u;
 	}
-	if (st != PACKET_OK)
-		return packet_error(req, len, &q, st, 0, l->udp_max, resp,
-				    limit);
-	const struct query_block *b = select_block(l, &q);
-	if (!b)
-		return error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
-				   l->udp_max, resp, limit);
+	if (st != PACKET_OK) {
+		size_t e =
+		    packet_error(req, len, &q, st, 0, l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
+	const struct query_key *key = select_key(l, &q);
+	if (!key) {
+		size_t e = error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
+				       l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
+	const struct query_block *b = key->block;
+	metrics_cur = key->msite;
 	if (b->loop) {
 		enum loop_verdict v = loop_check(b->loop, &q);
 		if (v == LOOP_FOUND)
@@ -1213,22 +1263,30 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	    .peerlen = peerlen,
 	    .t0 = b->conf->log ? &t0 : NULL,
 	    .call = call,
+	    .mt0 = mt0,
 	};
 	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
+	bool hit = false;
 	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
-				      &why, &next)
+				      &why, &next, &hit)
 		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
 			       &why, &next);
+	enum metrics_plugin pl = hit		   ? METRICS_PLUGIN_CACHE
+				 : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
+						   : METRICS_PLUGIN_NONE;
 	if (next != NEXT_NONE) {
 		n = pass_on(l, b, req, len, &q, resp, n, &a, next, &why);
 		if (n == WORKER_PENDING)
 			return n;
+		pl = next == NEXT_EXTERNAL && !why ? METRICS_PLUGIN_KUBERNETES
+						   : METRICS_PLUGIN_NONE;
 	}
 	if (b->loadbalance && n)
 		shuffle(resp, n);
 	log_why(b, &q, resp, n, why);
 	if (b->conf->log && n)
 		log_it(b, &q, len, resp, n, tcp, peer, &t0);
+	count_query(key->msite, mt0, tcp, peer, &q, len, resp, n, pl);
 	return n;
 }
 

@@ -50,13 +50,15 @@ struct query_key {
 	uint8_t zone[256]; /* wire, lowercase */
 	size_t len;
 	const struct query_block *block;
+	uint32_t msite; /* metrics: its site (metrics_site), 0: not counted */
 };
 
 /* The ctx of one listen address: the keys served there. */
 struct query_listener {
 	struct query_key *keys;
 	size_t nkeys;
-	uint16_t udp_max; /* largest UDP answer we send (1232) */
+	uint16_t udp_max;  /* largest UDP answer we send (1232) */
+	uint32_t mdropped; /* metrics: the site of zone "dropped", or 0 */
 };
 
 /* What a worker's listen address points at: the listener served there now.

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/metrics.h"
 
 #define UDP_BATCH 32
 #define UDP_RBUF 4096  /* largest UDP query read; longer ones dropped */
@@ -728,11 +729,15 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	/* metrics: this thread's counter block (none without a registry) */
+	if (metrics_thread_enter() < 0)
+		log_warn("metrics: no counters for a worker: out of memory");
 	if (w->pool->thread_start)
 		w->pool->thread_start();
 	event_base_dispatch(w->base);
 	if (w->pool->thread_stop)
 		w->pool->thread_stop();
+	metrics_thread_exit();
 	return NULL;
 }
 

@@ -8,7 +8,7 @@ libldns-dev ldnsutils libevent-dev libcurl4-openssl-dev libcjson-dev
 libyaml-dev liburcu-dev libcmocka-dev libssl-dev openssl curl jq
 bind9-dnsutils knot-dnsutils dnsperf nsd knot unbound
 clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format valgrind
-util-linux procps iproute2"
+util-linux procps iproute2 prometheus"
 
 missing=""
 for p in $PKGS; do
@@ -28,9 +28,10 @@ if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]
 	$SUDO apt-get install -y --no-install-recommends $missing
 fi
 
-# The packaged NSD, Knot and unbound start system services on install; the
-# benchmarks run their own instances, so keep the system ones out of the way.
-for s in nsd knot unbound; do
+# The packaged NSD, Knot, unbound and Prometheus start system services on
+# install; the benchmarks and tests run their own instances (Prometheus only
+# for promtool), so keep the system ones out of the way.
+for s in nsd knot unbound prometheus; do
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 		$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
 	fi

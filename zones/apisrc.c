@@ -54,7 +54,9 @@ struct res {
 	long status;
 	bool status_known;
 	bool abort_relist; /* the watch asked for a relist */
-	bool abort_retry;  /* the watch ended in an error event */
+	int abort_cause;   /* why (APISRC_RELIST_*) */
+	uint64_t relists[APISRC_RELIST_CAUSES]; /* by cause, for metrics */
+	bool abort_retry; /* the watch ended in an error event */
 	uint64_t started_ms;
 	bool saw_event; /* the watch delivered something */
 	bool changed;	/* events applied since the last commit */
@@ -341,6 +343,7 @@ static int watch_line(const char *line, size_t len, void *arg)
 					  ? ev.message
 					  : "resource version expired");
 				r->abort_relist = true;
+				r->abort_cause = APISRC_RELIST_GONE;
 			} else {
 				logf_(s, APISRC_WARN,
 				      "plugin/kubernetes: watch %s: error %d: "
@@ -388,6 +391,7 @@ static size_t on_data(char *d, size_t size, size_t n, void *arg)
 		      "relisting",
 		      r->name, MAX_LINE);
 		r->abort_relist = true;
+		r->abort_cause = APISRC_RELIST_GARBAGE;
 	}
 	return rc ? 0 : len;
 }
@@ -507,8 +511,9 @@ static void check_synced(struct apisrc *s)
 		s->conf.synced(s->conf.arg);
 }
 
-static void begin_relist(struct res *r)
+static void begin_relist(struct res *r, int cause)
 {
+	r->relists[cause]++;
 	r->mode = M_LIST;
 	free(r->cont);
 	r->cont = NULL;
@@ -546,7 +551,7 @@ static void list_pods_page(struct res *r)
 		logf_(s, APISRC_ERROR,
 		      "plugin/kubernetes: list %s: the answer is not a list",
 		      r->name);
-		begin_relist(r);
+		begin_relist(r, APISRC_RELIST_GARBAGE);
 		res_retry(r);
 		return;
 	}
@@ -582,7 +587,7 @@ static void list_page(struct res *r)
 		      r->name);
 		cJSON_Delete(doc);
 		jarena_end();
-		begin_relist(r);
+		begin_relist(r, APISRC_RELIST_GARBAGE);
 		res_retry(r);
 		return;
 	}
@@ -664,7 +669,7 @@ static void res_done(struct res *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (r->mode == M_WATCH && (r->abort_relist)) {
 		res_drop(r);
-		begin_relist(r);
+		begin_relist(r, r->abort_cause);
 		res_later(r, backoff_next(&r->bo, 0));
 		return;
 	}
@@ -708,7 +713,7 @@ static void res_done(struct res *r, CURLcode rc)
 		      r->mode == M_LIST ? "list" : "watch", r->name,
 		      status_message(r, msg, sizeof(msg)));
 		res_drop(r);
-		begin_relist(r);
+		begin_relist(r, APISRC_RELIST_GONE);
 		res_start(r);
 		return;
 	case 401:
@@ -756,7 +761,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 						 s->conf.resync_ms / 10 * 9,
 						 s->conf.resync_ms / 10 * 11);
 			res_drop(r);
-			begin_relist(r);
+			begin_relist(r, APISRC_RELIST_RESYNC);
 			res_start(r);
 		} else if (now - r->last_activity_ms >
 			   s->conf.idle_timeout_ms) {
@@ -965,4 +970,29 @@ bool apisrc_synced(const struct apisrc *s)
 void apisrc_stats(const struct apisrc *s, struct apisrc_stats *out)
 {
 	*out = s->stats;
+}
+
+const char *apisrc_relist_cause_name(int cause)
+{
+	static const char *const names[APISRC_RELIST_CAUSES] = {
+	    "gone", "garbage", "resync"};
+
+	return cause >= 0 && cause < APISRC_RELIST_CAUSES ? names[cause] : "";
+}
+
+size_t apisrc_resources(const struct apisrc *s, struct apisrc_res_info *out,
+			size_t max)
+{
+	uint64_t now = now_ms();
+	size_t n = 0;
+
+	for (; n < s->nres && n < max; n++) {
+		const struct res *r = &s->res[n];
+		out[n].kind = r->name;
+		out[n].seen = r->last_activity_ms != 0;
+		out[n].age_ms =
+		    now > r->last_activity_ms ? now - r->last_activity_ms : 0;
+		memcpy(out[n].relists, r->relists, sizeof(r->relists));
+	}
+	return n;
 }

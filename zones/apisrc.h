@@ -68,4 +68,28 @@ struct apisrc_stats {
 };
 void apisrc_stats(const struct apisrc *s, struct apisrc_stats *out);
 
+/* Why a kind was listed again in full. */
+enum {
+	APISRC_RELIST_GONE,    /* 410 Gone, as a status or an ERROR event */
+	APISRC_RELIST_GARBAGE, /* a list or watch line that does not parse */
+	APISRC_RELIST_RESYNC,  /* the resync period */
+	APISRC_RELIST_CAUSES,
+};
+#define APISRC_MAX_RES 4
+
+/* "gone", "garbage", "resync": the cause label of a relist. */
+const char *apisrc_relist_cause_name(int cause);
+
+/* What the metrics show of one watched kind. */
+struct apisrc_res_info {
+	const char *kind; /* "services", ... (static) */
+	bool seen;	  /* the watch or list delivered something */
+	uint64_t age_ms;  /* since then */
+	uint64_t relists[APISRC_RELIST_CAUSES];
+};
+
+/* Fill out with at most max watched kinds of s; returns how many. */
+size_t apisrc_resources(const struct apisrc *s, struct apisrc_res_info *out,
+			size_t max);
+
 #endif

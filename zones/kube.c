@@ -307,6 +307,35 @@ const struct store *kube_store(const struct kube *k)
 	return k->st;
 }
 
+static int count_one(const char *name, void *arg)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t kube_count(const struct kube *k, enum decode_kind kind)
+{
+	size_t n = 0;
+
+	if (kind == DECODE_POD && k->bc.pods == BUILDER_PODS_VERIFIED)
+		return podset_count(k->pods);
+	if (!k->st)
+		return 0;
+	switch (kind) {
+	case DECODE_SERVICE:
+		return store_count_services(k->st);
+	case DECODE_SLICE:
+		return store_count_slices(k->st);
+	case DECODE_POD:
+		return store_count_pods(k->st);
+	case DECODE_NAMESPACE:
+		store_each_namespace(k->st, count_one, &n);
+		return n;
+	default:
+		return 0;
+	}
+}
+
 struct each_host {
 	const struct kube *k;
 	int (*cb)(const uint8_t *, uint16_t, uint32_t, const uint8_t *,

@@ -140,4 +140,9 @@ const struct kube_latency *kube_latency(const struct kube *k);
  * before the first load. */
 const struct store *kube_store(const struct kube *k);
 
+/* Objects of kind kept now (for metrics): services, slices, namespaces
+ * (named or used) from the store; pods: the running pods' addresses with
+ * `pods verified`, else the pods stored.  0 before the first load. */
+size_t kube_count(const struct kube *k, enum decode_kind kind);
+
 #endif
