@@ -39,7 +39,11 @@
  * its README row.  Take it out of unsupported_directives when it was there.
  */
 #define CONFIG_DIRECTIVES(X)                                                   \
+	X("reload", reload_setup, NULL)                                        \
 	X("bind", bind_setup, bind_end)                                        \
+	X("ready", ready_setup, NULL)                                          \
+	X("health", health_setup, NULL)                                        \
+	X("prometheus", prometheus_setup, NULL)                                \
 	X("errors", log_errors_setup, NULL)                                    \
 	X("log", log_setup, NULL)                                              \
 	X("loadbalance", loadbalance_setup, NULL)                              \
@@ -68,16 +72,13 @@ static const struct directive directives[] = {
 
 /* CoreDNS plugins that clusterdns does not implement (yet). */
 static const char *const unsupported_directives[] = {
-    "metadata",	   "geoip",	"cancel",   "tls",	    "timeouts",
-    "multisocket", "reload",	"nsid",	    "bufsize",	    "debug",
-    "trace",	   "ready",	"health",   "pprof",	    "prometheus",
-    "dnstap",	   "local",	"dns64",    "acl",	    "any",
-    "chaos",	   "tsig",	"rewrite",  "header",	    "dnssec",
-    "autopath",	   "minimal",	"template", "transfer",	    "hosts",
-    "route53",	   "azure",	"clouddns", "k8s_external", "file",
-    "auto",	   "secondary", "etcd",	    "grpc",	    "erratic",
-    "whoami",	   "on",	"sign",	    "view",	    "root",
-    NULL,
+    "metadata", "geoip",   "cancel",	"tls",	    "timeouts", "multisocket",
+    "nsid",	"bufsize", "debug",	"trace",    "pprof",	"dnstap",
+    "local",	"dns64",   "acl",	"any",	    "chaos",	"tsig",
+    "rewrite",	"header",  "dnssec",	"autopath", "minimal",	"template",
+    "transfer", "hosts",   "route53",	"azure",    "clouddns", "k8s_external",
+    "file",	"auto",	   "secondary", "etcd",	    "grpc",	"erratic",
+    "whoami",	"on",	   "sign",	"view",	    "root",	NULL,
 };
 
 /* Plugins CoreDNS removed, still found in old Corefiles: named as such,
@@ -177,6 +178,10 @@ static void block_free(struct config_block *b)
 	log_conf_free(b->log);
 	kubernetes_conf_free(b->kube);
 	cache_directive_free(b->cache);
+	health_conf_free(b->health);
+	ready_conf_free(b->ready);
+	prometheus_conf_free(b->prometheus);
+	reload_conf_free(b->reload);
 	free(b->file);
 }
 

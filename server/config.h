@@ -14,8 +14,12 @@
 
 #include "server/cache.h"
 #include "server/forward.h"
+#include "server/health.h"
 #include "server/kubernetes.h"
 #include "server/log.h"
+#include "server/prometheus.h"
+#include "server/ready.h"
+#include "server/reload.h"
 
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
@@ -39,6 +43,10 @@ struct config_block {
 	struct cache_directive *cache; /* NULL: no cache directive */
 	struct kubernetes_conf *kube;  /* NULL: no kubernetes directive */
 	struct forward_conf *fwd;      /* NULL: no forward directive */
+	struct health_conf *health;    /* NULL: no health directive */
+	struct ready_conf *ready;      /* NULL: no ready directive */
+	struct prometheus_conf *prometheus; /* NULL: no prometheus */
+	struct reload_conf *reload;	    /* NULL: no reload directive */
 	char *file;
 	int line;
 };

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,9 +26,15 @@
 
 #include "server/config.h"
 #include "server/forward.h"
+#include "server/health.h"
+#include "server/http.h"
 #include "server/log.h"
 #include "server/loop.h"
+#include "server/metrics.h"
+#include "server/prometheus.h"
 #include "server/query.h"
+#include "server/ready.h"
+#include "server/reload.h"
 #include "server/worker.h"
 #include "zones/apiconf.h"
 #include "zones/apisrc.h"
@@ -54,6 +61,7 @@ struct source {
 	struct apisrc *src; /* fed by the API; NULL: objects PATH */
 	struct apiconf api; /* what src connects with */
 	bool watching;	    /* objects PATH: kube_watch done */
+	bool counted;	    /* metrics_source_add done */
 };
 
 /* One configuration as it is served: the Corefile's meaning and
@@ -66,6 +74,8 @@ struct gen {
 	struct forward **fwds;	/* NULL where none */
 	struct loop **loops;	/* NULL where none */
 	struct query_block *qblocks;
+	char **cache_zones; /* the zones label of each block's cache */
+	bool *cache_added;  /* metrics_source_add of the cache done */
 	struct listener *ls;
 	size_t nls;
 	struct event *retire; /* the timer that frees a replaced gen */
@@ -96,6 +106,15 @@ struct daemon {
 	uint64_t reload_failures;
 	struct event_base *base;
 	const char *pidfile;
+	/* health, ready, prometheus: their listeners, the self checks of
+	 * health and what /ready asks */
+	struct http *http;
+	struct health_probe **probes;
+	size_t nprobes;
+	struct ready ready;
+	bool lameduck; /* stopping after the lameduck duration */
+	struct event *lameduck_timer;
+	struct event *reload_timer; /* the reload directive's check */
 };
 
 const char *daemon_version(void)
@@ -298,10 +317,62 @@ static void api_synced(void *arg)
 		gen_activate_pending(d);
 }
 
+/* The text of a lowercase wire zone with its trailing dot ("." for the
+ * root), as the zone label has it. */
+static void zone_label(const uint8_t *w, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *w && o + *w + 2 < len; w += *w + 1) {
+		memcpy(out + o, w + 1, *w);
+		o += *w;
+		out[o++] = '.';
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = 0;
+}
+
+/* The cache's zones label of block b: its zones, dotted, comma-joined. */
+static char *cache_zones_label(const struct config_block *b)
+{
+	const struct cache_conf *cc = &b->cache->conf;
+	size_t len = 2;
+	char *out;
+
+	for (size_t i = 0; i < cc->nzones; i++)
+		len += strlen(cc->zones[i]) + 2;
+	if (!(out = calloc(1, len)))
+		return NULL;
+	for (size_t i = 0; i < cc->nzones; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, cc->zones[i]);
+		strcat(out, ".");
+	}
+	return out;
+}
+
+/* Scrape-time sources of s: its zone, and its API watch. */
+static void source_metrics(struct source *s)
+{
+	if (!metrics_on() || s->counted)
+		return;
+	metrics_source_add(METRICS_SRC_KUBE, s->kube, NULL, NULL);
+	if (s->src)
+		metrics_source_add(METRICS_SRC_APISRC, s->src, NULL, NULL);
+	s->counted = true;
+}
+
 static void source_free(struct source *s)
 {
 	if (!s)
 		return;
+	if (s->counted) {
+		metrics_source_remove(s->kube);
+		if (s->src)
+			metrics_source_remove(s->src);
+	}
 	apisrc_free(s->src);
 	apiconf_free(&s->api);
 	kube_free(s->kube);
@@ -310,8 +381,9 @@ static void source_free(struct source *s)
 
 /* The zone of ck fed by the Kubernetes API: endpoint, kubeconfig or
  * in-cluster. */
-static struct source *source_api(struct daemon *d, const struct kubernetes_conf *ck,
-				 char *err, size_t errlen)
+static struct source *source_api(struct daemon *d,
+				 const struct kubernetes_conf *ck, char *err,
+				 size_t errlen)
 {
 	struct source *s = calloc(1, sizeof(*s));
 	char why[512] = "out of memory";
@@ -373,8 +445,9 @@ fail:
 	return NULL;
 }
 
-static struct source *source_new(struct daemon *d, const struct kubernetes_conf *ck,
-				 char *err, size_t errlen)
+static struct source *source_new(struct daemon *d,
+				 const struct kubernetes_conf *ck, char *err,
+				 size_t errlen)
 {
 	if (!ck->objects)
 		return source_api(d, ck, err, errlen);
@@ -407,7 +480,8 @@ static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
 
 /* Would a and b build the same zone from the same source? (Options that
  * only the query path reads, fallthrough, do not count.) */
-static bool kube_same(const struct kubernetes_conf *a, const struct kubernetes_conf *b)
+static bool kube_same(const struct kubernetes_conf *a,
+		      const struct kubernetes_conf *b)
 {
 	return strv_same(a->zones, a->nzones, b->zones, b->nzones) &&
 	       str_same(a->objects, b->objects) &&
@@ -538,8 +612,13 @@ static void gen_free(struct gen *g)
 		forward_free(g->fwds[i]);
 	for (size_t i = 0; g->loops && i < n; i++)
 		loop_free(g->loops[i]);
-	for (size_t i = 0; g->qblocks && i < n; i++)
+	for (size_t i = 0; g->qblocks && i < n; i++) {
+		if (g->cache_added && g->cache_added[i])
+			metrics_source_remove(g->qblocks[i].cache);
+		if (g->cache_zones)
+			free(g->cache_zones[i]);
 		query_block_fini(&g->qblocks[i]);
+	}
 	for (size_t i = 0; g->srcs && i < n; i++)
 		if (g->own[i])
 			source_free(g->srcs[i]);
@@ -551,6 +630,8 @@ static void gen_free(struct gen *g)
 	free(g->fwds);
 	free(g->loops);
 	free(g->qblocks);
+	free(g->cache_zones);
+	free(g->cache_added);
 	free(g->srcs);
 	free(g->own);
 	config_free(g->cfg);
@@ -581,7 +662,10 @@ static struct gen *gen_build(struct daemon *d, struct config *cfg,
 	g->fwds = calloc(n, sizeof(*g->fwds));
 	g->loops = calloc(n, sizeof(*g->loops));
 	g->qblocks = calloc(n, sizeof(*g->qblocks));
-	if (!g->srcs || !g->own || !g->fwds || !g->loops || !g->qblocks) {
+	g->cache_zones = calloc(n, sizeof(*g->cache_zones));
+	g->cache_added = calloc(n, sizeof(*g->cache_added));
+	if (!g->srcs || !g->own || !g->fwds || !g->loops || !g->qblocks ||
+	    !g->cache_zones || !g->cache_added) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -589,7 +673,8 @@ static struct gen *gen_build(struct daemon *d, struct config *cfg,
 		const struct config_block *b = &cfg->blocks[i];
 		const struct kubernetes_conf *ck = b->kube;
 		for (size_t j = 0; ck && old && j < old->cfg->nblocks; j++) {
-			const struct kubernetes_conf *ok = old->cfg->blocks[j].kube;
+			const struct kubernetes_conf *ok =
+			    old->cfg->blocks[j].kube;
 			bool taken = false;
 			for (size_t t = 0; t < i; t++)
 				taken |= g->srcs[t] == old->srcs[j];
@@ -602,6 +687,11 @@ static struct gen *gen_build(struct daemon *d, struct config *cfg,
 			if (!(g->srcs[i] = source_new(d, ck, err, errlen)))
 				goto fail;
 			g->own[i] = true;
+			source_metrics(g->srcs[i]);
+		}
+		if (b->cache && !(g->cache_zones[i] = cache_zones_label(b))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
 		}
 		if (query_block_init(&g->qblocks[i], b,
 				     g->srcs[i] ? g->srcs[i]->kube : NULL, err,
@@ -702,9 +792,10 @@ static struct port *port_of(struct daemon *d, const struct listener *l)
  * query is lost.  Otherwise a new pool binds g's addresses (those the old
  * one holds too beside it, with SO_REUSEPORT), then the old pool stops.
  */
-static int serve(struct daemon *d, struct gen *g, char *err, size_t errlen)
+static int serve(struct daemon *d, struct gen *g, bool fresh, char *err,
+		 size_t errlen)
 {
-	bool same = d->pool && d->nports == g->nls;
+	bool same = d->pool && d->nports == g->nls && !fresh;
 
 	for (size_t i = 0; same && i < g->nls; i++)
 		same = port_of(d, &g->ls[i]) != NULL;
@@ -753,17 +844,261 @@ static int serve(struct daemon *d, struct gen *g, char *err, size_t errlen)
 }
 
 /* Serve g instead of the configuration served now, which is retired. */
+/* /ready: every kubernetes directive of the configuration served (or, at
+ * startup, about to be) synced with its source, and not in lameduck. */
+static bool daemon_ready(void *arg, struct evbuffer *todo)
+{
+	struct daemon *d = arg;
+	const struct gen *g = d->cur ? d->cur : d->pending;
+	bool ok = !d->lameduck && g;
+
+	if (d->lameduck)
+		evbuffer_add_printf(todo, "lameduck\n");
+	for (size_t i = 0; g && i < g->cfg->nblocks; i++) {
+		if (g->srcs[i] && !kube_synced(g->srcs[i]->kube)) {
+			evbuffer_add_printf(todo, "kubernetes\n");
+			ok = false;
+			break;
+		}
+	}
+	return ok;
+}
+
+/* Has a block before block i of g the same directive on the same address? */
+static bool addr_seen(const struct gen *g, size_t i, size_t what)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct config_block *a = &g->cfg->blocks[i],
+					  *b = &g->cfg->blocks[j];
+		const char *x = what == 0 ? (a->health ? a->health->addr : 0)
+				: what == 1
+				    ? (a->ready ? a->ready->addr : 0)
+				    : (a->prometheus ? a->prometheus->addr : 0);
+		const char *y = what == 0 ? (b->health ? b->health->addr : 0)
+				: what == 1
+				    ? (b->ready ? b->ready->addr : 0)
+				    : (b->prometheus ? b->prometheus->addr : 0);
+		if (x && y && strcmp(x, y) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Declare and bind the HTTP listeners of g's health, ready and
+ * prometheus directives (addresses that stay keep their sockets). */
+static int http_serve(struct daemon *d, const struct gen *g, char *err,
+		      size_t errlen)
+{
+	int rc = 0;
+
+	http_begin(d->http);
+	for (size_t i = 0; g && rc == 0 && i < g->cfg->nblocks; i++) {
+		const struct config_block *b = &g->cfg->blocks[i];
+		if (b->health && !addr_seen(g, i, 0))
+			rc = http_route(d->http, b->health->addr, "/health",
+					health_handle, NULL, err, errlen);
+		if (rc == 0 && b->ready && !addr_seen(g, i, 1))
+			rc = http_route(d->http, b->ready->addr, "/ready",
+					ready_handle, &d->ready, err, errlen);
+		if (rc == 0 && b->prometheus && !addr_seen(g, i, 2))
+			rc =
+			    http_route(d->http, b->prometheus->addr, "/metrics",
+				       prometheus_handle, NULL, err, errlen);
+	}
+	return rc < 0 ? rc : http_commit(d->http, err, errlen);
+}
+
+/* One self check per health address of the configuration served. */
+static void probes_restart(struct daemon *d)
+{
+	const struct gen *g = d->cur;
+
+	for (size_t i = 0; i < d->nprobes; i++)
+		health_probe_free(d->probes[i]);
+	free(d->probes);
+	d->probes = NULL;
+	d->nprobes = 0;
+	if (!g || !(d->probes = calloc(g->cfg->nblocks, sizeof(*d->probes))))
+		return;
+	for (size_t i = 0; i < g->cfg->nblocks; i++) {
+		const struct health_conf *h = g->cfg->blocks[i].health;
+		if (!h || addr_seen(g, i, 0))
+			continue;
+		unsigned port = http_port(d->http, h->addr);
+		struct health_probe *p =
+		    port ? health_probe_start(d->base, h->addr, port) : NULL;
+		if (p)
+			d->probes[d->nprobes++] = p;
+	}
+}
+
+static void daemon_reload(struct daemon *d);
+
+static void reload_tick(evutil_socket_t fd, short what, void *arg);
+
+/* Check the Corefile again after the reload directive's period (the
+ * first block that has one), or not at all. */
+static void reload_arm(struct daemon *d)
+{
+	const struct reload_conf *r = NULL;
+	uint64_t rnd = 0;
+
+	if (d->reload_timer) {
+		event_free(d->reload_timer);
+		d->reload_timer = NULL;
+	}
+	for (size_t i = 0; d->cur && !r && i < d->cur->cfg->nblocks; i++)
+		r = d->cur->cfg->blocks[i].reload;
+	if (!r)
+		return;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint64_t)time(NULL);
+	uint64_t ms = reload_period_ms(r, rnd);
+	struct timeval tv = {(time_t)(ms / 1000),
+			     (suseconds_t)(ms % 1000) * 1000};
+	d->reload_timer = evtimer_new(d->base, reload_tick, d);
+	if (d->reload_timer)
+		evtimer_add(d->reload_timer, &tv);
+}
+
+static void reload_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	daemon_reload(d);
+	reload_arm(d);
+}
+
+/* Does any block of g have a prometheus directive? */
+static bool gen_counts(const struct gen *g)
+{
+	for (size_t i = 0; g && i < g->cfg->nblocks; i++)
+		if (g->cfg->blocks[i].prometheus)
+			return true;
+	return false;
+}
+
+/* The directives of b in the query path: coredns_plugin_enabled. */
+static size_t block_plugins(const struct config_block *b, const char **out)
+{
+	size_t n = 0;
+
+	if (b->prometheus)
+		out[n++] = "prometheus";
+	if (b->errors)
+		out[n++] = "errors";
+	if (b->log)
+		out[n++] = "log";
+	if (b->loadbalance)
+		out[n++] = "loadbalance";
+	if (b->cache)
+		out[n++] = "cache";
+	if (b->kube)
+		out[n++] = "kubernetes";
+	if (b->loop)
+		out[n++] = "loop";
+	if (b->fwd)
+		out[n++] = "forward";
+	return n;
+}
+
+/* The metric series of g: a site per key on every listener, the
+ * listener's "dropped" one, forwarders' upstreams, caches.  Before g
+ * serves, so the workers find them in its listeners and blocks. */
+static void gen_metrics(struct gen *g)
+{
+	char server[96], zone[300];
+	const char *plugins[16];
+
+	if (!metrics_on())
+		return;
+	metrics_config_begin();
+	for (size_t i = 0; i < g->nls; i++) {
+		struct listener *l = &g->ls[i];
+		char host[INET6_ADDRSTRLEN] = "";
+		unsigned port;
+		if (l->addr.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *a =
+			    (const struct sockaddr_in6 *)&l->addr;
+			if (!IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
+				inet_ntop(AF_INET6, &a->sin6_addr, host,
+					  sizeof(host));
+			port = ntohs(a->sin6_port);
+		} else {
+			const struct sockaddr_in *a =
+			    (const struct sockaddr_in *)&l->addr;
+			if (a->sin_addr.s_addr != htonl(INADDR_ANY))
+				inet_ntop(AF_INET, &a->sin_addr, host,
+					  sizeof(host));
+			port = ntohs(a->sin_port);
+		}
+		metrics_server_label(host, port, server, sizeof(server));
+		for (size_t k = 0; k < l->ql.nkeys; k++) {
+			struct query_key *key = &l->ql.keys[k];
+			const struct config_block *b = key->block->conf;
+			size_t bi = (size_t)(key->block - g->qblocks);
+			zone_label(key->zone, zone, sizeof(zone));
+			struct metrics_site_conf sc = {
+			    .server = server,
+			    .zone = zone,
+			    .view = "",
+			    .cache_zones = g->cache_zones[bi],
+			    .plugins = plugins,
+			    .nplugins = block_plugins(b, plugins),
+			};
+			key->msite = metrics_site(&sc);
+			if (g->qblocks[bi].cache && !g->cache_added[bi] &&
+			    g->cache_zones[bi]) {
+				metrics_source_add(METRICS_SRC_CACHE,
+						   g->qblocks[bi].cache, server,
+						   g->cache_zones[bi]);
+				g->cache_added[bi] = true;
+			}
+		}
+		struct metrics_site_conf dc = {
+		    .server = server, .zone = "dropped", .view = ""};
+		l->ql.mdropped = metrics_site(&dc);
+	}
+	for (size_t i = 0; i < g->cfg->nblocks; i++)
+		if (g->fwds[i])
+			forward_metrics(g->fwds[i]);
+}
+
 static int gen_activate(struct daemon *d, struct gen *g, char *err,
 			size_t errlen)
 {
 	struct gen *old = d->cur;
+	bool fresh = false;
 
-	if (serve(d, g, err, errlen) < 0)
+	/* The registry is made with the first configuration that asks for
+	 * metrics; workers started before it then count in a new pool. */
+	if (gen_counts(g) && !metrics_on()) {
+		char rev[] = "-";
+		if (metrics_init(PACKAGE_VERSION, rev) == 0 &&
+		    metrics_thread_enter() == 0) {
+			fresh = true;
+			for (size_t i = 0; i < g->cfg->nblocks; i++)
+				if (g->srcs[i])
+					source_metrics(g->srcs[i]);
+		}
+	}
+	gen_metrics(g);
+	if (http_serve(d, g, err, errlen) < 0)
 		return -EINVAL;
+	if (serve(d, g, fresh, err, errlen) < 0) {
+		char ignored[256];
+		if (http_serve(d, old, ignored, sizeof(ignored)) < 0)
+			log_error("cannot serve the previous HTTP listeners "
+				  "again: %s",
+				  ignored);
+		return -EINVAL;
+	}
 	gen_take_sources(g, old);
 	d->cur = g;
 	if (old)
 		gen_retire(d, old);
+	probes_restart(d);
+	reload_arm(d);
 	return start_plugins(d, g, err, errlen);
 }
 
@@ -827,6 +1162,7 @@ static void pending_drop(struct daemon *d)
 static void reload_failed(struct daemon *d, const char *err)
 {
 	d->reload_failures++;
+	metrics_reload_failed();
 	log_error("plugin/reload: the new Corefile is not used, the running "
 		  "configuration stays: %s",
 		  err);
@@ -837,6 +1173,7 @@ static void reload_ok(struct daemon *d)
 	char hex[129];
 
 	hash_hex(d->cur->hash, hex);
+	metrics_reload_version("sha512", hex);
 	log_info("Reloading complete");
 	log_info("plugin/reload: Running configuration SHA512 = %s", hex);
 }
@@ -893,6 +1230,8 @@ static void daemon_reload(struct daemon *d)
 	unsigned char h[64];
 	struct config *cfg = NULL;
 
+	if (d->lameduck)
+		return; /* stopping: nothing to reload for */
 	if (read_corefile(d->opts->conf, &text, h, err, sizeof(err)) < 0) {
 		reload_failed(d, err);
 		return;
@@ -930,6 +1269,15 @@ static void daemon_reload(struct daemon *d)
 	gen_activate_pending(d);
 }
 
+static void lameduck_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	log_info("lameduck over: Shutting down servers then terminating");
+	d->stop = true;
+	event_base_loopbreak(d->base);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -948,6 +1296,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGUSR1) {
 		daemon_reload(d);
 		return;
+	}
+	uint64_t ld = 0;
+	for (size_t i = 0; d->cur && i < d->cur->cfg->nblocks; i++) {
+		const struct health_conf *h = d->cur->cfg->blocks[i].health;
+		if (h && h->lameduck_ms > ld)
+			ld = h->lameduck_ms;
+	}
+	if (ld && !d->lameduck) {
+		struct timeval tv = {(time_t)(ld / 1000),
+				     (suseconds_t)(ld % 1000) * 1000};
+		d->lameduck_timer = evtimer_new(d->base, lameduck_over, d);
+		if (d->lameduck_timer &&
+		    evtimer_add(d->lameduck_timer, &tv) == 0) {
+			char dur[32];
+			d->lameduck = true;
+			if (ld % 1000 == 0)
+				snprintf(dur, sizeof(dur), "%llus",
+					 (unsigned long long)(ld / 1000));
+			else
+				snprintf(dur, sizeof(dur), "%llums",
+					 (unsigned long long)ld);
+			log_info("%s: Going into lameduck mode for %s",
+				 sig == SIGINT ? "SIGINT" : "SIGTERM", dur);
+			return;
+		}
 	}
 	log_info("%s: Shutting down servers then terminating",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -985,7 +1358,18 @@ static void daemon_free(struct daemon *d)
 		gen_free(g);
 	}
 	gen_free(d->cur);
+	d->cur = NULL;
+	metrics_thread_exit();
+	metrics_free();
 	free(d->ports);
+	for (size_t i = 0; i < d->nprobes; i++)
+		health_probe_free(d->probes[i]);
+	free(d->probes);
+	http_free(d->http);
+	if (d->lameduck_timer)
+		event_free(d->lameduck_timer);
+	if (d->reload_timer)
+		event_free(d->reload_timer);
 	if (d->loopev)
 		event_free(d->loopev);
 	for (int i = 0; i < 2; i++)
@@ -1081,6 +1465,13 @@ int daemon_run(const struct daemon_opts *o)
 			goto fail;
 		}
 	}
+	d.ready = (struct ready){daemon_ready, &d};
+	if (!(d.http = http_new(d.base))) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	if (http_serve(&d, d.pending, err, sizeof(err)) < 0)
+		goto fail;
 	wait_for_sync(&d);
 	if (d.stop) {
 		status = 0;
@@ -1106,6 +1497,18 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (!o->quiet)
 		banner(&d);
+	{
+		char hex[129];
+		hash_hex(d.cur->hash, hex);
+		metrics_reload_version("sha512", hex);
+		for (size_t i = 0; i < d.cur->cfg->nblocks; i++)
+			if (d.cur->cfg->blocks[i].reload) {
+				log_info("plugin/reload: Running "
+					 "configuration SHA512 = %s",
+					 hex);
+				break;
+			}
+	}
 
 	event_base_dispatch(d.base);
 	status = d.looped ? 1 : 0;

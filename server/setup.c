@@ -431,3 +431,33 @@ int setup_signed_duration(const char *text, uint64_t *ms, bool *neg, char *msg,
 		*neg = false;
 	return rc;
 }
+
+int setup_listen_addr(struct setup *c, const struct corefile_dir *d,
+		      const char *plugin, const char *def, char **out)
+{
+	const char *a = d->nargs ? d->args[0] : def;
+	const char *colon = strrchr(a, ':'), *why = NULL;
+	char *end;
+
+	if (!colon)
+		why = "missing port in address";
+	else if (a[0] == '[' && !strchr(a, ']'))
+		why = "missing ']' in address";
+	else if (a[0] == '[' && colon[-1] != ']')
+		why = "missing port in address";
+	else if (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)))
+		why = "too many colons in address";
+	else if (a[0] != '[' && memchr(a, ']', (size_t)(colon - a)))
+		why = "unexpected ']' in address";
+	if (!why) {
+		errno = 0;
+		unsigned long port = strtoul(colon + 1, &end, 10);
+		if (!colon[1] || *end || errno || port > 65535)
+			why = "invalid port";
+	}
+	if (why)
+		return setup_err(c, d, plugin, "address %s: %s", a, why);
+	if (!(*out = strdup(a)))
+		return setup_nomem(c);
+	return 0;
+}

@@ -130,4 +130,14 @@ int setup_signed_duration(const char *text, uint64_t *ms, bool *neg, char *msg,
  * Go words it. */
 int setup_atoi(const char *s, long *v, char *msg, size_t msglen);
 
+/*
+ * The listen address argument of an HTTP directive (health, ready,
+ * prometheus): d's first argument, or def without one, checked as Go's
+ * net.SplitHostPort checks it ("host:port", ":port", "[v6]:port") with a
+ * port of 0..65535.  *out gets a copy.  Returns 0, or a setup error of
+ * plugin at d ("address 8080: missing port in address"), -ENOMEM.
+ */
+int setup_listen_addr(struct setup *c, const struct corefile_dir *d,
+		      const char *plugin, const char *def, char **out);
+
 #endif

@@ -142,20 +142,36 @@ static void test_kubeadm(void **state)
 	char path[512];
 	struct config *cfg = NULL;
 	const struct kubernetes_conf *k;
+	const struct config_block *b;
 	char want[700];
 
 	(void)state;
-	/* the stock kubeadm Corefile names plugins we do not have yet */
+	/* the stock kubeadm Corefile, as kubeadm writes it */
 	snprintf(path, sizeof(path), "%s/fixtures/corefile/kubeadm.Corefile",
 		 TEST_SRCDIR);
-	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)),
-			 -EINVAL);
-	snprintf(want, sizeof(want),
-		 "%s:3 - Error during parsing: Directive 'health' is not "
-		 "supported yet",
-		 path);
-	assert_string_equal(err, want);
-	assert_null(cfg);
+	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)), 0);
+	b = &cfg->blocks[0];
+	assert_non_null(b->health);
+	assert_string_equal(b->health->addr, ":8080");
+	assert_int_equal(b->health->lameduck_ms, 5000);
+	assert_non_null(b->ready);
+	assert_string_equal(b->ready->addr, ":8181");
+	assert_non_null(b->prometheus);
+	assert_string_equal(b->prometheus->addr, ":9153");
+	assert_non_null(b->reload);
+	assert_int_equal(b->reload->interval_ms, 30000);
+	assert_int_equal(b->reload->jitter_ms, 15000);
+	assert_true(b->loop && b->loadbalance && b->errors);
+	assert_non_null(b->fwd);
+	assert_int_equal(b->fwd->max_concurrent, 1000);
+	assert_non_null(b->cache);
+	assert_strv(b->cache->conf.no_success, b->cache->conf.nno_success, 1,
+		    "cluster.local");
+	assert_strv(b->cache->conf.no_denial, b->cache->conf.nno_denial, 1,
+		    "cluster.local");
+	assert_int_equal(cfg->nwarnings, 0);
+	config_free(cfg);
+	(void)want;
 
 	snprintf(path, sizeof(path),
 		 "%s/fixtures/corefile/kubeadm-objects.Corefile", TEST_SRCDIR);
@@ -342,16 +358,15 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 8);
-	assert_string_equal(config_directives[0], "bind");
-	assert_string_equal(config_directives[1], "errors");
-	assert_string_equal(config_directives[2], "log");
+	assert_int_equal(n, 12);
 	/* CoreDNS's plugin.cfg order */
-	assert_string_equal(config_directives[3], "loadbalance");
-	assert_string_equal(config_directives[4], "cache");
-	assert_string_equal(config_directives[5], "kubernetes");
-	assert_string_equal(config_directives[6], "loop");
-	assert_string_equal(config_directives[7], "forward");
+	static const char *const want[] = {
+	    "reload",	  "bind",	"ready", "health",
+	    "prometheus", "errors",	"log",	 "loadbalance",
+	    "cache",	  "kubernetes", "loop",	 "forward",
+	};
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(config_directives[i], want[i]);
 }
 
 static void test_unknown_directive(void **state)
@@ -372,9 +387,9 @@ static void test_unknown_directive(void **state)
 static void test_unsupported_directives(void **state)
 {
 	static const char *const names[] = {
-	    "health",	"ready",    "prometheus", "dnssec",	  "chaos",
-	    "reload",	"autopath", "hosts",	  "whoami",	  "rewrite",
-	    "template", "file",	    "etcd",	  "k8s_external",
+	    "dnssec",	"chaos", "nsid",	 "bufsize", "pprof",
+	    "autopath", "hosts", "whoami",	 "rewrite", "template",
+	    "file",	"etcd",	 "k8s_external",
 	};
 	char text[256], want[256];
 
@@ -388,6 +403,155 @@ static void test_unsupported_directives(void **state)
 			 names[i]);
 		load_fails(text, want);
 	}
+}
+
+/* The Corefiles operators run CoreDNS with, as written. */
+static void test_deployed_corefiles(void **state)
+{
+	char path[512];
+	struct config *cfg = NULL;
+
+	(void)state;
+	/* coredns/deployment's coredns.yaml.sed, placeholders filled */
+	snprintf(path, sizeof(path),
+		 "%s/fixtures/corefile/coredns-deployment.Corefile",
+		 TEST_SRCDIR);
+	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->blocks[0].health->lameduck_ms, 5000);
+	assert_int_equal(cfg->blocks[0].kube->pods, KUBERNETES_PODS_DISABLED);
+	config_free(cfg);
+
+	/* kubeadm of Kubernetes 1.16: upstream is ignored with a warning */
+	snprintf(path, sizeof(path),
+		 "%s/fixtures/corefile/kubeadm-1.16.Corefile", TEST_SRCDIR);
+	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->nwarnings, 1);
+	assert_non_null(strstr(cfg->warnings[0], "upstream"));
+	assert_int_equal(cfg->blocks[0].health->lameduck_ms, 0);
+	config_free(cfg);
+
+	/* kubeadm of Kubernetes 1.11: proxy is named with its replacement */
+	snprintf(path, sizeof(path),
+		 "%s/fixtures/corefile/kubeadm-1.11.Corefile", TEST_SRCDIR);
+	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":10 - Error during parsing: Directive "
+				    "'proxy' was removed from CoreDNS in 1.5; "
+				    "use 'forward' instead"));
+
+	/* NodeLocal DNSCache: four blocks on two addresses, prometheus
+	 * shared by all, health on one */
+	snprintf(path, sizeof(path),
+		 "%s/fixtures/corefile/nodelocaldns.Corefile", TEST_SRCDIR);
+	assert_int_equal(config_load(path, 53, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->nblocks, 4);
+	for (size_t i = 0; i < 4; i++) {
+		const struct config_block *b = &cfg->blocks[i];
+		assert_strv(b->bind, b->nbind, 2, "169.254.20.10",
+			    "10.96.0.10");
+		assert_string_equal(b->prometheus->addr, ":9253");
+		assert_non_null(b->reload);
+		assert_true(b->loop);
+		assert_int_equal(b->health != NULL, i == 0);
+		assert_int_equal(b->fwd->force_tcp, i < 3);
+	}
+	assert_string_equal(cfg->blocks[0].health->addr, "169.254.20.10:8080");
+	assert_int_equal(cfg->blocks[0].cache->conf.success_cap, 9984);
+	assert_int_equal(cfg->blocks[0].cache->conf.denial_max_ttl, 5);
+	config_free(cfg);
+}
+
+static void test_health_ready_prometheus(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg =
+	    load_ok(". {\n  health 127.0.0.1:9000 {\n    lameduck 1.5s\n  "
+		    "}\n  ready [::1]:9001\n  prometheus localhost:9002\n}\n");
+	assert_string_equal(cfg->blocks[0].health->addr, "127.0.0.1:9000");
+	assert_int_equal(cfg->blocks[0].health->lameduck_ms, 1500);
+	assert_string_equal(cfg->blocks[0].ready->addr, "[::1]:9001");
+	assert_string_equal(cfg->blocks[0].prometheus->addr, "localhost:9002");
+	config_free(cfg);
+	cfg = load_ok(". {\n  health\n  prometheus\n}\n");
+	assert_string_equal(cfg->blocks[0].health->addr, ":8080");
+	assert_int_equal(cfg->blocks[0].health->lameduck_ms, 0);
+	assert_string_equal(cfg->blocks[0].prometheus->addr, "localhost:9153");
+	assert_null(cfg->blocks[0].ready);
+	config_free(cfg);
+
+	load_fails(". {\n  health :1 :2\n}\n",
+		   "Corefile:2 - Error during setup: health: Wrong argument "
+		   "count or unexpected line ending after 'health'");
+	load_fails(". {\n  health 8080\n}\n",
+		   "Corefile:2 - Error during setup: health: address 8080: "
+		   "missing port in address");
+	load_fails(". {\n  health ::1:80\n}\n",
+		   "Corefile:2 - Error during setup: health: address ::1:80: "
+		   "too many colons in address");
+	load_fails(". {\n  health :http\n}\n",
+		   "Corefile:2 - Error during setup: health: address :http: "
+		   "invalid port");
+	load_fails(". {\n  health {\n    lameduck soon\n  }\n}\n",
+		   "Corefile:3 - Error during setup: health: unable to parse "
+		   "lameduck duration value: 'soon' : time: invalid duration "
+		   "\"soon\"");
+	load_fails(". {\n  health {\n    lameduck\n  }\n}\n",
+		   "Corefile:3 - Error during setup: health: Wrong argument "
+		   "count or unexpected line ending after 'lameduck'");
+	load_fails(". {\n  health {\n    overload 1s\n  }\n}\n",
+		   "Corefile:3 - Error during setup: health: Wrong argument "
+		   "count or unexpected line ending after 'overload'");
+	load_fails(". {\n  health\n  health :9\n}\n",
+		   "Corefile:3 - Error during setup: health: this plugin can "
+		   "only be used once per Server Block");
+	load_fails(". {\n  ready :1 :2\n}\n",
+		   "Corefile:2 - Error during setup: ready: Wrong argument "
+		   "count or unexpected line ending after 'ready'");
+	load_fails(". {\n  ready [::1:80\n}\n",
+		   "Corefile:2 - Error during setup: ready: address [::1:80: "
+		   "missing ']' in address");
+	load_fails(". {\n  prometheus 10.0.0.1\n}\n",
+		   "Corefile:2 - Error during setup: prometheus: address "
+		   "10.0.0.1: missing port in address");
+	load_fails(". {\n  prometheus\n  prometheus :9\n}\n",
+		   "Corefile:3 - Error during setup: prometheus: this plugin "
+		   "can only be used once per Server Block");
+}
+
+static void test_reload(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(". {\n  reload 10s 2s\n}\n");
+	assert_int_equal(cfg->blocks[0].reload->interval_ms, 10000);
+	assert_int_equal(cfg->blocks[0].reload->jitter_ms, 2000);
+	/* the period: interval shifted by [-jitter/2, jitter/2) */
+	for (uint64_t r = 0; r < 4000; r += 7) {
+		uint64_t p = reload_period_ms(cfg->blocks[0].reload, r);
+		assert_true(p >= 9000 && p < 11000);
+	}
+	config_free(cfg);
+	cfg = load_ok(". {\n  reload 10s 6s\n}\n");
+	assert_int_equal(cfg->blocks[0].reload->jitter_ms, 5000);
+	assert_int_equal(cfg->nwarnings, 1);
+	assert_non_null(strstr(cfg->warnings[0], "jitter value is too large"));
+	config_free(cfg);
+
+	load_fails(". {\n  reload 1s\n}\n",
+		   "Corefile:2 - Error during setup: reload: interval value "
+		   "must be greater or equal to 2s");
+	load_fails(". {\n  reload 5s 500ms\n}\n",
+		   "Corefile:2 - Error during setup: reload: jitter value "
+		   "must be greater or equal to 1s");
+	load_fails(". {\n  reload 5x\n}\n",
+		   "Corefile:2 - Error during setup: reload: time: unknown "
+		   "unit \"x\" in duration \"5x\"");
+	load_fails(". {\n  reload 5s 2s 1s\n}\n",
+		   "Corefile:2 - Error during setup: reload: Wrong argument "
+		   "count or unexpected line ending after 'reload'");
 }
 
 /* Plugins CoreDNS removed are named as such, with their replacement. */
@@ -1650,6 +1814,9 @@ int main(void)
 	    cmocka_unit_test(test_unknown_directive),
 	    cmocka_unit_test(test_unsupported_directives),
 	    cmocka_unit_test(test_removed_directives),
+	    cmocka_unit_test(test_deployed_corefiles),
+	    cmocka_unit_test(test_health_ready_prometheus),
+	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_forward_defaults),
 	    cmocka_unit_test(test_forward_options),
 	    cmocka_unit_test(test_forward_resolv_conf),

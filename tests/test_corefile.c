@@ -203,7 +203,7 @@ static void test_kubeadm(void **state)
 	assert_args(&b->dirs[5], 2, ".", "/etc/resolv.conf");
 	assert_int_equal(b->dirs[5].sub[0].line, 14);
 	assert_string_equal(b->dirs[9].name, "loadbalance");
-	assert_int_equal(b->dirs[9].line, 19);
+	assert_int_equal(b->dirs[9].line, 22);
 	corefile_free(cf);
 }
 
