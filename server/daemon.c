@@ -1073,8 +1073,7 @@ static int gen_activate(struct daemon *d, struct gen *g, char *err,
 	/* The registry is made with the first configuration that asks for
 	 * metrics; workers started before it then count in a new pool. */
 	if (gen_counts(g) && !metrics_on()) {
-		char rev[] = "-";
-		if (metrics_init(PACKAGE_VERSION, rev) == 0 &&
+		if (metrics_init(PACKAGE_VERSION, PACKAGE_VERSION) == 0 &&
 		    metrics_thread_enter() == 0) {
 			fresh = true;
 			for (size_t i = 0; i < g->cfg->nblocks; i++)
