@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-need make readelf ldd dpkg mandoc groff
+need make readelf nm ldd dpkg mandoc groff
 
 DEST=$E2E_TMP/dest
 if ! OUT=$(make -s -C "$top_builddir" install DESTDIR="$DEST" 2>&1); then
@@ -49,16 +49,31 @@ pkg_of()
 	echo "${p:-?$1}"
 }
 
-# The libraries the binary names (NEEDED), their paths from ldd.  libc6 is
-# in every Debian image; the sanitizer runtimes are only in test builds.
+# The libraries the binary names (NEEDED) and takes a symbol from, their
+# paths from ldd.  A sanitizer build names more libraries than the build
+# the image makes (the linker's --as-needed keeps the others out there),
+# so a library counts only when it is the first one, in NEEDED order as
+# the dynamic linker searches them, to define a symbol the binary imports.
+# libc6 is in every Debian image; the sanitizer runtimes are only in test
+# builds.
+syms()
+{
+	nm -D "$@" 2>/dev/null | awk '{ print $NF }' | sed 's/@.*//' |
+		LC_ALL=C sort -u
+}
+syms --undefined-only "$bin" >"$E2E_TMP/undef"
 need_pkgs=
 for lib in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 	path=$(ldd "$bin" | awk -v l="$lib" '$1 == l { print $3 }')
 	p=$(pkg_of "$path")
+	syms --defined-only "$path" >"$E2E_TMP/def"
+	LC_ALL=C comm -12 "$E2E_TMP/undef" "$E2E_TMP/def" >"$E2E_TMP/used"
+	LC_ALL=C comm -23 "$E2E_TMP/undef" "$E2E_TMP/def" >"$E2E_TMP/left"
+	mv "$E2E_TMP/left" "$E2E_TMP/undef"
 	case $p in
 	libc6 | libasan* | libubsan* | libgcc-s1) continue ;;
 	esac
-	need_pkgs="$need_pkgs $p"
+	[ -s "$E2E_TMP/used" ] && need_pkgs="$need_pkgs $p"
 done
 need_pkgs=$(printf '%s\n' $need_pkgs | LC_ALL=C sort -u | tr '\n' ' ')
 
