@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the dependencies, build clusterdns with AddressSanitizer and
 # UndefinedBehaviorSanitizer, and run every test: the cmocka unit tests and
-# the end-to-end tests that ask the real daemon with dig and kdig.
+# the end-to-end tests that ask the real daemon with dig and kdig; then
+# `make distcheck` (the release tarball built, tested from a read-only
+# source tree in a separate build directory, installed and uninstalled).
 #
 #   tools/check.sh            everything
 #   JOBS=4 tools/check.sh     more parallel make jobs
@@ -30,22 +32,43 @@ status=0
 make -j"$jobs" all >/dev/null || { make all; exit 1; }
 make -j"$jobs" check || status=$?
 
-# One plain summary line, whatever the harness printed above.
+# The release tarball, built and tested as a user would (only when the
+# tests above passed; it runs them again, without the sanitizers).
+dist=skipped
+if [ "$status" -eq 0 ]; then
+	if make -j"$jobs" distcheck >distcheck.log 2>&1; then
+		dist=passed
+	else
+		dist=failed
+		status=1
+		echo "---- make distcheck failed (_build/check/distcheck.log) ----"
+		tail -n 60 distcheck.log
+	fi
+fi
+echo "make distcheck: $dist"
+
+# One plain summary line, whatever the harness printed above; make
+# distcheck counts as one test more.
 if [ -f test-suite.log ]; then
 	pass=$(sed -n 's/^# PASS: *\([0-9]*\)$/\1/p' test-suite.log | head -1)
 	fail=$(sed -n 's/^# FAIL: *\([0-9]*\)$/\1/p' test-suite.log | head -1)
 	errs=$(sed -n 's/^# ERROR: *\([0-9]*\)$/\1/p' test-suite.log | head -1)
 	skip=$(sed -n 's/^# SKIP: *\([0-9]*\)$/\1/p' test-suite.log | head -1)
 	fail=$((${fail:-0} + ${errs:-0}))
-	if [ "$status" -ne 0 ]; then
+	pass=${pass:-0}
+	case $dist in
+	passed) pass=$((pass + 1)) ;;
+	failed) fail=$((fail + 1)) ;;
+	esac
+	if [ "$status" -ne 0 ] && [ "$dist" != failed ]; then
 		echo "---- logs of failed tests ----"
-		for f in $(find . -name '*.log' ! -name test-suite.log ! -name config.log); do
+		for f in $(find . -path ./clusterdns-\* -prune -o -name '*.log' ! -name test-suite.log ! -name config.log ! -name distcheck.log -print); do
 			if grep -q '^:test-result: \(FAIL\|ERROR\)' "${f%.log}.trs" 2>/dev/null; then
 				echo "==== $f"
 				tail -n 60 "$f"
 			fi
 		done
 	fi
-	echo "${pass:-0} passed, ${fail} failed, ${skip:-0} skipped"
+	echo "${pass} passed, ${fail} failed, ${skip:-0} skipped"
 fi
 exit "$status"

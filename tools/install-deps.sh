@@ -8,7 +8,8 @@ libldns-dev ldnsutils libevent-dev libcurl4-openssl-dev libcjson-dev
 libyaml-dev liburcu-dev libcmocka-dev libssl-dev openssl curl jq
 bind9-dnsutils knot-dnsutils dnsperf nsd knot unbound
 clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format valgrind
-util-linux procps iproute2 prometheus"
+util-linux procps iproute2 prometheus
+python3-kubernetes python3-yaml mandoc"
 
 missing=""
 for p in $PKGS; do
