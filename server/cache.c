@@ -949,9 +949,7 @@ int cache_setup(struct setup *c, const struct corefile_dir *d)
 	int rc;
 
 	if (b->cache)
-		return setup_err(c, d, "cache",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "cache");
 	cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		return setup_nomem(c);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "server/config.h"
+#include "server/http.h"
 #include "server/metrics.h"
 #include "server/setup.h"
 
@@ -26,9 +27,7 @@ int health_setup(struct setup *c, const struct corefile_dir *d)
 	int rc;
 
 	if (b->health)
-		return setup_err(c, d, "health",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "health");
 	if (!(b->health = calloc(1, sizeof(*b->health))))
 		return setup_nomem(c);
 	if (d->nargs > 1)
@@ -65,15 +64,12 @@ void health_handle(struct evhttp_request *req, void *arg)
 	struct evbuffer *out = evbuffer_new();
 
 	(void)arg;
-	if (!out) {
+	if (!out || evbuffer_add(out, "OK", 2) < 0)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	evbuffer_add(out, "OK", 2);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "text/plain; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", out);
-	evbuffer_free(out);
+	else
+		http_reply(req, HTTP_OK, "OK", NULL, out);
+	if (out)
+		evbuffer_free(out);
 }
 
 struct health_probe {

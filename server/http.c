@@ -319,3 +319,12 @@ unsigned http_port(const struct http *h, const char *addr)
 
 	return l && l->eh ? l->port : 0;
 }
+
+void http_reply(struct evhttp_request *req, int code, const char *reason,
+		const char *ctype, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type",
+			  ctype ? ctype : "text/plain; charset=utf-8");
+	evhttp_send_reply(req, code, reason, body);
+}

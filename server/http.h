@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 struct event_base;
+struct evbuffer;
 struct evhttp_request;
 struct http;
 
@@ -54,6 +55,12 @@ int http_route(struct http *h, const char *addr, const char *path,
  * already in use".  Returns 0 or a negative errno.
  */
 int http_commit(struct http *h, char *err, size_t errlen);
+
+/* Reply to req with status code (reason: its phrase) and body, as
+ * "text/plain; charset=utf-8" unless ctype says otherwise (NULL: that).
+ * body may be NULL (an empty body). */
+void http_reply(struct evhttp_request *req, int code, const char *reason,
+		const char *ctype, struct evbuffer *body);
 
 /* The port addr is bound to (for ":0" in tests), or 0 when it is not
  * served. */

@@ -589,9 +589,7 @@ int kubernetes_setup(struct setup *c, const struct corefile_dir *d)
 	int rc;
 
 	if (b->kube)
-		return setup_err(c, d, "kubernetes",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "kubernetes");
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return setup_nomem(c);

@@ -96,9 +96,7 @@ int loadbalance_setup(struct setup *c, const struct corefile_dir *d)
 	struct config_block *b = c->block;
 
 	if (b->loadbalance)
-		return setup_err(c, d, "loadbalance",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "loadbalance");
 	if (d->nargs > 1 || d->nsub)
 		return setup_arg_err(c, d, "loadbalance");
 	if (d->nargs && strcmp(d->args[0], "round_robin") != 0)

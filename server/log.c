@@ -488,9 +488,7 @@ int log_errors_setup(struct setup *c, const struct corefile_dir *d)
 	struct config_block *b = c->block;
 
 	if (b->errors)
-		return setup_err(c, d, "errors",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "errors");
 	if (d->nargs)
 		return setup_arg_err(c, d, "errors");
 	if (d->nsub)

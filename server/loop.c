@@ -198,9 +198,7 @@ int loop_setup(struct setup *c, const struct corefile_dir *d)
 	struct config_block *b = c->block;
 
 	if (b->loop)
-		return setup_err(c, d, "loop",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "loop");
 	if (d->nargs || d->nsub)
 		return setup_arg_err(c, d, "loop");
 	b->loop = true;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "server/config.h"
+#include "server/http.h"
 #include "server/metrics.h"
 #include "server/setup.h"
 
@@ -16,9 +17,7 @@ int prometheus_setup(struct setup *c, const struct corefile_dir *d)
 	struct config_block *b = c->block;
 
 	if (b->prometheus)
-		return setup_err(c, d, "prometheus",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "prometheus");
 	if (!(b->prometheus = calloc(1, sizeof(*b->prometheus))))
 		return setup_nomem(c);
 	if (d->nargs > 1 || d->nsub)
@@ -46,9 +45,7 @@ void prometheus_handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type",
-			  "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", out);
+	http_reply(req, HTTP_OK, "OK",
+		   "text/plain; version=0.0.4; charset=utf-8", out);
 	evbuffer_free(out);
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "server/config.h"
-#include "server/log.h"
+#include "server/http.h"
 #include "server/setup.h"
 
 int ready_setup(struct setup *c, const struct corefile_dir *d)
@@ -18,9 +18,7 @@ int ready_setup(struct setup *c, const struct corefile_dir *d)
 	struct config_block *b = c->block;
 
 	if (b->ready)
-		return setup_err(c, d, "ready",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "ready");
 	if (!(b->ready = calloc(1, sizeof(*b->ready))))
 		return setup_nomem(c);
 	if (d->nargs > 1 || d->nsub)
@@ -46,14 +44,12 @@ void ready_handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "text/plain; charset=utf-8");
 	if (r->check(r->arg, out)) {
 		evbuffer_drain(out, evbuffer_get_length(out));
 		evbuffer_add(out, "OK", 2);
-		evhttp_send_reply(req, HTTP_OK, "OK", out);
+		http_reply(req, HTTP_OK, "OK", NULL, out);
 	} else {
-		evhttp_send_reply(req, 503, "Service Unavailable", out);
+		http_reply(req, 503, "Service Unavailable", NULL, out);
 	}
 	evbuffer_free(out);
 }

@@ -22,9 +22,7 @@ int reload_setup(struct setup *c, const struct corefile_dir *d)
 	char msg[256];
 
 	if (b->reload)
-		return setup_err(c, d, "reload",
-				 "this plugin can only be used once per "
-				 "Server Block");
+		return setup_dup_err(c, d, "reload");
 	if (!(b->reload = calloc(1, sizeof(*b->reload))))
 		return setup_nomem(c);
 	if (d->nargs > 2 || d->nsub)

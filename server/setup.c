@@ -461,3 +461,10 @@ int setup_listen_addr(struct setup *c, const struct corefile_dir *d,
 		return setup_nomem(c);
 	return 0;
 }
+
+int setup_dup_err(struct setup *c, const struct corefile_dir *d,
+		  const char *plugin)
+{
+	return setup_err(c, d, plugin,
+			 "this plugin can only be used once per Server Block");
+}

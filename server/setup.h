@@ -73,6 +73,12 @@ int setup_warn(struct setup *c, const struct corefile_dir *d,
 	       const char *plugin, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* CoreDNS's setup error for a directive that is in the block already:
+ * "this plugin can only be used once per Server Block" of plugin at d.
+ * Returns -EINVAL. */
+int setup_dup_err(struct setup *c, const struct corefile_dir *d,
+		  const char *plugin);
+
 /* Set c->err to "out of memory".  Returns -ENOMEM. */
 int setup_nomem(struct setup *c);
 
