@@ -180,7 +180,7 @@ emu_stop
 
 # ---------------------------------------------------------------- 3. lameduck
 
-# lameduck SIGNAL: with lameduck 5s, SIGNAL turns /ready 503 "lameduck",
+# lameduck SIGNAL: with lameduck 10s, SIGNAL turns /ready 503 "lameduck",
 # keeps /health 200 and DNS answered over UDP and TCP, then the daemon
 # ends by itself with status 0.
 lameduck()
@@ -189,7 +189,7 @@ lameduck()
 	ports 2
 	H=${P[0]} R=${P[1]}
 	start_server "lameduck-$sig" < <(hr_corefile \
-		"health 127.0.0.1:$H {" "    lameduck 5s" "}" "ready 127.0.0.1:$R")
+		"health 127.0.0.1:$H {" "    lameduck 10s" "}" "ready 127.0.0.1:$R")
 	pid=$SERVER_PID
 	http_get "http://127.0.0.1:$R/ready"
 	check "$sig lameduck: ready before" "200 OK" "$HCODE $HBODY"
@@ -207,9 +207,9 @@ lameduck()
 	OUT=
 	check "$sig lameduck: still running after the queries" yes \
 		"$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)"
-	wait_exit "$pid" 15
+	wait_exit "$pid" 30
 	check "$sig lameduck: ends by itself, status 0" 0 "$RC"
-	n=$(grep -c "$sig: Going into lameduck mode for 5s" "$SERVER_DIR/out.log")
+	n=$(grep -c "$sig: Going into lameduck mode for 10s" "$SERVER_DIR/out.log")
 	check "$sig lameduck: logged" 1 "$n"
 }
 lameduck TERM
