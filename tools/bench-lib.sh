@@ -10,7 +10,9 @@
 # Helpers: bench_usage and bench_opt_other (-h and unknown options),
 # bench_paths (where the programs are), bench_numbers (check arguments), bench_cluster and bench_zones
 # (a generated cluster, its zone files), bench_names (a zone of upstream
-# names and its queries), free_port, bench_wait_up
+# names and its queries), bench_corefile (a Corefile serving the cluster),
+# bench_start_clusterdns (one worker, pinned), bench_warm (an unmeasured
+# dnsperf run), free_port, bench_wait_up
 # PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
 # bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
 # (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
@@ -128,6 +130,52 @@ bench_zones()
 	done
 }
 
+# bench_corefile PORT [BEFORE] [AFTER]: a server block on 127.0.0.1:PORT
+# serving $ZONE, in-addr.arpa and ip6.arpa from the generated cluster
+# ($W/objects, ttl 30), with the directive lines BEFORE and AFTER (each
+# may hold several lines) around the kubernetes block.
+bench_corefile()
+{
+	cat <<EOF
+.:$1 {
+    bind 127.0.0.1
+    ${2:-}
+    kubernetes $ZONE in-addr.arpa ip6.arpa {
+        objects $W/objects
+        ttl 30
+    }
+    ${3:-}
+}
+EOF
+}
+
+# bench_start_clusterdns NAME COREFILE PORT: clusterdns with one worker
+# thread, pinned to CPU $SCPU, serving COREFILE (listening on PORT), its
+# output in $W/NAME.log.  Sets CPID (added to PIDS); exits when it does
+# not answer for $ZONE's apex.
+bench_start_clusterdns()
+{
+	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$2" \
+		-quiet >"$W/$1.log" 2>&1 &
+	CPID=$!
+	PIDS+=("$CPID")
+	if ! bench_wait_up "$3" "$CPID"; then
+		echo "$(basename "$0" .sh): $1: clusterdns did not start:" >&2
+		cat "$W/$1.log" >&2
+		exit 1
+	fi
+}
+
+# bench_warm PORT SECONDS [QUERIES] [OUT]: dnsperf on CPU $CCPU at full
+# speed with QUERIES (default $W/queries.txt) for SECONDS, unmeasured;
+# its report in OUT (default: discarded).
+bench_warm()
+{
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$1" \
+		-d "${3:-$W/queries.txt}" -l "$2" -c 4 -q 200 \
+		>"${4:-/dev/null}" 2>&1
+}
+
 # bench_names N SEED ZONEFILE QUERIES: the zone bench.test of the names
 # h1..hN (A, TTL 300) in ZONEFILE, and a query file QUERIES asking each
 # once, in an order shuffled with SEED.
@@ -224,19 +272,26 @@ bench_mem()
 
 # bench_measure NAME PORT PID SECONDS [QUERIES]: dnsperf on CPU $CCPU with
 # the query file QUERIES (default $W/queries.txt; 4 clients, 200
-# outstanding) against the server PID (and its children) for SECONDS.
+# outstanding) against the server PID (and its children) for SECONDS, at
+# full speed, or at $BENCH_RATE queries a second when that is set and not 0.
 # Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
 # (response codes), .cpu (server CPU us per completed query), .rss and
 # .pss (kB); the caller declares R with declare -A.
 bench_measure()
 {
-	local name=$1 port=$2 pid=$3 pids t0 t1 out hz
+	local name=$1 port=$2 pid=$3 pids t0 t1 out hz rate=()
 	mapfile -t pids < <(bench_tree "$pid")
-	echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	if [ "${BENCH_RATE:-0}" != 0 ]; then
+		rate=(-Q "$BENCH_RATE")
+		echo "# $name: $4 s at $BENCH_RATE qps (server pids ${pids[*]})"
+	else
+		echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	fi
 	out=$W/$name.dnsperf
 	t0=$(bench_ticks "${pids[@]}")
 	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 >"$out" 2>&1
+		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 "${rate[@]}" \
+		>"$out" 2>&1
 	t1=$(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
