@@ -8,16 +8,17 @@
 # W (the work directory) and PIDS (append the pids to stop at exit).
 #
 # Helpers: bench_usage and bench_opt_other (-h and unknown options),
-# bench_paths (where the programs are), bench_numbers (check arguments), bench_cluster and bench_zones
-# (a generated cluster, its zone files), bench_names (a zone of upstream
-# names and its queries), bench_corefile (a Corefile serving the cluster),
-# bench_start_clusterdns (one worker, pinned), bench_warm (an unmeasured
-# dnsperf run), free_port, bench_wait_up
-# PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
-# bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
-# (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
-# against a server), bench_latency (dnsperf at a fixed rate), bench_pct (a
-# percentile), bench_start_nsd (NSD serving zone files).
+# bench_paths (where the programs are), bench_numbers (check arguments),
+# bench_cluster and bench_zones (a generated cluster, its zone files),
+# bench_names (a zone of upstream names and its queries), bench_corefile
+# (a Corefile serving the cluster), bench_start_clusterdns (one worker,
+# pinned), bench_warm (an unmeasured dnsperf run), free_port,
+# bench_wait_up PORT PID [DIG-ARGS...], bench_tree PID (a process and its
+# descendants), bench_ticks PID... (their CPU time, all and user, in clock
+# ticks), bench_mem PID... (largest RSS and summed PSS in kB),
+# bench_measure (dnsperf against a server, CPU per query), bench_latency
+# (dnsperf at a fixed rate), bench_pct (a percentile), bench_start_nsd
+# (NSD serving zone files).
 
 # bench_usage: the Usage part of the calling script's header comment.
 bench_usage()
@@ -151,11 +152,13 @@ EOF
 
 # bench_start_clusterdns NAME COREFILE PORT: clusterdns with one worker
 # thread, pinned to CPU $SCPU, serving COREFILE (listening on PORT), its
-# output in $W/NAME.log.  Sets CPID (added to PIDS); exits when it does
-# not answer for $ZONE's apex.
+# output in $W/NAME.log, run by the command in the array BENCH_WRAP when
+# set (e.g. valgrind and its options).  Sets CPID (added to PIDS); exits
+# when it does not answer for $ZONE's apex.
 bench_start_clusterdns()
 {
-	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$2" \
+	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" ${BENCH_WRAP[@]+"${BENCH_WRAP[@]}"} \
+		"$CLUSTERDNS" -conf "$2" \
 		-quiet >"$W/$1.log" 2>&1 &
 	CPID=$!
 	PIDS+=("$CPID")
@@ -242,18 +245,19 @@ bench_tree()
 	done
 }
 
-# bench_ticks PID...: utime + stime of the processes (all their threads),
-# in clock ticks.
+# bench_ticks PID...: "utime+stime utime" of the processes (all their
+# threads), in clock ticks.
 bench_ticks()
 {
-	local p t=0 v
+	local p t=0 u=0 v
 	for p in "$@"; do
 		# fields after "pid (comm) ": utime and stime are the 12th, 13th
 		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
-			awk '{ print $12 + $13 }')
-		t=$((t + ${v:-0}))
+			awk '{ print $12 + $13, $12 }')
+		v=${v:-0 0}
+		t=$((t + ${v% *})) u=$((u + ${v#* }))
 	done
-	echo "$t"
+	echo "$t $u"
 }
 
 # bench_mem PID...: "largest VmRSS in kB, sum of Pss in kB".
@@ -275,11 +279,12 @@ bench_mem()
 # outstanding) against the server PID (and its children) for SECONDS, at
 # full speed, or at $BENCH_RATE queries a second when that is set and not 0.
 # Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
-# (response codes), .cpu (server CPU us per completed query), .rss and
+# (response codes), .cpu (server CPU us per completed query), .user (the
+# percentage of that CPU time spent in user space), .rss and
 # .pss (kB); the caller declares R with declare -A.
 bench_measure()
 {
-	local name=$1 port=$2 pid=$3 pids t0 t1 out hz rate=()
+	local name=$1 port=$2 pid=$3 pids t0 t1 u0 u1 out hz rate=()
 	mapfile -t pids < <(bench_tree "$pid")
 	if [ "${BENCH_RATE:-0}" != 0 ]; then
 		rate=(-Q "$BENCH_RATE")
@@ -288,11 +293,11 @@ bench_measure()
 		echo "# $name: $4 s at full speed (server pids ${pids[*]})"
 	fi
 	out=$W/$name.dnsperf
-	t0=$(bench_ticks "${pids[@]}")
+	read -r t0 u0 < <(bench_ticks "${pids[@]}")
 	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
 		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 "${rate[@]}" \
 		>"$out" 2>&1
-	t1=$(bench_ticks "${pids[@]}")
+	read -r t1 u1 < <(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
 	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
@@ -302,6 +307,8 @@ bench_measure()
 	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
 		-v n="${R[$name.done]:-0}" \
 		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	R[$name.user]=$(awk -v t=$((t1 - t0)) -v u=$((u1 - u0)) \
+		'BEGIN { if (t > 0) printf "%.0f", u * 100 / t; else print "-" }')
 	read -r R["$name.rss"] R["$name.pss"] < <(bench_mem "${pids[@]}")
 }
 

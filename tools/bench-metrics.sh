@@ -22,15 +22,27 @@
 # order each time; every repetition is printed, then the means.  At the
 # end, /metrics of prom is scraped once and its coredns_dns_requests_total
 # summed, next to the queries dnsperf completed against that server (the
-# warm-ups too; the readiness probe's dig adds a few).  This prints
-# numbers; it asserts nothing.
+# warm-ups too; the readiness probe's dig adds a few).
+#
+# CPU time on a shared machine is noisy (several percent from one run to
+# the next), more than the few percent metrics should cost.  -C N counts
+# instructions instead, which is exact: the three clusterdns servers, one
+# after the other, under valgrind --tool=callgrind, answer the first N
+# lines of the query file at $CG_RATE (default 3000) queries a second;
+# the user-space instructions of the process (both threads) while they do,
+# over the queries completed, are printed with the differences to bare.
+# The kernel's part (receiving and sending) is not in those counts; the
+# "user %" column of the CPU-time table says how much of the CPU time is
+# user space.  This prints numbers; it asserts nothing.
 #
 # Usage: tools/bench-metrics.sh [-l seconds] [-r rate] [-R repeats]
-#                               [-s services] [-H headless] [-e endpoints]
-#                               [-n namespaces] [-q queries] [-S seed]
+#                               [-C queries] [-s services] [-H headless]
+#                               [-e endpoints] [-n namespaces] [-q queries]
+#                               [-S seed]
 #   -l  seconds per measurement (default 5)
 #   -r  queries a second for every server (default 0: full speed)
 #   -R  repetitions of the four measurements (default 2)
+#   -C  count instructions over this many queries instead (callgrind)
 #   -s -H -e -n -q -S  the generated cluster, as bench-nsd.sh
 # top_builddir (default: the directory above this script) locates
 # server/clusterdns, tools/zonedump and tools/gencluster; build them
@@ -50,15 +62,18 @@ NNS=50
 NQUERIES=100000
 SEED=1
 WARM_SECONDS=1
+CG_QUERIES=0
+: "${CG_RATE:=3000}"
 
 # shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
-while getopts "l:r:R:s:H:e:n:q:S:h" opt; do
+while getopts "l:r:R:C:s:H:e:n:q:S:h" opt; do
 	case $opt in
 	l) DURATION=$OPTARG ;;
 	r) BENCH_RATE=$OPTARG ;;
 	R) REPEATS=$OPTARG ;;
+	C) CG_QUERIES=$OPTARG ;;
 	s) NSVC=$OPTARG ;;
 	H) NHEADLESS=$OPTARG ;;
 	e) NEPS=$OPTARG ;;
@@ -68,8 +83,8 @@ while getopts "l:r:R:s:H:e:n:q:S:h" opt; do
 	*) bench_opt_other "$opt" ;;
 	esac
 done
-bench_numbers bench-metrics "$DURATION" "$BENCH_RATE" "$REPEATS" "$NSVC" \
-	"$NHEADLESS" "$NEPS" "$NNS" "$NQUERIES" "$SEED"
+bench_numbers bench-metrics "$DURATION" "$BENCH_RATE" "$REPEATS" \
+	"$CG_QUERIES" "$CG_RATE" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" "$NQUERIES" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 120 ] ||
 	[ "$REPEATS" -lt 1 ] || [ "$REPEATS" -gt 10 ]; then
 	echo "bench-metrics: -l must be 1..120 seconds, -R 1..10" >&2
@@ -79,7 +94,9 @@ fi
 bench_paths
 ZONE=cluster.local
 
-bench_setup bench-metrics "dnsperf dig taskset curl" "$CLUSTERDNS $ZONEDUMP"
+TOOLS="dnsperf dig taskset curl"
+[ "$CG_QUERIES" = 0 ] || TOOLS="$TOOLS valgrind callgrind_control"
+bench_setup bench-metrics "$TOOLS" "$CLUSTERDNS $ZONEDUMP"
 
 # ---------------------------------------------------------------- cluster
 echo "# work directory: $W"
@@ -104,7 +121,7 @@ port()
 	return 1
 }
 
-declare -A PORT PID
+declare -A PORT PID R
 NAMES=(bare kubeadm prom)
 
 PORT[bare]=$(port)
@@ -132,6 +149,54 @@ bench_corefile "${PORT[prom]}" "prometheus 127.0.0.1:$PPORT" \
 	>"$W/Corefile.prom"
 bench_zones "$W/Corefile.bare" "$ZONE" in-addr.arpa
 
+# ratio A B: A / B, or - when either is missing.
+ratio()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b == 0) print "-"
+		else printf "%.3f", a / b }'
+}
+
+# pct A B: (A - B) / B in percent.
+pct()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b == 0) print "-"
+		else printf "%+.1f", (a - b) * 100 / b }'
+}
+
+# ------------------------------------------------ instructions (-C N)
+if [ "$CG_QUERIES" != 0 ]; then
+	head -n "$CG_QUERIES" "$W/queries.txt" >"$W/cg.queries"
+	declare -A IR
+	for n in "${NAMES[@]}"; do
+		BENCH_WRAP=(valgrind --tool=callgrind --callgrind-out-file="$W/$n.cg")
+		bench_start_clusterdns "$n" "$W/Corefile.$n" "${PORT[$n]}"
+		echo "# $n: under callgrind, pid $CPID, port ${PORT[$n]}: $CG_QUERIES queries at $CG_RATE qps"
+		sleep 2 # past the first probes of loop and health
+		callgrind_control -z "$CPID" >/dev/null 2>&1
+		taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "${PORT[$n]}" \
+			-d "$W/cg.queries" -n 1 -c 4 -q 50 -Q "$CG_RATE" \
+			>"$W/$n.cg.dnsperf" 2>&1
+		callgrind_control -d "$CPID" >/dev/null 2>&1
+		kill "$CPID" 2>/dev/null
+		wait "$CPID" 2>/dev/null
+		R[$n.done]=$(awk '/Queries completed:/ { print $3 }' "$W/$n.cg.dnsperf")
+		IR[$n]=$(awk '/^summary:/ { print $2 }' "$W/$n.cg.1" 2>/dev/null)
+	done
+	echo
+	echo "user-space instructions per answered query (callgrind, both threads of the process): the first $CG_QUERIES query lines at $CG_RATE qps, 4 clients, 50 outstanding"
+	printf '%-8s %12s %10s %12s %9s\n' server instructions completed "Ir/query" "vs bare"
+	for n in "${NAMES[@]}"; do
+		q=$(awk -v i="${IR[$n]:-0}" -v d="${R[$n.done]:-0}" \
+			'BEGIN { if (d > 0 && i > 0) printf "%.0f", i / d; else print "-" }')
+		R[$n.ir]=$q
+		printf '%-8s %12s %10s %12s %8s%%\n' "$n" "${IR[$n]:--}" \
+			"${R[$n.done]:--}" "$q" "$(pct "$q" "${R[bare.ir]}")"
+	done
+	exit 0
+fi
+
 for n in "${NAMES[@]}"; do
 	bench_start_clusterdns "$n" "$W/Corefile.$n" "${PORT[$n]}"
 	PID[$n]=$CPID
@@ -148,7 +213,6 @@ else
 fi
 
 # ---------------------------------------------------------------- measure
-declare -A R
 WARMED=0 # queries the warm-ups completed against prom
 
 for rep in $(seq 1 "$REPEATS"); do
@@ -197,22 +261,6 @@ spread()
 		END { if (n) printf "%.2f..%.2f", lo, hi; else print "-" }'
 }
 
-# ratio A B: A / B, or - when either is missing.
-ratio()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b == 0) print "-"
-		else printf "%.3f", a / b }'
-}
-
-# pct A B: (A - B) / B in percent.
-pct()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b == 0) print "-"
-		else printf "%+.1f", (a - b) * 100 / b }'
-}
-
 if [ "$BENCH_RATE" != 0 ]; then
 	how="$BENCH_RATE qps"
 else
@@ -220,20 +268,20 @@ else
 fi
 echo
 echo "server CPU per answered query: $NSVC ClusterIP + $NHEADLESS headless x $NEPS endpoints over $NNS namespaces; dnsperf ${DURATION}s at $how, 4 clients, 200 outstanding, after a ${WARM_SECONDS}s warm-up; server on CPU $SCPU (clusterdns: 1 worker thread), dnsperf on CPU $CCPU"
-printf '%-4s %-8s %10s %10s %7s %9s %10s\n' rep server "CPU us/q" QPS \
-	"CPU %" lost completed
+printf '%-4s %-8s %10s %10s %7s %7s %9s %10s\n' rep server "CPU us/q" QPS \
+	"CPU %" "user %" lost completed
 for rep in $(seq 1 "$REPEATS"); do
 	for n in "${NAMES[@]}"; do
-		printf '%-4s %-8s %10s %10s %7s %9s %10s\n' "$rep" "$n" \
+		printf '%-4s %-8s %10s %10s %7s %7s %9s %10s\n' "$rep" "$n" \
 			"${R[$n.$rep.cpu]:--}" "${R[$n.$rep.qps]:--}" \
 			"$(awk -v c="${R[$n.$rep.cpu]:--}" \
 				-v q="${R[$n.$rep.done]:-0}" -v l="$DURATION" \
 				'BEGIN { if (c == "-") print "-"
 					else printf "%.0f", c * q / l / 1e4 }')" \
-			"${R[$n.$rep.lost]:--}" "${R[$n.$rep.done]:--}"
+			"${R[$n.$rep.user]:--}" "${R[$n.$rep.lost]:--}" "${R[$n.$rep.done]:--}"
 	done
 done
-echo "(CPU %: the server's CPU time over the measured seconds)"
+echo "(CPU %: the server's CPU time over the measured seconds; user %: the part of it in user space)"
 
 echo
 echo "means over $REPEATS repetitions"
