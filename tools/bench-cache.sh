@@ -75,24 +75,7 @@ bench_cluster
 NNAMES=$(LC_ALL=C sort -u "$W/queries.txt" | wc -l)
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines, $NNAMES distinct questions"
 
-# corefile PORT CACHE-LINE [FORWARD-LINE]: clusterdns's Corefile, with or
-# without cache and forward.
-corefile()
-{
-	cat <<EOF
-.:$1 {
-    bind 127.0.0.1
-    $2
-    kubernetes $ZONE in-addr.arpa ip6.arpa {
-        objects $W/objects
-        ttl 30
-    }
-    ${3:-}
-}
-EOF
-}
-
-corefile 53 "" >"$W/Corefile.dump"
+bench_corefile 53 >"$W/Corefile.dump"
 bench_zones "$W/Corefile.dump" "$ZONE" in-addr.arpa
 
 # The upstream zone and its queries: every name once, in a shuffled order.
@@ -117,7 +100,7 @@ bench()
 	local qf=${4:-$W/queries.txt}
 	echo "# $1: priming (one pass over the queries), warming up"
 	dnsperf_run "$2" "$qf" -n 1 >"$W/$1.prime" 2>&1
-	dnsperf_run "$2" "$qf" -l "$WARM_SECONDS" >/dev/null 2>&1
+	bench_warm "$2" "$WARM_SECONDS" "$qf"
 	bench_measure "$1" "$2" "$3" "$DURATION" "$qf"
 	NAMES+=("$1")
 }
@@ -146,16 +129,8 @@ differ()
 start_clusterdns()
 {
 	CPORT=$(free_port)
-	corefile "$CPORT" "$2" "${3:-}" >"$W/Corefile.$1"
-	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" \
-		-conf "$W/Corefile.$1" -quiet >"$W/$1.log" 2>&1 &
-	CPID=$!
-	PIDS+=("$CPID")
-	if ! bench_wait_up "$CPORT" "$CPID"; then
-		echo "bench-cache: clusterdns did not start:" >&2
-		cat "$W/$1.log" >&2
-		exit 1
-	fi
+	bench_corefile "$CPORT" "$2" "${3:-}" >"$W/Corefile.$1"
+	bench_start_clusterdns "$1" "$W/Corefile.$1" "$CPORT"
 	echo "# $1: pid $CPID, port $CPORT"
 }
 

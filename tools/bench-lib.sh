@@ -8,14 +8,17 @@
 # W (the work directory) and PIDS (append the pids to stop at exit).
 #
 # Helpers: bench_usage and bench_opt_other (-h and unknown options),
-# bench_paths (where the programs are), bench_numbers (check arguments), bench_cluster and bench_zones
-# (a generated cluster, its zone files), bench_names (a zone of upstream
-# names and its queries), free_port, bench_wait_up
-# PORT PID [DIG-ARGS...], bench_tree PID (a process and its descendants),
-# bench_ticks PID... (their CPU time in clock ticks), bench_mem PID...
-# (largest RSS and summed PSS in kB), bench_measure (dnsperf at full speed
-# against a server), bench_latency (dnsperf at a fixed rate), bench_pct (a
-# percentile), bench_start_nsd (NSD serving zone files).
+# bench_paths (where the programs are), bench_numbers (check arguments),
+# bench_cluster and bench_zones (a generated cluster, its zone files),
+# bench_names (a zone of upstream names and its queries), bench_corefile
+# (a Corefile serving the cluster), bench_start_clusterdns (one worker,
+# pinned), bench_warm (an unmeasured dnsperf run), free_port,
+# bench_wait_up PORT PID [DIG-ARGS...], bench_tree PID (a process and its
+# descendants), bench_ticks PID... (their CPU time, all and user, in clock
+# ticks), bench_mem PID... (largest RSS and summed PSS in kB),
+# bench_measure (dnsperf against a server, CPU per query), bench_latency
+# (dnsperf at a fixed rate), bench_pct (a percentile), bench_start_nsd
+# (NSD serving zone files).
 
 # bench_usage: the Usage part of the calling script's header comment.
 bench_usage()
@@ -128,6 +131,54 @@ bench_zones()
 	done
 }
 
+# bench_corefile PORT [BEFORE] [AFTER]: a server block on 127.0.0.1:PORT
+# serving $ZONE, in-addr.arpa and ip6.arpa from the generated cluster
+# ($W/objects, ttl 30), with the directive lines BEFORE and AFTER (each
+# may hold several lines) around the kubernetes block.
+bench_corefile()
+{
+	cat <<EOF
+.:$1 {
+    bind 127.0.0.1
+    ${2:-}
+    kubernetes $ZONE in-addr.arpa ip6.arpa {
+        objects $W/objects
+        ttl 30
+    }
+    ${3:-}
+}
+EOF
+}
+
+# bench_start_clusterdns NAME COREFILE PORT: clusterdns with one worker
+# thread, pinned to CPU $SCPU, serving COREFILE (listening on PORT), its
+# output in $W/NAME.log, run by the command in the array BENCH_WRAP when
+# set (e.g. valgrind and its options).  Sets CPID (added to PIDS); exits
+# when it does not answer for $ZONE's apex.
+bench_start_clusterdns()
+{
+	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" ${BENCH_WRAP[@]+"${BENCH_WRAP[@]}"} \
+		"$CLUSTERDNS" -conf "$2" \
+		-quiet >"$W/$1.log" 2>&1 &
+	CPID=$!
+	PIDS+=("$CPID")
+	if ! bench_wait_up "$3" "$CPID"; then
+		echo "$(basename "$0" .sh): $1: clusterdns did not start:" >&2
+		cat "$W/$1.log" >&2
+		exit 1
+	fi
+}
+
+# bench_warm PORT SECONDS [QUERIES] [OUT]: dnsperf on CPU $CCPU at full
+# speed with QUERIES (default $W/queries.txt) for SECONDS, unmeasured;
+# its report in OUT (default: discarded).
+bench_warm()
+{
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$1" \
+		-d "${3:-$W/queries.txt}" -l "$2" -c 4 -q 200 \
+		>"${4:-/dev/null}" 2>&1
+}
+
 # bench_names N SEED ZONEFILE QUERIES: the zone bench.test of the names
 # h1..hN (A, TTL 300) in ZONEFILE, and a query file QUERIES asking each
 # once, in an order shuffled with SEED.
@@ -194,18 +245,19 @@ bench_tree()
 	done
 }
 
-# bench_ticks PID...: utime + stime of the processes (all their threads),
-# in clock ticks.
+# bench_ticks PID...: "utime+stime utime" of the processes (all their
+# threads), in clock ticks.
 bench_ticks()
 {
-	local p t=0 v
+	local p t=0 u=0 v
 	for p in "$@"; do
 		# fields after "pid (comm) ": utime and stime are the 12th, 13th
 		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
-			awk '{ print $12 + $13 }')
-		t=$((t + ${v:-0}))
+			awk '{ print $12 + $13, $12 }')
+		v=${v:-0 0}
+		t=$((t + ${v% *})) u=$((u + ${v#* }))
 	done
-	echo "$t"
+	echo "$t $u"
 }
 
 # bench_mem PID...: "largest VmRSS in kB, sum of Pss in kB".
@@ -224,20 +276,28 @@ bench_mem()
 
 # bench_measure NAME PORT PID SECONDS [QUERIES]: dnsperf on CPU $CCPU with
 # the query file QUERIES (default $W/queries.txt; 4 clients, 200
-# outstanding) against the server PID (and its children) for SECONDS.
+# outstanding) against the server PID (and its children) for SECONDS, at
+# full speed, or at $BENCH_RATE queries a second when that is set and not 0.
 # Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
-# (response codes), .cpu (server CPU us per completed query), .rss and
+# (response codes), .cpu (server CPU us per completed query), .user (the
+# percentage of that CPU time spent in user space), .rss and
 # .pss (kB); the caller declares R with declare -A.
 bench_measure()
 {
-	local name=$1 port=$2 pid=$3 pids t0 t1 out hz
+	local name=$1 port=$2 pid=$3 pids t0 t1 u0 u1 out hz rate=()
 	mapfile -t pids < <(bench_tree "$pid")
-	echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	if [ "${BENCH_RATE:-0}" != 0 ]; then
+		rate=(-Q "$BENCH_RATE")
+		echo "# $name: $4 s at $BENCH_RATE qps (server pids ${pids[*]})"
+	else
+		echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+	fi
 	out=$W/$name.dnsperf
-	t0=$(bench_ticks "${pids[@]}")
+	read -r t0 u0 < <(bench_ticks "${pids[@]}")
 	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 >"$out" 2>&1
-	t1=$(bench_ticks "${pids[@]}")
+		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 "${rate[@]}" \
+		>"$out" 2>&1
+	read -r t1 u1 < <(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
 	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
@@ -247,6 +307,8 @@ bench_measure()
 	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
 		-v n="${R[$name.done]:-0}" \
 		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	R[$name.user]=$(awk -v t=$((t1 - t0)) -v u=$((u1 - u0)) \
+		'BEGIN { if (t > 0) printf "%.0f", u * 100 / t; else print "-" }')
 	read -r R["$name.rss"] R["$name.pss"] < <(bench_mem "${pids[@]}")
 }
 

@@ -69,15 +69,7 @@ bench_cluster
 echo "# cluster: $NNS namespaces, $NSVC ClusterIP services, $NHEADLESS headless x $NEPS endpoints; $NQUERIES query lines"
 
 CPORT=$(free_port)
-cat >"$W/Corefile" <<EOF
-.:$CPORT {
-    bind 127.0.0.1
-    kubernetes $ZONE in-addr.arpa ip6.arpa {
-        objects $W/objects
-        ttl 30
-    }
-}
-EOF
+bench_corefile "$CPORT" >"$W/Corefile"
 bench_zones "$W/Corefile" "$ZONE" in-addr.arpa
 echo "# zone dump: $(grep -vc '^;' "$W/zones/$ZONE.zone") lines in $ZONE, $(grep -vc '^;' "$W/zones/in-addr.arpa.zone") in in-addr.arpa"
 
@@ -89,8 +81,7 @@ declare -A R
 bench()
 {
 	echo "# $1: warming up"
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$2" -d "$W/queries.txt" \
-		-l "$WARM_SECONDS" -c 4 -q 200 >/dev/null 2>&1
+	bench_warm "$2" "$WARM_SECONDS"
 	bench_measure "$1" "$2" "$3" "$DURATION"
 	bench_latency "$1" "$2" "$LAT_SECONDS" "$RATE"
 	NAMES+=("$1")
@@ -114,15 +105,7 @@ same_answers()
 }
 
 # ---- clusterdns, one worker thread
-CLUSTERDNS_THREADS=1 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$W/Corefile" \
-	-quiet >"$W/clusterdns.log" 2>&1 &
-CPID=$!
-PIDS+=("$CPID")
-if ! bench_wait_up "$CPORT" "$CPID"; then
-	echo "bench-nsd: clusterdns did not start:" >&2
-	cat "$W/clusterdns.log" >&2
-	exit 1
-fi
+bench_start_clusterdns clusterdns "$W/Corefile" "$CPORT"
 echo "# clusterdns: pid $CPID, port $CPORT, $(find "/proc/$CPID/task" -mindepth 1 -maxdepth 1 | wc -l) threads"
 bench clusterdns "$CPORT" "$CPID"
 
