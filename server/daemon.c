@@ -104,6 +104,8 @@ struct daemon {
 	bool starting; /* waiting for the first sync */
 	bool stop;
 	uint64_t reload_failures;
+	unsigned char failed[64]; /* the SHA-512 of the last load tried */
+	bool failed_set;	  /* ... and not served (yet) */
 	struct event_base *base;
 	const char *pidfile;
 	/* health, ready, prometheus: their listeners, the self checks of
@@ -932,7 +934,7 @@ static void probes_restart(struct daemon *d)
 	}
 }
 
-static void daemon_reload(struct daemon *d);
+static void daemon_reload(struct daemon *d, bool retry);
 
 static void reload_tick(evutil_socket_t fd, short what, void *arg);
 
@@ -965,7 +967,7 @@ static void reload_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 
-	daemon_reload(d);
+	daemon_reload(d, false);
 	reload_arm(d);
 }
 
@@ -1171,6 +1173,7 @@ static void reload_ok(struct daemon *d)
 {
 	char hex[129];
 
+	d->failed_set = false;
 	hash_hex(d->cur->hash, hex);
 	metrics_reload_version("sha512", hex);
 	log_info("Reloading complete");
@@ -1221,9 +1224,11 @@ static uint64_t sync_timeout_ms(const struct gen *g)
  * Read the Corefile again; when its content changed, load it in full
  * (every directive checked, sources, forwarders and listeners made) and
  * serve it instead of the running one, which keeps serving when anything
- * fails.  New API sources are waited for (startup_timeout) first.
+ * fails.  New API sources are waited for (startup_timeout) first.  The
+ * timer (retry false) does not try again a content that failed, as
+ * CoreDNS's reload does not; SIGUSR1 does.
  */
-static void daemon_reload(struct daemon *d)
+static void daemon_reload(struct daemon *d, bool retry)
 {
 	char err[1024] = "", *text = NULL;
 	unsigned char h[64];
@@ -1236,10 +1241,13 @@ static void daemon_reload(struct daemon *d)
 		return;
 	}
 	if (!memcmp(h, d->cur->hash, sizeof(h)) ||
-	    (d->pending && !memcmp(h, d->pending->hash, sizeof(h)))) {
+	    (d->pending && !memcmp(h, d->pending->hash, sizeof(h))) ||
+	    (!retry && d->failed_set && !memcmp(h, d->failed, sizeof(h)))) {
 		free(text);
 		return;
 	}
+	memcpy(d->failed, h, sizeof(h)); /* until it is served */
+	d->failed_set = true;
 	log_info("Reloading");
 	int rc = config_load_text(d->opts->conf, text, d->opts->dns_port, &cfg,
 				  err, sizeof(err));
@@ -1293,7 +1301,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGUSR1) {
-		daemon_reload(d);
+		daemon_reload(d, true);
 		return;
 	}
 	uint64_t ld = 0;

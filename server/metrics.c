@@ -58,6 +58,10 @@ static const char *const proto_names[2] = {"udp", "tcp"};
 #define NSIZE 14
 static const double size_bounds[NSIZE] = {
     0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3};
+/* The same as integers, for counting. */
+static const uint32_t size_bounds_int[NSIZE] = {0,     100,   200,   300,  400,
+						511,   1023,  2047,  4095, 8291,
+						16000, 32000, 48000, 64000};
 /* plugin.SlimTimeBuckets (health): 0.25 ms times 10, 5 buckets. */
 #define NSLIM 5
 
@@ -309,38 +313,49 @@ static inline unsigned dur_bucket(uint64_t ns)
 	return b;
 }
 
+/* The bucket of a size: the size bounds are whole numbers of bytes, so
+ * compare integers (a DNS message is at most 65535 bytes). */
 static inline unsigned size_bucket(size_t n)
 {
 	unsigned b = 0;
 
-	while (b < NSIZE && (double)n > size_bounds[b])
+	while (b < NSIZE && n > size_bounds_int[b])
 		b++;
 	return b;
+}
+
+/* metrics_add with the thread's block already loaded. */
+static inline void bump(uint64_t *c, uint32_t i, uint64_t v)
+{
+	__atomic_store_n(&c[i], __atomic_load_n(&c[i], __ATOMIC_RELAXED) + v,
+			 __ATOMIC_RELAXED);
 }
 
 void metrics_dns(uint32_t site, bool tcp, int peer_family, uint16_t qtype,
 		 bool do_bit, size_t reqlen, unsigned rcode,
 		 enum metrics_plugin plugin, size_t resplen, uint64_t dur_ns)
 {
-	if (!metrics_self || !site)
+	uint64_t *c = metrics_self;
+
+	if (!c || !site)
 		return;
 	unsigned p = tcp ? 1 : 0, f = peer_family == AF_INET6 ? 1 : 0;
 	unsigned t = qtype < 256 ? type_index[qtype] : NTYPES - 1;
-	metrics_add(site + S_REQ + (p * 2 + f) * NTYPES + t, 1);
+	bump(c, site + S_REQ + (p * 2 + f) * NTYPES + t, 1);
 	if (do_bit)
-		metrics_add(site + S_DO, 1);
+		bump(c, site + S_DO, 1);
 	if (rcode >= NRCODES)
 		rcode = NRCODES - 1;
-	metrics_add(site + S_RESP + (unsigned)plugin * NRCODES + rcode, 1);
+	bump(c, site + S_RESP + (unsigned)plugin * NRCODES + rcode, 1);
 	uint32_t h = site + S_DUR + t * HIST_SLOTS(NDUR);
-	metrics_add(h + dur_bucket(dur_ns), 1);
-	metrics_add(h + NDUR + 1, dur_ns);
+	bump(c, h + dur_bucket(dur_ns), 1);
+	bump(c, h + NDUR + 1, dur_ns);
 	h = site + S_REQSZ + p * HIST_SLOTS(NSIZE);
-	metrics_add(h + size_bucket(reqlen), 1);
-	metrics_add(h + NSIZE + 1, reqlen);
+	bump(c, h + size_bucket(reqlen), 1);
+	bump(c, h + NSIZE + 1, reqlen);
 	h = site + S_RESPSZ + p * HIST_SLOTS(NSIZE);
-	metrics_add(h + size_bucket(resplen), 1);
-	metrics_add(h + NSIZE + 1, resplen);
+	bump(c, h + size_bucket(resplen), 1);
+	bump(c, h + NSIZE + 1, resplen);
 }
 
 uint32_t metrics_cache_slot(uint32_t site, unsigned what)
