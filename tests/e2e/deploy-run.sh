@@ -12,11 +12,12 @@
 #
 # Needs root, ip netns, unshare, setpriv, nsd.
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=apilib.sh
 . "$(dirname "$0")/apilib.sh"
-
-
 need setpriv make /usr/bin/python3
+# shellcheck source-path=SCRIPTDIR source=podlib.sh
 . "$(dirname "$0")/podlib.sh"
 pod_netns
 

@@ -209,9 +209,10 @@ EOF
 
 # ---------------------------------------------------------------- queries
 
-# ask [DIG-OPTION...] NAME [TYPE]: query the current PORT with dig (no
-# recursion desired, one try).  Sets OUT (dig's full output), STATUS (rcode
-# name), FLAGS (" qr aa ... ") and QUERY ("NAME TYPE" for messages).
+# ask [DIG-OPTION...] NAME [TYPE]: query the current PORT (on ASK_ADDR,
+# default 127.0.0.1) with dig (no recursion desired, one try).  Sets OUT
+# (dig's full output), STATUS (rcode name), FLAGS (" qr aa ... ") and
+# QUERY ("NAME TYPE" for messages).
 ask()
 {
 	local a
@@ -223,7 +224,8 @@ ask()
 		esac
 	done
 	QUERY=${QUERY# }
-	OUT=$(dig +norec +time=3 +tries=1 +nocookie -p "$PORT" @127.0.0.1 \
+	OUT=$(dig +norec +time=3 +tries=1 +nocookie -p "$PORT" \
+		"@${ASK_ADDR:-127.0.0.1}" \
 		"$@" 2>&1)
 	STATUS=$(printf '%s\n' "$OUT" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p' |
 		head -n 1)

@@ -63,16 +63,20 @@ curl()
 }
 
 # pod_addr ADDR...: add addresses (/32) to a dummy interface of the pod, as
-# node-local-dns and kube-proxy's IPVS mode do.
+# node-local-dns and kube-proxy's IPVS mode do (to lo when the kernel has no
+# dummy interfaces).
 pod_addr()
 {
-	local a
-	ip -n "$NS" link show cdns-dummy >/dev/null 2>&1 || {
-		ip -n "$NS" link add cdns-dummy type dummy
-		ip -n "$NS" link set cdns-dummy up
-	}
+	local a dev=cdns-dummy
+	if ! ip -n "$NS" link show "$dev" >/dev/null 2>&1; then
+		if ip -n "$NS" link add "$dev" type dummy 2>/dev/null; then
+			ip -n "$NS" link set "$dev" up
+		else
+			dev=lo
+		fi
+	fi
 	for a in "$@"; do
-		ip -n "$NS" addr add "$a/32" dev cdns-dummy
+		ip -n "$NS" addr add "$a/32" dev "$dev"
 	done
 }
 
@@ -154,7 +158,7 @@ pod_files()
 	pod_api "$POD_FILES/sa"
 }
 
-# pod_start NAME FILES COREFILE [ADDR]: run the build tree's clusterdns in
+# pod_start NAME FILES COREFILE: run the build tree's clusterdns in
 # the pod with -conf COREFILE, in a mount namespace where FILES/resolv.conf
 # is /etc/resolv.conf and FILES/sa the service account directory, with the
 # pod's KUBERNETES_SERVICE_HOST/PORT; its log is $E2E_TMP/NAME/out.log.
@@ -164,6 +168,7 @@ pod_start()
 	local name=$1 files=$2 conf=$3
 	SERVER_DIR=$E2E_TMP/$name
 	mkdir -p "$SERVER_DIR"
+	# shellcheck disable=SC2016 # the script expands in the inner shell
 	ip netns exec "$NS" unshare -m --propagation private /bin/sh -euc '
 		f=$1; shift
 		# /var/run/secrets: a private /run (it holds nothing the
