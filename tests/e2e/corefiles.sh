@@ -241,6 +241,13 @@ check "nodelocaldns: not on 127.0.0.1 (bind)" "" "$STATUS"
 check "nodelocaldns: GET /health on 169.254.20.10:8080" 200 \
 	"$(pod_probe 8080 /health 169.254.20.10)"
 metrics_ok nodelocaldns 9253
+# One /metrics for the four blocks: the cluster, reverse and forwarded
+# questions asked above are all counted there.
+M=$(curl -s --max-time 5 http://127.0.0.1:9253/metrics)
+for z in "$Z." in-addr.arpa. .; do
+	check_match "nodelocaldns: :9253 counts the requests of zone $z" \
+		"^coredns_dns_requests_total\\{[^}]*zone=\"${z//./\\.}\"[^}]*\\} [1-9]" "$M"
+done
 # force_tcp: kube-dns saw the cache's questions over TCP.
 check_match "kube-dns: asked over TCP (force_tcp)" \
 	'^coredns_dns_requests_total\{[^}]*proto="tcp"[^}]*\} [1-9]' \
