@@ -93,26 +93,7 @@ pod_node_nsd()
 ns IN A $NODE_ADDR
 www IN A 198.51.100.80
 EOF
-	cat >"$n/nsd.conf" <<EOF
-server:
-  ip-address: $NODE_ADDR@53
-  username: ""
-  chroot: ""
-  zonesdir: "$n"
-  pidfile: "$n/nsd.pid"
-  database: ""
-  zonelistfile: "$n/zone.list"
-  xfrdfile: "$n/xfrd.state"
-  xfrdir: "$n"
-  logfile: "$n/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: node.test
-  zonefile: node.test.zone
-EOF
+	nsd_conf "$n" "$NODE_ADDR@53" node.test >"$n/nsd.conf"
 	ip netns exec "$NODE" nsd -d -c "$n/nsd.conf" >"$n/out.log" 2>&1 &
 	E2E_PIDS+=("$!")
 	for _ in $(seq 1 50); do
