@@ -12,50 +12,14 @@
 #
 # Needs root, ip netns, unshare, setpriv, nsd.
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=apilib.sh
 . "$(dirname "$0")/apilib.sh"
-
-
-need ip unshare setpriv nsenter nsd make /usr/bin/python3
-[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
-
-NS=cdns-pod-$$
-NODE=cdns-node-$$
-ip netns add "$NS" 2>/dev/null || skip "ip netns add does not work here"
-ip netns add "$NODE" || {
-	ip netns del "$NS"
-	skip "ip netns add does not work here"
-}
-deploy_cleanup()
-{
-	e2e_cleanup
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$NODE" 2>/dev/null
-}
-trap deploy_cleanup EXIT
-
-# The pod: lo, and a veth to the node.  Nothing else is reachable.
-ip -n "$NS" link set lo up
-ip -n "$NODE" link set lo up
-ip link add cdns-p$$ netns "$NS" type veth peer name cdns-n$$ netns "$NODE"
-ip -n "$NS" addr add 169.254.53.1/30 dev cdns-p$$
-ip -n "$NODE" addr add 169.254.53.2/30 dev cdns-n$$
-ip -n "$NS" link set cdns-p$$ up
-ip -n "$NODE" link set cdns-n$$ up
-
-# Every client of the test runs in the pod's namespace.
-dig()
-{
-	ip netns exec "$NS" /usr/bin/dig "$@"
-}
-curl()
-{
-	ip netns exec "$NS" /usr/bin/curl "$@"
-}
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$APIEMU" \
-	>"$E2E_TMP/apiemu-in-pod"
-chmod +x "$E2E_TMP/apiemu-in-pod"
-APIEMU=$E2E_TMP/apiemu-in-pod
+need setpriv make /usr/bin/python3
+# shellcheck source-path=SCRIPTDIR source=podlib.sh
+. "$(dirname "$0")/podlib.sh"
+pod_netns
 
 # ---------------------------------------------------------------- the tree
 
@@ -84,58 +48,10 @@ cp "$E2E_TMP/Corefile.configmap" "$R/etc/coredns/Corefile"
 check "Corefile has the kubernetes block" 1 \
 	"$(grep -c '^ *kubernetes cluster.local in-addr.arpa ip6.arpa {$' "$R/etc/coredns/Corefile")"
 # dnsPolicy Default: the node's resolver.
-echo "nameserver 169.254.53.2" >"$R/etc/resolv.conf"
+echo "nameserver $NODE_ADDR" >"$R/etc/resolv.conf"
 
-# ---------------------------------------------------------------- the node
-
-N=$E2E_TMP/node
-mkdir -p "$N"
-cat >"$N/node.test.zone" <<'EOF'
-$TTL 300
-@ IN SOA ns.node.test. admin.node.test. 1 3600 600 86400 300
-@ IN NS ns.node.test.
-ns IN A 169.254.53.2
-www IN A 198.51.100.80
-EOF
-cat >"$N/nsd.conf" <<EOF
-server:
-  ip-address: 169.254.53.2@53
-  username: ""
-  chroot: ""
-  zonesdir: "$N"
-  pidfile: "$N/nsd.pid"
-  database: ""
-  zonelistfile: "$N/zone.list"
-  xfrdfile: "$N/xfrd.state"
-  xfrdir: "$N"
-  logfile: "$N/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: node.test
-  zonefile: node.test.zone
-EOF
-ip netns exec "$NODE" nsd -d -c "$N/nsd.conf" >"$N/out.log" 2>&1 &
-E2E_PIDS+=("$!")
-for _ in $(seq 1 50); do
-	dig +time=1 +tries=1 @169.254.53.2 www.node.test A 2>/dev/null |
-		grep -q 'status: NOERROR' && break
-	sleep 0.1
-done
-
-# ---------------------------------------------------------------- the API
-
-EMU_TOKEN=$(new_token)
-emu_start emu 0 -load "$API_FIXTURE"
-emu_port=${EMU_URL##*:}
-SA=$R/var/run/secrets/kubernetes.io/serviceaccount
-printf '%s' "$EMU_TOKEN" >"$SA/token"
-cp "$PKI/ca.crt" "$SA/ca.crt"
-printf 'kube-system' >"$SA/namespace"
-# The kubelet mounts them readable by the pod's user.
-chmod 0644 "$SA/token" "$SA/ca.crt" "$SA/namespace"
+pod_node_nsd
+pod_api "$R/var/run/secrets/kubernetes.io/serviceaccount"
 
 # ---------------------------------------------------------------- the daemon
 
@@ -221,16 +137,11 @@ check "forwarded: www.node.test" "NOERROR 198.51.100.80" "$STATUS $(rdata ANSWER
 
 # ---------------------------------------------------------------- probes
 
-# probe PORT PATH: the HTTP status the kubelet would see (200-399: success).
-probe()
-{
-	curl -s -o /dev/null --max-time 5 -w '%{http_code}' "http://127.0.0.1:$1$2"
-}
 check_match "liveness probe: GET /health on 8080" '^[23][0-9][0-9]$' \
-	"$(probe 8080 /health)"
+	"$(pod_probe 8080 /health)"
 check_match "readiness probe: GET /ready on 8181" '^[23][0-9][0-9]$' \
-	"$(probe 8181 /ready)"
-check_match "metrics on 9153" '^200$' "$(probe 9153 /metrics)"
+	"$(pod_probe 8181 /ready)"
+check_match "metrics on 9153" '^200$' "$(pod_probe 9153 /metrics)"
 
 check_no_secret "the token is not logged" "$EMU_TOKEN"
 stop_daemon "daemon" "$PID" "$SERVER_DIR/out.log"

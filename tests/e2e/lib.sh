@@ -156,20 +156,15 @@ stop_server()
 	return 0
 }
 
-# nsd_start DIR ZONE...: NSD (needs nsd) serving the zone files
-# DIR/ZONE.zone on 127.0.0.1, on port NSD_PORT when it is set (a restart
-# after stop_server "$NSD_PID"), else on a free one; sets NSD_PORT and
-# NSD_PID and waits until it answers the first zone's SOA.
-nsd_start()
+# nsd_conf DIR ADDR@PORT ZONE...: print an nsd.conf for NSD in the
+# foreground with its files in DIR, serving DIR/ZONE.zone on ADDR@PORT.
+nsd_conf()
 {
-	local d=$1 keep=${NSD_PORT:-} try i z
-	shift
-	for try in 1 2 3 4 5; do
-		NSD_PORT=${keep:-$(free_port)} || break
-		{
-			cat <<EOF
+	local d=$1 at=$2 z
+	shift 2
+	cat <<EOF
 server:
-  ip-address: 127.0.0.1@$NSD_PORT
+  ip-address: $at
   username: ""
   chroot: ""
   zonesdir: "$d"
@@ -184,11 +179,22 @@ server:
 remote-control:
   control-enable: no
 EOF
-			for z in "$@"; do
-				printf 'zone:\n  name: %s\n  zonefile: %s.zone\n' \
-					"$z" "$z"
-			done
-		} >"$d/nsd.conf"
+	for z in "$@"; do
+		printf 'zone:\n  name: %s\n  zonefile: %s.zone\n' "$z" "$z"
+	done
+}
+
+# nsd_start DIR ZONE...: NSD (needs nsd) serving the zone files
+# DIR/ZONE.zone on 127.0.0.1, on port NSD_PORT when it is set (a restart
+# after stop_server "$NSD_PID"), else on a free one; sets NSD_PORT and
+# NSD_PID and waits until it answers the first zone's SOA.
+nsd_start()
+{
+	local d=$1 keep=${NSD_PORT:-} try i
+	shift
+	for try in 1 2 3 4 5; do
+		NSD_PORT=${keep:-$(free_port)} || break
+		nsd_conf "$d" "127.0.0.1@$NSD_PORT" "$@" >"$d/nsd.conf"
 		nsd -d -c "$d/nsd.conf" >>"$d/out.log" 2>&1 &
 		NSD_PID=$!
 		E2E_PIDS+=("$NSD_PID")
@@ -209,9 +215,10 @@ EOF
 
 # ---------------------------------------------------------------- queries
 
-# ask [DIG-OPTION...] NAME [TYPE]: query the current PORT with dig (no
-# recursion desired, one try).  Sets OUT (dig's full output), STATUS (rcode
-# name), FLAGS (" qr aa ... ") and QUERY ("NAME TYPE" for messages).
+# ask [DIG-OPTION...] NAME [TYPE]: query the current PORT (on ASK_ADDR,
+# default 127.0.0.1) with dig (no recursion desired, one try).  Sets OUT
+# (dig's full output), STATUS (rcode name), FLAGS (" qr aa ... ") and
+# QUERY ("NAME TYPE" for messages).
 ask()
 {
 	local a
@@ -223,7 +230,8 @@ ask()
 		esac
 	done
 	QUERY=${QUERY# }
-	OUT=$(dig +norec +time=3 +tries=1 +nocookie -p "$PORT" @127.0.0.1 \
+	OUT=$(dig +norec +time=3 +tries=1 +nocookie -p "$PORT" \
+		"@${ASK_ADDR:-127.0.0.1}" \
 		"$@" 2>&1)
 	STATUS=$(printf '%s\n' "$OUT" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p' |
 		head -n 1)
