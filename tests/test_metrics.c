@@ -44,6 +44,22 @@ static double value_of(const char *text, const char *prefix)
 	return -1;
 }
 
+/* The sample named by fmt in text has the value want. */
+static void assert_metric(const char *text, double want, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void assert_metric(const char *text, double want, const char *fmt, ...)
+{
+	char name[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (value_of(text, name) != want)
+		fail_msg("%s: %g, not %g", name, value_of(text, name), want);
+}
+
 static const char *const plugins[] = {"cache", "kubernetes"};
 
 static uint32_t site_of(const char *zone)
@@ -128,35 +144,33 @@ static void test_known_counts(void **state)
 	const char *s =
 	    "server=\"dns://:53\",zone=\"cluster.local.\",view=\"\"";
 	char k[512];
-	snprintf(k, sizeof(k),
-		 "coredns_dns_requests_total{%s,proto=\"udp\",family=\"1\","
-		 "type=\"A\"}",
-		 s);
-	assert_true(value_of(t, k) == 2);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_requests_total{%s,proto=\"tcp\",family=\"2\","
-		 "type=\"other\"}",
-		 s);
-	assert_true(value_of(t, k) == 1);
+	assert_metric(
+	    t, 2,
+	    "coredns_dns_requests_total{%s,proto=\"udp\",family=\"1\","
+	    "type=\"A\"}",
+	    s);
+	assert_metric(
+	    t, 1,
+	    "coredns_dns_requests_total{%s,proto=\"tcp\",family=\"2\","
+	    "type=\"other\"}",
+	    s);
 	/* a series that never counted is not shown */
-	snprintf(k, sizeof(k),
-		 "coredns_dns_requests_total{%s,proto=\"udp\",family=\"2\","
-		 "type=\"A\"}",
-		 s);
-	assert_true(value_of(t, k) == -1);
+	assert_metric(
+	    t, -1,
+	    "coredns_dns_requests_total{%s,proto=\"udp\",family=\"2\","
+	    "type=\"A\"}",
+	    s);
 	assert_true(value_of(t,
 			     "coredns_dns_do_requests_total{server=\"dns:/"
 			     "/:53\",view=\"\",zone=\"cluster.local.\"}") == 1);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_responses_total{%s,rcode=\"NXDOMAIN\","
-		 "plugin=\"cache\"}",
-		 s);
-	assert_true(value_of(t, k) == 1);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_responses_total{%s,rcode=\"NOERROR\","
-		 "plugin=\"kubernetes\"}",
-		 s);
-	assert_true(value_of(t, k) == 2);
+	assert_metric(t, 1,
+		      "coredns_dns_responses_total{%s,rcode=\"NXDOMAIN\","
+		      "plugin=\"cache\"}",
+		      s);
+	assert_metric(t, 2,
+		      "coredns_dns_responses_total{%s,rcode=\"NOERROR\","
+		      "plugin=\"kubernetes\"}",
+		      s);
 	/* histogram: cumulative buckets, +Inf, sum, count */
 	static const struct {
 		const char *le;
@@ -169,41 +183,37 @@ static void test_known_counts(void **state)
 			 s, a[i].le);
 		assert_true(value_of(t, k) == a[i].v);
 	}
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_duration_seconds_bucket{%s,type="
-		 "\"other\",le=\"0.002\"}",
-		 s);
-	assert_true(value_of(t, k) == 0);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_duration_seconds_bucket{%s,type="
-		 "\"other\",le=\"0.004\"}",
-		 s);
-	assert_true(value_of(t, k) == 1);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_duration_seconds_sum{%s,type=\"A\"}", s);
-	assert_true(value_of(t, k) == 0.0002);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_duration_seconds_count{%s,type=\"A\"}",
-		 s);
-	assert_true(value_of(t, k) == 2);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_size_bytes_bucket{%s,proto=\"udp\",le="
-		 "\"0\"}",
-		 s);
-	assert_true(value_of(t, k) == 0);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_request_size_bytes_bucket{%s,proto=\"udp\",le="
-		 "\"100\"}",
-		 s);
-	assert_true(value_of(t, k) == 2);
-	snprintf(k, sizeof(k),
-		 "coredns_dns_response_size_bytes_bucket{%s,proto=\"tcp\",le="
-		 "\"64000\"}",
-		 s);
-	assert_true(value_of(t, k) == 1);
-	snprintf(k, sizeof(k), "coredns_plugin_enabled{%s,name=\"kubernetes\"}",
-		 s);
-	assert_true(value_of(t, k) == 1);
+	assert_metric(t, 0,
+		      "coredns_dns_request_duration_seconds_bucket{%s,type="
+		      "\"other\",le=\"0.002\"}",
+		      s);
+	assert_metric(t, 1,
+		      "coredns_dns_request_duration_seconds_bucket{%s,type="
+		      "\"other\",le=\"0.004\"}",
+		      s);
+	assert_metric(t, 0.0002,
+		      "coredns_dns_request_duration_seconds_sum{%s,type=\"A\"}",
+		      s);
+	assert_metric(
+	    t, 2, "coredns_dns_request_duration_seconds_count{%s,type=\"A\"}",
+	    s);
+	assert_metric(
+	    t, 0,
+	    "coredns_dns_request_size_bytes_bucket{%s,proto=\"udp\",le="
+	    "\"0\"}",
+	    s);
+	assert_metric(
+	    t, 2,
+	    "coredns_dns_request_size_bytes_bucket{%s,proto=\"udp\",le="
+	    "\"100\"}",
+	    s);
+	assert_metric(
+	    t, 1,
+	    "coredns_dns_response_size_bytes_bucket{%s,proto=\"tcp\",le="
+	    "\"64000\"}",
+	    s);
+	assert_metric(t, 1, "coredns_plugin_enabled{%s,name=\"kubernetes\"}",
+		      s);
 	assert_true(value_of(t, "coredns_panics_total") == 2);
 	assert_true(value_of(t, "coredns_build_info{version=\"1.14.0\","
 				"revision=\"abc\",goversion=\"none\"}") == 1);
@@ -264,26 +274,19 @@ static void test_upstream(void **state)
 	metrics_add(METRICS_G_FWD_REJECTS, 3);
 	char *t = render();
 	const char *l = "proxy_name=\"forward\",to=\"10.0.0.1:53\"";
-	char k[256];
-	snprintf(k, sizeof(k),
-		 "coredns_proxy_request_duration_seconds_bucket{%s,rcode="
-		 "\"SERVFAIL\",le=\"0.004\"}",
-		 l);
-	assert_true(value_of(t, k) == 0);
-	snprintf(k, sizeof(k),
-		 "coredns_proxy_request_duration_seconds_bucket{%s,rcode="
-		 "\"SERVFAIL\",le=\"0.008\"}",
-		 l);
-	assert_true(value_of(t, k) == 1);
-	snprintf(k, sizeof(k), "coredns_proxy_healthcheck_failures_total{%s}",
-		 l);
-	assert_true(value_of(t, k) == 1);
-	snprintf(k, sizeof(k),
-		 "coredns_proxy_conn_cache_hits_total{%s,proto=\"udp\"}", l);
-	assert_true(value_of(t, k) == 2);
-	snprintf(k, sizeof(k),
-		 "coredns_proxy_conn_cache_misses_total{%s,proto=\"tcp\"}", l);
-	assert_true(value_of(t, k) == 1);
+	assert_metric(t, 0,
+		      "coredns_proxy_request_duration_seconds_bucket{%s,rcode="
+		      "\"SERVFAIL\",le=\"0.004\"}",
+		      l);
+	assert_metric(t, 1,
+		      "coredns_proxy_request_duration_seconds_bucket{%s,rcode="
+		      "\"SERVFAIL\",le=\"0.008\"}",
+		      l);
+	assert_metric(t, 1, "coredns_proxy_healthcheck_failures_total{%s}", l);
+	assert_metric(
+	    t, 2, "coredns_proxy_conn_cache_hits_total{%s,proto=\"udp\"}", l);
+	assert_metric(
+	    t, 1, "coredns_proxy_conn_cache_misses_total{%s,proto=\"tcp\"}", l);
 	assert_true(
 	    value_of(t, "coredns_forward_max_concurrent_rejects_total") == 3);
 	free(t);
