@@ -1084,10 +1084,15 @@ static int gen_activate(struct daemon *d, struct gen *g, char *err,
 		}
 	}
 	gen_metrics(g);
-	if (http_serve(d, g, err, errlen) < 0)
+	if (http_serve(d, g, err, errlen) < 0) {
+		if (old)
+			gen_metrics(old);
 		return -EINVAL;
+	}
 	if (serve(d, g, fresh, err, errlen) < 0) {
 		char ignored[256];
+		if (old)
+			gen_metrics(old); /* plugin_enabled: the old again */
 		if (http_serve(d, old, ignored, sizeof(ignored)) < 0)
 			log_error("cannot serve the previous HTTP listeners "
 				  "again: %s",
