@@ -7,6 +7,8 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=apilib.sh
+. "$(dirname "$0")/apilib.sh"
 need dnsperf
 
 Z=$ZONE
@@ -139,4 +141,37 @@ TTL=10 assert_answer "web.prod.svc.$Z" A 10.96.1.10
 
 kill -0 "$PID" 2>/dev/null && ok "the daemon is still running" ||
 	fail "daemon alive" "running" "gone"
+stop_server "$PID"
+
+# ---- fed by the API: a reload that leaves kubernetes as it was keeps its
+# watches (no new request reaches the API server); one that changes it
+# lists anew, and the old watches close once the old configuration goes
+start_kc_scenario api file
+CF=$SERVER_DIR/Corefile
+LOG=$SERVER_DIR/out.log
+converge "API: synced" "web.prod.svc.$Z" A 10.96.1.10
+R0=$(emu_state .requests)
+W0=$(emu_state .watchers)
+check_match "API: watches open" '^[1-9][0-9]*$' "$W0"
+sed -i 's/^    bind 127.0.0.1$/&\n    errors/' "$CF"
+reload_and_wait 1 || fail "API reload 1" "done" "no log line"
+check "API: no request after a reload that kept kubernetes" "$R0" \
+	"$(emu_state .requests)"
+check "API: the same watches" "$W0" "$(emu_state .watchers)"
+emu_put '{"apiVersion":"v1","kind":"Service","metadata":{"name":"late","namespace":"prod"},"spec":{"clusterIP":"10.96.7.7"}}'
+converge "API: the kept watch still delivers" "late.prod.svc.$Z" A 10.96.7.7
+
+sed -i 's/^        ttl 30$/        ttl 9/' "$CF"
+reload_and_wait 2 || fail "API reload 2" "done" "no log line"
+R2=$(emu_state .requests)
+if [ "$R2" -gt "$R0" ]; then ok "API: a changed kubernetes lists anew ($R0 -> $R2 requests)"; else
+	fail "API: a changed kubernetes lists anew" "more than $R0 requests" "$R2"; fi
+check "API: the new zone has the new ttl" 9 "$(ttl_of "late.prod.svc.$Z" A)"
+for _ in $(seq 1 60); do
+	[ "$(emu_state .watchers)" = "$W0" ] && break
+	sleep 0.5
+done
+check "API: the replaced configuration's watches are closed" "$W0" \
+	"$(emu_state .watchers)"
+stop_daemon api "$PID" "$LOG"
 finish
