@@ -35,6 +35,7 @@
 #include "server/query.h"
 #include "server/ready.h"
 #include "server/reload.h"
+#include "server/source.h"
 #include "server/worker.h"
 #include "zones/apiconf.h"
 #include "zones/apisrc.h"
@@ -52,16 +53,6 @@ struct listener {
 	socklen_t addrlen;
 	struct query_listener ql;
 	size_t capkeys;
-};
-
-/* A kubernetes directive's zone and what feeds it.  A reload that leaves
- * the directive as it was hands it to the new configuration as it is. */
-struct source {
-	struct kube *kube;
-	struct apisrc *src; /* fed by the API; NULL: objects PATH */
-	struct apiconf api; /* what src connects with */
-	bool watching;	    /* objects PATH: kube_watch done */
-	bool counted;	    /* metrics_source_add done */
 };
 
 /* One configuration as it is served: the Corefile's meaning and
@@ -243,66 +234,10 @@ static int make_listeners(struct gen *g, char *err, size_t errlen)
 	return 0;
 }
 
-struct kube *daemon_kube_load(const struct kubernetes_conf *ck, char *err,
-			      size_t errlen)
-{
-	struct kube_conf kc = {
-	    .zones = (const char *const *)ck->zones,
-	    .nzones = ck->nzones,
-	    .objects = ck->objects,
-	    .pods = (enum builder_pods)ck->pods,
-	    .ttl = ck->ttl,
-	    .endpoint_pod_names = ck->endpoint_pod_names,
-	    .ignore_empty_service = ck->ignore_empty_service,
-	    .noendpoints = ck->noendpoints,
-	    .namespaces = (const char *const *)ck->namespaces,
-	    .nnamespaces = ck->nnamespaces,
-	};
-	char why[512] = "";
-	struct kube *k = NULL;
-
-	if (ck->labels || ck->namespace_labels) {
-		snprintf(why, sizeof(why),
-			 "labels and namespace_labels are label selectors "
-			 "for the API server: not with objects");
-		goto fail;
-	}
-	k = kube_new(&kc, why, sizeof(why));
-	if (!k || kube_load(k, why, sizeof(why)) < 0)
-		goto fail;
-	return k;
-fail:
-	snprintf(err, errlen, "%s:%d - Error during setup: kubernetes: %s",
-		 ck->file, ck->line, why);
-	kube_free(k);
-	return NULL;
-}
-
-/* How long a watch may stay silent before it is treated as dead:
- * CLUSTERDNS_WATCH_IDLE_TIMEOUT seconds, default 180. */
-static uint32_t watch_idle_ms(void)
-{
-	const char *v = getenv("CLUSTERDNS_WATCH_IDLE_TIMEOUT");
-	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
-
-	return n ? (uint32_t)(n > 86400 ? 86400 : n) * 1000 : 180000;
-}
-
-static void api_log(void *arg, enum apisrc_level level, const char *msg)
-{
-	if (level == APISRC_ERROR)
-		log_error("%s", msg);
-	else if (level == APISRC_WARN)
-		log_warn("%s", msg);
-	else
-		log_info("%s", msg);
-}
-
 static bool gen_synced(const struct gen *g)
 {
 	for (size_t i = 0; i < g->cfg->nblocks; i++)
-		if (g->srcs[i] && g->srcs[i]->src &&
-		    !apisrc_synced(g->srcs[i]->src))
+		if (g->srcs[i] && !source_synced(g->srcs[i]))
 			return false;
 	return true;
 }
@@ -355,155 +290,6 @@ static char *cache_zones_label(const struct config_block *b)
 	return out;
 }
 
-/* Scrape-time sources of s: its zone, and its API watch. */
-static void source_metrics(struct source *s)
-{
-	if (!metrics_on() || s->counted)
-		return;
-	metrics_source_add(METRICS_SRC_KUBE, s->kube, NULL, NULL);
-	if (s->src)
-		metrics_source_add(METRICS_SRC_APISRC, s->src, NULL, NULL);
-	s->counted = true;
-}
-
-static void source_free(struct source *s)
-{
-	if (!s)
-		return;
-	if (s->counted) {
-		metrics_source_remove(s->kube);
-		if (s->src)
-			metrics_source_remove(s->src);
-	}
-	apisrc_free(s->src);
-	apiconf_free(&s->api);
-	kube_free(s->kube);
-	free(s);
-}
-
-/* The zone of ck fed by the Kubernetes API: endpoint, kubeconfig or
- * in-cluster. */
-static struct source *source_api(struct daemon *d,
-				 const struct kubernetes_conf *ck, char *err,
-				 size_t errlen)
-{
-	struct source *s = calloc(1, sizeof(*s));
-	char why[512] = "out of memory";
-	int rc;
-
-	if (!s)
-		goto fail;
-	if (ck->endpoint)
-		rc = apiconf_endpoint(&s->api, ck->endpoint, ck->tls_cert,
-				      ck->tls_key, ck->tls_cacert, why,
-				      sizeof(why));
-	else if (ck->kubeconfig)
-		rc = apiconf_kubeconfig(&s->api, ck->kubeconfig,
-					ck->kubeconfig_context, why,
-					sizeof(why));
-	else
-		rc = apiconf_in_cluster(&s->api, NULL, why, sizeof(why));
-	if (rc < 0)
-		goto fail;
-	struct kube_conf kc = {
-	    .zones = (const char *const *)ck->zones,
-	    .nzones = ck->nzones,
-	    .pods = (enum builder_pods)ck->pods,
-	    .ttl = ck->ttl,
-	    .endpoint_pod_names = ck->endpoint_pod_names,
-	    .ignore_empty_service = ck->ignore_empty_service,
-	    .noendpoints = ck->noendpoints,
-	    .namespaces = (const char *const *)ck->namespaces,
-	    .nnamespaces = ck->nnamespaces,
-	    .namespace_labels = ck->namespace_labels != NULL,
-	};
-	s->kube = kube_new(&kc, why, sizeof(why));
-	if (!s->kube)
-		goto fail;
-	struct apisrc_conf ac = {
-	    .api = &s->api,
-	    .watch_pods = ck->pods == KUBERNETES_PODS_VERIFIED,
-	    .labels = ck->labels,
-	    .namespace_labels = ck->namespace_labels,
-	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,
-	    .resync_ms = ck->resync_period_ms > UINT32_MAX
-			     ? UINT32_MAX
-			     : (uint32_t)ck->resync_period_ms,
-	    .idle_timeout_ms = watch_idle_ms(),
-	    .log = api_log,
-	    .synced = api_synced,
-	    .arg = d,
-	};
-	s->src = apisrc_new(d->base, s->kube, &ac, why, sizeof(why));
-	if (!s->src)
-		goto fail;
-	log_info("plugin/kubernetes: watching the API at %s (%s)",
-		 s->api.server, s->api.origin ? s->api.origin : "");
-	return s;
-fail:
-	snprintf(err, errlen, "%s:%d - Error during setup: kubernetes: %s",
-		 ck->file, ck->line, why);
-	source_free(s);
-	return NULL;
-}
-
-static struct source *source_new(struct daemon *d,
-				 const struct kubernetes_conf *ck, char *err,
-				 size_t errlen)
-{
-	if (!ck->objects)
-		return source_api(d, ck, err, errlen);
-	struct source *s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (!(s->kube = daemon_kube_load(ck, err, errlen))) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static bool str_same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Would a and b build the same zone from the same source? (Options that
- * only the query path reads, fallthrough, do not count.) */
-static bool kube_same(const struct kubernetes_conf *a,
-		      const struct kubernetes_conf *b)
-{
-	return strv_same(a->zones, a->nzones, b->zones, b->nzones) &&
-	       str_same(a->objects, b->objects) &&
-	       str_same(a->endpoint, b->endpoint) &&
-	       str_same(a->tls_cert, b->tls_cert) &&
-	       str_same(a->tls_key, b->tls_key) &&
-	       str_same(a->tls_cacert, b->tls_cacert) &&
-	       str_same(a->kubeconfig, b->kubeconfig) &&
-	       str_same(a->kubeconfig_context, b->kubeconfig_context) &&
-	       str_same(a->labels, b->labels) &&
-	       str_same(a->namespace_labels, b->namespace_labels) &&
-	       a->resync_period_ms == b->resync_period_ms &&
-	       a->pods == b->pods && a->ttl == b->ttl &&
-	       a->endpoint_pod_names == b->endpoint_pod_names &&
-	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
-			 b->nnamespaces) &&
-	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints;
-}
-
 /* On a worker: the loop plugin found a loop. */
 static void loop_found(void *arg)
 {
@@ -553,36 +339,14 @@ static int make_plugins(struct daemon *d, struct gen *g, size_t i, char *err,
 	return 0;
 }
 
-static void reload_done(void *arg, int rc, const char *err)
-{
-	struct kube *k = arg;
-
-	if (rc < 0)
-		log_error("plugin/kubernetes: reload failed, keeping the "
-			  "previous zone: %s",
-			  err);
-	else
-		log_info("plugin/kubernetes: reloaded: %zu names, serial %u",
-			 zone_count_names(kube_zone(k)),
-			 zone_serial(kube_zone(k)));
-}
-
 /* Once g serves: health checks, loop probes, watches of objects PATH. */
 static int start_plugins(struct daemon *d, struct gen *g, char *err,
 			 size_t errlen)
 {
 	for (size_t i = 0; i < g->cfg->nblocks; i++) {
 		const struct config_block *b = &g->cfg->blocks[i];
-		struct source *s = g->srcs[i];
-		if (s && !s->src && !s->watching) {
-			if (kube_watch(s->kube, d->base, reload_done, s->kube) <
-			    0)
-				log_warn("plugin/kubernetes: cannot watch %s "
-					 "for changes (%s); reload with "
-					 "SIGHUP",
-					 b->kube->objects, strerror(errno));
-			s->watching = true;
-		}
+		if (g->srcs[i])
+			source_watch(g->srcs[i], b->kube, d->base);
 		if (g->fwds[i] && forward_start(g->fwds[i], d->base) < 0) {
 			snprintf(err, errlen, "forward: cannot start");
 			return -ENOMEM;
@@ -680,16 +444,16 @@ static struct gen *gen_build(struct daemon *d, struct config *cfg,
 			bool taken = false;
 			for (size_t t = 0; t < i; t++)
 				taken |= g->srcs[t] == old->srcs[j];
-			if (ok && !taken && kube_same(ok, ck)) {
+			if (ok && !taken && kubernetes_conf_same(ok, ck)) {
 				g->srcs[i] = old->srcs[j];
 				break;
 			}
 		}
 		if (ck && !g->srcs[i]) {
-			if (!(g->srcs[i] = source_new(d, ck, err, errlen)))
+			if (!(g->srcs[i] = source_new(ck, d->base, api_synced,
+						      d, err, errlen)))
 				goto fail;
 			g->own[i] = true;
-			source_metrics(g->srcs[i]);
 		}
 		if (b->cache && !(g->cache_zones[i] = cache_zones_label(b))) {
 			snprintf(err, errlen, "out of memory");
@@ -1295,14 +1059,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		for (size_t i = 0; i < d->cur->cfg->nblocks; i++) {
-			struct source *s = d->cur->srcs[i];
-			char err[512] = "";
-			if (!s || s->src)
-				continue;
-			int rc = kube_load(s->kube, err, sizeof(err));
-			reload_done(s->kube, rc, err);
-		}
+		for (size_t i = 0; i < d->cur->cfg->nblocks; i++)
+			if (d->cur->srcs[i])
+				source_reread(d->cur->srcs[i]);
 		return;
 	}
 	if (sig == SIGUSR1) {

@@ -17,19 +17,12 @@ struct daemon_opts {
 	unsigned threads;    /* workers; 0: one per CPU */
 };
 
-/* Run until SIGTERM or SIGINT.  Returns the process exit status: 0 after a
- * clean stop, 1 when the configuration, a zone source or a listener could
- * not be set up (the reason is printed on standard error). */
+/* Run until SIGTERM or SIGINT (after health's lameduck, if any); SIGUSR1
+ * and the reload directive replace the configuration in place.  Returns
+ * the process exit status: 0 after a clean stop, 1 when the configuration,
+ * a zone source or a listener could not be set up (the reason is printed
+ * on standard error) or the loop plugin found a loop. */
 int daemon_run(const struct daemon_opts *opts);
-
-struct kubernetes_conf;
-struct kube;
-
-/* The cluster zone of a kubernetes directive, loaded from its source.
- * Returns NULL with err set ("FILE:LINE - Error during setup: kubernetes:
- * ...") when it cannot be loaded.  Free with kube_free(). */
-struct kube *daemon_kube_load(const struct kubernetes_conf *ck, char *err,
-			      size_t errlen);
 
 /* The clusterdns version line ("clusterdns-0.1.0"). */
 const char *daemon_version(void);

@@ -650,3 +650,40 @@ void kubernetes_conf_free(struct kubernetes_conf *k)
 	free(k->file);
 	free(k);
 }
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+bool kubernetes_conf_same(const struct kubernetes_conf *a,
+			  const struct kubernetes_conf *b)
+{
+	return strv_same(a->zones, a->nzones, b->zones, b->nzones) &&
+	       str_same(a->objects, b->objects) &&
+	       str_same(a->endpoint, b->endpoint) &&
+	       str_same(a->tls_cert, b->tls_cert) &&
+	       str_same(a->tls_key, b->tls_key) &&
+	       str_same(a->tls_cacert, b->tls_cacert) &&
+	       str_same(a->kubeconfig, b->kubeconfig) &&
+	       str_same(a->kubeconfig_context, b->kubeconfig_context) &&
+	       str_same(a->labels, b->labels) &&
+	       str_same(a->namespace_labels, b->namespace_labels) &&
+	       a->resync_period_ms == b->resync_period_ms &&
+	       a->pods == b->pods && a->ttl == b->ttl &&
+	       a->endpoint_pod_names == b->endpoint_pod_names &&
+	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
+			 b->nnamespaces) &&
+	       a->ignore_empty_service == b->ignore_empty_service &&
+	       a->noendpoints == b->noendpoints;
+}

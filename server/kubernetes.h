@@ -80,4 +80,12 @@ int kubernetes_setup(struct setup *c, const struct corefile_dir *d);
 /* Free k and what it holds (NULL is fine). */
 void kubernetes_conf_free(struct kubernetes_conf *k);
 
+/* Would a and b build the same zone from the same source (zones, source,
+ * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
+ * period, ignore and noendpoints)?  What only the query path reads
+ * (fallthrough, startup_timeout) does not count: a reload keeps the zone
+ * of a directive that changed only that. */
+bool kubernetes_conf_same(const struct kubernetes_conf *a,
+			  const struct kubernetes_conf *b);
+
 #endif

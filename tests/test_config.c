@@ -405,6 +405,56 @@ static void test_unsupported_directives(void **state)
 	}
 }
 
+/* What a reload may keep: a kubernetes directive that builds the same
+ * zone from the same source. */
+static void test_kube_conf_same(void **state)
+{
+	static const char *const same[] = {
+	    "    objects /x\n    ttl 30\n",
+	    "    objects /x\n    ttl 30\n    fallthrough\n",
+	    "    objects /x\n    ttl 30\n    startup_timeout 1s\n",
+	};
+	static const char *const other[] = {
+	    "    objects /x\n    ttl 31\n",
+	    "    objects /y\n    ttl 30\n",
+	    "    objects /x\n    ttl 30\n    pods insecure\n",
+	    "    objects /x\n    ttl 30\n    namespaces a\n",
+	    "    objects /x\n    ttl 30\n    endpoint_pod_names\n",
+	};
+	char text[256];
+	struct config *base, *cfg;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 ". {\n  kubernetes cluster.local {\n%s  }\n}\n", same[0]);
+	base = load_ok(text);
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		snprintf(text, sizeof(text),
+			 ". {\n  kubernetes cluster.local {\n%s  }\n}\n",
+			 same[i]);
+		cfg = load_ok(text);
+		assert_true(kubernetes_conf_same(base->blocks[0].kube,
+						 cfg->blocks[0].kube));
+		config_free(cfg);
+	}
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		snprintf(text, sizeof(text),
+			 ". {\n  kubernetes cluster.local {\n%s  }\n}\n",
+			 other[i]);
+		cfg = load_ok(text);
+		assert_false(kubernetes_conf_same(base->blocks[0].kube,
+						  cfg->blocks[0].kube));
+		config_free(cfg);
+	}
+	/* other zones */
+	cfg = load_ok(". {\n  kubernetes cluster.local in-addr.arpa {\n    "
+		      "objects /x\n    ttl 30\n  }\n}\n");
+	assert_false(
+	    kubernetes_conf_same(base->blocks[0].kube, cfg->blocks[0].kube));
+	config_free(cfg);
+	config_free(base);
+}
+
 /* The Corefiles operators run CoreDNS with, as written. */
 static void test_deployed_corefiles(void **state)
 {
@@ -1814,6 +1864,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_directive),
 	    cmocka_unit_test(test_unsupported_directives),
 	    cmocka_unit_test(test_removed_directives),
+	    cmocka_unit_test(test_kube_conf_same),
 	    cmocka_unit_test(test_deployed_corefiles),
 	    cmocka_unit_test(test_health_ready_prometheus),
 	    cmocka_unit_test(test_reload),

@@ -15,6 +15,7 @@
 
 #include "server/config.h"
 #include "server/daemon.h"
+#include "server/source.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
 
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 		const struct kubernetes_conf *ck = cfg->blocks[b].kube;
 		if (!ck)
 			continue;
-		struct kube *k = daemon_kube_load(ck, err, sizeof(err));
+		struct kube *k = source_kube_load(ck, err, sizeof(err));
 		if (!k) {
 			fprintf(stderr, "%s\n", err);
 			goto out;
