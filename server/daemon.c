@@ -25,11 +25,10 @@
 #include <urcu.h>
 
 #include "server/config.h"
-#include "server/forward.h"
+#include "server/gen.h"
 #include "server/health.h"
 #include "server/http.h"
 #include "server/log.h"
-#include "server/loop.h"
 #include "server/metrics.h"
 #include "server/prometheus.h"
 #include "server/query.h"
@@ -37,41 +36,13 @@
 #include "server/reload.h"
 #include "server/source.h"
 #include "server/worker.h"
-#include "zones/apiconf.h"
-#include "zones/apisrc.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
 
-#define UDP_MAX 1232
 /* How long a replaced configuration stays alive: longer than a forwarded
  * query may wait for its upstream (5 s), so its deferred answers are sent
  * with the blocks they were asked in. */
 #define RETIRE_MS 10000
-
-struct listener {
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct query_listener ql;
-	size_t capkeys;
-};
-
-/* One configuration as it is served: the Corefile's meaning and
- * everything made from it.  Arrays are per server block. */
-struct gen {
-	struct config *cfg;
-	unsigned char hash[64]; /* SHA-512 of the Corefile it came from */
-	struct source **srcs;	/* NULL where no kubernetes directive */
-	bool *own;		/* srcs[i] is freed with this gen */
-	struct forward **fwds;	/* NULL where none */
-	struct loop **loops;	/* NULL where none */
-	struct query_block *qblocks;
-	char **cache_zones; /* the zones label of each block's cache */
-	bool *cache_added;  /* metrics_source_add of the cache done */
-	struct listener *ls;
-	size_t nls;
-	struct event *retire; /* the timer that frees a replaced gen */
-	struct gen *next_retired;
-};
 
 /* A listen address of the worker pool and the listener served there. */
 struct port {
@@ -82,10 +53,11 @@ struct port {
 
 struct daemon {
 	const struct daemon_opts *opts;
+	struct gen_env env;  /* what gens are built with */
 	struct gen *cur;     /* served */
 	struct gen *pending; /* loaded, waiting for its new sources' sync */
 	struct event *pending_timer;
-	struct gen *retired; /* replaced, freed by their timers */
+	struct retired *retired; /* replaced gens, freed by their timers */
 	struct worker_pool *pool;
 	struct port *ports;
 	size_t nports;
@@ -125,123 +97,6 @@ static void thread_stop(void)
 	rcu_unregister_thread();
 }
 
-static bool ipv6_available(void)
-{
-	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
-		      socklen_t *len)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		*len = sizeof(*a4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static struct listener *
-listener_get(struct gen *g, const struct sockaddr_storage *ss, socklen_t len)
-{
-	for (size_t i = 0; i < g->nls; i++)
-		if (g->ls[i].addrlen == len && !memcmp(&g->ls[i].addr, ss, len))
-			return &g->ls[i];
-	struct listener *ls = realloc(g->ls, (g->nls + 1) * sizeof(*ls));
-	if (!ls)
-		return NULL;
-	g->ls = ls;
-	struct listener *l = &ls[g->nls++];
-	memset(l, 0, sizeof(*l));
-	l->addr = *ss;
-	l->addrlen = len;
-	l->ql.udp_max = UDP_MAX;
-	return l;
-}
-
-static int listener_add_key(struct listener *l, const char *zone,
-			    const struct query_block *qb)
-{
-	if (l->ql.nkeys == l->capkeys) {
-		size_t cap = l->capkeys ? l->capkeys * 2 : 4;
-		struct query_key *k = realloc(l->ql.keys, cap * sizeof(*k));
-		if (!k)
-			return -ENOMEM;
-		l->ql.keys = k;
-		l->capkeys = cap;
-	}
-	struct query_key *k = &l->ql.keys[l->ql.nkeys];
-	if (dname_zone_wire(zone, k->zone, &k->len) < 0)
-		return -EINVAL;
-	k->block = qb;
-	l->ql.nkeys++;
-	return 0;
-}
-
-/* Group the blocks' keys by listen address. */
-static int make_listeners(struct gen *g, char *err, size_t errlen)
-{
-	static const char *const wild4[] = {"0.0.0.0"};
-	static const char *const wild46[] = {"0.0.0.0", "::"};
-
-	for (size_t i = 0; i < g->cfg->nblocks; i++) {
-		const struct config_block *b = &g->cfg->blocks[i];
-		const char *const *addrs = (const char *const *)b->bind;
-		size_t naddrs = b->nbind;
-		if (!naddrs) {
-			bool v6 = ipv6_available();
-			addrs = v6 ? wild46 : wild4;
-			naddrs = v6 ? 2 : 1;
-		}
-		for (size_t k = 0; k < b->nkeys; k++) {
-			for (size_t a = 0; a < naddrs; a++) {
-				struct sockaddr_storage ss;
-				socklen_t len;
-				if (parse_addr(addrs[a], b->keys[k].port, &ss,
-					       &len) < 0) {
-					snprintf(err, errlen,
-						 "%s:%d - Error during setup: "
-						 "bind: not an address: %s",
-						 b->file, b->line, addrs[a]);
-					return -EINVAL;
-				}
-				struct listener *l = listener_get(g, &ss, len);
-				if (!l ||
-				    listener_add_key(l, b->keys[k].zone,
-						     &g->qblocks[i]) < 0) {
-					snprintf(err, errlen, "out of memory");
-					return -ENOMEM;
-				}
-			}
-		}
-	}
-	return 0;
-}
-
-static bool gen_synced(const struct gen *g)
-{
-	for (size_t i = 0; i < g->cfg->nblocks; i++)
-		if (g->srcs[i] && !source_synced(g->srcs[i]))
-			return false;
-	return true;
-}
-
 static void gen_activate_pending(struct daemon *d);
 
 static void api_synced(void *arg)
@@ -252,42 +107,6 @@ static void api_synced(void *arg)
 		event_base_loopbreak(d->base);
 	else if (!d->starting && d->pending && gen_synced(d->pending))
 		gen_activate_pending(d);
-}
-
-/* The text of a lowercase wire zone with its trailing dot ("." for the
- * root), as the zone label has it. */
-static void zone_label(const uint8_t *w, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *w && o + *w + 2 < len; w += *w + 1) {
-		memcpy(out + o, w + 1, *w);
-		o += *w;
-		out[o++] = '.';
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = 0;
-}
-
-/* The cache's zones label of block b: its zones, dotted, comma-joined. */
-static char *cache_zones_label(const struct config_block *b)
-{
-	const struct cache_conf *cc = &b->cache->conf;
-	size_t len = 2;
-	char *out;
-
-	for (size_t i = 0; i < cc->nzones; i++)
-		len += strlen(cc->zones[i]) + 2;
-	if (!(out = calloc(1, len)))
-		return NULL;
-	for (size_t i = 0; i < cc->nzones; i++) {
-		if (i)
-			strcat(out, ",");
-		strcat(out, cc->zones[i]);
-		strcat(out, ".");
-	}
-	return out;
 }
 
 /* On a worker: the loop plugin found a loop. */
@@ -310,231 +129,62 @@ static void on_loop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-/* forward, loop and loadbalance of block i. */
-static int make_plugins(struct daemon *d, struct gen *g, size_t i, char *err,
-			size_t errlen)
-{
-	const struct config_block *b = &g->cfg->blocks[i];
-	struct query_block *qb = &g->qblocks[i];
-
-	qb->loadbalance = b->loadbalance;
-	snprintf(qb->listen, sizeof(qb->listen), "%s:%u",
-		 b->nbind ? b->bind[0] : "", (unsigned)b->keys[0].port);
-	if (b->fwd) {
-		g->fwds[i] = forward_new(b->fwd, err, errlen);
-		if (!g->fwds[i])
-			return -EINVAL;
-		qb->fwd = g->fwds[i];
-	}
-	if (b->loop) {
-		g->loops[i] = loop_new(b->keys[0].zone);
-		if (!g->loops[i]) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		qb->loop = g->loops[i];
-		qb->on_loop = loop_found;
-		qb->on_loop_arg = d;
-	}
-	return 0;
-}
-
-/* Once g serves: health checks, loop probes, watches of objects PATH. */
-static int start_plugins(struct daemon *d, struct gen *g, char *err,
-			 size_t errlen)
-{
-	for (size_t i = 0; i < g->cfg->nblocks; i++) {
-		const struct config_block *b = &g->cfg->blocks[i];
-		if (g->srcs[i])
-			source_watch(g->srcs[i], b->kube, d->base);
-		if (g->fwds[i] && forward_start(g->fwds[i], d->base) < 0) {
-			snprintf(err, errlen, "forward: cannot start");
-			return -ENOMEM;
-		}
-		if (!g->loops[i])
-			continue;
-		struct sockaddr_storage ss;
-		socklen_t len;
-		const char *a = b->nbind ? b->bind[0] : "127.0.0.1";
-		if (parse_addr(a, b->keys[0].port, &ss, &len) < 0 ||
-		    loop_start(g->loops[i], d->base, &ss, len) < 0) {
-			snprintf(err, errlen,
-				 "%s:%d - Error during setup: loop: cannot "
-				 "send the probe to %s",
-				 b->file, b->loop_line, a);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* Free g: its workers' answers are sent and no worker reads it. */
-static void gen_free(struct gen *g)
-{
-	if (!g)
-		return;
-	size_t n = g->cfg ? g->cfg->nblocks : 0;
-	for (size_t i = 0; g->fwds && i < n; i++)
-		forward_free(g->fwds[i]);
-	for (size_t i = 0; g->loops && i < n; i++)
-		loop_free(g->loops[i]);
-	for (size_t i = 0; g->qblocks && i < n; i++) {
-		if (g->cache_added && g->cache_added[i])
-			metrics_source_remove(g->qblocks[i].cache);
-		if (g->cache_zones)
-			free(g->cache_zones[i]);
-		query_block_fini(&g->qblocks[i]);
-	}
-	for (size_t i = 0; g->srcs && i < n; i++)
-		if (g->own[i])
-			source_free(g->srcs[i]);
-	for (size_t i = 0; i < g->nls; i++)
-		free(g->ls[i].ql.keys);
-	if (g->retire)
-		event_free(g->retire);
-	free(g->ls);
-	free(g->fwds);
-	free(g->loops);
-	free(g->qblocks);
-	free(g->cache_zones);
-	free(g->cache_added);
-	free(g->srcs);
-	free(g->own);
-	config_free(g->cfg);
-	free(g);
-}
-
-/*
- * Everything cfg says, made and checked, not yet served.  A kubernetes
- * directive that old (the configuration served now, or NULL) has as it is
- * keeps old's source: its zone is not rebuilt, its watches go on (the
- * source passes to the new gen when it is activated).  Takes cfg.  Returns
- * NULL with err set.
- */
-static struct gen *gen_build(struct daemon *d, struct config *cfg,
-			     const struct gen *old, char *err, size_t errlen)
-{
-	struct gen *g = calloc(1, sizeof(*g));
-	size_t n = cfg->nblocks;
-
-	if (!g) {
-		config_free(cfg);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	g->cfg = cfg;
-	g->srcs = calloc(n, sizeof(*g->srcs));
-	g->own = calloc(n, sizeof(*g->own));
-	g->fwds = calloc(n, sizeof(*g->fwds));
-	g->loops = calloc(n, sizeof(*g->loops));
-	g->qblocks = calloc(n, sizeof(*g->qblocks));
-	g->cache_zones = calloc(n, sizeof(*g->cache_zones));
-	g->cache_added = calloc(n, sizeof(*g->cache_added));
-	if (!g->srcs || !g->own || !g->fwds || !g->loops || !g->qblocks ||
-	    !g->cache_zones || !g->cache_added) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct config_block *b = &cfg->blocks[i];
-		const struct kubernetes_conf *ck = b->kube;
-		for (size_t j = 0; ck && old && j < old->cfg->nblocks; j++) {
-			const struct kubernetes_conf *ok =
-			    old->cfg->blocks[j].kube;
-			bool taken = false;
-			for (size_t t = 0; t < i; t++)
-				taken |= g->srcs[t] == old->srcs[j];
-			if (ok && !taken && kubernetes_conf_same(ok, ck)) {
-				g->srcs[i] = old->srcs[j];
-				break;
-			}
-		}
-		if (ck && !g->srcs[i]) {
-			if (!(g->srcs[i] = source_new(ck, d->base, api_synced,
-						      d, err, errlen)))
-				goto fail;
-			g->own[i] = true;
-		}
-		if (b->cache && !(g->cache_zones[i] = cache_zones_label(b))) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-		if (query_block_init(&g->qblocks[i], b,
-				     g->srcs[i] ? g->srcs[i]->kube : NULL, err,
-				     errlen) < 0 ||
-		    make_plugins(d, g, i, err, errlen) < 0)
-			goto fail;
-	}
-	if (make_listeners(g, err, errlen) < 0)
-		goto fail;
-	return g;
-fail:
-	gen_free(g);
-	return NULL;
-}
-
-/* g takes the sources it shares with old: old no longer frees them. */
-static void gen_take_sources(struct gen *g, struct gen *old)
-{
-	for (size_t i = 0; old && i < old->cfg->nblocks; i++)
-		for (size_t j = 0; j < g->cfg->nblocks; j++)
-			if (old->srcs[i] && g->srcs[j] == old->srcs[i]) {
-				g->own[j] = true;
-				old->own[i] = false;
-			}
-}
-
-static void gen_retire(struct daemon *d, struct gen *g);
-
-struct retire_arg {
+/* A replaced gen, waiting for its timer to be freed. */
+struct retired {
 	struct daemon *d;
 	struct gen *g;
+	struct event *timer;
+	struct retired *next;
 };
+
+/* Free r's gen: the workers drop the per-worker state of its forwarders
+ * (their sockets, answering what is still asked), then a grace period
+ * passes for any reader of its listeners. */
+static void retired_free(struct daemon *d, struct retired *r)
+{
+	gen_forget(r->g, d->pool);
+	synchronize_rcu();
+	gen_free(r->g);
+	if (r->timer)
+		event_free(r->timer);
+	free(r);
+}
 
 static void on_retire(evutil_socket_t fd, short what, void *arg)
 {
-	struct retire_arg *ra = arg;
-	struct daemon *d = ra->d;
-	struct gen *g = ra->g, **pp;
+	struct retired *r = arg, **pp;
+	struct daemon *d = r->d;
 
-	free(ra);
-	for (pp = &d->retired; *pp && *pp != g; pp = &(*pp)->next_retired) {
+	for (pp = &d->retired; *pp && *pp != r; pp = &(*pp)->next) {
 	}
 	if (*pp)
-		*pp = g->next_retired;
-	/* The workers still keep per-worker state of g's forwarders (their
-	 * sockets and the queries they have not answered): gone now, then
-	 * a grace period for any reader of g's listeners. */
-	for (size_t i = 0; i < g->cfg->nblocks; i++)
-		if (g->fwds[i])
-			worker_pool_forget(d->pool, g->fwds[i]);
-	synchronize_rcu();
-	gen_free(g);
+		*pp = r->next;
+	retired_free(d, r);
 }
 
-/* g no longer serves: free it once what was asked with it is answered. */
+/* g no longer serves: free it once what was asked with it is answered
+ * (RETIRE_MS). */
 static void gen_retire(struct daemon *d, struct gen *g)
 {
-	struct retire_arg *ra = malloc(sizeof(*ra));
+	struct retired *r = calloc(1, sizeof(*r));
 	struct timeval tv = {RETIRE_MS / 1000, (RETIRE_MS % 1000) * 1000};
 
-	if (ra) {
-		ra->d = d;
-		ra->g = g;
-		g->retire = evtimer_new(d->base, on_retire, ra);
-	}
-	if (!ra || !g->retire || evtimer_add(g->retire, &tv) < 0) {
+	if (!r) {
 		/* Without a timer, wait here: slower, never unsafe. */
-		free(ra);
-		for (size_t i = 0; i < g->cfg->nblocks; i++)
-			if (g->fwds[i])
-				worker_pool_forget(d->pool, g->fwds[i]);
+		gen_forget(g, d->pool);
 		synchronize_rcu();
 		gen_free(g);
 		return;
 	}
-	g->next_retired = d->retired;
-	d->retired = g;
+	r->d = d;
+	r->g = g;
+	r->timer = evtimer_new(d->base, on_retire, r);
+	if (!r->timer || evtimer_add(r->timer, &tv) < 0) {
+		retired_free(d, r);
+		return;
+	}
+	r->next = d->retired;
+	d->retired = r;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
@@ -735,101 +385,6 @@ static void reload_tick(evutil_socket_t fd, short what, void *arg)
 	reload_arm(d);
 }
 
-/* Does any block of g have a prometheus directive? */
-static bool gen_counts(const struct gen *g)
-{
-	for (size_t i = 0; g && i < g->cfg->nblocks; i++)
-		if (g->cfg->blocks[i].prometheus)
-			return true;
-	return false;
-}
-
-/* The directives of b in the query path: coredns_plugin_enabled. */
-static size_t block_plugins(const struct config_block *b, const char **out)
-{
-	size_t n = 0;
-
-	if (b->prometheus)
-		out[n++] = "prometheus";
-	if (b->errors)
-		out[n++] = "errors";
-	if (b->log)
-		out[n++] = "log";
-	if (b->loadbalance)
-		out[n++] = "loadbalance";
-	if (b->cache)
-		out[n++] = "cache";
-	if (b->kube)
-		out[n++] = "kubernetes";
-	if (b->loop)
-		out[n++] = "loop";
-	if (b->fwd)
-		out[n++] = "forward";
-	return n;
-}
-
-/* The metric series of g: a site per key on every listener, the
- * listener's "dropped" one, forwarders' upstreams, caches.  Before g
- * serves, so the workers find them in its listeners and blocks. */
-static void gen_metrics(struct gen *g)
-{
-	char server[96], zone[300];
-	const char *plugins[16];
-
-	if (!metrics_on())
-		return;
-	metrics_config_begin();
-	for (size_t i = 0; i < g->nls; i++) {
-		struct listener *l = &g->ls[i];
-		char host[INET6_ADDRSTRLEN] = "";
-		unsigned port;
-		if (l->addr.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a =
-			    (const struct sockaddr_in6 *)&l->addr;
-			if (!IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
-				inet_ntop(AF_INET6, &a->sin6_addr, host,
-					  sizeof(host));
-			port = ntohs(a->sin6_port);
-		} else {
-			const struct sockaddr_in *a =
-			    (const struct sockaddr_in *)&l->addr;
-			if (a->sin_addr.s_addr != htonl(INADDR_ANY))
-				inet_ntop(AF_INET, &a->sin_addr, host,
-					  sizeof(host));
-			port = ntohs(a->sin_port);
-		}
-		metrics_server_label(host, port, server, sizeof(server));
-		for (size_t k = 0; k < l->ql.nkeys; k++) {
-			struct query_key *key = &l->ql.keys[k];
-			const struct config_block *b = key->block->conf;
-			size_t bi = (size_t)(key->block - g->qblocks);
-			zone_label(key->zone, zone, sizeof(zone));
-			struct metrics_site_conf sc = {
-			    .server = server,
-			    .zone = zone,
-			    .view = "",
-			    .cache_zones = g->cache_zones[bi],
-			    .plugins = plugins,
-			    .nplugins = block_plugins(b, plugins),
-			};
-			key->msite = metrics_site(&sc);
-			if (g->qblocks[bi].cache && !g->cache_added[bi] &&
-			    g->cache_zones[bi]) {
-				metrics_source_add(METRICS_SRC_CACHE,
-						   g->qblocks[bi].cache, server,
-						   g->cache_zones[bi]);
-				g->cache_added[bi] = true;
-			}
-		}
-		struct metrics_site_conf dc = {
-		    .server = server, .zone = "dropped", .view = ""};
-		l->ql.mdropped = metrics_site(&dc);
-	}
-	for (size_t i = 0; i < g->cfg->nblocks; i++)
-		if (g->fwds[i])
-			forward_metrics(g->fwds[i]);
-}
-
 static int gen_activate(struct daemon *d, struct gen *g, char *err,
 			size_t errlen)
 {
@@ -869,7 +424,7 @@ static int gen_activate(struct daemon *d, struct gen *g, char *err,
 		gen_retire(d, old);
 	probes_restart(d);
 	reload_arm(d);
-	return start_plugins(d, g, err, errlen);
+	return gen_start(g, d->base, err, errlen);
 }
 
 static void hash_hex(const unsigned char h[64], char out[129])
@@ -976,19 +531,6 @@ static void pending_expired(evutil_socket_t fd, short what, void *arg)
 	gen_activate_pending(arg);
 }
 
-/* The longest startup_timeout of g's sources that are not synced. */
-static uint64_t sync_timeout_ms(const struct gen *g)
-{
-	uint64_t t = 0;
-
-	for (size_t i = 0; i < g->cfg->nblocks; i++)
-		if (g->srcs[i] && g->srcs[i]->src &&
-		    !apisrc_synced(g->srcs[i]->src) &&
-		    g->cfg->blocks[i].kube->startup_timeout_ms > t)
-			t = g->cfg->blocks[i].kube->startup_timeout_ms;
-	return t;
-}
-
 /*
  * Read the Corefile again; when its content changed, load it in full
  * (every directive checked, sources, forwarders and listeners made) and
@@ -1027,14 +569,14 @@ static void daemon_reload(struct daemon *d, bool retry)
 	}
 	config_log_warnings(cfg);
 	pending_drop(d);
-	struct gen *g = gen_build(d, cfg, d->cur, err, sizeof(err));
+	struct gen *g = gen_build(&d->env, cfg, d->cur, err, sizeof(err));
 	if (!g) {
 		reload_failed(d, err);
 		return;
 	}
 	memcpy(g->hash, h, sizeof(h));
 	d->pending = g;
-	uint64_t t = sync_timeout_ms(g);
+	uint64_t t = gen_sync_timeout_ms(g);
 	if (t) {
 		struct timeval tv = {(time_t)(t / 1000),
 				     (suseconds_t)(t % 1000) * 1000};
@@ -1122,11 +664,11 @@ static void daemon_free(struct daemon *d)
 	d->pool = NULL;
 	pending_drop(d);
 	while (d->retired) {
-		struct gen *g = d->retired;
-		d->retired = g->next_retired;
-		if (g->retire)
-			free(event_get_callback_arg(g->retire));
-		gen_free(g);
+		struct retired *r = d->retired;
+		d->retired = r->next;
+		gen_free(r->g); /* no pool: nothing to forget, no reader */
+		event_free(r->timer);
+		free(r);
 	}
 	gen_free(d->cur);
 	d->cur = NULL;
@@ -1163,7 +705,7 @@ static void startup_expired(evutil_socket_t fd, short what, void *arg)
  * startup_timeout of the kubernetes directives fed by it. */
 static void wait_for_sync(struct daemon *d)
 {
-	uint64_t timeout = sync_timeout_ms(d->pending);
+	uint64_t timeout = gen_sync_timeout_ms(d->pending);
 	struct timespec t0, t1;
 
 	if (gen_synced(d->pending))
@@ -1219,7 +761,8 @@ int daemon_run(const struct daemon_opts *o)
 		snprintf(err, sizeof(err), "cannot create the event loop");
 		goto fail;
 	}
-	if (!(d.pending = gen_build(&d, cfg, NULL, err, sizeof(err))))
+	d.env = (struct gen_env){d.base, api_synced, loop_found, &d};
+	if (!(d.pending = gen_build(&d.env, cfg, NULL, err, sizeof(err))))
 		goto fail;
 	memcpy(d.pending->hash, h, sizeof(h));
 	if (pipe2(d.loopfd, O_CLOEXEC | O_NONBLOCK) < 0 ||
