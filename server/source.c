@@ -12,6 +12,25 @@
 #include "server/metrics.h"
 #include "zones/zone.h"
 
+/* What the zone of ck is built with (the strings stay ck's; kube_new
+ * copies them). */
+static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
+{
+	struct kube_conf kc = {
+	    .zones = (const char *const *)ck->zones,
+	    .nzones = ck->nzones,
+	    .objects = ck->objects,
+	    .pods = (enum builder_pods)ck->pods,
+	    .ttl = ck->ttl,
+	    .endpoint_pod_names = ck->endpoint_pod_names,
+	    .ignore_empty_service = ck->ignore_empty_service,
+	    .noendpoints = ck->noendpoints,
+	    .namespaces = (const char *const *)ck->namespaces,
+	    .nnamespaces = ck->nnamespaces,
+	};
+	return kc;
+}
+
 /* How long a watch may stay silent before it is treated as dead:
  * CLUSTERDNS_WATCH_IDLE_TIMEOUT seconds, default 180. */
 static uint32_t watch_idle_ms(void)
@@ -97,18 +116,8 @@ static struct source *source_api(const struct kubernetes_conf *ck,
 		rc = apiconf_in_cluster(&s->api, NULL, why, sizeof(why));
 	if (rc < 0)
 		goto fail;
-	struct kube_conf kc = {
-	    .zones = (const char *const *)ck->zones,
-	    .nzones = ck->nzones,
-	    .pods = (enum builder_pods)ck->pods,
-	    .ttl = ck->ttl,
-	    .endpoint_pod_names = ck->endpoint_pod_names,
-	    .ignore_empty_service = ck->ignore_empty_service,
-	    .noendpoints = ck->noendpoints,
-	    .namespaces = (const char *const *)ck->namespaces,
-	    .nnamespaces = ck->nnamespaces,
-	    .namespace_labels = ck->namespace_labels != NULL,
-	};
+	struct kube_conf kc = kube_conf_of(ck);
+	kc.namespace_labels = ck->namespace_labels != NULL;
 	s->kube = kube_new(&kc, why, sizeof(why));
 	if (!s->kube)
 		goto fail;
@@ -167,18 +176,7 @@ struct source *source_new(const struct kubernetes_conf *ck,
 struct kube *source_kube_load(const struct kubernetes_conf *ck, char *err,
 			      size_t errlen)
 {
-	struct kube_conf kc = {
-	    .zones = (const char *const *)ck->zones,
-	    .nzones = ck->nzones,
-	    .objects = ck->objects,
-	    .pods = (enum builder_pods)ck->pods,
-	    .ttl = ck->ttl,
-	    .endpoint_pod_names = ck->endpoint_pod_names,
-	    .ignore_empty_service = ck->ignore_empty_service,
-	    .noendpoints = ck->noendpoints,
-	    .namespaces = (const char *const *)ck->namespaces,
-	    .nnamespaces = ck->nnamespaces,
-	};
+	struct kube_conf kc = kube_conf_of(ck);
 	char why[512] = "";
 	struct kube *k = NULL;
 
