@@ -66,7 +66,6 @@ struct daemon {
 	bool looped;
 	bool starting; /* waiting for the first sync */
 	bool stop;
-	uint64_t reload_failures;
 	unsigned char failed[64]; /* the SHA-512 of the last load tried */
 	bool failed_set;	  /* ... and not served (yet) */
 	struct event_base *base;
@@ -280,21 +279,31 @@ static bool daemon_ready(void *arg, struct evbuffer *todo)
 	return ok;
 }
 
-/* Has a block before block i of g the same directive on the same address? */
-static bool addr_seen(const struct gen *g, size_t i, size_t what)
+/* The HTTP directives, each a path on its address. */
+enum http_dir { HTTP_HEALTH, HTTP_READY, HTTP_METRICS, HTTP_DIRS };
+
+/* The address of directive w in block b, or NULL without it. */
+static const char *http_addr(const struct config_block *b, enum http_dir w)
 {
-	for (size_t j = 0; j < i; j++) {
-		const struct config_block *a = &g->cfg->blocks[i],
-					  *b = &g->cfg->blocks[j];
-		const char *x = what == 0 ? (a->health ? a->health->addr : 0)
-				: what == 1
-				    ? (a->ready ? a->ready->addr : 0)
-				    : (a->prometheus ? a->prometheus->addr : 0);
-		const char *y = what == 0 ? (b->health ? b->health->addr : 0)
-				: what == 1
-				    ? (b->ready ? b->ready->addr : 0)
-				    : (b->prometheus ? b->prometheus->addr : 0);
-		if (x && y && strcmp(x, y) == 0)
+	switch (w) {
+	case HTTP_HEALTH:
+		return b->health ? b->health->addr : NULL;
+	case HTTP_READY:
+		return b->ready ? b->ready->addr : NULL;
+	default:
+		return b->prometheus ? b->prometheus->addr : NULL;
+	}
+}
+
+/* Block i of g has directive w on an address that a block before it
+ * names for w already: served once (CoreDNS shares it between blocks). */
+static bool addr_seen(const struct gen *g, size_t i, enum http_dir w)
+{
+	const char *a = http_addr(&g->cfg->blocks[i], w);
+
+	for (size_t j = 0; a && j < i; j++) {
+		const char *b = http_addr(&g->cfg->blocks[j], w);
+		if (b && strcmp(a, b) == 0)
 			return true;
 	}
 	return false;
@@ -305,21 +314,25 @@ static bool addr_seen(const struct gen *g, size_t i, size_t what)
 static int http_serve(struct daemon *d, const struct gen *g, char *err,
 		      size_t errlen)
 {
+	const struct {
+		const char *path;
+		http_handler fn;
+		void *arg;
+	} r[HTTP_DIRS] = {
+	    [HTTP_HEALTH] = {"/health", health_handle, NULL},
+	    [HTTP_READY] = {"/ready", ready_handle, &d->ready},
+	    [HTTP_METRICS] = {"/metrics", prometheus_handle, NULL},
+	};
 	int rc = 0;
 
 	http_begin(d->http);
 	for (size_t i = 0; g && rc == 0 && i < g->cfg->nblocks; i++) {
-		const struct config_block *b = &g->cfg->blocks[i];
-		if (b->health && !addr_seen(g, i, 0))
-			rc = http_route(d->http, b->health->addr, "/health",
-					health_handle, NULL, err, errlen);
-		if (rc == 0 && b->ready && !addr_seen(g, i, 1))
-			rc = http_route(d->http, b->ready->addr, "/ready",
-					ready_handle, &d->ready, err, errlen);
-		if (rc == 0 && b->prometheus && !addr_seen(g, i, 2))
-			rc =
-			    http_route(d->http, b->prometheus->addr, "/metrics",
-				       prometheus_handle, NULL, err, errlen);
+		for (enum http_dir w = 0; rc == 0 && w < HTTP_DIRS; w++) {
+			const char *a = http_addr(&g->cfg->blocks[i], w);
+			if (a && !addr_seen(g, i, w))
+				rc = http_route(d->http, a, r[w].path, r[w].fn,
+						r[w].arg, err, errlen);
+		}
 	}
 	return rc < 0 ? rc : http_commit(d->http, err, errlen);
 }
@@ -338,7 +351,7 @@ static void probes_restart(struct daemon *d)
 		return;
 	for (size_t i = 0; i < g->cfg->nblocks; i++) {
 		const struct health_conf *h = g->cfg->blocks[i].health;
-		if (!h || addr_seen(g, i, 0))
+		if (!h || addr_seen(g, i, HTTP_HEALTH))
 			continue;
 		unsigned port = http_port(d->http, h->addr);
 		struct health_probe *p =
@@ -486,22 +499,30 @@ static void pending_drop(struct daemon *d)
 
 static void reload_failed(struct daemon *d, const char *err)
 {
-	d->reload_failures++;
 	metrics_reload_failed();
 	log_error("plugin/reload: the new Corefile is not used, the running "
 		  "configuration stays: %s",
 		  err);
 }
 
-static void reload_ok(struct daemon *d)
+/* The configuration served now, in coredns_reload_version_info and, when
+ * it was reloaded or can be (say), in the log, as CoreDNS says it. */
+static void running_version(const struct daemon *d, bool say)
 {
 	char hex[129];
 
-	d->failed_set = false;
 	hash_hex(d->cur->hash, hex);
 	metrics_reload_version("sha512", hex);
+	if (say)
+		log_info("plugin/reload: Running configuration SHA512 = %s",
+			 hex);
+}
+
+static void reload_ok(struct daemon *d)
+{
+	d->failed_set = false;
 	log_info("Reloading complete");
-	log_info("plugin/reload: Running configuration SHA512 = %s", hex);
+	running_version(d, true);
 }
 
 static void gen_activate_pending(struct daemon *d)
@@ -811,18 +832,10 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (!o->quiet)
 		banner(&d);
-	{
-		char hex[129];
-		hash_hex(d.cur->hash, hex);
-		metrics_reload_version("sha512", hex);
-		for (size_t i = 0; i < d.cur->cfg->nblocks; i++)
-			if (d.cur->cfg->blocks[i].reload) {
-				log_info("plugin/reload: Running "
-					 "configuration SHA512 = %s",
-					 hex);
-				break;
-			}
-	}
+	bool reloads = false;
+	for (size_t i = 0; i < d.cur->cfg->nblocks; i++)
+		reloads |= d.cur->cfg->blocks[i].reload != NULL;
+	running_version(&d, reloads);
 
 	event_base_dispatch(d.base);
 	status = d.looped ? 1 : 0;

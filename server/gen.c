@@ -377,6 +377,21 @@ static size_t block_plugins(const struct config_block *b, const char **out)
 	return n;
 }
 
+/* The address l is bound to, as text ("" for a wildcard), and its port. */
+static unsigned listener_host(const struct listener *l, char *host, size_t len)
+{
+	static const uint8_t any[16];
+	const struct sockaddr_in6 *a6 = (const void *)&l->addr;
+	const struct sockaddr_in *a4 = (const void *)&l->addr;
+	bool v6 = l->addr.ss_family == AF_INET6;
+	const void *ip =
+	    v6 ? (const void *)&a6->sin6_addr : (const void *)&a4->sin_addr;
+
+	if (memcmp(ip, any, v6 ? 16 : 4) != 0)
+		inet_ntop(l->addr.ss_family, ip, host, (socklen_t)len);
+	return ntohs(v6 ? a6->sin6_port : a4->sin_port);
+}
+
 /* The metric series of g: a site per key on every listener, the
  * listener's "dropped" one, forwarders' upstreams, caches.  Before g
  * serves, so the workers find them in its listeners and blocks. */
@@ -391,22 +406,7 @@ void gen_metrics(struct gen *g)
 	for (size_t i = 0; i < g->nls; i++) {
 		struct listener *l = &g->ls[i];
 		char host[INET6_ADDRSTRLEN] = "";
-		unsigned port;
-		if (l->addr.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a =
-			    (const struct sockaddr_in6 *)&l->addr;
-			if (!IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
-				inet_ntop(AF_INET6, &a->sin6_addr, host,
-					  sizeof(host));
-			port = ntohs(a->sin6_port);
-		} else {
-			const struct sockaddr_in *a =
-			    (const struct sockaddr_in *)&l->addr;
-			if (a->sin_addr.s_addr != htonl(INADDR_ANY))
-				inet_ntop(AF_INET, &a->sin_addr, host,
-					  sizeof(host));
-			port = ntohs(a->sin_port);
-		}
+		unsigned port = listener_host(l, host, sizeof(host));
 		metrics_server_label(host, port, server, sizeof(server));
 		for (size_t k = 0; k < l->ql.nkeys; k++) {
 			struct query_key *key = &l->ql.keys[k];

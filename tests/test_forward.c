@@ -19,8 +19,8 @@ static char *from_root[] = {""};
 static char *from_org[] = {"example.org"};
 static char *except[] = {"a.example.org", "b.example.org"};
 
-static void conf(struct forward_conf *cf, char **from, size_t nfrom,
-		 char **ex, size_t nex)
+static void conf(struct forward_conf *cf, char **from, size_t nfrom, char **ex,
+		 size_t nex)
 {
 	memset(cf, 0, sizeof(*cf));
 	cf->from = from;
