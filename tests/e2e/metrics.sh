@@ -285,16 +285,22 @@ ttl_of()
 	section ANSWER | awk 'NR == 1 { print $2 }'
 }
 
+# wait_ttl N: wait (bounded, 20 s) until the answers have TTL N.
+wait_ttl()
+{
+	local end=$((SECONDS + 20))
+	while [ "$(ttl_of)" != "$1" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.2
+	done
+}
+
 H0=$(sha512sum <"$CF" | awk '{ print $1 }')
 check "reload_version_info is the SHA-512 of the Corefile" "$H0" "$(version)"
 check "ttl 30 at first" 30 "$(ttl_of)"
 
 write_cf 10
 H1=$(sha512sum <"$CF" | awk '{ print $1 }')
-end=$((SECONDS + 20))
-while [ "$(ttl_of)" != 10 ] && [ "$SECONDS" -lt "$end" ]; do
-	sleep 0.2
-done
+wait_ttl 10
 check "timer: the changed Corefile is loaded without a signal (ttl 10)" 10 "$(ttl_of)"
 check "timer: reload_version_info follows the new Corefile" "$H1" "$(version)"
 check "timer: ... and changed" yes "$([ "$H0" != "$H1" ] && echo yes || echo no)"
@@ -324,10 +330,7 @@ check "bad Corefile: logged once" 1 "$(grep -c 'new Corefile is not used' "$LOG"
 # fixed again: loaded, the hash follows
 write_cf 12
 H2=$(sha512sum <"$CF" | awk '{ print $1 }')
-end=$((SECONDS + 20))
-while [ "$(ttl_of)" != 12 ] && [ "$SECONDS" -lt "$end" ]; do
-	sleep 0.2
-done
+wait_ttl 12
 check "fixed Corefile: loaded (ttl 12)" 12 "$(ttl_of)"
 check "fixed Corefile: reload_version_info follows" "$H2" "$(version)"
 F=$(metric "$M" coredns_reload_failed_total)
