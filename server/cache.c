@@ -352,7 +352,8 @@ static size_t write_answer(const struct entry *e, const struct packet_query *q,
 		size_t n = packet_begin(q, flags | PACKET_FLAG_TC, e->rcode,
 					out, limit);
 		if (n && q->edns) {
-			size_t m = packet_put_opt(q, udp_max, 0, out, n, limit);
+			size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n,
+							  limit);
 			n = m ? m : n;
 		}
 		return n;
@@ -366,7 +367,7 @@ static size_t write_answer(const struct entry *e, const struct packet_query *q,
 		wr32(out + n + e->ttl_off[i], ttl);
 	n += len;
 	if (q->edns) {
-		size_t m = packet_put_opt(q, udp_max, 0, out, n, limit);
+		size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n, limit);
 		n = m ? m : n;
 	}
 	return n;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define TYPE_OPT 41
+#define OPT_COOKIE 10
 #define OPCODE_MASK 0x7800
 #define OPCODE_SHIFT 11
 
@@ -90,7 +91,16 @@ size_t packet_skip_name(const uint8_t *req, size_t len, size_t off)
 	}
 }
 
-/* EDNS options: code, length, data, and nothing left over. */
+/* A COOKIE option (RFC 7873 section 4) is a client cookie of 8 bytes,
+ * alone or followed by a server cookie of 8 to 32 bytes. */
+static bool cookie_len_ok(size_t olen)
+{
+	return olen == 8 || (olen >= 16 && olen <= 40);
+}
+
+/* EDNS options: code, length, data, and nothing left over; a COOKIE of a
+ * length no cookie has is malformed (RFC 7873 section 5.2.2).  The options
+ * themselves are ignored: clusterdns answers no cookie and pads nothing. */
 static bool opt_rdata_ok(const uint8_t *p, size_t rdlen)
 {
 	size_t off = 0;
@@ -98,9 +108,12 @@ static bool opt_rdata_ok(const uint8_t *p, size_t rdlen)
 	while (off < rdlen) {
 		if (rdlen - off < 4)
 			return false;
+		uint16_t code = rd16(p + off);
 		size_t olen = rd16(p + off + 2);
 		off += 4;
 		if (rdlen - off < olen)
+			return false;
+		if (code == OPT_COOKIE && !cookie_len_ok(olen))
 			return false;
 		off += olen;
 	}
@@ -131,14 +144,14 @@ static enum packet_status parse_additional(const uint8_t *req, size_t len,
 		if (type == TYPE_OPT) {
 			if (q->edns || off - name != 11)
 				return PACKET_FORMERR;
-			if (!opt_rdata_ok(req + off, rdlen))
-				return PACKET_FORMERR;
 			uint16_t size = rd16(rr + 2);
-			q->edns = true;
+			q->edns = true; /* a FORMERR for its options has OPT */
 			q->udp_size =
 			    size < PACKET_MIN_UDP ? PACKET_MIN_UDP : size;
 			q->edns_version = rr[5];
 			q->do_bit = (rr[6] & 0x80) != 0;
+			if (!opt_rdata_ok(req + off, rdlen))
+				return PACKET_FORMERR;
 			if (q->edns_version != 0)
 				badvers = true;
 		}
@@ -241,22 +254,36 @@ void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar)
 	wr16(out + 10, ar);
 }
 
-size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
-		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max)
+static size_t put_opt(uint16_t our_udp_size, uint8_t ext_rcode, bool do_bit,
+		      uint8_t *out, size_t len, size_t max)
 {
 	if (len < PACKET_HEADER || max < len || max - len < 11)
 		return 0;
 	uint8_t *p = out + len;
-	p[0] = 0;		     /* root owner */
-	wr16(p + 1, TYPE_OPT);	     /* type */
-	wr16(p + 3, our_udp_size);   /* class: payload size */
-	p[5] = ext_rcode;	     /* TTL: extended rcode, */
-	p[6] = 0;		     /* version 0, */
-	p[7] = q->do_bit ? 0x80 : 0; /* DO and Z */
+	p[0] = 0;		   /* root owner */
+	wr16(p + 1, TYPE_OPT);	   /* type */
+	wr16(p + 3, our_udp_size); /* class: payload size */
+	p[5] = ext_rcode;	   /* TTL: extended rcode, */
+	p[6] = 0;		   /* version 0, */
+	p[7] = do_bit ? 0x80 : 0;  /* DO and Z */
 	p[8] = 0;
 	wr16(p + 9, 0); /* rdlen */
 	wr16(out + 10, (uint16_t)(rd16(out + 10) + 1));
 	return len + 11;
+}
+
+size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
+		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max)
+{
+	(void)q;
+	return put_opt(our_udp_size, ext_rcode, false, out, len, max);
+}
+
+size_t packet_put_opt_relayed(const struct packet_query *q,
+			      uint16_t our_udp_size, uint8_t ext_rcode,
+			      uint8_t *out, size_t len, size_t max)
+{
+	return put_opt(our_udp_size, ext_rcode, q->do_bit, out, len, max);
 }
 
 size_t packet_error(const uint8_t *req, size_t len,
@@ -289,9 +316,10 @@ size_t packet_error(const uint8_t *req, size_t len,
 	bool question = q->qname == req + PACKET_HEADER && q->qname_len > 0 &&
 			q->qname_len + 4 <= len - PACKET_HEADER;
 	size_t n = PACKET_HEADER;
-	uint16_t f = PACKET_FLAG_QR |
-		     (q->flags & (OPCODE_MASK | PACKET_FLAG_RD)) |
-		     (code & 0x0f);
+	uint16_t f =
+	    PACKET_FLAG_QR |
+	    (q->flags & (OPCODE_MASK | PACKET_FLAG_RD | PACKET_FLAG_CD)) |
+	    (code & 0x0f);
 	wr16(out, q->id);
 	wr16(out + 2, f);
 	memset(out + 4, 0, 8);

@@ -71,9 +71,10 @@ enum packet_status packet_parse(const uint8_t *req, size_t len,
 
 /*
  * Write the start of a response into out: header (id, opcode, RD and CD
- * echoed, QR set, flags|rcode added, QDCOUNT 1, other counts zero) and the
- * question in the client's letter case.  Returns bytes written (12 +
- * qname_len + 4), or 0 when max is too small or q has no question.
+ * echoed, TC, AD and Z of the request not, QR set, flags|rcode added, QDCOUNT
+ * 1, other counts zero) and the question in the client's letter case.  Returns
+ * bytes written (12 + qname_len + 4), or 0 when max is too small or q has no
+ * question.
  */
 size_t packet_begin(const struct packet_query *q, uint16_t flags, uint8_t rcode,
 		    uint8_t *out, size_t max);
@@ -82,16 +83,25 @@ size_t packet_begin(const struct packet_query *q, uint16_t flags, uint8_t rcode,
  * packet_put_opt, which adds one to ARCOUNT). */
 void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar);
 
-/* Append an OPT record (our UDP size, version 0, DO echoed, extended rcode
- * ext_rcode) at out+len and bump ARCOUNT.  Returns the new length, or 0 when
- * it does not fit in max. */
+/* Append an OPT record (our UDP size, version 0, extended rcode ext_rcode,
+ * no option, DO and the Z flags clear: clusterdns signs nothing) at out+len
+ * and bump ARCOUNT.  Returns the new length, or 0 when it does not fit in
+ * max. */
 size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
 		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max);
+
+/* packet_put_opt() with the request's DO echoed, for answers relayed from
+ * upstream or the cache, which may carry a DNSSEC-aware upstream's
+ * records. */
+size_t packet_put_opt_relayed(const struct packet_query *q,
+			      uint16_t our_udp_size, uint8_t ext_rcode,
+			      uint8_t *out, size_t len, size_t max);
 
 /*
  * A complete error response for a request that packet_parse refused or that
  * the server cannot answer (status or rcode given as PACKET_RCODE_*): the
- * question is echoed when it was parsed, OPT added when the request had one.
+ * question is echoed when it was parsed, OPT added when the request had one
+ * (DO clear), RD and CD copied.
  * Returns the length, or 0 when nothing is to be sent (PACKET_DROP).
  */
 size_t packet_error(const uint8_t *req, size_t len,

@@ -445,16 +445,61 @@ static void test_bad_opt(void **state)
 	assert_non_null(q.qname);
 	assert_true(q.edns);
 
-	/* FORMERR response: question echoed, OPT since there was one */
+	/* FORMERR response: question echoed, OPT since there was one (DO
+	 * clear: we sign nothing) */
 	uint8_t out[512];
 	size_t n = packet_error(m.b, m.n, &q, PACKET_FORMERR, 0, 1232, out,
 				sizeof(out));
 	static const uint8_t want[] = {
-	    0,	 1,   0x81, 0x01, 0,	1,    0, 0,   0,    0,	 0, 1, 7, 'e',
-	    'x', 'a', 'm',  'p',  'l',	'e',  3, 'o', 'r',  'g', 0, 0, 1, 0,
-	    1,	 0,   0,    41,	  0x04, 0xd0, 0, 0,   0x80, 0,	 0, 0};
+	    0,	 1,   0x81, 0x01, 0,	1,    0, 0,   0,   0,	0, 1, 7, 'e',
+	    'x', 'a', 'm',  'p',  'l',	'e',  3, 'o', 'r', 'g', 0, 0, 1, 0,
+	    1,	 0,   0,    41,	  0x04, 0xd0, 0, 0,   0,   0,	0, 0};
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(out, want, sizeof(want));
+}
+
+/* COOKIE (RFC 7873): a client cookie of 8 bytes, or 8 + a server cookie
+ * of 8 to 32, is ignored (no cookie in the answer); any other length is
+ * FORMERR (section 5.2.2), answered with an OPT. */
+static void test_cookie(void **state)
+{
+	static const size_t good[] = {8, 16, 24, 40};
+	static const size_t bad[] = {0, 1, 7, 9, 15, 41, 48};
+	uint8_t rdata[64];
+	struct msg m;
+	struct packet_query q;
+
+	(void)state;
+	memset(rdata, 0xa5, sizeof(rdata));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rdata[0] = 0;
+		rdata[1] = 10;
+		rdata[2] = 0;
+		rdata[3] = (uint8_t)good[i];
+		header(&m, 1, 0, 1, 0, 0, 1);
+		question(&m, "example.org", 1, 1);
+		opt(&m, 1232, 0, false, rdata, (uint16_t)(4 + good[i]));
+		assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_OK);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rdata[0] = 0;
+		rdata[1] = 10;
+		rdata[2] = 0;
+		rdata[3] = (uint8_t)bad[i];
+		header(&m, 1, 0, 1, 0, 0, 1);
+		question(&m, "example.org", 1, 1);
+		opt(&m, 1232, 0, false, rdata, (uint16_t)(4 + bad[i]));
+		assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_FORMERR);
+		assert_true(q.edns);
+	}
+	/* several options, the cookie among them */
+	static const uint8_t list[] = {0, 100, 0, 2, 0xab, 0xcd, 0, 10, 0,
+				       8, 1,   2, 3, 4,	   5,	 6, 7,	8,
+				       0, 12,  0, 3, 0,	   0,	 0};
+	header(&m, 1, 0, 1, 0, 0, 1);
+	question(&m, "example.org", 1, 1);
+	opt(&m, 1232, 0, false, list, sizeof(list));
+	assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_OK);
 }
 
 static void test_badvers(void **state)
@@ -473,9 +518,10 @@ static void test_badvers(void **state)
 
 	size_t n = packet_error(m.b, m.n, &q, PACKET_BADVERS, 0, 1232, out,
 				sizeof(out));
-	/* header rcode 0, OPT ext-rcode 1 (16 = BADVERS), version 0 */
+	/* header rcode 0 (RD and CD copied), OPT ext-rcode 1 (16 =
+	 * BADVERS), version 0 */
 	static const uint8_t want[] = {
-	    0xab, 0xcd, 0x81, 0x00, 0,	  1,	0, 0,	0,   0,	  0, 1, 7, 'e',
+	    0xab, 0xcd, 0x81, 0x10, 0,	  1,	0, 0,	0,   0,	  0, 1, 7, 'e',
 	    'x',  'a',	'm',  'p',  'l',  'e',	3, 'o', 'r', 'g', 0, 0, 1, 0,
 	    1,	  0,	0,    41,   0x04, 0xd0, 1, 0,	0,   0,	  0, 0};
 	assert_int_equal(n, sizeof(want));
@@ -573,12 +619,18 @@ static void test_begin_counts_opt(void **state)
 	assert_memory_equal(out + 4, "\0\1\0\2\0\1\0\3", 8);
 	packet_set_counts(out, 0, 1, 0);
 
+	/* our OPT: DO clear although the query had it; relayed: echoed */
 	size_t n2 = packet_put_opt(&q, 1232, 0, out, n, sizeof(out));
 	assert_int_equal(n2, n + 11);
-	static const uint8_t optrr[] = {0, 0,	 41, 0x04, 0xd0, 0,
-					0, 0x80, 0,  0,	   0};
+	static const uint8_t optrr[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
 	assert_memory_equal(out + n, optrr, 11);
 	assert_memory_equal(out + 10, "\0\1", 2); /* ARCOUNT bumped */
+	packet_set_counts(out, 0, 1, 0);
+	assert_int_equal(
+	    packet_put_opt_relayed(&q, 1232, 0, out, n, sizeof(out)), n + 11);
+	static const uint8_t optdo[] = {0, 0,	 41, 0x04, 0xd0, 0,
+					0, 0x80, 0,  0,	   0};
+	assert_memory_equal(out + n, optdo, 11);
 
 	/* no room */
 	assert_int_equal(packet_put_opt(&q, 1232, 0, out, n, n + 10), 0);
@@ -641,6 +693,7 @@ int main(void)
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_trailing_garbage),
 	    cmocka_unit_test(test_bad_opt),
+	    cmocka_unit_test(test_cookie),
 	    cmocka_unit_test(test_badvers),
 	    cmocka_unit_test(test_notimp),
 	    cmocka_unit_test(test_error_rcode),
