@@ -138,11 +138,25 @@ static size_t put_soa(const struct packet_query *q, const struct zone_apex *a,
 	return n + sl;
 }
 
+/* Add our OPT when the request had one (DO clear: we sign nothing). */
 static size_t finish(const struct packet_query *q, uint16_t udp_max,
 		     uint8_t *out, size_t n, size_t limit)
 {
 	if (q->edns) {
 		size_t m = packet_put_opt(q, udp_max, 0, out, n, limit);
+		if (m)
+			n = m;
+	}
+	return n;
+}
+
+/* finish() for an answer from upstream: DO echoed, as the upstream may be
+ * DNSSEC-aware. */
+static size_t finish_relayed(const struct packet_query *q, uint16_t udp_max,
+			     uint8_t *out, size_t n, size_t limit)
+{
+	if (q->edns) {
+		size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n, limit);
 		if (m)
 			n = m;
 	}
@@ -157,6 +171,29 @@ static size_t truncated(const struct packet_query *q, uint16_t udp_max,
 	    packet_begin(q, PACKET_FLAG_AA | PACKET_FLAG_TC, 0, out, limit);
 
 	return n ? finish(q, udp_max, out, n, limit) : 0;
+}
+
+/*
+ * The first whole records of the answer section data (an records, len
+ * bytes) that fit in room bytes: their length, their number in *kept.
+ */
+static size_t fit_answers(const uint8_t *data, size_t len, uint16_t an,
+			  size_t room, uint16_t *kept)
+{
+	size_t off = 0;
+
+	*kept = 0;
+	for (uint16_t i = 0; i < an; i++) {
+		size_t o = packet_skip_name(data, len, off);
+		if (o == 0 || len - o < 10)
+			break;
+		size_t end = o + 10 + rd16(data + o + 8);
+		if (end > len || end > room)
+			break;
+		off = end;
+		(*kept)++;
+	}
+	return off;
 }
 
 static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
@@ -174,19 +211,30 @@ static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
 		zone_apex_soa(apex, &soa);
 	size_t r = room(q, n, limit);
 	const uint8_t *data = zone_node_data(node) + e->off;
-	uint16_t ar = e->ar;
+	uint16_t an = e->an, ns = e->ns, ar = e->ar;
 	size_t len = e->len;
 	if (len + soa > r) {
 		len = e->len_noadd;
 		ar = 0;
-		if (len + soa > r)
+	}
+	if (len + soa > r && limit < PACKET_MAX_TCP)
+		return truncated(q, udp_max, out, limit);
+	if (len + soa > r) {
+		/* Larger than any DNS message (a headless service of
+		 * thousands of endpoints over TCP): as many whole answer
+		 * records as fit, TC clear, as TCP has no bigger transport
+		 * to retry on. */
+		len = fit_answers(data, e->len_noadd, e->an, r, &an);
+		ns = 0;
+		soa = 0;
+		if (an == 0)
 			return truncated(q, udp_max, out, limit);
 	}
 	memcpy(out + n, data, len);
 	n += len;
 	if (soa)
 		n = put_soa(q, apex, alen, out, n);
-	packet_set_counts(out, e->an, (uint16_t)(e->ns + (soa ? 1 : 0)), ar);
+	packet_set_counts(out, an, (uint16_t)(ns + (soa ? 1 : 0)), ar);
 	return finish(q, udp_max, out, n, limit);
 }
 
@@ -308,7 +356,8 @@ static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
 }
 
 /* Append the addresses of the m endpoints from e that qtype asks for, owned
- * by the name at response offset owner; *an counts them.  Returns the new
+ * by the name at response offset owner; *an counts them.  ANY takes the
+ * family of the first one only: one RRset (RFC 8482).  Returns the new
  * length, 0 when they do not fit in r bytes from start. */
 static size_t put_hosts(const struct query_block *b, uint16_t qtype,
 			const struct hosts_entry *e, size_t m, uint16_t owner,
@@ -320,7 +369,9 @@ static size_t put_hosts(const struct query_block *b, uint16_t qtype,
 	for (size_t i = 0; i < m; i++) {
 		uint16_t t = e[i].family == 4 ? T_A : T_AAAA;
 		size_t rdlen = e[i].family == 4 ? 4 : 16;
-		if (qtype != t && qtype != T_ANY)
+		if (qtype == T_ANY)
+			qtype = t;
+		if (qtype != t)
 			continue;
 		if (n - start + 12 + rdlen > r)
 			return 0;
@@ -673,7 +724,7 @@ static size_t pending_error(const struct query_pending *p, uint8_t rcode,
 {
 	size_t n = packet_begin(&p->q, 0, rcode, out, limit);
 
-	return n ? finish(&p->q, p->udp_max, out, n, limit) : 0;
+	return n ? finish_relayed(&p->q, p->udp_max, out, n, limit) : 0;
 }
 
 /*
@@ -721,7 +772,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 	wr16(out + 2, f);
 	packet_set_counts(out, (uint16_t)kept[0], (uint16_t)kept[1],
 			  (uint16_t)kept[2]);
-	return finish(&p->q, p->udp_max, out, end, p->limit);
+	return finish_relayed(&p->q, p->udp_max, out, end, p->limit);
 }
 
 /* The target of the ExternalName answer start pre (n bytes): the rdata of
@@ -853,7 +904,7 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 	}
 	out[3] = (uint8_t)((out[3] & 0xf0) | rcode);
 	packet_set_counts(out, (uint16_t)an, (uint16_t)ns, 0);
-	r = finish(&p->q, p->udp_max, out, n, limit);
+	r = finish_relayed(&p->q, p->udp_max, out, n, limit);
 	goto out;
 truncated:
 	r = truncated(&p->q, p->udp_max, out, limit);
@@ -1236,6 +1287,14 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		return e;
 	}
 	const struct query_key *key = select_key(l, &q);
+	if (!tcp && q.qtype == T_AXFR) {
+		/* AXFR is not defined over UDP (RFC 5936 section 4.2) */
+		size_t e = error_rcode(req, len, &q, PACKET_RCODE_NOTIMP,
+				       l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
 	if (!key) {
 		size_t e = error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
 				       l->udp_max, resp, limit);

@@ -76,22 +76,28 @@ static void put_svc(struct store *st, const char *name, enum obj_svc_type type,
 	assert_int_equal(store_put_service(st, s), 0);
 }
 
-/* A slice of n ready endpoints at prefix1 .. prefixn, hostnames h0 ..
- * when hosts is set. */
-static void put_slice(struct store *st, const char *svc, const char *prefix,
-		      int n, bool hosts)
+/* A slice named slice of n ready endpoints: at prefix1 .. prefixn, or
+ * with prefix "10.250.", 10.250.0.1 .. 10.250.0.250, 10.250.1.1 ...;
+ * hostnames h0 .. when hosts is set. */
+static void put_slice_named(struct store *st, const char *svc,
+			    const char *slice, const char *prefix, int n,
+			    bool hosts)
 {
 	struct obj_slice *s = calloc(1, sizeof(*s));
 	char name[64], ip[64];
 
-	snprintf(name, sizeof(name), "%s-1", svc);
+	snprintf(name, sizeof(name), "%s", slice);
 	s->ns = sdup("prod");
 	s->name = sdup(name);
 	s->service = sdup(svc);
 	s->eps = calloc((size_t)n, sizeof(*s->eps));
 	s->neps = (size_t)n;
 	for (int i = 0; i < n; i++) {
-		snprintf(ip, sizeof(ip), "%s%d", prefix, i + 1);
+		if (strcmp(prefix, "10.250.") == 0)
+			snprintf(ip, sizeof(ip), "%s%d.%d", prefix, i / 250,
+				 i % 250 + 1);
+		else
+			snprintf(ip, sizeof(ip), "%s%d", prefix, i + 1);
 		s->eps[i].addrs = calloc(1, sizeof(struct obj_addr));
 		s->eps[i].addrs[0] = addr(ip);
 		s->eps[i].naddrs = 1;
@@ -109,6 +115,16 @@ static void put_slice(struct store *st, const char *svc, const char *prefix,
 	assert_int_equal(store_put_slice(st, s), 0);
 }
 
+/* A slice of the service, named SVC-1. */
+static void put_slice(struct store *st, const char *svc, const char *prefix,
+		      int n, bool hosts)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-1", svc);
+	put_slice_named(st, svc, name, prefix, n, hosts);
+}
+
 static struct store *cluster(void)
 {
 	struct store *st = store_new();
@@ -123,6 +139,13 @@ static struct store *cluster(void)
 	put_slice(st, "big", "10.245.0.", 200, false);
 	put_svc(st, "mid", OBJ_SVC_HEADLESS, NULL, NULL);
 	put_slice(st, "mid", "10.246.0.", 9, true);
+	/* more than a 65535-byte message holds */
+	put_svc(st, "huge", OBJ_SVC_HEADLESS, NULL, NULL);
+	put_slice(st, "huge", "10.250.", 5000, false);
+	/* a ClusterIP service with an endpoint h0 of both families */
+	put_svc(st, "dual", OBJ_SVC_CLUSTERIP, "10.96.1.30", NULL);
+	put_slice_named(st, "dual", "dual-4", "10.244.9.", 1, true);
+	put_slice_named(st, "dual", "dual-6", "fd00::9:", 1, true);
 	put_svc(st, "ext", OBJ_SVC_EXTERNALNAME, NULL,
 		"web.prod.svc.cluster.local");
 	put_svc(st, "extout", OBJ_SVC_EXTERNALNAME, NULL, "www.example.com");
@@ -530,6 +553,78 @@ static void test_truncation(void **state)
 	ldns_pkt_free(p);
 }
 
+/* An answer larger than any DNS message over TCP: the first records
+ * that fit, TC clear; over UDP it is TC as any answer too big. */
+static void test_huge_tcp(void **state)
+{
+	struct msg m;
+	ldns_pkt *p;
+	const size_t head = 12 + 29 + 4; /* huge.prod.svc.cluster.local */
+
+	(void)state;
+	query(&m, "huge.prod.svc.cluster.local", T_A, 1, 0, 0, 0, false);
+	p = send_to(&w.l, &m, true, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(p));
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), (65535 - head) / 16);
+	assert_int_equal(resp_len, head + (65535 - head) / 16 * 16);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "huge.prod.svc.cluster.local. 30 IN A 10.250.0.1");
+	ldns_pkt_free(p);
+	/* with EDNS: the OPT fits too */
+	query(&m, "huge.prod.svc.cluster.local", T_A, 1, 0, 1232, 0, false);
+	p = send_to(&w.l, &m, true, 65535);
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), (65535 - head - 11) / 16);
+	assert_true(ldns_pkt_edns(p));
+	ldns_pkt_free(p);
+	/* SRV: the glue goes first, then the SRV records that do not fit */
+	query(&m, "_http._tcp.huge.prod.svc.cluster.local", T_SRV, 1, 0, 0, 0,
+	      false);
+	p = send_to(&w.l, &m, true, 65535);
+	assert_false(ldns_pkt_tc(p));
+	assert_true(ldns_pkt_ancount(p) > 1000);
+	assert_true(ldns_pkt_ancount(p) < 5000);
+	assert_int_equal(ldns_pkt_arcount(p), 0);
+	ldns_pkt_free(p);
+	/* UDP: TC and no record */
+	query(&m, "huge.prod.svc.cluster.local", T_A, 1, 0, 1232, 0, false);
+	p = send_to(&w.l, &m, false, 65535);
+	assert_true(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+}
+
+/* ANY: one RRset (RFC 8482), for the names of the zone and those answered
+ * beside it. */
+static void test_any(void **state)
+{
+	(void)state;
+	ldns_pkt *p = ask("h0.dual.prod.svc.cluster.local", T_A);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("h0.dual.prod.svc.cluster.local", T_AAAA);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "h0.dual.prod.svc.cluster.local. 30 IN AAAA fd00::9:1");
+	ldns_pkt_free(p);
+	p = ask("h0.dual.prod.svc.cluster.local", T_ANY);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("cluster.local", T_ANY);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("db.prod.svc.cluster.local", T_ANY);
+	assert_int_equal(ldns_pkt_ancount(p), 2); /* the A RRset of two */
+	assert_int_equal(
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+	    LDNS_RR_TYPE_A);
+	ldns_pkt_free(p);
+}
+
 static void test_edns(void **state)
 {
 	struct msg m;
@@ -543,7 +638,9 @@ static void test_edns(void **state)
 	assert_true(ldns_pkt_edns(p));
 	assert_int_equal(ldns_pkt_edns_udp_size(p), 1232);
 	assert_int_equal(ldns_pkt_edns_version(p), 0);
-	assert_true(ldns_pkt_edns_do(p));
+	/* DO asked, but nothing is signed: DO clear in the answer */
+	assert_false(ldns_pkt_edns_do(p));
+	assert_int_equal(ldns_pkt_edns_z(p), 0);
 	ldns_pkt_free(p);
 
 	/* A negative answer carries the OPT as well. */
@@ -622,8 +719,19 @@ static void test_errors(void **state)
 	p = send_to(&w.l, &m, false, 65535);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
 	ldns_pkt_free(p);
-	expect_rcode("cluster.local", T_AXFR, LDNS_RCODE_REFUSED);
 	expect_rcode("cluster.local", T_IXFR, LDNS_RCODE_REFUSED);
+	/* AXFR: NOTIMP over UDP, where it is not defined; REFUSED over TCP
+	 * (no transfers are allowed) */
+	expect_rcode("cluster.local", T_AXFR, LDNS_RCODE_NOTIMPL);
+	query(&m, "cluster.local", T_AXFR, 1, 0, 0, 0, false);
+	p = send_to(&w.l, &m, true, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	query(&m, "cluster.local", T_IXFR, 1, 0, 0, 0, false);
+	p = send_to(&w.l, &m, true, 65535);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
 	query(&m, "www.example.com", T_A, 1, 0, 1232, 0, false);
 	p = send_to(&w.l2, &m, false, 65535);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
@@ -684,7 +792,7 @@ static void test_insecure_pods(void **state)
 	struct query_key k[2];
 	memcpy(&k[0], &w.keys[1], sizeof(k[0]));
 	memcpy(&k[1], &w.keys[2], sizeof(k[1]));
-	struct query_listener l = {k, 2, 1232};
+	struct query_listener l = {k, 2, 1232, 0};
 	p = send_to(&l, &m, false, 65535);
 	assert_int_equal(ldns_pkt_ancount(p), 1);
 	ldns_pkt_free(p);
@@ -874,6 +982,8 @@ int main(void)
 	    cmocka_unit_test(test_positive),
 	    cmocka_unit_test(test_negative),
 	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_huge_tcp),
+	    cmocka_unit_test(test_any),
 	    cmocka_unit_test(test_edns),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_insecure_pods),
