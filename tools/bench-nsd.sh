@@ -36,6 +36,9 @@ WARM_SECONDS=2
 
 # shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
+# knot_conf
+# shellcheck source=tools/knot.sh
+. "$(dirname "$0")/knot.sh"
 
 while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 	case $opt in
@@ -126,33 +129,9 @@ fi
 # ---- Knot, one UDP worker
 if [ "$KNOT" = yes ] && command -v knotd >/dev/null 2>&1; then
 	KPORT=$(free_port)
-	mkdir -p "$W/knot/db"
-	cat >"$W/knot/knot.conf" <<EOF
-server:
-    rundir: "$W/knot"
-    listen: 127.0.0.1@$KPORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: "$W/knot/knot.sock"
-database:
-    storage: "$W/knot/db"
-log:
-  - target: stderr
-    any: warning
-template:
-  - id: default
-    storage: "$W/zones"
-    file: "%s.zone"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-    semantic-checks: off
-zone:
-  - domain: $ZONE
-  - domain: in-addr.arpa
-EOF
+	mkdir -p "$W/knot"
+	knot_conf "$W/knot" "127.0.0.1@$KPORT" "$W/zones" "$ZONE" in-addr.arpa \
+		>"$W/knot/knot.conf"
 	taskset -c "$SCPU" knotd -c "$W/knot/knot.conf" >"$W/knot/out.log" 2>&1 &
 	KPID=$!
 	PIDS+=("$KPID")
