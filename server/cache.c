@@ -39,6 +39,7 @@ struct entry {
 	uint8_t qlen;
 	uint8_t bits; /* of the key: KEY_DO, KEY_CD */
 	uint8_t rcode;
+	bool dnssec;	 /* the stored response's OPT had DO */
 	uint16_t hflags; /* AA, RA, AD of the stored response */
 	uint32_t ttl;	 /* seconds the entry is fresh */
 	uint64_t stored_ms;
@@ -352,8 +353,8 @@ static size_t write_answer(const struct entry *e, const struct packet_query *q,
 		size_t n = packet_begin(q, flags | PACKET_FLAG_TC, e->rcode,
 					out, limit);
 		if (n && q->edns) {
-			size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n,
-							  limit);
+			size_t m = packet_put_opt_do(q, udp_max, 0, e->dnssec,
+						     out, n, limit);
 			n = m ? m : n;
 		}
 		return n;
@@ -367,7 +368,8 @@ static size_t write_answer(const struct entry *e, const struct packet_query *q,
 		wr32(out + n + e->ttl_off[i], ttl);
 	n += len;
 	if (q->edns) {
-		size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n, limit);
+		size_t m =
+		    packet_put_opt_do(q, udp_max, 0, e->dnssec, out, n, limit);
 		n = m ? m : n;
 	}
 	return n;
@@ -441,6 +443,7 @@ struct parsed {
 	uint32_t soa_min; /* MINIMUM of an SOA in authority */
 	bool soa, nsrr;
 	bool records;				 /* any record but OPT */
+	bool dnssec;				 /* an OPT with DO */
 	uint16_t ttl_off[MAX_SECTIONS / 11 + 1]; /* last: not cleared */
 };
 
@@ -479,6 +482,7 @@ static int walk(const uint8_t *resp, size_t len, size_t off, struct parsed *p)
 				return -EINVAL;
 			p->end = rr;
 			p->ar--;
+			p->dnssec = (resp[off + 6] & 0x80) != 0;
 			return 0;
 		}
 		p->records = true;
@@ -683,6 +687,7 @@ int cache_insert(struct cache *c, const struct packet_query *q, uint8_t *resp,
 	e->qclass = q->qclass;
 	e->hflags = hf & (PACKET_FLAG_AA | PACKET_FLAG_RA | PACKET_FLAG_AD);
 	e->rcode = rcode;
+	e->dnssec = p.dnssec;
 	e->an = p.an;
 	e->ns = p.ns;
 	e->ar = p.ar;

@@ -279,11 +279,12 @@ size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
 	return put_opt(our_udp_size, ext_rcode, false, out, len, max);
 }
 
-size_t packet_put_opt_relayed(const struct packet_query *q,
-			      uint16_t our_udp_size, uint8_t ext_rcode,
-			      uint8_t *out, size_t len, size_t max)
+size_t packet_put_opt_do(const struct packet_query *q, uint16_t our_udp_size,
+			 uint8_t ext_rcode, bool upstream_do, uint8_t *out,
+			 size_t len, size_t max)
 {
-	return put_opt(our_udp_size, ext_rcode, q->do_bit, out, len, max);
+	return put_opt(our_udp_size, ext_rcode, q->do_bit && upstream_do, out,
+		       len, max);
 }
 
 size_t packet_error(const uint8_t *req, size_t len,

@@ -90,12 +90,12 @@ void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar);
 size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
 		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max);
 
-/* packet_put_opt() with the request's DO echoed, for answers relayed from
- * upstream or the cache, which may carry a DNSSEC-aware upstream's
- * records. */
-size_t packet_put_opt_relayed(const struct packet_query *q,
-			      uint16_t our_udp_size, uint8_t ext_rcode,
-			      uint8_t *out, size_t len, size_t max);
+/* packet_put_opt() for an answer relayed from upstream (or kept from one
+ * in the cache): DO is set when the request had it and so did the
+ * upstream's answer (upstream_do), a DNSSEC-aware upstream's. */
+size_t packet_put_opt_do(const struct packet_query *q, uint16_t our_udp_size,
+			 uint8_t ext_rcode, bool upstream_do, uint8_t *out,
+			 size_t len, size_t max);
 
 /*
  * A complete error response for a request that packet_parse refused or that

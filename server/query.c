@@ -150,13 +150,14 @@ static size_t finish(const struct packet_query *q, uint16_t udp_max,
 	return n;
 }
 
-/* finish() for an answer from upstream: DO echoed, as the upstream may be
- * DNSSEC-aware. */
+/* finish() for an answer from upstream: DO echoed when the upstream's
+ * answer had it (updo). */
 static size_t finish_relayed(const struct packet_query *q, uint16_t udp_max,
-			     uint8_t *out, size_t n, size_t limit)
+			     bool updo, uint8_t *out, size_t n, size_t limit)
 {
 	if (q->edns) {
-		size_t m = packet_put_opt_relayed(q, udp_max, 0, out, n, limit);
+		size_t m =
+		    packet_put_opt_do(q, udp_max, 0, updo, out, n, limit);
 		if (m)
 			n = m;
 	}
@@ -724,7 +725,7 @@ static size_t pending_error(const struct query_pending *p, uint8_t rcode,
 {
 	size_t n = packet_begin(&p->q, 0, rcode, out, limit);
 
-	return n ? finish_relayed(&p->q, p->udp_max, out, n, limit) : 0;
+	return n ? finish(&p->q, p->udp_max, out, n, limit) : 0;
 }
 
 /*
@@ -741,7 +742,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 	unsigned cnt[3] = {rd16(ans + 6), rd16(ans + 8), rd16(ans + 10)};
 	unsigned kept[3] = {0, 0, 0};
 	size_t off = qend, end = qend;
-	bool tc = false, stop = false;
+	bool tc = false, stop = false, updo = false;
 
 	for (int sec = 0; sec < 3 && !stop; sec++) {
 		for (unsigned i = 0; i < cnt[sec] && !stop; i++) {
@@ -752,6 +753,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 			off = o + 10 + rd16(ans + o + 8);
 			if (sec == 2 && rd16(ans + o) == 41) {
 				stop = true; /* OPT */
+				updo = (ans[o + 6] & 0x80) != 0;
 			} else if (off > room) {
 				tc = stop = true;
 			} else {
@@ -772,7 +774,7 @@ static size_t relay(const struct query_pending *p, const uint8_t *ans,
 	wr16(out + 2, f);
 	packet_set_counts(out, (uint16_t)kept[0], (uint16_t)kept[1],
 			  (uint16_t)kept[2]);
-	return finish_relayed(&p->q, p->udp_max, out, end, p->limit);
+	return finish_relayed(&p->q, p->udp_max, updo, out, end, p->limit);
 }
 
 /* The target of the ExternalName answer start pre (n bytes): the rdata of
@@ -904,7 +906,8 @@ static size_t external_answer(const struct query_pending *p, const uint8_t *ans,
 	}
 	out[3] = (uint8_t)((out[3] & 0xf0) | rcode);
 	packet_set_counts(out, (uint16_t)an, (uint16_t)ns, 0);
-	r = finish_relayed(&p->q, p->udp_max, out, n, limit);
+	r = finish_relayed(&p->q, p->udp_max, ldns_pkt_edns_do(pkt), out, n,
+			   limit);
 	goto out;
 truncated:
 	r = truncated(&p->q, p->udp_max, out, limit);

@@ -156,14 +156,20 @@ static void add_ns(struct msg *m, const char *zone, uint32_t ttl)
 	count(m, SEC_NS);
 }
 
-static void add_opt(struct msg *m, uint16_t size)
+/* An OPT of payload size, with DO when do_bit. */
+static void add_opt_do(struct msg *m, uint16_t size, bool do_bit)
 {
 	m->b[m->n++] = 0;
 	put16(m, T_OPT);
 	put16(m, size);
-	put32(m, 0);
+	put32(m, do_bit ? 0x8000 : 0);
 	put16(m, 0);
 	count(m, SEC_AR);
+}
+
+static void add_opt(struct msg *m, uint16_t size)
+{
+	add_opt_do(m, size, false);
 }
 
 /* ---- reading answers ---- */
@@ -479,12 +485,12 @@ static void test_do_bit_and_edns(void **state)
 	struct msg m, r, out;
 	unsigned fl;
 
-	/* stored from a DO query, with the upstream's OPT and AD */
+	/* stored from a DO query, with the upstream's OPT (DO set) and AD */
 	query(&m, &q, "sec.example.org", T_A, true, true, 1);
 	response(&r, "sec.example.org", T_A, PACKET_FLAG_AD | PACKET_FLAG_RA,
 		 0);
 	add_a(&r, SEC_AN, 60, 1);
-	add_opt(&r, 4096);
+	add_opt_do(&r, 4096, true);
 	assert_int_equal(cache_insert(c, &q, r.b, r.n, 0), CACHE_SUCCESS);
 
 	/* without DO: another key */
@@ -506,6 +512,21 @@ static void test_do_bit_and_edns(void **state)
 	assert_true(ldns_pkt_ra(p));
 	assert_int_equal(ldns_pkt_arcount(p), 0); /* OPT not counted */
 	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+
+	/* a DO query answered without DO (a DNSSEC-unaware upstream, or our
+	 * own zone): DO clear in what the cache answers */
+	query(&m, &q, "unsigned.example.org", T_A, true, true, 1);
+	response(&r, "unsigned.example.org", T_A, PACKET_FLAG_AA, 0);
+	add_a(&r, SEC_AN, 60, 1);
+	add_opt(&r, 1232);
+	assert_int_equal(cache_insert(c, &q, r.b, r.n, 0), CACHE_SUCCESS);
+	query(&m, &q, "unsigned.example.org", T_A, true, true, 4);
+	out.n = cache_answer(c, &q, 1232, out.b, 1232, 0, 0, &fl);
+	assert_true(out.n > 0);
+	p = parse(out.b, out.n);
+	assert_true(ldns_pkt_edns(p));
+	assert_false(ldns_pkt_edns_do(p));
 	ldns_pkt_free(p);
 
 	/* a plain answer stored without DO gets no AD for a client without

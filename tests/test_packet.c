@@ -619,7 +619,8 @@ static void test_begin_counts_opt(void **state)
 	assert_memory_equal(out + 4, "\0\1\0\2\0\1\0\3", 8);
 	packet_set_counts(out, 0, 1, 0);
 
-	/* our OPT: DO clear although the query had it; relayed: echoed */
+	/* our OPT: DO clear although the query had it; relayed from an
+	 * upstream that set DO: echoed */
 	size_t n2 = packet_put_opt(&q, 1232, 0, out, n, sizeof(out));
 	assert_int_equal(n2, n + 11);
 	static const uint8_t optrr[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
@@ -627,10 +628,15 @@ static void test_begin_counts_opt(void **state)
 	assert_memory_equal(out + 10, "\0\1", 2); /* ARCOUNT bumped */
 	packet_set_counts(out, 0, 1, 0);
 	assert_int_equal(
-	    packet_put_opt_relayed(&q, 1232, 0, out, n, sizeof(out)), n + 11);
+	    packet_put_opt_do(&q, 1232, 0, true, out, n, sizeof(out)), n + 11);
 	static const uint8_t optdo[] = {0, 0,	 41, 0x04, 0xd0, 0,
 					0, 0x80, 0,  0,	   0};
 	assert_memory_equal(out + n, optdo, 11);
+	/* an upstream answer without DO: clear */
+	packet_set_counts(out, 0, 1, 0);
+	assert_int_equal(
+	    packet_put_opt_do(&q, 1232, 0, false, out, n, sizeof(out)), n + 11);
+	assert_memory_equal(out + n, optrr, 11);
 
 	/* no room */
 	assert_int_equal(packet_put_opt(&q, 1232, 0, out, n, n + 10), 0);
