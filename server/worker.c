@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -572,6 +574,23 @@ static bool conn_keep(struct conn *c, const uint8_t *p, size_t n)
 	return true;
 }
 
+/*
+ * Close c for idleness or for a new client.  Answers still unsent (the
+ * client does not read them) are dropped with a reset, so the kernel does
+ * not keep them for a peer that never takes them.
+ */
+static void conn_drop(struct conn *c)
+{
+	int unsent = 0;
+
+	if (c->out_len != c->out_off ||
+	    (ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0)) {
+		struct linger lg = {1, 0};
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	conn_close(c);
+}
+
 /* Decide what the connection waits for next, answering buffered queries
  * when the queue allows.  May close (and free) c. */
 static void conn_run(struct conn *c)
@@ -699,7 +718,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_touch(c);
 	uint64_t since = w->now_ms - c->last_ms;
 	if (since >= idle) {
-		conn_close(c);
+		conn_drop(c);
 		return;
 	}
 	struct timeval tv = ms_tv(idle - since);
@@ -732,7 +751,7 @@ static unsigned conn_evict(struct worker *w, unsigned n, struct conn *except)
 	for (int i = 0; c && closed < n && i < EVICT_SCAN; i++) {
 		struct conn *prev = c->prev;
 		if (c != except && c->ndefer == 0) {
-			conn_close(c);
+			conn_drop(c);
 			closed++;
 		}
 		c = prev;
