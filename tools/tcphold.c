@@ -300,7 +300,8 @@ int main(int argc, char **argv)
 			ps[i].events = POLLRDHUP | (mode == FLOOD ? 0 : POLLIN);
 			ps[i].revents = 0;
 		}
-		if (poll(ps, n, 100) <= 0)
+		/* idle and flood: nothing to do but notice closes */
+		if (poll(ps, n, mode == TRICKLE ? 100 : 1000) <= 0)
 			continue;
 		for (unsigned i = 0; i < n; i++) {
 			short ev = ps[i].revents;
