@@ -1100,9 +1100,12 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 	if (cfg == NULL)
 		goto fail_msg;
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	/* UDP first: TCP work (a burst of idle timeouts, accepts) runs 16
+	 * callbacks at a time between looks at the UDP sockets. */
+	event_config_set_max_dispatch_interval(cfg, NULL, 16, 1);
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
-	if (w->base == NULL)
+	if (w->base == NULL || event_base_priority_init(w->base, 2) != 0)
 		goto fail_msg;
 
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1147,6 +1150,8 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 				     tcp ? accept_cb : udp_cb, ep);
 			evtimer_assign(&ep->pause, w->base, accept_resume_cb,
 				       ep);
+			if (!tcp)
+				event_priority_set(&ep->ev, 0);
 			if (event_add(&ep->ev, NULL) != 0)
 				goto fail_msg;
 			ep->added = true;
