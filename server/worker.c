@@ -13,6 +13,14 @@
  * client must read what it asked for).  A connection is closed when no
  * complete query arrived and no answer byte left for tcp_idle_ms, so a
  * partial message followed by silence (or a trickle) does not hold it.
+ *
+ * Connection limits (tcplimit): one budget for the whole pool, so the
+ * uneven spread of SO_REUSEPORT does not matter, and a limit per client
+ * address.  Each worker keeps its connections in order of last progress
+ * and publishes the time of its oldest; a connection accepted over the
+ * budget closes the oldest idle one of the pool (RFC 7766, 6.2.3): on this
+ * worker at once, or on the worker holding it, asked through its eventfd.
+ * Until that worker has, the pool may hold CONN_SLACK more.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4, in6_pktinfo */
@@ -24,32 +32,44 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/tcplimit.h"
 
 #define UDP_BATCH 32
 #define UDP_RBUF 4096  /* largest UDP query read; longer ones dropped */
 #define UDP_WBUF 65535 /* room for one UDP answer */
 #define UDP_SOCKBUF (1024 * 1024)
 #define TCP_MSG_MAX 65535
-#define TCP_RBUF (96 * 1024)		 /* one read; >= a message */
-#define TCP_WBUF (2 * (TCP_MSG_MAX + 2)) /* answers of one read */
-#define TCP_IN_KEEP 4096 /* keep a connection's input buffer up to this */
+#define TCP_RBUF (96 * 1024) /* kept input + one read */
+#define TCP_READ (16 * 1024) /* one read, unless a message needs more */
+#define TCP_WBUF (2 * (TCP_MSG_MAX + 2)) /* answers of one batch */
+#define TCP_BATCH (16 * 1024) /* a batch is sent once it holds this much */
+#define TCP_IN_KEEP 4096      /* keep a connection's input buffer up to this */
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
 
 #define DEFAULT_IDLE_MS 10000
-#define DEFAULT_MAX_CONNS 1000
+#define DEFAULT_MAX_CONNS 10000
+#define MIN_MAX_CONNS 16
+#define FD_RESERVE 128	  /* files kept for all but TCP clients */
+#define CONN_SLACK 32	  /* over the budget while the oldest idle ones close */
+#define PER_ADDR_SHARE 10 /* one address: 1/10 of the budget by default */
+#define EVICT_SCAN 64	  /* connections looked at for an idle one */
 #define DEFAULT_MAX_INFLIGHT 64
 #define MAX_LOCALS 8
 
@@ -75,7 +95,7 @@ struct endpoint {
 };
 
 struct conn {
-	struct conn *prev, *next;
+	struct conn *prev, *next; /* the worker's, latest progress first */
 	struct worker *w;
 	void *ctx;
 	int fd;
@@ -90,6 +110,7 @@ struct conn {
 	struct worker_defer *defers; /* answers the handler left for later */
 	unsigned ndefer;
 	bool reading, writing, eof, dead;
+	struct tcplimit_key key; /* counted under this client address */
 };
 
 struct worker_call {
@@ -127,8 +148,11 @@ struct worker {
 	bool wake_added;
 	struct endpoint *eps;
 	size_t neps;
-	struct conn *conns;
+	struct conn *conns, *tail; /* by last progress, latest first */
 	unsigned nconns;
+	/* last_ms of the tail (UINT64_MAX: none), read by other workers */
+	_Atomic uint64_t oldest_ms;
+	atomic_uint evict; /* others ask for this many idle ones closed */
 	uint64_t now_ms;
 	bool stopping; /* deferred answers are dropped */
 	struct local locals[MAX_LOCALS];
@@ -159,7 +183,9 @@ struct worker {
 struct worker_pool {
 	worker_handler handler;
 	unsigned idle_ms;
-	unsigned max_conns;
+	unsigned max_conns; /* in all; more close the oldest idle ones */
+	unsigned max_per_addr;
+	struct tcplimit *limit;
 	unsigned max_inflight;
 	void (*thread_start)(void);
 	void (*thread_stop)(void);
@@ -311,6 +337,76 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------ */
 /* TCP */
 
+static void conn_unlink(struct conn *c);
+static void conn_push(struct conn *c);
+
+/*
+ * Tell the other workers how old this one's oldest idle connection is
+ * (UINT64_MAX: none).  Connections waiting for answers at the tail are
+ * not idle: they go to the front, as if they had made progress now.
+ */
+static void conn_publish(struct worker *w)
+{
+	struct conn *t = w->tail;
+
+	for (int i = 0; i < EVICT_SCAN && t && t->ndefer && t != w->conns;
+	     i++) {
+		t->last_ms = w->now_ms;
+		conn_unlink(t);
+		conn_push(t);
+		t = w->tail;
+	}
+	atomic_store_explicit(&w->oldest_ms,
+			      t && t->ndefer == 0 ? t->last_ms : UINT64_MAX,
+			      memory_order_relaxed);
+}
+
+static void conn_unlink(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		w->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_push(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	else
+		w->tail = c;
+	w->conns = c;
+}
+
+/* Progress on c (a query read, bytes sent): not idle, and the latest. */
+static void conn_touch(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->last_ms = w->now_ms;
+	if (w->conns == c) {
+		if (w->tail == c) /* the only one */
+			conn_publish(w);
+		return;
+	}
+	bool oldest = w->tail == c;
+	conn_unlink(c);
+	conn_push(c);
+	if (oldest)
+		conn_publish(w);
+}
+
 static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -321,13 +417,12 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	for (struct worker_defer *d = c->defers; d; d = d->next)
 		d->c = NULL; /* its answer will go nowhere */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	bool oldest = w->tail == c;
+	conn_unlink(c);
+	if (oldest)
+		conn_publish(w);
 	w->nconns--;
+	tcplimit_put(w->pool->limit, &c->key);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -393,7 +488,7 @@ static void conn_send(struct conn *c, const uint8_t *p, size_t n)
 			s = 0;
 		}
 		if (s > 0)
-			c->last_ms = c->w->now_ms;
+			conn_touch(c);
 		p += s;
 		n -= (size_t)s;
 		if (n == 0)
@@ -426,7 +521,8 @@ static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
 	while (!c->dead && c->ndefer < max &&
 	       msg_complete(buf + off, len - off)) {
 		size_t mlen = rd16(buf + off);
-		if (TCP_WBUF - olen < TCP_MSG_MAX + 2 || pending >= max) {
+		if (TCP_WBUF - olen < TCP_MSG_MAX + 2 || olen >= TCP_BATCH ||
+		    pending >= max) {
 			conn_send(c, out, olen);
 			olen = 0;
 			pending = 0;
@@ -446,7 +542,7 @@ static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			}
 		}
 		off += mlen + 2;
-		c->last_ms = w->now_ms;
+		conn_touch(c);
 	}
 	conn_send(c, out, olen);
 	return off;
@@ -476,6 +572,23 @@ static bool conn_keep(struct conn *c, const uint8_t *p, size_t n)
 	memmove(c->in, p, n);
 	c->in_len = n;
 	return true;
+}
+
+/*
+ * Close c for idleness or for a new client.  Answers still unsent (the
+ * client does not read them) are dropped with a reset, so the kernel does
+ * not keep them for a peer that never takes them.
+ */
+static void conn_drop(struct conn *c)
+{
+	int unsent = 0;
+
+	if (c->out_len != c->out_off ||
+	    (ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0)) {
+		struct linger lg = {1, 0};
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	conn_close(c);
 }
 
 /* Decide what the connection waits for next, answering buffered queries
@@ -534,7 +647,14 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n0)
 		memcpy(buf, c->in, n0);
-	ssize_t r = recv(fd, buf + n0, TCP_RBUF - n0, 0);
+	/* Small reads bound what a client that does not read its answers
+	 * leaves here; a long message is read whole. */
+	size_t want = TCP_READ;
+	if (n0 >= 2 && 2 + (size_t)rd16(buf) - n0 > want)
+		want = 2 + (size_t)rd16(buf) - n0;
+	if (want > TCP_RBUF - n0)
+		want = TCP_RBUF - n0;
+	ssize_t r = recv(fd, buf + n0, want, 0);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -571,7 +691,7 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 			c->dead = true;
 		} else if (s > 0) {
 			c->out_off += (size_t)s;
-			c->last_ms = w->now_ms;
+			conn_touch(c);
 			if (c->out_off == c->out_len) {
 				c->out_off = c->out_len = 0;
 				if (c->out_cap > TCP_WBUF) {
@@ -595,16 +715,18 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	w->now_ms = mono_ms();
 	if (c->ndefer) /* waiting for answers is no idleness */
-		c->last_ms = w->now_ms;
+		conn_touch(c);
 	uint64_t since = w->now_ms - c->last_ms;
 	if (since >= idle) {
-		conn_close(c);
+		conn_drop(c);
 		return;
 	}
 	struct timeval tv = ms_tv(idle - since);
 	if (evtimer_add(&c->timer, &tv) != 0)
 		conn_close(c);
 }
+
+static void wake(struct worker *w);
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -614,6 +736,57 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (event_add(&ep->ev, NULL) == 0)
 		ep->added = true;
+}
+
+/*
+ * Close up to n idle connections of w, the oldest first (none with an
+ * answer in progress, nor except), looking at EVICT_SCAN at most.
+ * Returns how many closed.
+ */
+static unsigned conn_evict(struct worker *w, unsigned n, struct conn *except)
+{
+	unsigned closed = 0;
+	struct conn *c = w->tail;
+
+	for (int i = 0; c && closed < n && i < EVICT_SCAN; i++) {
+		struct conn *prev = c->prev;
+		if (c != except && c->ndefer == 0) {
+			conn_drop(c);
+			closed++;
+		}
+		c = prev;
+	}
+	return closed;
+}
+
+/* The pool is over its budget since c came: close the oldest idle
+ * connection, here or on the worker that holds it. */
+static void conn_evict_oldest(struct worker *w, struct conn *c)
+{
+	struct worker_pool *pool = w->pool;
+	struct worker *best = NULL;
+	uint64_t best_ms = UINT64_MAX;
+
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct worker *o = &pool->workers[i];
+		uint64_t ms;
+		if (o == w && w->tail == c)
+			ms = UINT64_MAX; /* c is all this one has */
+		else
+			ms = atomic_load_explicit(&o->oldest_ms,
+						  memory_order_relaxed);
+		if (ms < best_ms) {
+			best_ms = ms;
+			best = o;
+		}
+	}
+	if (best == w) {
+		conn_evict(w, 1, c);
+	} else if (best) {
+		atomic_fetch_add_explicit(&best->evict, 1,
+					  memory_order_relaxed);
+		wake(best);
+	}
 }
 
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -644,15 +817,21 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (w->nconns >= w->pool->max_conns) {
+		struct tcplimit_key key;
+		if (tcplimit_take(w->pool->limit, (struct sockaddr *)&ss,
+				  &key) < 0) {
+			/* this address has its share, or the pool is full
+			 * of connections with answers in progress */
 			close(fd);
 			continue;
 		}
 		struct conn *c = calloc(1, sizeof(*c));
 		if (c == NULL) {
+			tcplimit_put(w->pool->limit, &key);
 			close(fd);
 			continue;
 		}
+		c->key = key;
 		c->w = w;
 		c->ctx = ep->ctx;
 		c->fd = fd;
@@ -665,10 +844,9 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			     conn_write_cb, c);
 		evtimer_assign(&c->timer, w->base, conn_timer_cb, c);
 		struct timeval tv = ms_tv(w->pool->idle_ms);
-		c->next = w->conns;
-		if (w->conns)
-			w->conns->prev = c;
-		w->conns = c;
+		conn_push(c);
+		if (w->tail == c)
+			conn_publish(w);
 		w->nconns++;
 		if (event_add(&c->rev, NULL) != 0 ||
 		    evtimer_add(&c->timer, &tv) != 0) {
@@ -676,6 +854,8 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		c->reading = true;
+		if (tcplimit_total(w->pool->limit) > w->pool->max_conns)
+			conn_evict_oldest(w, c);
 	}
 }
 
@@ -704,6 +884,12 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (read(fd, &v, sizeof(v)) < 0) {
 		/* Nothing to do: the flags below say what was asked. */
+	}
+	unsigned evict =
+	    atomic_exchange_explicit(&w->evict, 0, memory_order_relaxed);
+	if (evict) {
+		w->now_ms = mono_ms();
+		conn_evict(w, evict, NULL);
 	}
 	pthread_mutex_lock(&w->mu);
 	if (w->forget) {
@@ -894,6 +1080,8 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 
 	w->pool = pool;
 	w->wakefd = -1;
+	atomic_init(&w->oldest_ms, UINT64_MAX);
+	atomic_init(&w->evict, 0);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->done, NULL);
 	w->mu_init = true;
@@ -912,9 +1100,12 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 	if (cfg == NULL)
 		goto fail_msg;
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	/* UDP first: TCP work (a burst of idle timeouts, accepts) runs 16
+	 * callbacks at a time between looks at the UDP sockets. */
+	event_config_set_max_dispatch_interval(cfg, NULL, 16, 1);
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
-	if (w->base == NULL)
+	if (w->base == NULL || event_base_priority_init(w->base, 2) != 0)
 		goto fail_msg;
 
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -959,6 +1150,8 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 				     tcp ? accept_cb : udp_cb, ep);
 			evtimer_assign(&ep->pause, w->base, accept_resume_cb,
 				       ep);
+			if (!tcp)
+				event_priority_set(&ep->ev, 0);
 			if (event_add(&ep->ev, NULL) != 0)
 				goto fail_msg;
 			ep->added = true;
@@ -977,6 +1170,7 @@ static void pool_free(struct worker_pool *pool)
 	for (unsigned i = 0; i < pool->nworkers; i++)
 		worker_free(&pool->workers[i]);
 	free(pool->workers);
+	tcplimit_free(pool->limit);
 	free(pool);
 }
 
@@ -997,6 +1191,25 @@ static void pool_join(struct worker_pool *pool)
 			pthread_join(w->thread, NULL);
 		w->started = false;
 	}
+}
+
+/* The connection budget: DEFAULT_MAX_CONNS, or what the open-file limit
+ * leaves for clients after the pool's own sockets and FD_RESERVE. */
+static unsigned default_max_conns(size_t nls, unsigned nthreads)
+{
+	struct rlimit rl;
+	unsigned max = DEFAULT_MAX_CONNS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t used = FD_RESERVE + CONN_SLACK +
+				(uint64_t)nls * 2 * nthreads + 2 * nthreads;
+		uint64_t left = rl.rlim_cur > used ? rl.rlim_cur - used : 0;
+		if (left < max)
+			max = left < MIN_MAX_CONNS ? MIN_MAX_CONNS
+						   : (unsigned)left;
+	}
+	return max;
 }
 
 int worker_pool_start(const struct worker_listen *ls, size_t nls,
@@ -1031,8 +1244,6 @@ int worker_pool_start(const struct worker_listen *ls, size_t nls,
 	pool->handler = handler;
 	pool->idle_ms =
 	    conf && conf->tcp_idle_ms ? conf->tcp_idle_ms : DEFAULT_IDLE_MS;
-	pool->max_conns = conf && conf->tcp_max_conns ? conf->tcp_max_conns
-						      : DEFAULT_MAX_CONNS;
 	pool->max_inflight = conf && conf->tcp_max_inflight
 				 ? conf->tcp_max_inflight
 				 : DEFAULT_MAX_INFLIGHT;
@@ -1043,8 +1254,19 @@ int worker_pool_start(const struct worker_listen *ls, size_t nls,
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		n = cpus > 0 ? (unsigned)cpus : 1;
 	}
+	pool->max_conns = conf && conf->tcp_max_conns
+			      ? conf->tcp_max_conns
+			      : default_max_conns(nls, n);
+	pool->max_per_addr = conf && conf->tcp_max_per_addr
+				 ? conf->tcp_max_per_addr
+				 : pool->max_conns / PER_ADDR_SHARE;
+	if (pool->max_per_addr == 0)
+		pool->max_per_addr = 1;
 	pool->workers = calloc(n, sizeof(*pool->workers));
-	if (pool->workers == NULL) {
+	if (pool->workers == NULL ||
+	    tcplimit_new(pool->max_conns + CONN_SLACK, pool->max_per_addr,
+			 &pool->limit) < 0) {
+		free(pool->workers);
 		free(pool);
 		goto fail_nomem;
 	}
@@ -1140,6 +1362,7 @@ static void defer_tcp(struct worker_defer *d, const uint8_t *resp, size_t len)
 		d->next->prev = d->prev;
 	c->ndefer--;
 	w->now_ms = mono_ms();
+	conn_touch(c);
 	if (len > 0 && len <= TCP_MSG_MAX) {
 		w->tcp_out[0] = (uint8_t)(len >> 8);
 		w->tcp_out[1] = (uint8_t)len;

@@ -52,11 +52,18 @@ struct worker_conf {
 	/* Idle TCP connections are closed (10000); only a complete query or
 	 * bytes sent count as activity, so a stalled message does not. */
 	unsigned tcp_idle_ms;
-	/* Per worker; over it, new connections are closed (1000). */
+	/* Connections in all, across the threads (10000, or the open-file
+	 * limit less what the pool and the rest of the process need, when
+	 * that is lower); over it a new connection closes the oldest idle
+	 * one of the pool (one with no answer in progress). */
 	unsigned tcp_max_conns;
+	/* Connections from one client address, an IPv4 address or an IPv6
+	 * /64 (tcp_max_conns / 10, at least 1); over it a new connection
+	 * is closed at once. */
+	unsigned tcp_max_per_addr;
 	/* Pipelined queries read ahead per connection: at most this many
-	 * answers are queued for a client that does not read before the
-	 * connection stops being read (64). */
+	 * answers are in progress or queued for a client that does not read
+	 * before the connection stops being read (64). */
 	unsigned tcp_max_inflight;
 	void (*thread_start)(void); /* run on each worker thread first */
 	void (*thread_stop)(void);  /* and last */

@@ -1,6 +1,7 @@
 /*
  * test_worker.c -- the worker pool on loopback: UDP, pipelined TCP, partial
- * messages, half-close, idle timeout, connection limit, back-pressure,
+ * messages, half-close, idle timeout, connection limits (per address, in
+ * all with the oldest idle connection closed for a new one), back-pressure,
  * wildcard source addresses, bind errors, thread hooks, deferred answers
  * and per-worker state.
  */
@@ -250,6 +251,20 @@ static bool wait_readable(int fd, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
+/* A TCP connection to 127.0.0.1:port from the address src. */
+static int tcp_connect_from(const char *src, uint16_t port)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t sl, fl;
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	set_addr(&from, &fl, AF_INET, src, 0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, fl), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), 0);
+	return fd;
+}
+
 static int tcp_connect(int family, const char *addr, uint16_t port)
 {
 	struct sockaddr_storage ss;
@@ -415,8 +430,10 @@ static void test_tcp_pipelined(void **state)
 
 static void test_tcp_idle_and_limit(void **state)
 {
-	struct worker_conf conf = {
-	    .nthreads = 1, .tcp_idle_ms = 300, .tcp_max_conns = 1};
+	struct worker_conf conf = {.nthreads = 1,
+				   .tcp_idle_ms = 300,
+				   .tcp_max_conns = 1,
+				   .tcp_max_per_addr = 1};
 	uint8_t buf[64], a[64];
 	size_t n;
 
@@ -432,7 +449,7 @@ static void test_tcp_idle_and_limit(void **state)
 	assert_int_equal(send(c1, buf, n + 2, 0), (ssize_t)(n + 2));
 	assert_int_equal(read_full(c1, a, n + 2), n + 2);
 
-	/* second one: over the limit, closed at once */
+	/* second one: over the address's share, closed at once */
 	int c2 = tcp_connect(AF_INET, "127.0.0.1", port);
 	assert_true(closed_within(c2, 2000));
 	close(c2);
@@ -459,6 +476,82 @@ static void test_tcp_idle_and_limit(void **state)
 	assert_true(closed);
 	close(c2);
 	worker_pool_stop(pool);
+}
+
+/* One query on fd answered: the connection is open and served. */
+static bool served(int fd, uint16_t id)
+{
+	uint8_t buf[64], a[64];
+	size_t n;
+	query(buf + 2, &n, id, 'l');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	if (send(fd, buf, n + 2, MSG_NOSIGNAL) != (ssize_t)(n + 2))
+		return false;
+	return read_full(fd, a, n + 2) == n + 2 && rd16(a + 2) == id;
+}
+
+/*
+ * The limits are the pool's, whichever thread accepts: one address gets
+ * its share; over the total a new client closes the oldest idle
+ * connection, not one with an answer in progress, and is served.
+ */
+static void test_tcp_limits(void **state)
+{
+	struct worker_conf conf = {
+	    .nthreads = 2, .tcp_max_conns = 4, .tcp_max_per_addr = 2};
+
+	(void)state;
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* 127.0.0.2: two served, the third closed at once */
+	int a1 = tcp_connect_from("127.0.0.2", port);
+	assert_true(served(a1, 1));
+	usleep(30000); /* progress times apart: a1 is the oldest */
+	int a2 = tcp_connect_from("127.0.0.2", port);
+	assert_true(served(a2, 2));
+	int a3 = tcp_connect_from("127.0.0.2", port);
+	assert_true(closed_within(a3, 2000));
+	close(a3);
+	usleep(30000);
+
+	/* b1 waits for a deferred answer: busy, never closed for another;
+	 * b2 served: the pool is full */
+	uint8_t buf[64], a[64];
+	size_t n;
+	int b1 = tcp_connect_from("127.0.0.3", port);
+	query(buf + 2, &n, 3, 'K');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	assert_int_equal(send(b1, buf, n + 2, 0), (ssize_t)(n + 2));
+	int b2 = tcp_connect_from("127.0.0.3", port);
+	assert_true(served(b2, 4));
+	usleep(30000);
+
+	/* a new client: a1, the oldest idle one, is closed for it */
+	int c1 = tcp_connect_from("127.0.0.1", port);
+	assert_true(served(c1, 5));
+	assert_true(closed_within(a1, 5000));
+	close(a1);
+	assert_true(served(a2, 6));
+	usleep(30000);
+	assert_true(served(b2, 7));
+	usleep(30000);
+	assert_true(served(c1, 8));
+	/* again: a2 goes (b1 is older, but busy) */
+	int c2 = tcp_connect_from("127.0.0.1", port);
+	assert_true(served(c2, 9));
+	assert_true(closed_within(a2, 5000));
+	close(a2);
+	assert_false(wait_readable(b1, 100)); /* still waiting, open */
+	assert_true(served(b2, 10));
+	close(b1);
+	close(b2);
+	close(c1);
+	close(c2);
+	worker_pool_stop(pool);
+	(void)a;
 }
 
 /* Many large answers to a client that does not read: queued, then
@@ -772,6 +865,7 @@ int main(void)
 	    cmocka_unit_test(test_udp),
 	    cmocka_unit_test(test_tcp_pipelined),
 	    cmocka_unit_test(test_tcp_idle_and_limit),
+	    cmocka_unit_test(test_tcp_limits),
 	    cmocka_unit_test(test_tcp_backpressure),
 	    cmocka_unit_test(test_wildcard_source),
 	    cmocka_unit_test(test_ipv6),
