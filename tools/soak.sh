@@ -397,6 +397,7 @@ echo "(1 worker on CPU $SCPU; dnsperf, emulator and NSD on CPU $CCPU; $NSVC Clus
 printf '%-44s %s\n' "queries sent" "$SENT" \
 	"queries completed" "$DONE" \
 	"queries lost" "$LOST" \
+	"queries completed a second" "$((DONE / DURATION))" \
 	"rcodes, NOERROR names" "$(rcodes pos | xargs)" \
 	"rcodes, NXDOMAIN names" "$(rcodes neg | xargs)" \
 	"unexpected rcodes (errors)" "$ERRORS" \
