@@ -451,6 +451,66 @@ wait $WPID
 check "stall cleared: the watch gets its event" MODIFIED \
 	"$(head -n1 "$T/ws" | jq -r .type)"
 
+# ---- churn: a steady stream of changes in a namespace of its own
+churn()
+{
+	ctl GET churn | jq -r "$1"
+}
+check "churn: stopped until started" 0 "$(churn .rate)"
+check "churn: a bad rate is 400" 400 "$(cn -o /dev/null -w '%{http_code}' \
+	-X POST "$URL/_control/churn" -d '{"rate":-1}')"
+check "churn: a bad pool size is 400" 400 "$(cn -o /dev/null -w '%{http_code}' \
+	-X POST "$URL/_control/churn" -d '{"slots":0}')"
+check "churn: a bad namespace is 400" 400 "$(cn -o /dev/null -w '%{http_code}' \
+	-X POST "$URL/_control/churn" -d '{"namespace":"Not_A_Label"}')"
+c -N "$URL/api/v1/namespaces/churn-t/services?watch=true&resourceVersion=$(state .resourceVersion)&timeoutSeconds=3" >"$T/wc" 2>/dev/null &
+WPID=$!
+for _ in $(seq 50); do
+	[ "$(state .watchers)" -ge 1 ] && break
+	sleep 0.1
+done
+check "churn: started" "200 churn-t 20" \
+	"$(ctl POST churn -d '{"rate":200,"namespace":"churn-t","slots":20}' |
+		jq -r '"\(.rate) \(.namespace) \(.slots)"')"
+for _ in $(seq 100); do
+	[ "$(churn .changes)" -ge 200 ] && break
+	sleep 0.1
+done
+check "churn: changes are made" yes \
+	"$([ "$(churn .changes)" -ge 200 ] && echo yes)"
+check "churn: its namespace was created" churn-t \
+	"$(c "$URL/api/v1/namespaces/churn-t" | jq -r .metadata.name)"
+wait $WPID
+check "churn: a watch sees services added, modified and deleted" \
+	"ADDED DELETED MODIFIED" \
+	"$(jq -r 'select(.type != "BOOKMARK") | .type' "$T/wc" | sort -u | xargs)"
+check "churn: stopped" 0 \
+	"$(ctl POST churn -d '{"rate":0}' | jq -r .rate)"
+RV=$(state .resourceVersion)
+sleep 0.3
+check "churn: no change once stopped" "$RV" "$(state .resourceVersion)"
+check "churn: creates + updates + deletes = changes" true \
+	"$(churn '.creates + .updates + .deletes == .changes')"
+for r in services:api/v1 endpointslices:apis/discovery.k8s.io/v1 pods:api/v1; do
+	check "churn: the ${r%%:*} present are the pool's, as counted" \
+		"$(churn ".present.${r%%:*}") true" \
+		"$(c "$URL/${r#*:}/namespaces/churn-t/${r%%:*}" | jq -r '"\(.items | length) \(all(.items[]; .metadata.name | test("^churn-(1?[0-9])$")))"')"
+done
+check "churn: even slots headless, odd ones a ClusterIP of 10.99/16 or 10.98/16" true \
+	"$(c "$URL/api/v1/namespaces/churn-t/services" | jq -r '[.items[] | (.metadata.name | ltrimstr("churn-") | tonumber) as $i | if $i % 2 == 0 then .spec.clusterIP == "None" else (.spec.clusterIP | test("^10\\.9[89]\\.0\\.")) end] | all')"
+check "churn: slices of the slot's service, endpoints in 10.251/16" true \
+	"$(c "$URL/apis/discovery.k8s.io/v1/namespaces/churn-t/endpointslices" | jq -r '[.items[] | .metadata.labels["kubernetes.io/service-name"] == .metadata.name and (.endpoints | length) >= 1 and all(.endpoints[]; .addresses[0] | test("^10\\.251\\."))] | all')"
+check "churn: running pods in 10.253/16" true \
+	"$(c "$URL/api/v1/namespaces/churn-t/pods" | jq -r '[.items[] | .status.phase == "Running" and (.status.podIP | test("^10\\.253\\."))] | all')"
+ctl POST churn -d '{"rate":100,"namespace":"churn-t","slots":20}' >/dev/null
+N=$(churn .changes)
+for _ in $(seq 100); do
+	[ "$(churn .changes)" -gt "$N" ] && break
+	sleep 0.1
+done
+check "churn: started again, it goes on counting" yes \
+	"$([ "$(churn .changes)" -gt "$N" ] && echo yes)"
+
 # ---- shutdown
 kill -TERM "$EMU_PID"
 for _ in $(seq 50); do

@@ -116,30 +116,12 @@ stop()
 	kill -9 "$1" 2>/dev/null
 }
 
-# emulator DIR: start apiemu on CPU $CCPU with the objects of DIR; sets
-# EPORT and EPID.
+# emulator DIR: start apiemu on CPU $CCPU with the objects of DIR, through
+# the TCP_NODELAY shim; sets EPORT and EPID.
 emulator()
 {
-	local i
-	EPORT=$(free_port)
-	rm -f "$W/emu.pid"
-	LD_PRELOAD=$W/nodelay.so taskset -c "$CCPU" "$APIEMU" \
-		-listen "127.0.0.1:$EPORT" -history 1000000 -load "$1" \
-		-pidfile "$W/emu.pid" >"$W/emu.log" 2>&1 &
-	EPID=$!
-	PIDS+=("$EPID")
-	# loading a large cluster takes a while: up to 10 minutes
-	for i in $(seq 1 6000); do
-		[ -s "$W/emu.pid" ] && break
-		kill -0 "$EPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ ! -s "$W/emu.pid" ]; then
-		echo "bench-api: the emulator did not start:" >&2
-		cat "$W/emu.log" >&2
-		exit 1
-	fi
-	echo "# $(grep 'loaded' "$W/emu.log")"
+	LD_PRELOAD=$W/nodelay.so bench_start_apiemu "$CCPU" "$1" \
+		-history 1000000
 }
 
 # corefile FILE PODS: a Corefile for the emulator with `pods PODS`.

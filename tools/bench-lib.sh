@@ -380,3 +380,31 @@ EOF
 	cat "$W/nsd/out.log" "$W/nsd/nsd.log" 2>/dev/null
 	return 1
 }
+
+# bench_start_apiemu CPU DIR [APIEMU-FLAG...]: the API emulator ($APIEMU)
+# on CPU over HTTP on a free port of 127.0.0.1 with the objects of DIR and
+# the flags given, its output in $W/emu.log.  Sets EPORT and EPID (added to
+# PIDS); waits until it has loaded (a large cluster takes a while: up to
+# 10 minutes), else prints its log and exits.
+bench_start_apiemu()
+{
+	local cpu=$1 dir=$2
+	shift 2
+	EPORT=$(free_port)
+	rm -f "$W/emu.pid"
+	taskset -c "$cpu" "$APIEMU" -listen "127.0.0.1:$EPORT" -load "$dir" \
+		-pidfile "$W/emu.pid" "$@" >"$W/emu.log" 2>&1 &
+	EPID=$!
+	PIDS+=("$EPID")
+	for _ in $(seq 1 6000); do
+		[ -s "$W/emu.pid" ] && break
+		kill -0 "$EPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -s "$W/emu.pid" ]; then
+		echo "$(basename "$0" .sh): the emulator did not start:" >&2
+		cat "$W/emu.log" >&2
+		exit 1
+	fi
+	echo "# $(grep 'loaded' "$W/emu.log")"
+}

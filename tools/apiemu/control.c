@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
 
+#include "tools/apiemu/churn.h"
 #include "tools/apiemu/watch.h"
 
 static void reply(struct evhttp_request *req, int code, const char *fmt, ...)
@@ -312,6 +313,41 @@ static void fault(struct emu_server *srv, struct evhttp_request *req)
 	      (unsigned long long)srv->store.rv, srv->nwatches);
 }
 
+/* POST: start, change or stop the churn; GET: its state. */
+static void churn(struct emu_server *srv, struct evhttp_request *req, bool post)
+{
+	struct evbuffer *b;
+	char err[256];
+
+	if (post) {
+		cJSON *j = body_json(req, false);
+		const char *ns;
+		double slots;
+
+		if (!j)
+			return;
+		ns = str(j, "namespace", "churn");
+		slots = num(j, "slots", 1000);
+		if (emu_churn_set(srv, num(j, "rate", 100), ns,
+				  slots >= 1 && slots <= EMU_CHURN_MAX_SLOTS
+				      ? (unsigned)slots
+				      : 0,
+				  err, sizeof(err)) < 0) {
+			reply_error(req, 400, err);
+			cJSON_Delete(j);
+			return;
+		}
+		cJSON_Delete(j);
+	}
+	b = evbuffer_new();
+	if (!b)
+		abort();
+	emu_churn_write(srv, b);
+	evbuffer_add(b, "\n", 1);
+	emu_reply_json(req, 200, b);
+	evbuffer_free(b);
+}
+
 static void token(struct emu_server *srv, struct evhttp_request *req)
 {
 	cJSON *j = body_json(req, false);
@@ -364,6 +400,9 @@ void emu_control_handle(struct emu_server *srv, struct evhttp_request *req,
 		compact(srv, req);
 	else if (strcmp(p, "fault") == 0 && m == EVHTTP_REQ_POST)
 		fault(srv, req);
+	else if (strcmp(p, "churn") == 0 &&
+		 (m == EVHTTP_REQ_POST || m == EVHTTP_REQ_GET))
+		churn(srv, req, m == EVHTTP_REQ_POST);
 	else if (strcmp(p, "token") == 0 && m == EVHTTP_REQ_POST)
 		token(srv, req);
 	else if (strcmp(p, "state") == 0 && m == EVHTTP_REQ_GET)

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "tools/apiemu/api.h"
+#include "tools/apiemu/churn.h"
 #include "tools/apiemu/control.h"
 #include "tools/apiemu/watch.h"
 
@@ -453,6 +454,7 @@ void emu_server_free(struct emu_server *srv)
 {
 	struct emu_parked *p;
 
+	emu_churn_free(srv);
 	emu_watch_end_all(srv);
 	while ((p = TAILQ_FIRST(&srv->parked)) != NULL) {
 		TAILQ_REMOVE(&srv->parked, p, link);

@@ -20,6 +20,7 @@
 
 struct emu_watch;
 struct emu_parked;
+struct emu_churn;
 
 struct emu_options {
 	const char *listen;
@@ -52,7 +53,8 @@ struct emu_server {
 	TAILQ_HEAD(, emu_watch) watches;
 	unsigned nwatches;
 	struct event *pump_ev;
-	char url[300]; /* scheme://host:port served */
+	struct emu_churn *churn; /* /_control/churn, NULL: never started */
+	char url[300];		 /* scheme://host:port served */
 };
 
 /* Set up the store, the listener (srv->url), TLS and handlers on base.
