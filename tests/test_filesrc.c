@@ -17,6 +17,7 @@
 
 #include "zones/filesrc.h"
 #include "zones/objects.h"
+#include "zones/skiplog.h"
 #include "zones/store.h"
 
 #ifndef TEST_SRCDIR
@@ -174,6 +175,125 @@ static void test_publish_not_ready(void **state)
 	assert_string_equal(s->eps[0].pod_name, "db-1");
 	assert_int_equal(s->nports, 0);
 	store_free(st);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* What a load left out, as the daemon would log it. */
+struct skips {
+	struct skiplog *sl;
+	char last[768];
+	int logged;
+};
+
+static void skips_log(void *arg, const char *msg)
+{
+	struct skips *k = arg;
+
+	snprintf(k->last, sizeof(k->last), "%s", msg);
+	k->logged++;
+}
+
+static void skips_note(void *arg, const char *file, const struct decode_skip *s)
+{
+	struct skips *k = arg;
+	char msg[768];
+
+	skiplog_format(msg, sizeof(msg), file, s);
+	skiplog_note(k->sl, 0, msg);
+}
+
+static int load_noting(const char *path, struct skips *k, struct store **st)
+{
+	char err[512];
+
+	skiplog_begin(k->sl, 0);
+	int rc = filesrc_load_skip(path, skips_note, k, st, err, sizeof(err));
+	if (rc == 0)
+		skiplog_end(k->sl, 0);
+	return rc;
+}
+
+/* Objects DNS cannot use are left out, said once per reload of the same
+ * files, again when they change or come back. */
+static void test_left_out(void **state)
+{
+	char dir[] = "/tmp/filesrc-skip-XXXXXX", path[128], long_name[301];
+	struct skips k = {0};
+	struct store *st;
+
+	(void)state;
+	k.sl = skiplog_new(skips_log, &k);
+	assert_non_null(k.sl);
+	assert_non_null(mkdtemp(dir));
+	memset(long_name, 'a', 300);
+	long_name[300] = '\0';
+	snprintf(path, sizeof(path), "%s/x.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"kind: Service\nmetadata: {name: %s, namespace: prod}\n"
+		"spec: {clusterIP: 10.96.0.5}\n"
+		"---\nkind: Service\nmetadata: {name: web, namespace: prod}\n"
+		"spec: {clusterIP: 10.96.0.6}\n",
+		long_name);
+	fclose(f);
+	assert_int_equal(load_noting(path, &k, &st), 0);
+	assert_int_equal(k.logged, 1);
+	assert_non_null(strstr(k.last, "x.yaml: left out Service prod/aaaa"));
+	assert_non_null(strstr(k.last, "...: metadata.name is 300 bytes long"));
+	assert_null(strstr(k.last, long_name)); /* cut */
+	assert_non_null(store_service(st, "prod", "web"));
+	assert_null(store_service(st, "prod", long_name));
+	store_free(st);
+
+	/* Reloaded as it is: not said again. */
+	assert_int_equal(load_noting(path, &k, &st), 0);
+	assert_int_equal(k.logged, 1);
+	store_free(st);
+
+	/* An unknown kind in JSON, the long name gone. */
+	snprintf(path, sizeof(path), "%s/x.yaml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/y.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"kind\":\"List\",\"items\":[{\"apiVersion\":\"apps/v1\","
+	      "\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\","
+	      "\"namespace\":\"prod\"}}]}\n",
+	      f);
+	fclose(f);
+	assert_int_equal(load_noting(dir, &k, &st), 0);
+	assert_int_equal(k.logged, 2);
+	assert_non_null(strstr(k.last, "y.json: left out Deployment prod/d: "
+				       "not a kind DNS uses"));
+	assert_int_equal(skiplog_count(k.sl), 1); /* the long name forgotten */
+	store_free(st);
+	assert_int_equal(load_noting(dir, &k, &st), 0);
+	assert_int_equal(k.logged, 2);
+	store_free(st);
+	unlink(path);
+	rmdir(dir);
+	skiplog_free(k.sl);
+}
+
+/* A file over the limit: an error with its name, size and the limit. */
+static void test_too_big(void **state)
+{
+	char dir[] = "/tmp/filesrc-big-XXXXXX", path[128], err[512];
+	struct store *st = (void *)1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/huge.json", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(truncate(path, (129L << 20)), 0); /* sparse */
+	assert_int_equal(filesrc_load(dir, &st, err, sizeof(err)), -EFBIG);
+	assert_null(st);
+	assert_non_null(strstr(err, "huge.json: 135266304 bytes, more than "
+				    "the limit of 134217728 bytes (128 MiB)"));
 	unlink(path);
 	rmdir(dir);
 }
@@ -351,6 +471,8 @@ int main(void)
 	    cmocka_unit_test(test_derived_slices),
 	    cmocka_unit_test(test_publish_not_ready),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_left_out),
+	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_watch_dir),
 	    cmocka_unit_test(test_watch_file),
 	    cmocka_unit_test(test_watch_missing),

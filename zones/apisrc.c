@@ -21,6 +21,7 @@
 #include "zones/jarena.h"
 #include "zones/lines.h"
 #include "zones/podscan.h"
+#include "zones/skiplog.h"
 #include "zones/watchev.h"
 
 #define MAX_LINE (64u << 20)  /* longest watch event accepted */
@@ -93,6 +94,7 @@ struct apisrc {
 	uint64_t token_read_ms;
 	bool token_ok;
 	struct apisrc_stats stats;
+	struct skiplog *skipped; /* objects left out, said once */
 };
 
 static uint64_t now_ms(void)
@@ -295,6 +297,49 @@ static void commit(struct res *r)
 		      "plugin/kubernetes: out of memory building the zone");
 }
 
+static void skipped_log(void *arg, const char *msg)
+{
+	logf_(arg, APISRC_WARN, "%s", msg);
+}
+
+/* An object of r left out: say it once (skiplog.h).  msg names the
+ * object and why. */
+static void skipped(struct res *r, const char *msg)
+{
+	char line[768];
+
+	snprintf(line, sizeof(line), "plugin/kubernetes: %s %s: left out %s",
+		 r->mode == M_LIST ? "list" : "watch", r->name, msg);
+	skiplog_note(r->s->skipped, (unsigned)r->kind, line);
+}
+
+/* Put o into the zone unless its name cannot be in DNS (then it is left
+ * out, said once, and freed). */
+static void put_obj(struct res *r, struct decode_obj *o)
+{
+	char why[160], msg[512];
+	const char *bad = decode_unusable(o, why, sizeof(why));
+
+	if (bad) {
+		const char *ns =
+		    o->kind == DECODE_SERVICE ? o->u.svc->ns : NULL;
+		const char *name =
+		    o->kind == DECODE_SERVICE ? o->u.svc->name : o->u.ns->name;
+		struct decode_skip sk = {
+		    o->kind == DECODE_SERVICE ? "Service" : "Namespace", ns,
+		    name, bad};
+		char where[96];
+
+		snprintf(where, sizeof(where), "%s %s",
+			 r->mode == M_LIST ? "list" : "watch", r->name);
+		skiplog_format(msg, sizeof(msg), where, &sk);
+		skiplog_note(r->s->skipped, (unsigned)r->kind, msg);
+		decode_obj_free(o);
+		return;
+	}
+	kube_put(r->s->k, o);
+}
+
 /* One watch event line. Returns non-zero to end the watch. */
 static int watch_line(const char *line, size_t len, void *arg)
 {
@@ -314,14 +359,12 @@ static int watch_line(const char *line, size_t len, void *arg)
 		return 1;
 	}
 	if (rc == -EBADMSG) {
-		logf_(s, APISRC_WARN,
-		      "plugin/kubernetes: watch %s: skipping an object: %s",
-		      r->name, why);
+		skipped(r, why);
 	} else {
 		switch (ev.type) {
 		case WATCHEV_ADDED:
 		case WATCHEV_MODIFIED:
-			kube_put(s->k, &ev.obj);
+			put_obj(r, &ev.obj);
 			r->changed = true;
 			s->stats.events++;
 			break;
@@ -534,6 +577,7 @@ static void list_done(struct res *r, const char *rv, const char *cont);
 static void list_begin(struct res *r)
 {
 	if (!r->in_list) {
+		skiplog_begin(r->s->skipped, (unsigned)r->kind);
 		kube_relist_begin(r->s->k, r->kind);
 		r->in_list = true;
 	}
@@ -555,10 +599,13 @@ static void list_pods_page(struct res *r)
 		res_retry(r);
 		return;
 	}
-	if (pl.nskip)
-		logf_(s, APISRC_WARN,
-		      "plugin/kubernetes: list %s: skipping %zu object%s: %s",
-		      r->name, pl.nskip, pl.nskip == 1 ? "" : "s", pl.why);
+	if (pl.nskip) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%zu object%s: %s", pl.nskip,
+			 pl.nskip == 1 ? "" : "s", pl.why);
+		skipped(r, msg);
+	}
 	list_done(r, pl.rv, pl.cont);
 	free(pl.cont);
 }
@@ -597,13 +644,10 @@ static void list_page(struct res *r)
 		struct decode_obj o;
 		struct decode_err derr;
 		if (decode_object(it, r->kind_name, &o, &derr) < 0) {
-			logf_(s, APISRC_WARN,
-			      "plugin/kubernetes: list %s: skipping an object: "
-			      "%s",
-			      r->name, derr.msg);
+			skipped(r, derr.msg);
 			continue;
 		}
-		kube_put(s->k, &o);
+		put_obj(r, &o);
 	}
 	/* rv and cont point into the tree, which the arena frees whole */
 	char rvbuf[sizeof(r->rv)], *next = NULL;
@@ -631,6 +675,7 @@ static void list_done(struct res *r, const char *rv, const char *cont)
 	if (!r->cont) {
 		/* The whole list is in: one commit publishes it. */
 		kube_relist_end(s->k, r->kind);
+		skiplog_end(s->skipped, (unsigned)r->kind);
 		r->in_list = false;
 		r->mode = M_WATCH;
 		r->listed = true;
@@ -888,7 +933,8 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	s->multi = curl_multi_init();
 	s->curl_timer = evtimer_new(base, curl_timeout, s);
 	s->tick = event_new(base, -1, EV_PERSIST, tick, s);
-	if (!s->multi || !s->curl_timer || !s->tick)
+	s->skipped = skiplog_new(skipped_log, s);
+	if (!s->multi || !s->curl_timer || !s->tick || !s->skipped)
 		goto nomem;
 	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
@@ -958,6 +1004,7 @@ void apisrc_free(struct apisrc *s)
 		event_free(s->tick);
 	curl_slist_free_all(s->connect_to);
 	free(s->url_base);
+	skiplog_free(s->skipped);
 	memset(s->token, 0, sizeof(s->token));
 	free(s);
 }

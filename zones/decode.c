@@ -33,6 +33,9 @@ struct dctx {
 	/* what is being decoded, for messages ("Service prod/web"); the
 	 * strings live as long as the document's tree */
 	const char *wkind, *wns, *wname;
+	const struct decode_opts *opts; /* NULL: store what decodes */
+	const char *ukind;		/* an unused object's kind, or NULL */
+	char unused[128];		/* why it is not used; "" when it is */
 };
 
 /* path = pre + decimal i + post, for messages ("endpoints[3].hostname"):
@@ -962,6 +965,8 @@ static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
 
 	memset(out, 0, sizeof(*out));
 	out->kind = DECODE_OTHER;
+	c->ukind = NULL;
+	c->unused[0] = '\0';
 	what_is(c, "object", NULL, NULL);
 	if (!cJSON_IsObject(o))
 		return fail(c, o, "expected a mapping, got %s", type_name(o));
@@ -973,8 +978,10 @@ static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
 				    type_name(k));
 		kind = k ? k->valuestring : NULL;
 	}
-	if (!kind)
+	if (!kind) {
+		snprintf(c->unused, sizeof(c->unused), "it has no kind");
 		return 0;
+	}
 	if (strcmp(kind, "Service") == 0 && core) {
 		out->kind = DECODE_SERVICE;
 		return decode_service(c, o, &out->u.svc);
@@ -995,7 +1002,114 @@ static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
 		out->kind = out->u.slice ? DECODE_SLICE : DECODE_OTHER;
 		return rc;
 	}
+	c->ukind = kind;
+	if (strcmp(kind, "Service") == 0 || strcmp(kind, "Pod") == 0 ||
+	    strcmp(kind, "Namespace") == 0 ||
+	    strcmp(kind, "EndpointSlice") == 0)
+		snprintf(c->unused, sizeof(c->unused),
+			 "apiVersion %.64s is not one DNS uses", api);
+	else
+		snprintf(c->unused, sizeof(c->unused), "not a kind DNS uses");
 	return 0;
+}
+
+/* A DNS label: 1 to 63 bytes, no dot.  NULL, or what is wrong. */
+static const char *label_problem(const char *s, char *buf, size_t len,
+				 const char *field)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0)
+		snprintf(buf, len, "%s is empty", field);
+	else if (n > 63)
+		snprintf(buf, len,
+			 "%s is %zu bytes long, a DNS label has at most 63",
+			 field, n);
+	else if (strchr(s, '.'))
+		snprintf(buf, len, "%s has a dot, a DNS label cannot", field);
+	else
+		return NULL;
+	return buf;
+}
+
+const char *decode_unusable(const struct decode_obj *o, char *buf, size_t len)
+{
+	const char *why;
+
+	switch (o->kind) {
+	case DECODE_SERVICE:
+		why = label_problem(o->u.svc->name, buf, len, "metadata.name");
+		if (!why)
+			why = label_problem(o->u.svc->ns, buf, len,
+					    "metadata.namespace");
+		return why;
+	case DECODE_NAMESPACE:
+		return label_problem(o->u.ns->name, buf, len, "metadata.name");
+	default:
+		return NULL;
+	}
+}
+
+void decode_obj_free(struct decode_obj *o)
+{
+	switch (o->kind) {
+	case DECODE_SERVICE:
+		obj_service_free(o->u.svc);
+		break;
+	case DECODE_SLICE:
+		obj_slice_free(o->u.slice);
+		break;
+	case DECODE_NAMESPACE:
+		obj_namespace_free(o->u.ns);
+		break;
+	case DECODE_POD:
+		obj_pod_free(o->u.pod);
+		break;
+	case DECODE_OTHER:
+		break;
+	}
+	o->kind = DECODE_OTHER;
+}
+
+/* The kind name of a decoded object, for messages. */
+static const char *kind_name(enum decode_kind k)
+{
+	static const char *const names[] = {
+	    "object", "Service", "EndpointSlice", "Namespace", "Pod"};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k]
+							      : "object";
+}
+
+/* Report o (decoded from node) when opts leave it out: 1 when left out
+ * (and freed), 0 to store it. */
+static int left_out(struct dctx *c, const cJSON *node, struct decode_obj *o)
+{
+	struct decode_skip sk = {0};
+	const cJSON *meta = member(node, "metadata");
+	const cJSON *ns = member(meta, "namespace"),
+		    *name = member(meta, "name");
+	char why[160];
+
+	if (!c->opts || !c->opts->skipped)
+		return 0;
+	if (o->kind == DECODE_OTHER) {
+		if (!c->unused[0])
+			return 0; /* an FQDN slice: nothing to say */
+		sk.kind = c->ukind;
+		sk.why = c->unused;
+	} else if ((sk.why = decode_unusable(o, why, sizeof(why)))) {
+		sk.kind = kind_name(o->kind);
+	} else {
+		return 0;
+	}
+	sk.ns = cJSON_IsString(ns) ? ns->valuestring : NULL;
+	sk.name = cJSON_IsString(name) ? name->valuestring : NULL;
+	if (o->kind == DECODE_SERVICE && !sk.ns)
+		sk.ns = "default";
+	c->opts->skipped(c->opts->arg, &sk);
+	decode_obj_free(o);
+	return 1;
 }
 
 int decode_object(const cJSON *obj, const char *kind, struct decode_obj *out,
@@ -1071,6 +1185,8 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 		rc = decode_one(c, root, NULL, &o);
 		if (rc < 0)
 			return rc;
+		if (left_out(c, root, &o))
+			return 0;
 		return store_obj(c, st, &o);
 	}
 	/* A List's items carry their kind; a FooList's may not. */
@@ -1092,6 +1208,10 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 		rc = decode_one(c, it, cJSON_IsString(k) ? NULL : ik, &o);
 		if (rc < 0)
 			return rc;
+		if (left_out(c, it, &o)) {
+			idx++;
+			continue;
+		}
 		if ((rc = store_obj(c, st, &o)) < 0)
 			return rc;
 		count += rc;
@@ -1182,7 +1302,13 @@ static bool json_find(const char *s, size_t len, size_t *i, const cJSON *node,
 int decode_json(const char *buf, size_t len, struct store *st,
 		struct decode_err *err)
 {
-	struct dctx c = {.err = err, .item = -1};
+	return decode_json_opts(buf, len, st, err, NULL);
+}
+
+int decode_json_opts(const char *buf, size_t len, struct store *st,
+		     struct decode_err *err, const struct decode_opts *opts)
+{
+	struct dctx c = {.err = err, .item = -1, .opts = opts};
 	size_t off = 0;
 	int total = 0;
 
@@ -1460,7 +1586,13 @@ nomem:
 int decode_yaml(const char *buf, size_t len, struct store *st,
 		struct decode_err *err)
 {
-	struct dctx c = {.err = err, .item = -1};
+	return decode_yaml_opts(buf, len, st, err, NULL);
+}
+
+int decode_yaml_opts(const char *buf, size_t len, struct store *st,
+		     struct decode_err *err, const struct decode_opts *opts)
+{
+	struct dctx c = {.err = err, .item = -1, .opts = opts};
 	struct ybuild b;
 	yaml_parser_t parser;
 	yaml_event_t ev;

@@ -75,4 +75,40 @@ int decode_json(const char *buf, size_t len, struct store *st,
 int decode_yaml(const char *buf, size_t len, struct store *st,
 		struct decode_err *err);
 
+/* An object left out of a document: what it is (kind, ns, name are NULL
+ * when the object has none; they live during the callback only) and why. */
+struct decode_skip {
+	const char *kind;
+	const char *ns;
+	const char *name;
+	const char *why;
+};
+
+/* What decode_json_opts and decode_yaml_opts do with objects they cannot
+ * use. */
+struct decode_opts {
+	/* Each object left out goes here: one of a kind DNS does not use (or
+	 * with no kind; FQDN EndpointSlices excepted), or of a used kind
+	 * whose name cannot be part of a DNS name (decode_unusable).  A
+	 * malformed object is still an error of the document. */
+	void (*skipped)(void *arg, const struct decode_skip *s);
+	void *arg;
+};
+
+/* decode_json and decode_yaml, with objects that DNS cannot use left out
+ * and reported to opts (NULL: as decode_json and decode_yaml, which store
+ * every decoded object and skip unused kinds silently). */
+int decode_json_opts(const char *buf, size_t len, struct store *st,
+		     struct decode_err *err, const struct decode_opts *opts);
+int decode_yaml_opts(const char *buf, size_t len, struct store *st,
+		     struct decode_err *err, const struct decode_opts *opts);
+
+/* Why o cannot be in DNS, written into buf: a Service whose name or
+ * namespace, or a Namespace whose name, is not a DNS label (empty, longer
+ * than 63 bytes, or with a dot).  NULL when it can. */
+const char *decode_unusable(const struct decode_obj *o, char *buf, size_t len);
+
+/* Free the object o holds (any kind) and set its kind to DECODE_OTHER. */
+void decode_obj_free(struct decode_obj *o);
+
 #endif

@@ -28,7 +28,9 @@
 #include "zones/decode.h"
 
 #define FILESRC_MAX_DEPTH 32
-#define FILESRC_MAX_FILE (256L << 20)
+/* The largest manifest file read, in bytes (README names it): a file
+ * beyond it is an error naming the file, its size and the limit. */
+#define FILESRC_MAX_FILE (128L << 20)
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -73,7 +75,9 @@ static char *join(const char *dir, const char *name)
 
 /* --- reading ------------------------------------------------------------- */
 
-static int read_file(const char *path, char **buf, size_t *len)
+/* Read path whole into *buf (NUL-terminated, *len bytes); *size is the
+ * file's size, also when it is over FILESRC_MAX_FILE (-EFBIG). */
+static int read_file(const char *path, char **buf, size_t *len, long long *size)
 {
 	struct stat sb;
 	size_t got = 0;
@@ -87,6 +91,7 @@ static int read_file(const char *path, char **buf, size_t *len)
 		rc = -errno;
 		goto fail;
 	}
+	*size = (long long)sb.st_size;
 	if (sb.st_size > FILESRC_MAX_FILE) {
 		rc = -EFBIG;
 		goto fail;
@@ -134,22 +139,47 @@ static bool looks_json(const char *path, const char *buf, size_t len)
 	return i < len && buf[i] == '{';
 }
 
-static int load_file(const char *path, struct store *st, char *err,
-		     size_t errlen)
+/* Where a load reports the objects it leaves out. */
+struct skipto {
+	void (*fn)(void *arg, const char *file, const struct decode_skip *s);
+	void *arg;
+	const char *file; /* the file being read */
+};
+
+static void file_skipped(void *arg, const struct decode_skip *s)
 {
+	struct skipto *to = arg;
+
+	if (to->fn)
+		to->fn(to->arg, to->file, s);
+}
+
+static int load_file(const char *path, struct skipto *to, struct store *st,
+		     char *err, size_t errlen)
+{
+	struct decode_opts opts = {file_skipped, to};
 	struct decode_err derr;
 	size_t len = 0;
+	long long size = 0;
 	char *buf = NULL;
-	int rc = read_file(path, &buf, &len);
+	int rc = read_file(path, &buf, &len, &size);
 
+	if (rc == -EFBIG) {
+		errf(err, errlen,
+		     "%s: %lld bytes, more than the limit of %ld bytes "
+		     "(%ld MiB) for one file",
+		     path, size, FILESRC_MAX_FILE, FILESRC_MAX_FILE >> 20);
+		return rc;
+	}
 	if (rc < 0) {
 		errf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
+	to->file = path;
 	if (looks_json(path, buf, len))
-		rc = decode_json(buf, len, st, &derr);
+		rc = decode_json_opts(buf, len, st, &derr, &opts);
 	else
-		rc = decode_yaml(buf, len, st, &derr);
+		rc = decode_yaml_opts(buf, len, st, &derr, &opts);
 	free(buf);
 	if (rc >= 0)
 		return 0;
@@ -214,8 +244,8 @@ fail:
 	return rc;
 }
 
-static int load_dir(const char *dir, int depth, struct store *st, char *err,
-		    size_t errlen)
+static int load_dir(const char *dir, int depth, struct skipto *to,
+		    struct store *st, char *err, size_t errlen)
 {
 	char **names;
 	size_t n, i;
@@ -246,9 +276,9 @@ static int load_dir(const char *dir, int depth, struct store *st, char *err,
 				errf(err, errlen, "%s: %s", p, strerror(errno));
 			}
 		} else if (S_ISDIR(sb.st_mode)) {
-			rc = load_dir(p, depth + 1, st, err, errlen);
+			rc = load_dir(p, depth + 1, to, st, err, errlen);
 		} else if (S_ISREG(sb.st_mode) && is_manifest(names[i])) {
-			rc = load_file(p, st, err, errlen);
+			rc = load_file(p, to, st, err, errlen);
 		}
 		free(p);
 	}
@@ -478,6 +508,15 @@ static int derive_slices(struct store *st)
 
 int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
 {
+	return filesrc_load_skip(path, NULL, NULL, out, err, errlen);
+}
+
+int filesrc_load_skip(const char *path,
+		      void (*skipped)(void *arg, const char *file,
+				      const struct decode_skip *s),
+		      void *arg, struct store **out, char *err, size_t errlen)
+{
+	struct skipto to = {skipped, arg, path};
 	struct store *st;
 	struct stat sb;
 	int rc;
@@ -496,9 +535,9 @@ int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	if (S_ISDIR(sb.st_mode))
-		rc = load_dir(path, 0, st, err, errlen);
+		rc = load_dir(path, 0, &to, st, err, errlen);
 	else
-		rc = load_file(path, st, err, errlen);
+		rc = load_file(path, &to, st, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = derive_slices(st);

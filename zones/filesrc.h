@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "zones/decode.h"
 #include "zones/store.h"
 
 struct event_base;
@@ -23,6 +24,15 @@ struct event_base;
  */
 int filesrc_load(const char *path, struct store **out, char *err,
 		 size_t errlen);
+
+/* filesrc_load, with each object left out (decode_opts: a kind DNS does
+ * not use, a name that cannot be a DNS name) reported to skipped(arg, file,
+ * s) when skipped is not NULL.  A file over the size limit (128 MiB) is an
+ * error naming the file, its size and the limit (-EFBIG). */
+int filesrc_load_skip(const char *path,
+		      void (*skipped)(void *arg, const char *file,
+				      const struct decode_skip *s),
+		      void *arg, struct store **out, char *err, size_t errlen);
 
 struct filesrc_watch;
 

@@ -13,6 +13,7 @@
 #include "zones/dname.h"
 #include "zones/filesrc.h"
 #include "zones/podset.h"
+#include "zones/skiplog.h"
 
 /* A set of owner keys ("svc/NS/NAME", "ns/NAME", "pod/NS/NAME"): a table
  * to find them, and the keys in the order they came, so that a round
@@ -128,6 +129,7 @@ struct kube {
 	struct kube_latency latency;
 	int64_t *pending_ms; /* trigger times of slices not committed yet */
 	size_t npending, cap_pending;
+	struct skiplog *skipped; /* objects PATH: objects left out */
 };
 
 /* The namespaces option (immutable: safe on any thread). */
@@ -215,6 +217,9 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		k->primary_len = (size_t)pl;
 	}
 	k->ns_by_label = c->namespace_labels;
+	if (c->objects && c->log &&
+	    !(k->skipped = skiplog_new(c->log, c->log_arg)))
+		goto nomem;
 	if (!c->objects && !(k->st = store_new()))
 		goto nomem;
 	/* The zones' own names (dns-version, svc, pod) exist from the
@@ -253,6 +258,7 @@ void kube_free(struct kube *k)
 	free(k->dirty.slot);
 	free(k->dirty.keys);
 	free(k->pending_ms);
+	skiplog_free(k->skipped);
 	free(k);
 }
 
@@ -580,6 +586,16 @@ fail:
 	return rc;
 }
 
+static void file_skipped(void *arg, const char *file,
+			 const struct decode_skip *s)
+{
+	struct kube *k = arg;
+	char msg[768];
+
+	skiplog_format(msg, sizeof(msg), file, s);
+	skiplog_note(k->skipped, 0, msg);
+}
+
 int kube_load(struct kube *k, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -589,9 +605,12 @@ int kube_load(struct kube *k, char *err, size_t errlen)
 		snprintf(err, errlen, "kubernetes: no objects PATH");
 		return -EINVAL;
 	}
-	rc = filesrc_load(k->objects, &st, err, errlen);
+	skiplog_begin(k->skipped, 0);
+	rc = filesrc_load_skip(k->objects, k->skipped ? file_skipped : NULL, k,
+			       &st, err, errlen);
 	if (rc < 0)
-		return rc;
+		return rc; /* what was noted stays known: the round goes on */
+	skiplog_end(k->skipped, 0);
 	rc = kube_apply_store(k, st);
 	/* Parsing took far more heap than the zone keeps: give it back. */
 	malloc_trim(0);

@@ -32,6 +32,10 @@ struct kube_conf {
 	size_t nnamespaces;
 	bool namespace_labels; /* only namespaces whose Namespace object the
 				* source delivers (namespace_labels) */
+	/* objects PATH: where the objects left out are said, each once
+	 * (skiplog.h); NULL: not said */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
 };
 
 /* The time from an EndpointSlice change (its last-change-trigger-time) to
@@ -57,7 +61,8 @@ void kube_free(struct kube *k);
  * (Re)read the objects PATH and apply it: the zone changes where the
  * objects' records changed, and the kube is synced.  On error the zone keeps
  * what it served before; returns a negative errno with err set
- * ("FILE:LINE:COL: message").
+ * ("FILE:LINE:COL: message").  Objects left out (filesrc_load_skip) are
+ * logged through conf->log, once while they stay as they are.
  */
 int kube_load(struct kube *k, char *err, size_t errlen);
 

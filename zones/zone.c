@@ -727,16 +727,38 @@ static int push_ref(struct zname *t, struct zname *w, struct owner *o)
 	return 0;
 }
 
+/* Does g hold only ZONE_TYPE_EXISTS records (no answer data)? */
+static bool grp_only_exists(const struct grp *g)
+{
+	const uint8_t *p = grp_recs(g);
+
+	for (uint32_t i = 0; i < g->n; i++, p += 4 + (size_t)rd16(p + 2))
+		if (rd16(p) != ZONE_TYPE_EXISTS)
+			return false;
+	return true;
+}
+
 static int owner_contribute(struct zone_index *zi, struct owner *o)
 {
 	BLOB_FOR_EACH(g, o)
 	{
 		struct zname *w = g->zn;
-		struct grp **pp = &w->g;
-		while (*pp)
-			pp = &(*pp)->next;
-		*pp = g;
-		if (w->g == g && ancestors_adjust(zi, w, +1) < 0)
+		bool was_empty = !w->g;
+		/* A group that only says the name exists adds nothing to its
+		 * answers, so its place in the list does not matter: it goes
+		 * first.  Thousands of services mark the same parent name (the
+		 * /24 of their ClusterIPs), and walking to the end for each
+		 * made a large load quadratic. */
+		if (grp_only_exists(g)) {
+			g->next = w->g;
+			w->g = g;
+		} else {
+			struct grp **pp = &w->g;
+			while (*pp)
+				pp = &(*pp)->next;
+			*pp = g;
+		}
+		if (was_empty && ancestors_adjust(zi, w, +1) < 0)
 			return -ENOMEM;
 		mark_dirty(zi, w);
 		const uint8_t *p = grp_recs(g);
