@@ -33,11 +33,18 @@ static const char combined_format[] =
     "{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration} "
     "\"{>opcode}\"";
 
+static int log_fd = STDOUT_FILENO;
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
 /* One write for the whole line; a short write only continues it. */
 static void write_line(const char *buf, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, buf, n);
+		ssize_t w = write(log_fd, buf, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

@@ -19,6 +19,9 @@ struct setup;
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write log lines to fd instead of standard output (a tool whose standard
+ * output is its result sets standard error).  Call before any thread logs. */
+void log_set_fd(int fd);
 
 /* What a query log line reports about one query and its response. */
 struct log_query {

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 #include <urcu.h>
 
 #include "server/config.h"
 #include "server/daemon.h"
+#include "server/log.h"
 #include "server/source.h"
 #include "zones/dname.h"
 #include "zones/kube.h"
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int status = 1, dumped = 0;
 
+	log_set_fd(STDERR_FILENO); /* standard output is the zone */
 	for (int i = 1; i < argc; i++) {
 		const char *a =
 		    argv[i] + (argv[i][0] == '-' && argv[i][1] == '-' ? 2 : 1);
