@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,10 +135,30 @@ static bool looks_json(const char *path, const char *buf, size_t len)
 	return i < len && buf[i] == '{';
 }
 
+/* The objects of one manifest, buf (len bytes), read from path. */
+static int load_buf(const char *path, const char *buf, size_t len,
+		    struct store *st, char *err, size_t errlen)
+{
+	struct decode_err derr;
+	int rc;
+
+	if (looks_json(path, buf, len))
+		rc = decode_json(buf, len, st, &derr);
+	else
+		rc = decode_yaml(buf, len, st, &derr);
+	if (rc >= 0)
+		return 0;
+	if (derr.line > 0)
+		errf(err, errlen, "%s:%d:%d: %s", path, derr.line, derr.col,
+		     derr.msg);
+	else
+		errf(err, errlen, "%s: %s", path, derr.msg);
+	return rc;
+}
+
 static int load_file(const char *path, struct store *st, char *err,
 		     size_t errlen)
 {
-	struct decode_err derr;
 	size_t len = 0;
 	char *buf = NULL;
 	int rc = read_file(path, &buf, &len);
@@ -146,18 +167,8 @@ static int load_file(const char *path, struct store *st, char *err,
 		errf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	if (looks_json(path, buf, len))
-		rc = decode_json(buf, len, st, &derr);
-	else
-		rc = decode_yaml(buf, len, st, &derr);
+	rc = load_buf(path, buf, len, st, err, errlen);
 	free(buf);
-	if (rc >= 0)
-		return 0;
-	if (derr.line > 0)
-		errf(err, errlen, "%s:%d:%d: %s", path, derr.line, derr.col,
-		     derr.msg);
-	else
-		errf(err, errlen, "%s: %s", path, derr.msg);
 	return rc;
 }
 
@@ -476,26 +487,25 @@ static int derive_slices(struct store *st)
 	return rc;
 }
 
-int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
+/* Read the manifest buf of len bytes, named path, or without buf the
+ * directory or file path, into a new store, and derive the slices. */
+static int load(const char *path, bool dir, const char *buf, size_t len,
+		struct store **out, char *err, size_t errlen)
 {
 	struct store *st;
-	struct stat sb;
 	int rc;
 
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	if (stat(path, &sb) < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
 	st = store_new();
 	if (!st) {
 		errf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	if (S_ISDIR(sb.st_mode))
+	if (buf)
+		rc = load_buf(path, buf, len, st, err, errlen);
+	else if (dir)
 		rc = load_dir(path, 0, st, err, errlen);
 	else
 		rc = load_file(path, st, err, errlen);
@@ -511,6 +521,26 @@ int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
 fail:
 	store_free(st);
 	return rc;
+}
+
+int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct stat sb;
+	int rc;
+
+	if (stat(path, &sb) < 0) {
+		rc = -errno;
+		*out = NULL;
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	return load(path, S_ISDIR(sb.st_mode), NULL, 0, out, err, errlen);
+}
+
+int filesrc_load_buf(const char *name, const char *buf, size_t len,
+		     struct store **out, char *err, size_t errlen)
+{
+	return load(name, false, buf, len, out, err, errlen);
 }
 
 /* --- watch -----------------------------------------------------------------
