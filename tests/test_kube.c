@@ -754,6 +754,20 @@ static void test_clusterip_hosts(void **state)
 	kube_free(k);
 }
 
+/* A watch's DELETED event of a Service without a namespace (found by
+ * fuzzing): nothing to delete, and the commit after it works. */
+static void test_delete_no_namespace(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+
+	(void)state;
+	kube_set_synced(k);
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, NULL, "web"), -ENOENT);
+	assert_int_equal(kube_delete(k, DECODE_SLICE, NULL, "web-1"), -ENOENT);
+	assert_int_equal(kube_commit(k), 0);
+	kube_free(k);
+}
+
 #define POD_JSON(name, ip, phase)                                              \
 	"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name "\",\"namespace\":" \
 	"\"prod\"},\"status\":{\"phase\":\"" phase "\",\"podIP\":\"" ip "\"}}"
@@ -880,6 +894,7 @@ int main(void)
 	    cmocka_unit_test(test_pods_verified),
 	    cmocka_unit_test(test_pods_incremental),
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_delete_no_namespace),
 	    cmocka_unit_test(test_load_fixture),
 	};
 

@@ -1,58 +1,102 @@
 #!/bin/sh
-# Build a fuzz target with libFuzzer, ASan and UBSan, and run it for a
-# bounded time.  Usage: tools/fuzz.sh [SECONDS] [TARGET] (default 60 s and
-# packet: the query parser; cache: upstream responses through the cache;
-# podscan: PodList pages from the API server).
-# Build, corpus (seeded with a few hand-made messages) and crash files live
-# in $FUZZ_BUILD (default: clusterdns-fuzz under $TMPDIR or /tmp).
+# Build a fuzz target (tests/fuzz/fuzz_TARGET.c) with libFuzzer, ASan and
+# UBSan, and run it from the repository's corpus (tests/fuzz/corpus/TARGET).
+#
+#   tools/fuzz.sh [-t SECONDS] [-n RUNS] [-j JOBS] TARGET [LIBFUZZER-ARGS...]
+#   tools/fuzz.sh -merge TARGET
+#   tools/fuzz.sh -build TARGET
+#
+# Targets: packet cache podscan query watch objects corefile kubeconfig.
+# A run stops after SECONDS (default 60) or RUNS inputs, whichever comes
+# first, and leaves what it found (crash-*, leak-*, timeout-*) in
+# $FUZZ_BUILD.  -merge adds the inputs of the working corpus that bring
+# new coverage to tests/fuzz/corpus/TARGET.  -build only builds.
+#
+# $FUZZ_BUILD (default clusterdns-fuzz under $TMPDIR or /tmp) holds the
+# library built with clang (lib/, configured once with
+# -fsanitize=fuzzer-no-link,address,undefined), the targets and the
+# working corpora (corpus-TARGET, the repository's corpus plus what the
+# runs found).  The source tree must not be configured in place (use a
+# build directory), since lib/ is a VPATH build of it.  CLANG picks the
+# compiler (clang-14).
 set -eu
 
-secs=${1:-60}
-target=${2:-packet}
+usage() {
+	sed -n '4,8p' "$0" | sed 's/^# *//' >&2
+	exit 2
+}
+
+secs=60
+runs=
+jobs=
+mode=run
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t) secs=$2; shift 2 ;;
+	-n) runs=$2; shift 2 ;;
+	-j) jobs=$2; shift 2 ;;
+	-merge) mode=merge; shift ;;
+	-build) mode=build; shift ;;
+	-h | --help) usage ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage
+target=$1
+shift
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 cc=${CLANG:-clang-14}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/clusterdns-fuzz}
+src=$top/tests/fuzz/fuzz_$target.c
+seeds=$top/tests/fuzz/corpus/$target
 corpus=$build/corpus-$target
 
-mkdir -p "$build" "$corpus"
 case $target in
-packet)
-	srcs="server/packet.c server/log.c tests/fuzz_packet.c"
-	libs=
-	;;
-cache)
-	srcs="server/cache.c server/packet.c zones/dname.c tests/fuzz_cache.c"
-	libs="-lurcu -lurcu-common -lpthread"
-	;;
-podscan)
-	srcs="zones/podscan.c zones/objects.c tests/fuzz_podscan.c"
-	libs=
-	;;
+packet | cache | query) maxlen=1024 ;;
+podscan | kubeconfig | corefile) maxlen=8192 ;;
+watch | objects) maxlen=16384 ;;
 *)
-	echo "fuzz.sh: unknown target $target (packet, cache or podscan)" >&2
-	exit 2
+	echo "fuzz.sh: unknown target $target" >&2
+	usage
 	;;
 esac
-# shellcheck disable=SC2046,SC2086 # lists of files and flags
-"$cc" -std=gnu11 -g -O1 -I"$top" \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$(for f in $srcs; do printf '%s ' "$top/$f"; done) $libs \
-	-o "$build/fuzz_$target"
+[ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
 
-# Seeds: plain query, EDNS with DO, a NOTIFY; for the cache a response
-# with an answer and an OPT, and an NXDOMAIN with an SOA.
-seed() {
-	[ -e "$corpus/$1" ] || printf "$2" >"$corpus/$1"
+# The library, with coverage for libFuzzer but without its main().
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+san="$san -fno-omit-frame-pointer"
+mkdir -p "$build/lib"
+if [ ! -f "$build/lib/Makefile" ]; then
+	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi)
+	(cd "$build/lib" && "$top/configure" -q CC="$cc" \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $san")
+fi
+make -s -C "$build/lib" libclusterdns.a >/dev/null
+# The flags the library was built with, from its Makefile.
+flags() {
+	printf 'fuzz-flags:\n\t@echo $(%s)\n' "$1" |
+		make -s -C "$build/lib" -f Makefile -f - fuzz-flags
 }
-seed a '\022\064\001\000\000\001\000\000\000\000\000\000\007example\003org\000\000\001\000\001'
-seed edns '\022\064\001\000\000\001\000\000\000\000\000\001\003svc\000\000\034\000\001\000\000\051\020\000\000\000\200\000\000\004\000\012\000\000'
-seed resp '\022\064\201\200\000\001\000\001\000\000\000\001\003web\003org\000\000\001\000\001\300\014\000\001\000\001\000\000\000\036\000\004\012\000\000\001\000\000\051\004\320\000\000\000\000\000\000'
-seed nxdomain '\022\064\201\203\000\001\000\000\000\001\000\000\001x\003org\000\000\001\000\001\300\016\000\006\000\001\000\000\000\074\000\026\001a\000\001b\000\000\000\000\001\000\000\000\002\000\000\000\003\000\000\000\004\000\000\000\005'
-seed notify '\000\001\044\000\000\001\000\000\000\000\000\000\000\000\006\000\001'
-seed pods '{"metadata":{"resourceVersion":"7","continue":"c"},"items":[{"metadata":{"name":"a","namespace":"b"},"status":{"phase":"Running","podIP":"10.0.0.1","podIPs":[{"ip":"fd00::1"}]}}]}'
+cppflags=$(flags AM_CPPFLAGS)
+libs=$(flags DEPLIBS)
+# shellcheck disable=SC2086 # lists of flags
+"$cc" -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -pthread \
+	$cppflags -I"$top" -DTEST_SRCDIR="\"$top/tests\"" \
+	-fsanitize=fuzzer $san "$src" "$build/lib/libclusterdns.a" $libs \
+	-o "$build/fuzz_$target"
+[ "$mode" = build ] && exit 0
 
+mkdir -p "$corpus"
+[ -d "$seeds" ] && cp -n "$seeds"/* "$corpus"/ 2>/dev/null || :
 cd "$build"
-maxlen=1024
-[ "$target" = podscan ] && maxlen=8192
-exec "$build/fuzz_$target" -max_total_time="$secs" -max_len="$maxlen" \
-	-print_final_stats=1 "$corpus"
+if [ "$mode" = merge ]; then
+	mkdir -p "$seeds"
+	exec "./fuzz_$target" -merge=1 -max_len="$maxlen" "$seeds" "$corpus"
+fi
+set -- -max_total_time="$secs" -max_len="$maxlen" -timeout=10 \
+	-print_final_stats=1 "$@"
+[ -n "$runs" ] && set -- -runs="$runs" "$@"
+[ -n "$jobs" ] && set -- -jobs="$jobs" -workers="$jobs" "$@"
+exec "./fuzz_$target" "$@" "$corpus"

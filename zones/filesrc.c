@@ -154,11 +154,33 @@ static void file_skipped(void *arg, const struct decode_skip *s)
 		to->fn(to->arg, to->file, s);
 }
 
-static int load_file(const char *path, struct skipto *to, struct store *st,
-		     char *err, size_t errlen)
+/* The objects of one manifest, buf (len bytes), read as the file path. */
+static int load_buf(const char *path, const char *buf, size_t len,
+		    struct skipto *to, struct store *st, char *err,
+		    size_t errlen)
 {
 	struct decode_opts opts = {file_skipped, to};
 	struct decode_err derr;
+	int rc;
+
+	to->file = path;
+	if (looks_json(path, buf, len))
+		rc = decode_json_opts(buf, len, st, &derr, &opts);
+	else
+		rc = decode_yaml_opts(buf, len, st, &derr, &opts);
+	if (rc >= 0)
+		return 0;
+	if (derr.line > 0)
+		errf(err, errlen, "%s:%d:%d: %s", path, derr.line, derr.col,
+		     derr.msg);
+	else
+		errf(err, errlen, "%s: %s", path, derr.msg);
+	return rc;
+}
+
+static int load_file(const char *path, struct skipto *to, struct store *st,
+		     char *err, size_t errlen)
+{
 	size_t len = 0;
 	long long size = 0;
 	char *buf = NULL;
@@ -175,19 +197,8 @@ static int load_file(const char *path, struct skipto *to, struct store *st,
 		errf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	to->file = path;
-	if (looks_json(path, buf, len))
-		rc = decode_json_opts(buf, len, st, &derr, &opts);
-	else
-		rc = decode_yaml_opts(buf, len, st, &derr, &opts);
+	rc = load_buf(path, buf, len, to, st, err, errlen);
 	free(buf);
-	if (rc >= 0)
-		return 0;
-	if (derr.line > 0)
-		errf(err, errlen, "%s:%d:%d: %s", path, derr.line, derr.col,
-		     derr.msg);
-	else
-		errf(err, errlen, "%s: %s", path, derr.msg);
 	return rc;
 }
 
@@ -506,38 +517,24 @@ static int derive_slices(struct store *st)
 	return rc;
 }
 
-int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
+/* Read the manifest buf of len bytes, named path, or without buf the
+ * directory (dir) or file path, into a new store, and derive the slices. */
+static int load(const char *path, bool dir, const char *buf, size_t len,
+		struct skipto *to, struct store **out, char *err, size_t errlen)
 {
-	return filesrc_load_skip(path, NULL, NULL, out, err, errlen);
-}
-
-int filesrc_load_skip(const char *path,
-		      void (*skipped)(void *arg, const char *file,
-				      const struct decode_skip *s),
-		      void *arg, struct store **out, char *err, size_t errlen)
-{
-	struct skipto to = {skipped, arg, path};
-	struct store *st;
-	struct stat sb;
+	struct store *st = store_new();
 	int rc;
 
-	*out = NULL;
-	if (err && errlen)
-		err[0] = '\0';
-	if (stat(path, &sb) < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	st = store_new();
 	if (!st) {
 		errf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	if (S_ISDIR(sb.st_mode))
-		rc = load_dir(path, 0, &to, st, err, errlen);
+	if (buf)
+		rc = load_buf(path, buf, len, to, st, err, errlen);
+	else if (dir)
+		rc = load_dir(path, 0, to, st, err, errlen);
 	else
-		rc = load_file(path, &to, st, err, errlen);
+		rc = load_file(path, to, st, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = derive_slices(st);
@@ -550,6 +547,41 @@ int filesrc_load_skip(const char *path,
 fail:
 	store_free(st);
 	return rc;
+}
+
+int filesrc_load(const char *path, struct store **out, char *err, size_t errlen)
+{
+	return filesrc_load_skip(path, NULL, NULL, out, err, errlen);
+}
+
+int filesrc_load_skip(const char *path,
+		      void (*skipped)(void *arg, const char *file,
+				      const struct decode_skip *s),
+		      void *arg, struct store **out, char *err, size_t errlen)
+{
+	struct skipto to = {skipped, arg, path};
+	struct stat sb;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (stat(path, &sb) < 0) {
+		int rc = -errno;
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	return load(path, S_ISDIR(sb.st_mode), NULL, 0, &to, out, err, errlen);
+}
+
+int filesrc_load_buf(const char *name, const char *buf, size_t len,
+		     struct store **out, char *err, size_t errlen)
+{
+	struct skipto to = {NULL, NULL, name};
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	return load(name, false, buf, len, &to, out, err, errlen);
 }
 
 /* --- watch -----------------------------------------------------------------

@@ -34,6 +34,15 @@ int filesrc_load_skip(const char *path,
 				      const struct decode_skip *s),
 		      void *arg, struct store **out, char *err, size_t errlen);
 
+/*
+ * The same for one manifest in memory: buf (len bytes, no NUL needed; not
+ * NULL) is read as a file called name would be (JSON for *.json, YAML for
+ * *.yaml and *.yml, else JSON when it starts with '{'), and the slices are
+ * derived.  Messages start with name.  Returns as filesrc_load.
+ */
+int filesrc_load_buf(const char *name, const char *buf, size_t len,
+		     struct store **out, char *err, size_t errlen);
+
 struct filesrc_watch;
 
 /*

@@ -774,7 +774,8 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 		snprintf(nsbuf, sizeof(nsbuf), "%s", ns);
 	switch (kind) {
 	case DECODE_SERVICE:
-		rc |= mark(k, "svc", ns, name);
+		/* a namespaced key, also for an event without a namespace */
+		rc |= mark(k, "svc", nsbuf, name);
 		del = store_del_service(k->st, ns, name);
 		break;
 	case DECODE_SLICE: {
@@ -915,6 +916,8 @@ static int rebuild(struct kube *k, const char *key)
 			return -ENOMEM;
 	} else {
 		const char *q = strchr(p + 1, '/');
+		if (!q)
+			return set_owner(k, key);
 		snprintf(ns, sizeof(ns), "%.*s", (int)(q - p - 1), p + 1);
 		snprintf(name, sizeof(name), "%s", q + 1);
 		if (!ns_exposed(k, ns)) {

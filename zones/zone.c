@@ -1007,6 +1007,11 @@ static void recs_of_type(const struct zone_index *zi, uint16_t type,
 	const struct rec *rs = zi->recs.p;
 	size_t i = 0;
 
+	if (!rs) { /* nothing gathered yet: no offset from NULL */
+		*first = NULL;
+		*n = 0;
+		return;
+	}
 	while (i < zi->recs.n && rs[i].type != type)
 		i++;
 	*first = rs + i;
