@@ -988,8 +988,8 @@ int cache_setup(struct setup *c, const struct corefile_dir *d)
 			first = 1;
 		}
 	}
-	rc = setup_zones_add(c, d, "cache", d->args + first, d->nargs - first,
-			     &cf->zones, &cf->nzones);
+	rc = setup_zones_add(c, d, "cache", d->nargs ? d->args + first : NULL,
+			     d->nargs - first, &cf->zones, &cf->nzones);
 	if (rc < 0)
 		return rc;
 	if (d->nargs == first) {
