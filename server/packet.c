@@ -275,8 +275,8 @@ static size_t put_opt(uint16_t our_udp_size, uint8_t ext_rcode, bool do_bit,
 size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
 		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max)
 {
-	(void)q;
-	return put_opt(our_udp_size, ext_rcode, false, out, len, max);
+	return packet_put_opt_do(q, our_udp_size, ext_rcode, false, out, len,
+				 max);
 }
 
 size_t packet_put_opt_do(const struct packet_query *q, uint16_t our_udp_size,

@@ -138,20 +138,8 @@ static size_t put_soa(const struct packet_query *q, const struct zone_apex *a,
 	return n + sl;
 }
 
-/* Add our OPT when the request had one (DO clear: we sign nothing). */
-static size_t finish(const struct packet_query *q, uint16_t udp_max,
-		     uint8_t *out, size_t n, size_t limit)
-{
-	if (q->edns) {
-		size_t m = packet_put_opt(q, udp_max, 0, out, n, limit);
-		if (m)
-			n = m;
-	}
-	return n;
-}
-
-/* finish() for an answer from upstream: DO echoed when the upstream's
- * answer had it (updo). */
+/* Add our OPT when the request had one; DO is echoed only when the answer
+ * came from an upstream whose answer had it (updo): we sign nothing. */
 static size_t finish_relayed(const struct packet_query *q, uint16_t udp_max,
 			     bool updo, uint8_t *out, size_t n, size_t limit)
 {
@@ -162,6 +150,13 @@ static size_t finish_relayed(const struct packet_query *q, uint16_t udp_max,
 			n = m;
 	}
 	return n;
+}
+
+/* finish_relayed() for our own answers (DO clear). */
+static size_t finish(const struct packet_query *q, uint16_t udp_max,
+		     uint8_t *out, size_t n, size_t limit)
+{
+	return finish_relayed(q, udp_max, false, out, n, limit);
 }
 
 /* A truncated response: header with TC and the question only. */
