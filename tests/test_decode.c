@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -581,6 +582,170 @@ static void test_garbage(void **state)
 	}
 }
 
+/* cJSON's allocations, counted: the live bytes and their peak. */
+static size_t live, peak;
+
+static void *count_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p && (live += malloc_usable_size(p)) > peak)
+		peak = live;
+	return p;
+}
+
+static void count_free(void *p)
+{
+	if (p)
+		live -= malloc_usable_size(p);
+	free(p);
+}
+
+/* A ServiceList of n kind-less items with its kind after them, as the API
+ * and `kubectl -o json|yaml` order members, in JSON or YAML. */
+static char *big_list(size_t n, bool yaml, size_t *len)
+{
+	size_t cap = n * 160 + 256, o = 0;
+	char *b = malloc(cap);
+
+	assert_non_null(b);
+	o += (size_t)snprintf(b + o, cap - o, "%s",
+			      yaml ? "apiVersion: v1\nitems:\n"
+				   : "{\"apiVersion\": \"v1\", \"items\": [\n");
+	for (size_t i = 0; i < n; i++) {
+		if (yaml)
+			o += (size_t)snprintf(
+			    b + o, cap - o,
+			    "- metadata: {name: s%zu, namespace: big}\n"
+			    "  spec: {clusterIP: 10.0.%zu.%zu}\n",
+			    i, i / 250, i % 250);
+		else
+			o += (size_t)snprintf(
+			    b + o, cap - o,
+			    "%s{\"metadata\": {\"name\": \"s%zu\", "
+			    "\"namespace\": \"big\"}, \"spec\": "
+			    "{\"clusterIP\": \"10.0.%zu.%zu\"}}\n",
+			    i ? "," : "", i, i / 250, i % 250);
+	}
+	o += (size_t)snprintf(b + o, cap - o, "%s",
+			      yaml ? "kind: ServiceList\nmetadata: {}\n"
+				   : "], \"kind\": \"ServiceList\", "
+				     "\"metadata\": {}}\n");
+	*len = o;
+	return b;
+}
+
+/* A list is decoded an item at a time: the trees alive at once are one
+ * item's, however long the list (the document here is over 1 MB). */
+static void test_list_streaming(void **state)
+{
+	cJSON_Hooks hooks = {count_malloc, count_free};
+	struct decode_err err;
+
+	(void)state;
+	for (int yaml = 0; yaml <= 1; yaml++) {
+		size_t len;
+		char *doc = big_list(20000, yaml, &len);
+		struct store *st = store_new();
+		int rc;
+
+		assert_non_null(st);
+		assert_true(len > 1000000);
+		live = peak = 0;
+		cJSON_InitHooks(&hooks);
+		rc = yaml ? decode_yaml(doc, len, st, &err)
+			  : decode_json(doc, len, st, &err);
+		cJSON_InitHooks(NULL);
+		assert_int_equal(rc, 20000);
+		assert_non_null(store_service(st, "big", "s0"));
+		assert_non_null(store_service(st, "big", "s19999"));
+		assert_true(peak < 16384);
+		store_free(st);
+		free(doc);
+	}
+}
+
+/* What streaming must not change: a kind that is not a list leaves
+ * "items" alone; an item's error names it and its place. */
+static void test_list_streaming_edges(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+
+	(void)state;
+	assert_int_equal(
+	    json_str("{\"items\": [{\"kind\": \"Namespace\", \"metadata\": "
+		     "{\"name\": \"no\"}}], \"kind\": \"Namespace\", "
+		     "\"metadata\": {\"name\": \"yes\"}}",
+		     &st, &err),
+	    1);
+	assert_true(store_has_namespace(st, "yes"));
+	assert_false(store_has_namespace(st, "no"));
+	store_free(st);
+	assert_int_equal(yaml_str("items:\n- kind: Namespace\n"
+				  "  metadata: {name: nope}\n"
+				  "kind: Namespace\nmetadata: {name: yep}\n",
+				  &st, &err),
+			 1);
+	assert_true(store_has_namespace(st, "yep"));
+	assert_false(store_has_namespace(st, "nope"));
+	store_free(st);
+
+	/* kind-less items of a typed list whose kind comes last */
+	assert_int_equal(yaml_str("items:\n- metadata: {name: a}\n"
+				  "- metadata: {name: b}\n"
+				  "kind: NamespaceList\n---\n"
+				  "kind: List\nitems:\n- kind: Namespace\n"
+				  "  metadata: {name: c}\n",
+				  &st, &err),
+			 3);
+	assert_true(store_has_namespace(st, "b"));
+	assert_true(store_has_namespace(st, "c"));
+	store_free(st);
+
+	/* errors: the item's index, and its line and column */
+	assert_int_equal(yaml_str("items:\n- metadata: {name: a}\n"
+				  "- metadata: {name: b}\n"
+				  "- metadata: {name: 7}\n"
+				  "kind: NamespaceList\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "items[2]"));
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.col, 20);
+	assert_true(store_has_namespace(st, "b"));
+	store_free(st);
+	assert_int_equal(
+	    json_str("{\"items\": [\n{\"metadata\": {\"name\": \"a\"}},\n"
+		     "{\"metadata\": {\"name\": 7}}\n], "
+		     "\"kind\": \"NamespaceList\"}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "items[1]"));
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 23);
+	store_free(st);
+	assert_int_equal(
+	    json_str("{\"items\": [\n{\"metadata\": {\"name\": \"a\"}},\n"
+		     "{\"metadata\": {\"name\": \"b\"]}\n], "
+		     "\"kind\": \"NamespaceList\"}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "invalid JSON near ']'"));
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 26);
+	store_free(st);
+	/* an item list that does not end */
+	assert_int_equal(
+	    json_str(
+		"{\"kind\": \"List\", \"items\": [{\"kind\": \"Namespace\","
+		" \"metadata\": {\"name\": \"a\"}},",
+		&st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "end of the input"));
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +759,8 @@ int main(void)
 	    cmocka_unit_test(test_errors_json),
 	    cmocka_unit_test(test_errors_yaml),
 	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_list_streaming),
+	    cmocka_unit_test(test_list_streaming_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1153,6 +1153,49 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 	return 1;
 }
 
+/* Whether a document whose "kind" is kind (NULL: none, or not a string)
+ * is a list: a List, a typed list such as ServiceList, or kind-less with
+ * items. */
+static bool is_list(const char *kind, bool has_items)
+{
+	size_t klen = kind ? strlen(kind) : 0;
+
+	if (!kind)
+		return has_items;
+	return klen >= 4 && strcmp(kind + klen - 4, "List") == 0;
+}
+
+/* The kind a typed list's items have when they do not say (Service for a
+ * ServiceList), in buf; NULL for a List. */
+static const char *item_kind(const char *kind, char *buf, size_t len)
+{
+	size_t klen = kind ? strlen(kind) : 0;
+
+	if (!kind || klen <= 4 || strcmp(kind, "List") == 0 || klen - 4 >= len)
+		return NULL;
+	memcpy(buf, kind, klen - 4);
+	buf[klen - 4] = '\0';
+	return buf;
+}
+
+/* Decode and store item number idx of a list (ik: item_kind).  Returns 1
+ * when stored, 0 when left out, or a negative errno with the error set. */
+static int decode_item(struct dctx *c, const cJSON *it, size_t idx,
+		       const char *ik, struct store *st)
+{
+	struct decode_obj o;
+	const cJSON *k = member(it, "kind");
+	int rc;
+
+	c->item = (long)idx;
+	rc = decode_one(c, it, cJSON_IsString(k) ? NULL : ik, &o);
+	if (rc < 0)
+		return rc;
+	if (left_out(c, it, &o))
+		return 0;
+	return store_obj(c, st, &o);
+}
+
 /*
  * Decode a document's tree: a single object, a List, or a typed list such
  * as ServiceList.  Returns how many objects were stored, or a negative
@@ -1161,10 +1204,9 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 {
 	const cJSON *kindv, *items, *it;
-	const char *kind = NULL;
-	char item_kind[64];
-	const char *ik = NULL;
-	size_t klen, idx = 0;
+	char ikbuf[64];
+	const char *kind, *ik;
+	size_t idx = 0;
 	int rc, count = 0;
 
 	what_is(c, "document", NULL, NULL);
@@ -1174,12 +1216,9 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 		return fail(c, root, "expected a Kubernetes object, got %s",
 			    type_name(root));
 	kindv = member(root, "kind");
-	if (cJSON_IsString(kindv))
-		kind = kindv->valuestring;
-	klen = kind ? strlen(kind) : 0;
+	kind = cJSON_IsString(kindv) ? kindv->valuestring : NULL;
 	items = member(root, "items");
-	if (!(klen >= 4 && strcmp(kind + klen - 4, "List") == 0) &&
-	    !(!kind && items)) {
+	if (!is_list(kind, items)) {
 		struct decode_obj o;
 
 		rc = decode_one(c, root, NULL, &o);
@@ -1190,32 +1229,15 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 		return store_obj(c, st, &o);
 	}
 	/* A List's items carry their kind; a FooList's may not. */
-	if (kind && klen > 4 && strcmp(kind, "List") != 0 &&
-	    klen - 4 < sizeof(item_kind)) {
-		memcpy(item_kind, kind, klen - 4);
-		item_kind[klen - 4] = '\0';
-		ik = item_kind;
-	}
+	ik = item_kind(kind, ikbuf, sizeof(ikbuf));
 	if (items && !cJSON_IsArray(items))
 		return fail(c, items, "items: expected a list, got %s",
 			    type_name(items));
 	cJSON_ArrayForEach(it, items)
 	{
-		struct decode_obj o;
-		const cJSON *k = member(it, "kind");
-
-		c->item = (long)idx;
-		rc = decode_one(c, it, cJSON_IsString(k) ? NULL : ik, &o);
-		if (rc < 0)
-			return rc;
-		if (left_out(c, it, &o)) {
-			idx++;
-			continue;
-		}
-		if ((rc = store_obj(c, st, &o)) < 0)
+		if ((rc = decode_item(c, it, idx++, ik, st)) < 0)
 			return rc;
 		count += rc;
-		idx++;
 	}
 	c->item = -1;
 	return count;
@@ -1299,6 +1321,222 @@ static bool json_find(const char *s, size_t len, size_t *i, const cJSON *node,
 	return false;
 }
 
+/*
+ * Where the JSON value at s[i] ends, by bracket matching that skips strings:
+ * enough to cut a list into its items, each of which cJSON then parses
+ * (and so checks).  Returns len when the value does not end.
+ */
+static size_t json_value_end(const char *s, size_t len, size_t i)
+{
+	size_t depth = 0;
+
+	if (i >= len)
+		return len;
+	if (s[i] != '{' && s[i] != '[') {
+		if (s[i] == '"')
+			return json_skip_string(s, len, i);
+		while (i < len && !strchr(",]} \t\r\n", s[i]))
+			i++;
+		return i;
+	}
+	for (; i < len; i++) {
+		if (s[i] == '"') {
+			i = json_skip_string(s, len, i) - 1;
+		} else if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if (s[i] == '}' || s[i] == ']') {
+			if (--depth == 0)
+				return i + 1;
+		}
+	}
+	return len;
+}
+
+/* The syntax error cJSON stopped at (end, or NULL: at off) in err. */
+static void json_syntax_error(const char *buf, size_t len, const char *end,
+			      size_t off, struct decode_err *err)
+{
+	size_t epos = end ? (size_t)(end - buf) : off;
+	int line, col;
+
+	if (epos > len)
+		epos = len;
+	text_pos(buf, epos, &line, &col);
+	if (epos + 1 >= len)
+		seterr(
+		    err, line, col,
+		    "invalid JSON: incomplete value at the end of the input");
+	else if (buf[epos] > ' ' && buf[epos] < 127)
+		seterr(err, line, col, "invalid JSON near '%c'", buf[epos]);
+	else
+		seterr(err, line, col, "invalid JSON near byte 0x%02x",
+		       (unsigned char)buf[epos]);
+}
+
+/* A semantic error about c->bad, found in the tree parsed from buf at
+ * start, located in err. */
+static void json_locate(struct dctx *c, const char *buf, size_t len,
+			size_t start, const cJSON *root)
+{
+	size_t at = start, i = start;
+	int line, col;
+
+	if (!c->bad || !c->err)
+		return;
+	json_find(buf, len, &i, root, c->bad, &at);
+	text_pos(buf, at, &line, &col);
+	c->err->line = line;
+	c->err->col = col;
+}
+
+/* A list document's parts other than its items, as the scan found them. */
+struct json_head {
+	cJSON *root;  /* every member but "items", parsed */
+	size_t items; /* offset of the items' '[' */
+	size_t end;   /* offset just past the document */
+};
+
+/*
+ * Scan the object at buf[off] for its members.  Returns 1 with *h filled
+ * when it is a list whose items are a JSON list, read once each; 0 when
+ * it is anything else or does not scan (then the caller parses it whole,
+ * which also finds the error); -ENOMEM.
+ */
+static int json_scan_head(const char *buf, size_t len, size_t off,
+			  struct json_head *h)
+{
+	size_t i = off + 1, keys[64], vals[64], ends[64], n = 0, items = 0;
+	bool has_items = false;
+	const cJSON *kindv;
+
+	memset(h, 0, sizeof(*h));
+	for (;;) {
+		size_t k;
+
+		i = json_ws(buf, len, i);
+		if (i >= len || buf[i] != '"')
+			return 0; /* "}" of an empty object, or bad */
+		k = i;
+		i = json_ws(buf, len, json_skip_string(buf, len, i));
+		if (i >= len || buf[i] != ':')
+			return 0;
+		i = json_ws(buf, len, i + 1);
+		if (n == sizeof(keys) / sizeof(keys[0]))
+			return 0;
+		keys[n] = k;
+		vals[n] = i;
+		i = json_value_end(buf, len, i);
+		ends[n] = i;
+		if (i >= len)
+			return 0;
+		if (json_skip_string(buf, len, k) - k == 7 &&
+		    memcmp(buf + k, "\"items\"", 7) == 0) {
+			if (has_items || buf[vals[n]] != '[')
+				return 0;
+			has_items = true;
+			items = vals[n];
+		}
+		n++;
+		i = json_ws(buf, len, i);
+		if (i < len && buf[i] == '}')
+			break;
+		if (i >= len || buf[i] != ',')
+			return 0;
+		i++;
+	}
+	if (!has_items)
+		return 0;
+	h->end = i + 1;
+	h->items = items;
+	if (!(h->root = cJSON_CreateObject()))
+		return -ENOMEM;
+	for (size_t m = 0; m < n; m++) {
+		size_t klen = json_skip_string(buf, len, keys[m]) - keys[m];
+		const char *vend = NULL;
+		char key[64];
+		cJSON *v;
+
+		if (vals[m] == items)
+			continue;
+		if (klen < 2 || klen - 2 >= sizeof(key) ||
+		    memchr(buf + keys[m] + 1, '\\', klen - 2))
+			goto whole; /* an odd key: let cJSON read it */
+		memcpy(key, buf + keys[m] + 1, klen - 2);
+		key[klen - 2] = '\0';
+		v = cJSON_ParseWithLengthOpts(buf + vals[m], ends[m] - vals[m],
+					      &vend, false);
+		if (!v || vend != buf + ends[m]) {
+			cJSON_Delete(v);
+			goto whole;
+		}
+		if (!cJSON_AddItemToObject(h->root, key, v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(h->root);
+			h->root = NULL;
+			return -ENOMEM;
+		}
+	}
+	kindv = member(h->root, "kind");
+	if (is_list(cJSON_IsString(kindv) ? kindv->valuestring : NULL, true))
+		return 1;
+whole:
+	cJSON_Delete(h->root);
+	h->root = NULL;
+	return 0;
+}
+
+/*
+ * Decode the items of the list h found in buf one at a time, each parsed,
+ * decoded, stored and freed before the next: a list of any size costs one
+ * item's tree.  Returns the number stored, or a negative errno with err
+ * set (-EAGAIN: the items do not scan; parse the document whole for the
+ * error).
+ */
+static int json_stream_items(struct dctx *c, const char *buf, size_t len,
+			     const struct json_head *h, struct store *st)
+{
+	const cJSON *kindv = member(h->root, "kind");
+	char ikbuf[64];
+	const char *ik =
+	    item_kind(cJSON_IsString(kindv) ? kindv->valuestring : NULL, ikbuf,
+		      sizeof(ikbuf));
+	size_t i = json_ws(buf, len, h->items + 1), idx = 0;
+	int rc, count = 0;
+
+	what_is(c, "document", NULL, NULL);
+	if (i < len && buf[i] == ']')
+		return 0;
+	for (;;) {
+		size_t start = i, end = json_value_end(buf, len, i);
+		const char *pend = NULL;
+		cJSON *it;
+
+		if (end >= len)
+			return -EAGAIN;
+		it = cJSON_ParseWithLengthOpts(buf + start, end - start, &pend,
+					       false);
+		if (!it || pend != buf + end) {
+			cJSON_Delete(it);
+			return -EAGAIN;
+		}
+		rc = decode_item(c, it, idx++, ik, st);
+		if (rc < 0)
+			json_locate(c, buf, len, start, it);
+		cJSON_Delete(it);
+		if (rc < 0)
+			return rc;
+		count += rc;
+		i = json_ws(buf, len, end);
+		if (i < len && buf[i] == ']')
+			break;
+		if (i >= len || buf[i] != ',')
+			return -EAGAIN;
+		i = json_ws(buf, len, i + 1);
+	}
+	c->item = -1;
+	return count;
+}
+
 int decode_json(const char *buf, size_t len, struct store *st,
 		struct decode_err *err)
 {
@@ -1318,47 +1556,42 @@ int decode_json_opts(const char *buf, size_t len, struct store *st,
 		off = 3; /* a byte order mark */
 	/* Any number of values, as `kubectl get -o json` streams them. */
 	for (;;) {
+		struct json_head h = {0};
 		const char *end = NULL;
 		size_t start;
 		cJSON *root;
-		int rc, line, col;
+		int rc;
 
 		off = json_ws(buf, len, off);
 		if (off >= len)
 			break;
 		start = off;
+		rc = buf[off] == '{' ? json_scan_head(buf, len, off, &h) : 0;
+		if (rc < 0) {
+			seterr(err, 0, 0, "out of memory");
+			return rc;
+		}
+		if (rc > 0) {
+			rc = json_stream_items(&c, buf, len, &h, st);
+			cJSON_Delete(h.root);
+			if (rc >= 0) {
+				total += rc;
+				off = h.end;
+				continue;
+			}
+			if (rc != -EAGAIN)
+				return rc;
+			c.item = -1; /* parse it whole for the error */
+		}
 		root = cJSON_ParseWithLengthOpts(buf + off, len - off, &end,
 						 false);
 		if (!root) {
-			size_t epos = end ? (size_t)(end - buf) : off;
-
-			if (epos > len)
-				epos = len;
-			text_pos(buf, epos, &line, &col);
-			if (epos + 1 >= len)
-				seterr(err, line, col,
-				       "invalid JSON: incomplete value at the "
-				       "end of the input");
-			else if (buf[epos] > ' ' && buf[epos] < 127)
-				seterr(err, line, col, "invalid JSON near '%c'",
-				       buf[epos]);
-			else
-				seterr(err, line, col,
-				       "invalid JSON near byte 0x%02x",
-				       (unsigned char)buf[epos]);
+			json_syntax_error(buf, len, end, off, err);
 			return -EINVAL;
 		}
 		rc = decode_tree(&c, root, st);
 		if (rc < 0) {
-			size_t at = start, i = start;
-
-			if (c.bad)
-				json_find(buf, len, &i, root, c.bad, &at);
-			if (c.bad && err) {
-				text_pos(buf, at, &line, &col);
-				err->line = line;
-				err->col = col;
-			}
+			json_locate(&c, buf, len, start, root);
 			cJSON_Delete(root);
 			return rc;
 		}
@@ -1378,7 +1611,11 @@ struct ypos {
 	int line, col;
 };
 
-/* Building one document's tree from parser events. */
+/*
+ * Building one document's tree from parser events.  The items of a list
+ * are decoded and stored one at a time as each is complete, and dropped
+ * from the tree, so a list of any size costs one item's tree.
+ */
 struct ybuild {
 	cJSON *root;
 	cJSON *stack[YAML_MAX_DEPTH];
@@ -1386,6 +1623,18 @@ struct ybuild {
 	int depth;
 	struct ypos *pos; /* where each node started */
 	size_t npos, cappos;
+	/* streaming a list's items */
+	struct dctx *c;
+	struct store *st;
+	const char *buf; /* the whole input, to read a document's kind ahead */
+	size_t len;
+	size_t doc;	/* offset of the current document */
+	cJSON *items;	/* the root's items while they stream, or NULL */
+	const char *ik; /* their kind when they do not say (item_kind) */
+	char ikbuf[64];
+	size_t item_npos; /* pos entries before the current item */
+	size_t idx;	  /* its index */
+	int stored;	  /* items stored so far */
 };
 
 static void ybuild_reset(struct ybuild *b)
@@ -1396,6 +1645,9 @@ static void ybuild_reset(struct ybuild *b)
 		free(b->key[i]);
 	b->depth = 0;
 	b->npos = 0;
+	b->items = NULL;
+	b->idx = 0;
+	b->stored = 0;
 }
 
 static bool is_one_of(const char *v, const char *const *list)
@@ -1503,6 +1755,127 @@ static int yaml_attach(struct ybuild *b, cJSON *node)
 	return 0;
 }
 
+/* Set err's position to where the node an error is about (c->bad)
+ * started. */
+static void ypos_locate(const struct ybuild *b, const struct dctx *c,
+			size_t from)
+{
+	for (size_t i = from; c->bad && c->err && i < b->npos; i++) {
+		if (b->pos[i].node == c->bad) {
+			c->err->line = b->pos[i].line;
+			c->err->col = b->pos[i].col;
+			return;
+		}
+	}
+}
+
+/*
+ * Read the document at buf[off] ahead with a parser of its own for its
+ * root's first "kind": 1 with *kind set (a heap copy, NULL when it is
+ * missing or not a string), 0 when the read fails (an alias, an error, no
+ * mapping at the root, no memory).
+ */
+static int yaml_root_kind(const char *buf, size_t len, size_t off, char **kind)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = -1;
+	bool want_key = true, is_kind = false;
+
+	*kind = NULL;
+	if (!yaml_parser_initialize(&p))
+		return 0;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf + off,
+				     len - off);
+	while (rc < 0 && yaml_parser_parse(&p, &ev)) {
+		switch (ev.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (depth == 0 && ev.type != YAML_MAPPING_START_EVENT)
+				rc = 0;
+			else if (depth == 1 && is_kind)
+				rc = 1; /* a kind that is not a string */
+			depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (--depth == 1)
+				want_key = true;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (depth == 0) {
+				rc = 0;
+			} else if (depth == 1 && want_key) {
+				is_kind =
+				    strcmp((const char *)ev.data.scalar.value,
+					   "kind") == 0;
+				want_key = false;
+			} else if (depth == 1 && is_kind) {
+				cJSON *v = yaml_scalar(&ev);
+
+				if (cJSON_IsString(v))
+					*kind = strdup(v->valuestring);
+				rc = v && (!cJSON_IsString(v) || *kind);
+				cJSON_Delete(v);
+			} else if (depth == 1) {
+				want_key = true;
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = 0;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_END_EVENT:
+			rc = 1; /* no kind */
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc > 0;
+}
+
+/* The root's items (a sequence) begin: stream them when the document is
+ * a list, as its kind, read ahead when it comes later, says. */
+static void yaml_items_begin(struct ybuild *b, cJSON *items)
+{
+	const cJSON *kv = cJSON_GetObjectItemCaseSensitive(b->root, "kind");
+	char *ahead = NULL;
+	const char *kind;
+
+	if (!b->c)
+		return;
+	if (kv)
+		kind = cJSON_IsString(kv) ? kv->valuestring : NULL;
+	else if (yaml_root_kind(b->buf, b->len, b->doc, &ahead))
+		kind = ahead;
+	else
+		return;
+	if (is_list(kind, true)) {
+		b->items = items;
+		b->ik = item_kind(kind, b->ikbuf, sizeof(b->ikbuf));
+	}
+	free(ahead);
+}
+
+/* An item of the streaming list is complete: decode, store and drop it. */
+static int yaml_item_done(struct ybuild *b)
+{
+	cJSON *it = b->items->child;
+	int rc = decode_item(b->c, it, b->idx++, b->ik, b->st);
+
+	if (rc < 0) {
+		ypos_locate(b, b->c, b->item_npos);
+		return rc;
+	}
+	b->stored += rc;
+	cJSON_Delete(cJSON_DetachItemViaPointer(b->items, it));
+	b->npos = b->item_npos;
+	return 0;
+}
+
 /* True when the next scalar in the current mapping is a key. */
 static bool yaml_wants_key(const struct ybuild *b)
 {
@@ -1520,6 +1893,9 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 	cJSON *node;
 
 	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		b->doc = m->index;
+		return 0;
 	case YAML_DOCUMENT_END_EVENT:
 		return 1;
 	case YAML_ALIAS_EVENT:
@@ -1560,12 +1936,20 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 			free(b->key[b->depth]);
 			b->key[b->depth] = NULL;
 		}
+		if (b->depth == 2 && b->items && b->stack[1] == b->items)
+			return yaml_item_done(b);
 		return 0;
 	default:
 		return 0;
 	}
 	if (!node)
 		goto nomem;
+	if (b->depth == 1 && cJSON_IsArray(node) && b->key[0] &&
+	    strcmp(b->key[0], "items") == 0 &&
+	    !cJSON_GetObjectItemCaseSensitive(b->root, "items"))
+		yaml_items_begin(b, node);
+	if (b->depth == 2 && b->items && b->stack[1] == b->items)
+		b->item_npos = b->npos;
 	if (yaml_attach(b, node) < 0) {
 		cJSON_Delete(node);
 		goto nomem;
@@ -1576,6 +1960,8 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 		b->stack[b->depth] = node;
 		b->key[b->depth] = NULL;
 		b->depth++;
+	} else if (b->depth == 2 && b->items && b->stack[1] == b->items) {
+		return yaml_item_done(b); /* a scalar item */
 	}
 	return 0;
 nomem:
@@ -1601,6 +1987,10 @@ int decode_yaml_opts(const char *buf, size_t len, struct store *st,
 	if (err)
 		memset(err, 0, sizeof(*err));
 	memset(&b, 0, sizeof(b));
+	b.c = &c;
+	b.st = st;
+	b.buf = buf;
+	b.len = len;
 	if (!yaml_parser_initialize(&parser)) {
 		seterr(err, 0, 0, "out of memory");
 		return -ENOMEM;
@@ -1628,17 +2018,10 @@ int decode_yaml_opts(const char *buf, size_t len, struct store *st,
 		if (rc == 1) {
 			rc = decode_tree(&c, b.root, st);
 			if (rc < 0) {
-				for (size_t i = 0; c.bad && err && i < b.npos;
-				     i++) {
-					if (b.pos[i].node == c.bad) {
-						err->line = b.pos[i].line;
-						err->col = b.pos[i].col;
-						break;
-					}
-				}
+				ypos_locate(&b, &c, 0);
 				goto out;
 			}
-			total += rc;
+			total += rc + b.stored;
 			ybuild_reset(&b);
 		}
 		if (done)
