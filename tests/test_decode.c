@@ -439,6 +439,18 @@ static void test_errors_json(void **state)
 	assert_non_null(strstr(err.msg, "not an IP address"));
 	store_free(st);
 
+	/* An empty clusterIPs falls back to clusterIP (found by the objects
+	 * fuzz target: the address went past an empty array). */
+	assert_int_equal(
+	    json_str("{\"kind\":\"Service\",\"metadata\":{\"name\":"
+		     "\"x\"},\"spec\":{\"clusterIPs\":[],"
+		     "\"clusterIP\":\"10.0.0.7\"}}",
+		     &st, &err),
+	    1);
+	assert_int_equal(store_service(st, "default", "x")->nips, 1);
+	assert_addr(&store_service(st, "default", "x")->ips[0], "10.0.0.7");
+	store_free(st);
+
 	/* the path of a field deep in a list, index and all */
 	assert_int_equal(
 	    json_str(

@@ -374,8 +374,9 @@ static int svc_ips(struct dctx *c, const cJSON *spec, struct obj_service *s)
 		s->type = OBJ_SVC_HEADLESS;
 		return 0;
 	}
+	/* clusterIP when clusterIPs is missing or empty: one address */
 	s->ips =
-	    calloc(ips ? (size_t)cJSON_GetArraySize(ips) : 1, sizeof(*s->ips));
+	    calloc(one ? 1 : (size_t)cJSON_GetArraySize(ips), sizeof(*s->ips));
 	if (!s->ips)
 		return nomem(c);
 	if (one) {
