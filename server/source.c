@@ -66,10 +66,15 @@ static void reload_done(void *arg, int rc, const char *err)
 		log_error("plugin/kubernetes: reload failed, keeping the "
 			  "previous zone: %s",
 			  err);
-	else
-		log_info("plugin/kubernetes: reloaded: %zu names, serial %u",
+	else {
+		unsigned read_ms, apply_ms;
+
+		kube_load_ms(k, &read_ms, &apply_ms);
+		log_info("plugin/kubernetes: reloaded: %zu names, serial %u "
+			 "(read in %u ms, applied in %u ms)",
 			 zone_count_names(kube_zone(k)),
-			 zone_serial(kube_zone(k)));
+			 zone_serial(kube_zone(k)), read_ms, apply_ms);
+	}
 }
 
 /* Scrape-time sources of s: its zone, and its API watch. */
@@ -227,6 +232,10 @@ void source_reread(struct source *s)
 
 	if (s->src)
 		return;
+	if (s->watching) { /* kube_reload reports through reload_done */
+		kube_reload(s->kube);
+		return;
+	}
 	int rc = kube_load(s->kube, err, sizeof(err));
 	reload_done(s->kube, rc, err);
 }

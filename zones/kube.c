@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "zones/bgjob.h"
 #include "zones/dname.h"
 #include "zones/filesrc.h"
 #include "zones/podset.h"
@@ -130,6 +131,11 @@ struct kube {
 	int64_t *pending_ms; /* trigger times of slices not committed yet */
 	size_t npending, cap_pending;
 	struct skiplog *skipped; /* objects PATH: objects left out */
+	/* objects PATH read on a thread of its own (bgjob.h) */
+	struct bgjob *job;
+	struct store *next; /* what the job read, until it is applied */
+	char load_err[512];
+	unsigned read_ms, apply_ms; /* the last load's */
 };
 
 /* The namespaces option (immutable: safe on any thread). */
@@ -240,6 +246,8 @@ void kube_free(struct kube *k)
 	if (!k)
 		return;
 	filesrc_watch_free(k->watch);
+	bgjob_free(k->job);
+	store_free(k->next);
 	zone_index_free(k->zi);
 	hosts_free(k->hosts);
 	podset_free(k->pods);
@@ -596,6 +604,51 @@ static void file_skipped(void *arg, const char *file,
 	skiplog_note(k->skipped, 0, msg);
 }
 
+static unsigned ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned)((t.tv_sec - t0->tv_sec) * 1000 +
+			  (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* Read the objects PATH into *st: on the loop at start, later on the
+ * job's thread (the skiplog's file group is used by this only). */
+static int kube_read(struct kube *k, struct store **st, char *err,
+		     size_t errlen)
+{
+	struct timespec t0;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	skiplog_begin(k->skipped, 0);
+	rc = filesrc_load_skip(k->objects, k->skipped ? file_skipped : NULL, k,
+			       st, err, errlen);
+	if (rc >= 0) /* else what was noted stays known: the round goes on */
+		skiplog_end(k->skipped, 0);
+	k->read_ms = ms_since(&t0);
+	return rc;
+}
+
+/* Apply what kube_read read (on the loop). */
+static int kube_apply_read(struct kube *k, struct store *st, char *err,
+			   size_t errlen)
+{
+	struct timespec t0;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = kube_apply_store(k, st);
+	/* Parsing took far more heap than the zone keeps: give it back. */
+	malloc_trim(0);
+	k->apply_ms = ms_since(&t0);
+	if (rc < 0)
+		snprintf(err, errlen, "kubernetes: out of memory applying %s",
+			 k->objects);
+	return rc;
+}
+
 int kube_load(struct kube *k, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -605,29 +658,58 @@ int kube_load(struct kube *k, char *err, size_t errlen)
 		snprintf(err, errlen, "kubernetes: no objects PATH");
 		return -EINVAL;
 	}
-	skiplog_begin(k->skipped, 0);
-	rc = filesrc_load_skip(k->objects, k->skipped ? file_skipped : NULL, k,
-			       &st, err, errlen);
+	rc = kube_read(k, &st, err, errlen);
 	if (rc < 0)
-		return rc; /* what was noted stays known: the round goes on */
-	skiplog_end(k->skipped, 0);
-	rc = kube_apply_store(k, st);
-	/* Parsing took far more heap than the zone keeps: give it back. */
-	malloc_trim(0);
-	if (rc < 0)
-		snprintf(err, errlen, "kubernetes: out of memory applying %s",
-			 k->objects);
-	return rc;
+		return rc;
+	return kube_apply_read(k, st, err, errlen);
+}
+
+void kube_load_ms(const struct kube *k, unsigned *read_ms, unsigned *apply_ms)
+{
+	*read_ms = k->read_ms;
+	*apply_ms = k->apply_ms;
+}
+
+static int read_job(void *arg)
+{
+	struct kube *k = arg;
+
+	k->load_err[0] = '\0';
+	return kube_read(k, &k->next, k->load_err, sizeof(k->load_err));
+}
+
+static void read_done(void *arg, int rc)
+{
+	struct kube *k = arg;
+
+	if (rc >= 0)
+		rc = kube_apply_read(k, k->next, k->load_err,
+				     sizeof(k->load_err));
+	else if (!k->load_err[0])
+		snprintf(k->load_err, sizeof(k->load_err),
+			 "kubernetes: cannot start reading %s: %s", k->objects,
+			 strerror(-rc));
+	k->next = NULL;
+	if (k->done)
+		k->done(k->done_arg, rc, k->load_err);
+}
+
+int kube_reload(struct kube *k)
+{
+	char err[512] = "";
+	int rc;
+
+	if (k->job && bgjob_kick(k->job) == 0)
+		return 1;
+	rc = kube_load(k, err, sizeof(err));
+	if (k->done)
+		k->done(k->done_arg, rc, err);
+	return 0;
 }
 
 static void on_change(void *arg)
 {
-	struct kube *k = arg;
-	char err[512] = "";
-	int rc = kube_load(k, err, sizeof(err));
-
-	if (k->done)
-		k->done(k->done_arg, rc, err);
+	kube_reload(arg);
 }
 
 int kube_watch(struct kube *k, struct event_base *base,
@@ -635,6 +717,8 @@ int kube_watch(struct kube *k, struct event_base *base,
 {
 	k->done = done;
 	k->done_arg = arg;
+	if (!k->job)
+		k->job = bgjob_new(base, read_job, read_done, k);
 	k->watch = filesrc_watch_new(base, k->objects, on_change, k);
 	return k->watch ? 0 : -errno;
 }

@@ -11,7 +11,8 @@
  * whose message changes is logged at once.
  *
  * Rounds are kept per group (a source's file load, or one API resource).
- * Only 64-bit digests of the messages are kept.  Control thread only.
+ * Only 64-bit digests of the messages are kept.  One thread at a time
+ * (the control thread, or the thread reading an objects PATH, bgjob.h).
  */
 #ifndef CLUSTERDNS_SKIPLOG_H
 #define CLUSTERDNS_SKIPLOG_H

@@ -156,7 +156,12 @@ done
 check "the last generated service answers" NOERROR "$STATUS"
 check_match "it has an address" '^10\.' "$(rdata ANSWER A)"
 assert_answer "web.big.svc.$Z" A 10.96.5.1
+# the files were read on the reader thread, then applied on the loop
+check_match "the reload says how long reading and applying took" \
+	'reloaded: [0-9]+ names, serial [0-9]+ \(read in [0-9]+ ms, applied in [0-9]+ ms\)' \
+	"$(grep -E 'plugin/kubernetes: reloaded' "$LOG" | tail -n 1)"
 if [ -r "/proc/$PID/status" ]; then
+	echo "# $(grep -E 'plugin/kubernetes: reloaded' "$LOG" | tail -n 1)"
 	echo "# memory after 20000 services: $(grep -E 'VmHWM|VmRSS' "/proc/$PID/status" | tr -s ' \t\n' ' ')"
 fi
 

@@ -1,0 +1,117 @@
+#!/bin/bash
+# bench-reload.sh -- what reloading a big objects PATH costs the clients:
+# clusterdns (default threads) serving a generated cluster of SERVICES
+# ClusterIP services in one file, asked over UDP at a fixed rate by
+# tools/udplat, first with no reload, then while the files are reloaded
+# (SIGHUP) back to back; /health is asked every 100 ms meanwhile.  Prints
+# UDP p50, p99 and lost queries, the slowest /health answer, and the
+# reloads' read and apply times, for each clusterdns binary given (the
+# build's own first, then -o OTHER, e.g. an older build), side by side.
+# Not a test.
+#
+# Usage: tools/bench-reload.sh [-s SERVICES] [-r QPS] [-d SECONDS] [-o BINARY]
+#   -s  ClusterIP services in the file (default 150000)
+#   -r  UDP queries per second (default 5000)
+#   -d  seconds measured per phase (default 20)
+#   -o  another clusterdns binary to measure the same way
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+
+NSVC=150000 QPS=5000 SECS=20 OTHER=
+while getopts s:r:d:o:h o; do
+	case $o in
+	s) NSVC=$OPTARG ;;
+	r) QPS=$OPTARG ;;
+	d) SECS=$OPTARG ;;
+	o) OTHER=$OPTARG ;;
+	*) bench_opt_other "$o" ;;
+	esac
+done
+bench_numbers bench-reload "$NSVC" "$QPS" "$SECS"
+bench_paths
+UDPLAT=$top_builddir/tools/udplat
+bench_setup bench-reload "curl dig" "$CLUSTERDNS $UDPLAT"
+[ -z "$OTHER" ] || [ -x "$OTHER" ] || {
+	echo "bench-reload: $OTHER is not a program" >&2
+	exit 1
+}
+ZONE=cluster.local NNS=10 NHEADLESS=0 NEPS=0 NQUERIES=10 SEED=1
+bench_cluster >/dev/null
+# the first generated service: "name": "svc-N", "namespace": "ns-N"
+QNAME=$(grep -o -m 1 '"name": "svc-[0-9]*", "namespace": "ns-[0-9]*"' \
+	"$W/objects/services.json" | sed 's/"name": "\([^"]*\)", "namespace": "\([^"]*\)"/\1.\2/').svc.$ZONE
+
+# reloads LOG: how many reloads LOG reports (done or failed).
+reloads()
+{
+	grep -Ec 'plugin/kubernetes: reload(ed|.*failed)' "$1"
+}
+
+# measure NAME BINARY: one row per phase into $W/NAME.rows.
+measure()
+{
+	local name=$1 bin=$2 port hport pid log n end worst t lat
+	port=$(free_port)
+	hport=$(free_port)
+	log=$W/$name.log
+	bench_corefile "$port" "health 127.0.0.1:$hport" >"$W/$name.Corefile"
+	"$bin" -conf "$W/$name.Corefile" >"$log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	bench_wait_up "$port" "$pid" +norec "$QNAME" A || {
+		echo "bench-reload: $name did not start:" >&2
+		cat "$log" >&2
+		exit 1
+	}
+	: >"$W/$name.rows"
+	for phase in steady reloading; do
+		n=$(reloads "$log")
+		taskset -c "$CCPU" "$UDPLAT" -p "$port" -r "$QPS" -d "$SECS" \
+			-q "$QNAME" >"$W/$name.$phase.lat" &
+		lat=$!
+		end=$((SECONDS + SECS))
+		worst=0
+		[ "$phase" = reloading ] && kill -HUP "$pid"
+		while [ "$SECONDS" -lt "$end" ]; do
+			t=$(curl -s -o /dev/null -m 10 -w '%{time_total}' \
+				"http://127.0.0.1:$hport/health" || echo 10)
+			worst=$(awk -v a="$worst" -v b="$t" \
+				'BEGIN { print (b * 1000 > a) ? b * 1000 : a }')
+			if [ "$phase" = reloading ] &&
+				[ "$(reloads "$log")" -gt "$n" ]; then
+				n=$(reloads "$log")
+				kill -HUP "$pid"
+			fi
+			sleep 0.1
+		done
+		wait "$lat"
+		# let the last reload end before the next phase
+		while [ "$phase" = reloading ] &&
+			[ "$(reloads "$log")" -lt "$n" ]; do
+			sleep 0.2
+		done
+		read -r _ _ _ _ _ lost _ p50 _ p99 <"$W/$name.$phase.lat"
+		echo "$name $phase $p50 $p99 $lost $(printf '%.0f' "$worst")" \
+			"$(reloads "$log")" \
+			"$(grep -Eo 'read in [0-9]+ ms, applied in [0-9]+ ms' "$log" |
+				tail -n 1 | tr -s ' ' | cut -d' ' -f3,7)" \
+			>>"$W/$name.rows"
+	done
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+}
+
+echo "# $NSVC services in one file ($(du -h "$W/objects/services.json" | cut -f1)), UDP at $QPS qps for ${SECS}s per phase, /health every 100 ms"
+measure clusterdns "$CLUSTERDNS"
+[ -n "$OTHER" ] && measure other "$OTHER"
+printf '%-10s %-10s %8s %8s %6s %11s %8s %8s %9s\n' binary phase p50_us p99_us lost health_ms reloads read_ms apply_ms
+for f in "$W"/clusterdns.rows ${OTHER:+"$W"/other.rows}; do
+	while read -r name phase p50 p99 lost worst nrel rd ap; do
+		printf '%-10s %-10s %8s %8s %6s %11s %8s %8s %9s\n' "$name" \
+			"$phase" "$p50" "$p99" "$lost" "$worst" "$nrel" \
+			"${rd:--}" "${ap:--}"
+	done <"$f"
+done
+[ -n "$OTHER" ] && echo "# other: $OTHER"

@@ -1,0 +1,39 @@
+/*
+ * bgjob.h -- one job at a time on a thread of its own, done on the loop.
+ *
+ * Reading a large objects PATH takes seconds of CPU.  A bgjob runs it on
+ * a thread of its own at a lower priority (nice BGJOB_NICE), so the event
+ * loop keeps serving /health, /ready and /metrics meanwhile and the
+ * workers keep their CPU when the machine is busy.  When the job returns,
+ * done() runs on the event loop, where the result is applied.  A kick
+ * while a run is in progress asks for one more run after it: any number
+ * of kicks during a run make one more run, never two at once.
+ */
+#ifndef CLUSTERDNS_BGJOB_H
+#define CLUSTERDNS_BGJOB_H
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+
+#define BGJOB_NICE 10
+
+struct bgjob;
+
+/* A job: run(arg) on its thread, then done(arg, rc) with run's return
+ * value on base's loop.  NULL with errno set on failure. */
+struct bgjob *bgjob_new(struct event_base *base, int (*run)(void *arg),
+			void (*done)(void *arg, int rc), void *arg);
+
+/* Start a run, or ask for one more after the run in progress.  Returns 0
+ * or a negative errno (the thread could not start). */
+int bgjob_kick(struct bgjob *j);
+
+/* Whether a run is in progress or asked for. */
+bool bgjob_busy(const struct bgjob *j);
+
+/* Wait for a run in progress to end (its done() is not called), then
+ * free. */
+void bgjob_free(struct bgjob *j);
+
+#endif
