@@ -88,23 +88,32 @@ static void setup_probe(struct probe *p)
 	assert_non_null(p->base);
 }
 
+/* A job on a new probe p, kicked once, its run started. */
+static struct bgjob *started(struct probe *p)
+{
+	struct bgjob *j;
+
+	setup_probe(p);
+	j = bgjob_new(p->base, run, done, p);
+	assert_non_null(j);
+	assert_false(bgjob_busy(j));
+	assert_int_equal(bgjob_kick(j), 0);
+	assert_true(bgjob_busy(j));
+	while (runs_now(p) < 1)
+		usleep(1000);
+	return j;
+}
+
 static void test_runs_and_coalesces(void **state)
 {
 	struct probe p;
 	struct bgjob *j;
 
 	(void)state;
-	setup_probe(&p);
-	j = bgjob_new(p.base, run, done, &p);
-	assert_non_null(j);
-	assert_false(bgjob_busy(j));
-	assert_int_equal(bgjob_kick(j), 0);
-	assert_true(bgjob_busy(j));
+	j = started(&p);
 	/* three more kicks while it runs: one more run after it */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(bgjob_kick(j), 0);
-	while (runs_now(&p) < 1)
-		usleep(1000);
 	open_gate(&p);
 	event_base_dispatch(p.base); /* until the first done() */
 	assert_int_equal(p.dones, 1);
@@ -130,12 +139,7 @@ static void test_free_waits(void **state)
 	struct bgjob *j;
 
 	(void)state;
-	setup_probe(&p);
-	j = bgjob_new(p.base, run, done, &p);
-	assert_non_null(j);
-	assert_int_equal(bgjob_kick(j), 0);
-	while (runs_now(&p) < 1)
-		usleep(1000);
+	j = started(&p);
 	open_gate(&p);
 	bgjob_free(j);
 	assert_int_equal(runs_now(&p), 1);
