@@ -1322,10 +1322,28 @@ static bool json_find(const char *s, size_t len, size_t *i, const cJSON *node,
 	return false;
 }
 
+/* Past the string that starts with the quote at s[i] (len when it does
+ * not end). */
+static size_t json_string_end(const char *s, size_t len, size_t i)
+{
+	for (;;) {
+		const char *q = memchr(s + i + 1, '"', len - i - 1);
+		size_t bs = 0;
+
+		if (!q)
+			return len;
+		i = (size_t)(q - s);
+		while (s[i - 1 - bs] == '\\') /* the opening quote stops it */
+			bs++;
+		if (!(bs & 1))
+			return i + 1;
+	}
+}
+
 /*
  * Where the JSON value at s[i] ends, by bracket matching that skips strings:
- * enough to cut a list into its items, each of which cJSON then parses
- * (and so checks).  Returns len when the value does not end.
+ * enough to find the members of a list document; cJSON then parses each
+ * (and so checks it).  Returns len when the value does not end.
  */
 static size_t json_value_end(const char *s, size_t len, size_t i)
 {
@@ -1335,19 +1353,27 @@ static size_t json_value_end(const char *s, size_t len, size_t i)
 		return len;
 	if (s[i] != '{' && s[i] != '[') {
 		if (s[i] == '"')
-			return json_skip_string(s, len, i);
+			return json_string_end(s, len, i);
 		while (i < len && !strchr(",]} \t\r\n", s[i]))
 			i++;
 		return i;
 	}
 	for (; i < len; i++) {
-		if (s[i] == '"') {
-			i = json_skip_string(s, len, i) - 1;
-		} else if (s[i] == '{' || s[i] == '[') {
+		switch (s[i]) {
+		case '"':
+			i = json_string_end(s, len, i) - 1;
+			break;
+		case '{':
+		case '[':
 			depth++;
-		} else if (s[i] == '}' || s[i] == ']') {
+			break;
+		case '}':
+		case ']':
 			if (--depth == 0)
 				return i + 1;
+			break;
+		default:
+			break;
 		}
 	}
 	return len;
@@ -1392,9 +1418,10 @@ static void json_locate(struct dctx *c, const char *buf, size_t len,
 
 /* A list document's parts other than its items, as the scan found them. */
 struct json_head {
-	cJSON *root;  /* every member but "items", parsed */
-	size_t items; /* offset of the items' '[' */
-	size_t end;   /* offset just past the document */
+	cJSON *root;	  /* every member but "items", parsed */
+	size_t items;	  /* offset of the items' '[' */
+	size_t items_end; /* offset just past their ']' */
+	size_t end;	  /* offset just past the document */
 };
 
 /*
@@ -1436,6 +1463,7 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 				return 0;
 			has_items = true;
 			items = vals[n];
+			h->items_end = i;
 		}
 		n++;
 		i = json_ws(buf, len, i);
@@ -1508,18 +1536,14 @@ static int json_stream_items(struct dctx *c, const char *buf, size_t len,
 	if (i < len && buf[i] == ']')
 		return 0;
 	for (;;) {
-		size_t start = i, end = json_value_end(buf, len, i);
+		size_t start = i, end;
 		const char *pend = NULL;
-		cJSON *it;
+		cJSON *it = cJSON_ParseWithLengthOpts(
+		    buf + start, h->items_end - start, &pend, false);
 
-		if (end >= len)
+		if (!it)
 			return -EAGAIN;
-		it = cJSON_ParseWithLengthOpts(buf + start, end - start, &pend,
-					       false);
-		if (!it || pend != buf + end) {
-			cJSON_Delete(it);
-			return -EAGAIN;
-		}
+		end = (size_t)(pend - buf);
 		rc = decode_item(c, it, idx++, ik, st);
 		if (rc < 0)
 			json_locate(c, buf, len, start, it);
@@ -1527,10 +1551,10 @@ static int json_stream_items(struct dctx *c, const char *buf, size_t len,
 		if (rc < 0)
 			return rc;
 		count += rc;
-		i = json_ws(buf, len, end);
-		if (i < len && buf[i] == ']')
+		i = json_ws(buf, h->items_end, end);
+		if (i + 1 == h->items_end && buf[i] == ']')
 			break;
-		if (i >= len || buf[i] != ',')
+		if (i >= h->items_end || buf[i] != ',')
 			return -EAGAIN;
 		i = json_ws(buf, len, i + 1);
 	}
