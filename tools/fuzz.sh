@@ -10,7 +10,9 @@
 # A run stops after SECONDS (default 60) or RUNS inputs, whichever comes
 # first, and leaves what it found (crash-*, leak-*, timeout-*) in
 # $FUZZ_BUILD.  -merge adds the inputs of the working corpus that bring
-# new coverage to tests/fuzz/corpus/TARGET.  -build only builds.
+# new coverage to tests/fuzz/corpus/TARGET: new edges only, not new hit
+# counts of known ones, so that the repository's corpus stays small.
+# -build only builds.
 #
 # $FUZZ_BUILD (default clusterdns-fuzz under $TMPDIR or /tmp) holds the
 # library built with clang (lib/, configured once with
@@ -93,7 +95,8 @@ mkdir -p "$corpus"
 cd "$build"
 if [ "$mode" = merge ]; then
 	mkdir -p "$seeds"
-	exec "./fuzz_$target" -merge=1 -max_len="$maxlen" "$seeds" "$corpus"
+	exec "./fuzz_$target" -merge=1 -use_counters=0 -max_len="$maxlen" \
+		"$seeds" "$corpus"
 fi
 set -- -max_total_time="$secs" -max_len="$maxlen" -timeout=10 \
 	-print_final_stats=1 "$@"
