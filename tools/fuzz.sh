@@ -51,6 +51,10 @@ shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 cc=${CLANG:-clang-14}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/clusterdns-fuzz}
+# absolute: a merge starts the target again by this name, and the
+# corefile and kubeconfig targets change directory
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
 src=$top/tests/fuzz/fuzz_$target.c
 seeds=$top/tests/fuzz/corpus/$target
 corpus=$build/corpus-$target
@@ -95,11 +99,11 @@ mkdir -p "$corpus"
 cd "$build"
 if [ "$mode" = merge ]; then
 	mkdir -p "$seeds"
-	exec "./fuzz_$target" -merge=1 -use_counters=0 -max_len="$maxlen" \
+	exec "$build/fuzz_$target" -merge=1 -use_counters=0 -max_len="$maxlen" \
 		"$seeds" "$corpus"
 fi
 set -- -max_total_time="$secs" -max_len="$maxlen" -timeout=10 \
 	-print_final_stats=1 "$@"
 [ -n "$runs" ] && set -- -runs="$runs" "$@"
 [ -n "$jobs" ] && set -- -jobs="$jobs" -workers="$jobs" "$@"
-exec "./fuzz_$target" "$@" "$corpus"
+exec "$build/fuzz_$target" "$@" "$corpus"
