@@ -104,7 +104,7 @@ static inline void metrics_add(uint32_t i, uint64_t v)
  * clusterdns_tcp_refused_total ("client_limit", "total_limit"). */
 enum metrics_tcp_refused {
 	METRICS_TCP_CLIENT_LIMIT, /* its client address holds its share */
-	METRICS_TCP_TOTAL_LIMIT,  /* the pool is full of busy connections */
+	METRICS_TCP_TOTAL_LIMIT,  /* the pool is full, none idle to close */
 	METRICS_TCP_REFUSALS,
 };
 

@@ -601,8 +601,8 @@ static void tcp_refused(struct worker *w, enum metrics_tcp_refused why,
 			 a, pool->max_per_addr, n);
 	else
 		log_warn("tcp: refused %s: %u connections open, the most the "
-			 "server holds, and none of them idle (%llu since the "
-			 "last such line)",
+			 "server holds, and no idle one closed in time for it "
+			 "(%llu since the last such line)",
 			 a, pool->max_conns + CONN_SLACK, n);
 }
 

@@ -663,7 +663,7 @@ static void test_tcp_counted(void **state)
 		buf[1] = (uint8_t)n;
 		assert_int_equal(send(busy[i], buf, n + 2, 0),
 				 (ssize_t)(n + 2));
-		usleep(20000); /* read before the next comes */
+		usleep(50000); /* read before the next comes */
 	}
 	int over = tcp_connect_from("127.0.2.1", port);
 	assert_true(closed_within(over, 2000));
