@@ -21,6 +21,11 @@
  * budget closes the oldest idle one of the pool (RFC 7766, 6.2.3): on this
  * worker at once, or on the worker holding it, asked through its eventfd.
  * Until that worker has, the pool may hold CONN_SLACK more.
+ *
+ * What the limits do is counted by reason on the worker that does it
+ * (metrics.h: refused over a limit; closed as evicted, idle, slow or
+ * unread) and, but for idle closes, logged as a warning naming the client,
+ * at most one line per reason per TCP_LOG_MS for the whole pool.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4, in6_pktinfo */
