@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,22 @@ void log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("[ERROR] ", fmt, ap);
 	va_end(ap);
+}
+
+uint64_t log_limit_event(struct log_limit *l, uint64_t now_ms,
+			 uint64_t interval_ms)
+{
+	atomic_fetch_add_explicit(&l->held, 1, memory_order_relaxed);
+	uint64_t next = atomic_load_explicit(&l->next_ms, memory_order_relaxed);
+	if (now_ms < next)
+		return 0;
+	/* one thread wins the line; the others' events stay held or are
+	 * taken into its count */
+	if (!atomic_compare_exchange_strong_explicit(
+		&l->next_ms, &next, now_ms + interval_ms, memory_order_relaxed,
+		memory_order_relaxed))
+		return 0;
+	return atomic_exchange_explicit(&l->held, 0, memory_order_relaxed);
 }
 
 /* Type names as miekg/dns prints them. */

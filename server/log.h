@@ -19,6 +19,28 @@ struct setup;
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * At most one line per interval for one kind of event that may come in
+ * floods (a client refused, a connection closed): log_limit_event says
+ * when a line is due and how many events it stands for.  Zero-initialised
+ * (static or calloc'd) is ready; shared by threads without a lock.
+ */
+struct log_limit {
+	_Atomic uint64_t next_ms; /* no line before this time */
+	_Atomic uint64_t held;	  /* events not reported in a line yet */
+};
+
+/*
+ * One event of l at now_ms (a monotonic clock in milliseconds).  Returns 0
+ * when no line is due (the last one was less than interval_ms ago: the
+ * event is held for the next), else the number of events the line reports
+ * (this one and those held since the last line, at least 1); the caller
+ * then writes the line.  The first event is always reported.  Thread-safe,
+ * lock-free; no event is lost or reported twice.
+ */
+uint64_t log_limit_event(struct log_limit *l, uint64_t now_ms,
+			 uint64_t interval_ms);
+
 /* Write log lines to fd instead of standard output (a tool whose standard
  * output is its result sets standard error).  Call before any thread logs. */
 void log_set_fd(int fd);

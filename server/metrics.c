@@ -1187,6 +1187,36 @@ static void render_apisrc(struct out *o, const struct registry *r)
 	}
 }
 
+static void render_tcp(struct out *o)
+{
+	static const char *const refused[METRICS_TCP_REFUSALS] = {
+	    [METRICS_TCP_CLIENT_LIMIT] = "client_limit",
+	    [METRICS_TCP_TOTAL_LIMIT] = "total_limit",
+	};
+	static const char *const closed[METRICS_TCP_CLOSES] = {
+	    [METRICS_TCP_EVICTED] = "evicted",
+	    [METRICS_TCP_IDLE] = "idle",
+	    [METRICS_TCP_SLOW] = "slow",
+	    [METRICS_TCP_UNREAD] = "unread",
+	};
+
+	family(o, "clusterdns_tcp_refused_total", "counter",
+	       "TCP connections closed at once when accepted, by the limit "
+	       "they were over.");
+	for (int i = 0; i < METRICS_TCP_REFUSALS; i++) {
+		const char *kv[] = {"reason", refused[i], NULL};
+		sample_u(o, kv, o->tot[METRICS_G_TCP_REFUSED + i]);
+	}
+	family(o, "clusterdns_tcp_closed_total", "counter",
+	       "TCP connections the server closed, by reason: evicted for a "
+	       "new one, or idle timeout when idle, inside a partial query "
+	       "(slow) or with answers the client did not read (unread).");
+	for (int i = 0; i < METRICS_TCP_CLOSES; i++) {
+		const char *kv[] = {"reason", closed[i], NULL};
+		sample_u(o, kv, o->tot[METRICS_G_TCP_CLOSED + i]);
+	}
+}
+
 static void render_misc(struct out *o, const struct registry *r)
 {
 	family(o, "coredns_build_info", "gauge",
@@ -1265,6 +1295,7 @@ int metrics_render(struct evbuffer *b)
 	render_dns(&o, r);
 	render_cache(&o, r);
 	render_proxy(&o, r);
+	render_tcp(&o);
 	render_kube(&o, r);
 	render_apisrc(&o, r);
 	pthread_mutex_unlock(&r->lock);

@@ -100,13 +100,36 @@ static inline void metrics_add(uint32_t i, uint64_t v)
 				 __ATOMIC_RELAXED);
 }
 
-/* Fixed slots of series without labels. */
+/* Why the worker pool refused a TCP connection: the reason label of
+ * clusterdns_tcp_refused_total ("client_limit", "total_limit"). */
+enum metrics_tcp_refused {
+	METRICS_TCP_CLIENT_LIMIT, /* its client address holds its share */
+	METRICS_TCP_TOTAL_LIMIT,  /* the pool is full, none idle to close */
+	METRICS_TCP_REFUSALS,
+};
+
+/* Why the worker pool closed a TCP connection itself: the reason label of
+ * clusterdns_tcp_closed_total ("evicted", "idle", "slow", "unread"). */
+enum metrics_tcp_closed {
+	METRICS_TCP_EVICTED, /* the oldest idle one, for a new connection */
+	METRICS_TCP_IDLE,    /* idle timeout, nothing pending */
+	METRICS_TCP_SLOW,    /* idle timeout inside a partial query */
+	METRICS_TCP_UNREAD,  /* idle timeout with answers the client left */
+	METRICS_TCP_CLOSES,
+};
+
+/* Fixed slots of series without labels, or with fixed label sets. */
 enum {
 	METRICS_G_PANICS = 1,
 	METRICS_G_FWD_BROKEN,
 	METRICS_G_FWD_REJECTS,
+	METRICS_G_TCP_REFUSED, /* + enum metrics_tcp_refused */
+	METRICS_G_TCP_CLOSED = METRICS_G_TCP_REFUSED + METRICS_TCP_REFUSALS,
+	/* + enum metrics_tcp_closed */
 	METRICS_G_END = 16, /* the first slot of sites and upstreams */
 };
+_Static_assert(METRICS_G_TCP_CLOSED + METRICS_TCP_CLOSES <= METRICS_G_END,
+	       "fixed metrics slots overlap the sites");
 
 /* Who wrote a response: the `plugin` label of coredns_dns_responses_total
  * ("" is the server itself). */

@@ -21,6 +21,11 @@
  * budget closes the oldest idle one of the pool (RFC 7766, 6.2.3): on this
  * worker at once, or on the worker holding it, asked through its eventfd.
  * Until that worker has, the pool may hold CONN_SLACK more.
+ *
+ * What the limits do is counted by reason on the worker that does it
+ * (metrics.h: refused over a limit; closed as evicted, idle, slow or
+ * unread) and, but for idle closes, logged as a warning naming the client,
+ * at most one line per reason per TCP_LOG_MS for the whole pool.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4, in6_pktinfo */
@@ -71,6 +76,7 @@
 #define PER_ADDR_SHARE 10 /* one address: 1/10 of the budget by default */
 #define EVICT_SCAN 64	  /* connections looked at for an idle one */
 #define DEFAULT_MAX_INFLIGHT 64
+#define TCP_LOG_MS 10000 /* at most one log line per cause in this time */
 #define MAX_LOCALS 8
 
 union ctlbuf {
@@ -187,6 +193,8 @@ struct worker_pool {
 	unsigned max_per_addr;
 	struct tcplimit *limit;
 	unsigned max_inflight;
+	/* the log lines of refusals, then of closes, one per reason */
+	struct log_limit tcplog[METRICS_TCP_REFUSALS + METRICS_TCP_CLOSES];
 	void (*thread_start)(void);
 	void (*thread_stop)(void);
 	struct worker *workers;
@@ -575,19 +583,86 @@ static bool conn_keep(struct conn *c, const uint8_t *p, size_t n)
 }
 
 /*
- * Close c for idleness or for a new client.  Answers still unsent (the
- * client does not read them) are dropped with a reset, so the kernel does
- * not keep them for a peer that never takes them.
+ * A connection from peer refused for why: counted, and logged unless a
+ * line for why was written less than TCP_LOG_MS ago (the line then says
+ * how many it stands for).
  */
-static void conn_drop(struct conn *c)
+static void tcp_refused(struct worker *w, enum metrics_tcp_refused why,
+			const struct sockaddr *peer)
+{
+	struct worker_pool *pool = w->pool;
+	char a[INET6_ADDRSTRLEN + 16];
+
+	metrics_add(METRICS_G_TCP_REFUSED + why, 1);
+	unsigned long long n =
+	    log_limit_event(&pool->tcplog[why], w->now_ms, TCP_LOG_MS);
+	if (n == 0)
+		return;
+	log_addr_str(peer, a, sizeof(a));
+	if (why == METRICS_TCP_CLIENT_LIMIT)
+		log_warn("tcp: refused %s: its address is at the limit of %u "
+			 "connections per client address (%llu since the last "
+			 "such line)",
+			 a, pool->max_per_addr, n);
+	else
+		log_warn("tcp: refused %s: %u connections open, the most the "
+			 "server holds, and no idle one closed in time for it "
+			 "(%llu since the last such line)",
+			 a, pool->max_conns + CONN_SLACK, n);
+}
+
+/* The server closes c for why: counted, and logged as tcp_refused does
+ * (but for idle connections: closing them is routine). */
+static void tcp_closed(struct conn *c, enum metrics_tcp_closed why)
+{
+	struct worker *w = c->w;
+	struct worker_pool *pool = w->pool;
+	char a[INET6_ADDRSTRLEN + 16];
+
+	metrics_add(METRICS_G_TCP_CLOSED + why, 1);
+	if (why == METRICS_TCP_IDLE)
+		return;
+	unsigned long long n = log_limit_event(
+	    &pool->tcplog[METRICS_TCP_REFUSALS + why], w->now_ms, TCP_LOG_MS);
+	if (n == 0)
+		return;
+	log_addr_str((const struct sockaddr *)&c->peer, a, sizeof(a));
+	if (why == METRICS_TCP_EVICTED)
+		log_warn(
+		    "tcp: closed %s, the oldest idle connection, for a new "
+		    "one over the limit of %u connections (%llu since the "
+		    "last such line)",
+		    a, pool->max_conns, n);
+	else if (why == METRICS_TCP_SLOW)
+		log_warn("tcp: closed %s: a query still partial after %u ms "
+			 "without progress (%llu since the last such line)",
+			 a, pool->idle_ms, n);
+	else
+		log_warn("tcp: closed %s: answers left unread for %u ms "
+			 "(%llu since the last such line)",
+			 a, pool->idle_ms, n);
+}
+
+/*
+ * Close c for a new client (evict) or after the idle timeout, counted by
+ * what it was doing then.  Answers still unsent (the client does not read
+ * them) are dropped with a reset, so the kernel does not keep them for a
+ * peer that never takes them.
+ */
+static void conn_drop(struct conn *c, bool evict)
 {
 	int unsent = 0;
+	bool unread = c->out_len != c->out_off ||
+		      (ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0);
 
-	if (c->out_len != c->out_off ||
-	    (ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0)) {
+	if (unread) {
 		struct linger lg = {1, 0};
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
+	tcp_closed(c, evict	  ? METRICS_TCP_EVICTED
+		      : unread	  ? METRICS_TCP_UNREAD
+		      : c->in_len ? METRICS_TCP_SLOW
+				  : METRICS_TCP_IDLE);
 	conn_close(c);
 }
 
@@ -718,7 +793,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_touch(c);
 	uint64_t since = w->now_ms - c->last_ms;
 	if (since >= idle) {
-		conn_drop(c);
+		conn_drop(c, false);
 		return;
 	}
 	struct timeval tv = ms_tv(idle - since);
@@ -751,7 +826,7 @@ static unsigned conn_evict(struct worker *w, unsigned n, struct conn *except)
 	for (int i = 0; c && closed < n && i < EVICT_SCAN; i++) {
 		struct conn *prev = c->prev;
 		if (c != except && c->ndefer == 0) {
-			conn_drop(c);
+			conn_drop(c, true);
 			closed++;
 		}
 		c = prev;
@@ -818,11 +893,16 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		struct tcplimit_key key;
-		if (tcplimit_take(w->pool->limit, (struct sockaddr *)&ss,
-				  &key) < 0) {
+		int r =
+		    tcplimit_take(w->pool->limit, (struct sockaddr *)&ss, &key);
+		if (r < 0) {
 			/* this address has its share, or the pool is full
 			 * of connections with answers in progress */
 			close(fd);
+			tcp_refused(w,
+				    r == -EUSERS ? METRICS_TCP_CLIENT_LIMIT
+						 : METRICS_TCP_TOTAL_LIMIT,
+				    (struct sockaddr *)&ss);
 			continue;
 		}
 		struct conn *c = calloc(1, sizeof(*c));

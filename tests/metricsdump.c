@@ -80,6 +80,8 @@ int main(void)
 	metrics_proxy_conn(up, true, false);
 	metrics_add(METRICS_G_FWD_BROKEN, 1);
 	metrics_add(METRICS_G_FWD_REJECTS, 2);
+	metrics_add(METRICS_G_TCP_REFUSED + METRICS_TCP_CLIENT_LIMIT, 3);
+	metrics_add(METRICS_G_TCP_CLOSED + METRICS_TCP_EVICTED, 4);
 	metrics_reload_failed();
 	metrics_reload_version("sha512", "0123abcd");
 	metrics_health_observe(0.001);

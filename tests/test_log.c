@@ -4,8 +4,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -299,6 +301,65 @@ static void test_log_lines(void **state)
 	    "0.000116s\n");
 }
 
+/* At most one line per interval, each saying how many events it stands
+ * for: none lost, none counted twice. */
+static void test_limit(void **state)
+{
+	struct log_limit l = {0};
+
+	(void)state;
+	assert_int_equal(log_limit_event(&l, 1000, 10000), 1);
+	assert_int_equal(log_limit_event(&l, 1001, 10000), 0);
+	assert_int_equal(log_limit_event(&l, 5000, 10000), 0);
+	assert_int_equal(log_limit_event(&l, 10999, 10000), 0);
+	/* due: the three held and this one */
+	assert_int_equal(log_limit_event(&l, 11000, 10000), 4);
+	assert_int_equal(log_limit_event(&l, 11001, 10000), 0);
+	/* long after: this one and the one held */
+	assert_int_equal(log_limit_event(&l, 90000, 10000), 2);
+	assert_int_equal(log_limit_event(&l, 100000, 10000), 1);
+}
+
+#define LIMIT_THREADS 4
+#define LIMIT_EVENTS 100000
+
+static struct log_limit shared_limit;
+static _Atomic uint64_t reported, lines;
+
+static void *limit_events(void *arg)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < LIMIT_EVENTS; i++) {
+		/* a clock that moves 1 ms per 100 events: about 100 lines
+		 * due in all, raced for by the threads */
+		uint64_t n = log_limit_event(&shared_limit, i / 100, 10);
+		if (n) {
+			atomic_fetch_add(&reported, n);
+			atomic_fetch_add(&lines, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_limit_threads(void **state)
+{
+	pthread_t th[LIMIT_THREADS];
+
+	(void)state;
+	for (int i = 0; i < LIMIT_THREADS; i++)
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, limit_events, NULL), 0);
+	for (int i = 0; i < LIMIT_THREADS; i++)
+		pthread_join(th[i], NULL);
+	/* what no line reported yet is still held */
+	uint64_t held = atomic_load(&shared_limit.held);
+	assert_int_equal(atomic_load(&reported) + held,
+			 (uint64_t)LIMIT_THREADS * LIMIT_EVENTS);
+	/* the clock ran 0..999 ms: at most one line per 10 ms */
+	assert_true(atomic_load(&lines) >= 1);
+	assert_true(atomic_load(&lines) <= 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +370,8 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_log_lines),
+	    cmocka_unit_test(test_limit),
+	    cmocka_unit_test(test_limit_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

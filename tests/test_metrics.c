@@ -359,6 +359,61 @@ static double requests(const char *t, const char *zone)
 	return v < 0 ? 0 : v;
 }
 
+/* The TCP refusals and closes: every reason shown, 0 until counted, and
+ * summed over the threads. */
+static void *tcp_counter(void *arg)
+{
+	(void)arg;
+	assert_int_equal(metrics_thread_enter(), 0);
+	metrics_add(METRICS_G_TCP_REFUSED + METRICS_TCP_CLIENT_LIMIT, 2);
+	metrics_add(METRICS_G_TCP_CLOSED + METRICS_TCP_UNREAD, 1);
+	metrics_thread_exit();
+	return NULL;
+}
+
+static void test_tcp(void **state)
+{
+	static const char *const closed[] = {"evicted", "idle", "slow",
+					     "unread"};
+	char *t = render();
+
+	assert_non_null(strstr(t, "# TYPE clusterdns_tcp_refused_total "
+				  "counter\n"));
+	assert_non_null(strstr(t, "# TYPE clusterdns_tcp_closed_total "
+				  "counter\n"));
+	assert_metric(t, 0, "clusterdns_tcp_refused_total{reason=\"%s\"}",
+		      "client_limit");
+	assert_metric(t, 0, "clusterdns_tcp_refused_total{reason=\"%s\"}",
+		      "total_limit");
+	for (size_t i = 0; i < 4; i++)
+		assert_metric(t, 0,
+			      "clusterdns_tcp_closed_total{reason=\"%s\"}",
+			      closed[i]);
+	free(t);
+
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, tcp_counter, NULL), 0);
+	pthread_join(th, NULL);
+	metrics_add(METRICS_G_TCP_REFUSED + METRICS_TCP_CLIENT_LIMIT, 1);
+	metrics_add(METRICS_G_TCP_REFUSED + METRICS_TCP_TOTAL_LIMIT, 5);
+	for (int i = 0; i < METRICS_TCP_CLOSES; i++)
+		metrics_add(METRICS_G_TCP_CLOSED + i, 10 + i);
+	t = render();
+	assert_metric(t, 3, "clusterdns_tcp_refused_total{reason=\"%s\"}",
+		      "client_limit");
+	assert_metric(t, 5, "clusterdns_tcp_refused_total{reason=\"%s\"}",
+		      "total_limit");
+	assert_metric(t, 10, "clusterdns_tcp_closed_total{reason=\"%s\"}",
+		      "evicted");
+	assert_metric(t, 11, "clusterdns_tcp_closed_total{reason=\"%s\"}",
+		      "idle");
+	assert_metric(t, 12, "clusterdns_tcp_closed_total{reason=\"%s\"}",
+		      "slow");
+	assert_metric(t, 14, "clusterdns_tcp_closed_total{reason=\"%s\"}",
+		      "unread");
+	free(t);
+}
+
 static void test_threads(void **state)
 {
 	pthread_t th[NTHREADS];
@@ -408,6 +463,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_upstream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

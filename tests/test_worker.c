@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "server/metrics.h"
 #include "server/worker.h"
 
 #define BIG_ANSWER 60000
@@ -554,6 +556,139 @@ static void test_tcp_limits(void **state)
 	(void)a;
 }
 
+/* The sample line "name value" of the registry's exposition: its value,
+ * -1 when there is none. */
+static double scraped(const char *name)
+{
+	struct evbuffer *b = evbuffer_new();
+	double v = -1;
+
+	assert_non_null(b);
+	assert_int_equal(metrics_render(b), 0);
+	size_t n = evbuffer_get_length(b);
+	char *s = malloc(n + 1);
+	assert_non_null(s);
+	evbuffer_remove(b, s, n);
+	s[n] = 0;
+	evbuffer_free(b);
+	size_t nl = strlen(name);
+	for (char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (!strncmp(l, name, nl) && l[nl] == ' ') {
+			v = strtod(l + nl + 1, NULL);
+			break;
+		}
+	free(s);
+	return v;
+}
+
+/*
+ * What the limits do is counted by reason, on the thread that does it:
+ * refused over the address's share and over the total (every connection
+ * busy), evicted for a new client, closed when idle, inside a partial
+ * query, and with answers left unread.
+ */
+static void test_tcp_counted(void **state)
+{
+	struct worker_conf conf = {.nthreads = 2,
+				   .tcp_idle_ms = 300,
+				   .tcp_max_conns = 2,
+				   .tcp_max_per_addr = 1};
+	uint8_t buf[64 * 40], a[64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(metrics_init("0", "test"), 0);
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* 127.0.0.2 holds its one: a second is refused */
+	int c1 = tcp_connect_from("127.0.0.2", port);
+	assert_true(served(c1, 1));
+	int c2 = tcp_connect_from("127.0.0.2", port);
+	assert_true(closed_within(c2, 2000));
+	close(c2);
+	usleep(30000);
+
+	/* over the total of 2: c1, the oldest idle one, goes for c4 */
+	int c3 = tcp_connect_from("127.0.0.3", port);
+	assert_true(served(c3, 2));
+	usleep(30000);
+	int c4 = tcp_connect_from("127.0.0.4", port);
+	assert_true(served(c4, 3));
+	assert_true(closed_within(c1, 2000));
+	close(c1);
+
+	/* c3 stops inside a query (slow), c4 says nothing more (idle) */
+	query(buf + 2, &n, 4, 'l');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	assert_int_equal(send(c3, buf, 3, 0), 3);
+	assert_true(closed_within(c3, 5000));
+	assert_true(closed_within(c4, 5000));
+	close(c3);
+	close(c4);
+
+	/* c5 asks for big answers and does not read them (unread) */
+	int c5 = socket(AF_INET, SOCK_STREAM, 0);
+	int small = 4096;
+	setsockopt(c5, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "127.0.0.5", &sin.sin_addr);
+	assert_int_equal(bind(c5, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(connect(c5, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	size_t qn = 0;
+	for (int i = 0; i < 40; i++) {
+		query(buf + qn + 2, &n, (uint16_t)(10 + i), 'l');
+		buf[qn + 2 + 12] = 'B';
+		buf[qn] = 0;
+		buf[qn + 1] = (uint8_t)n;
+		qn += n + 2;
+	}
+	assert_int_equal(send(c5, buf, qn, 0), (ssize_t)qn);
+	usleep(1000 * 1000); /* idle for 300 ms with answers queued */
+	close(c5);
+
+	/* 34 connections (2 + the slack of 32), each waiting for an answer
+	 * that never comes: none idle to close, so the 35th is refused */
+	enum { BUSY = 34 };
+	int busy[BUSY];
+	for (int i = 0; i < BUSY; i++) {
+		char src[32];
+		snprintf(src, sizeof(src), "127.0.1.%d", i + 1);
+		busy[i] = tcp_connect_from(src, port);
+		query(buf + 2, &n, (uint16_t)(100 + i), 'K');
+		buf[0] = 0;
+		buf[1] = (uint8_t)n;
+		assert_int_equal(send(busy[i], buf, n + 2, 0),
+				 (ssize_t)(n + 2));
+		usleep(50000); /* read before the next comes */
+	}
+	int over = tcp_connect_from("127.0.2.1", port);
+	assert_true(closed_within(over, 2000));
+	close(over);
+	for (int i = 0; i < BUSY; i++)
+		close(busy[i]);
+
+	/* the threads fold their counts into the registry when they end */
+	worker_pool_stop(pool);
+	assert_true(scraped("clusterdns_tcp_refused_total"
+			    "{reason=\"client_limit\"}") == 1);
+	assert_true(scraped("clusterdns_tcp_refused_total"
+			    "{reason=\"total_limit\"}") == 1);
+	assert_true(scraped("clusterdns_tcp_closed_total"
+			    "{reason=\"evicted\"}") == 1);
+	assert_true(scraped("clusterdns_tcp_closed_total"
+			    "{reason=\"idle\"}") == 1);
+	assert_true(scraped("clusterdns_tcp_closed_total"
+			    "{reason=\"slow\"}") == 1);
+	assert_true(scraped("clusterdns_tcp_closed_total"
+			    "{reason=\"unread\"}") == 1);
+	metrics_free();
+	(void)a;
+}
+
 /* Many large answers to a client that does not read: queued, then
  * delivered in order once it reads. */
 static void test_tcp_backpressure(void **state)
@@ -866,6 +1001,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_pipelined),
 	    cmocka_unit_test(test_tcp_idle_and_limit),
 	    cmocka_unit_test(test_tcp_limits),
+	    cmocka_unit_test(test_tcp_counted),
 	    cmocka_unit_test(test_tcp_backpressure),
 	    cmocka_unit_test(test_wildcard_source),
 	    cmocka_unit_test(test_ipv6),

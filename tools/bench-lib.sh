@@ -338,9 +338,11 @@ bench_latency()
 }
 
 # bench_start_nsd CPU DIR ZONE...: NSD (one server process, pinned to CPU)
-# serving the zone files DIR/ZONE.zone on a free port.  Sets NPORT and
-# NPID (added to PIDS); prints NSD's logs and returns 1 when it does not
-# answer for the first ZONE's apex.
+# serving the zone files DIR/ZONE.zone on a free port, with the lines of
+# BENCH_NSD_SERVER (e.g. "    tcp-count: 1000", one per line) added to
+# its server: clause when set.  Sets NPORT and NPID (added to PIDS);
+# prints NSD's logs and returns 1 when it does not answer for the first
+# ZONE's apex.
 bench_start_nsd()
 {
 	local cpu=$1 dir=$2 z
@@ -366,6 +368,7 @@ server:
     rrl-whitelist-ratelimit: 0
     minimal-responses: no
     refuse-any: no
+${BENCH_NSD_SERVER:-}
 remote-control:
     control-enable: no
 EOF

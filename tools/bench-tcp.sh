@@ -1,41 +1,60 @@
 #!/bin/bash
-# bench-tcp.sh -- what TCP load costs UDP clients: clusterdns (release
-# build, default threads and TCP limits) serving tests/fixtures/cluster,
+# bench-tcp.sh -- what TCP load costs UDP clients, for clusterdns and its
+# peers: clusterdns (release build, default threads and TCP limits)
+# serving tests/fixtures/cluster, and NSD and Knot (when installed)
+# serving the same cluster zone as tools/zonedump prints it.  Each is
 # asked over UDP at a fixed rate by tools/udplat with no TCP load, with
 # 10000 idle TCP connections open (tools/tcphold, from 20 loopback
-# addresses so no address is over its share), and with 100 slowloris
-# clients (a byte a second, reconnecting when closed).  Prints p50, p99 and
-# the p99 change against no load, side by side.  Not a test.
+# addresses so no address is over clusterdns' share), and with 100
+# slowloris clients (a byte a second, reconnecting when closed).  Every
+# server runs pinned to one CPU, the clients to another, one server at a
+# time.  Prints one table: p50 and p99 per load and server, each p99's
+# change against the same server's no-load row, and how many of the TCP
+# connections were still open when the measurement ended; the peers' TCP
+# settings are in its footer.  Not a test.
 #
-# Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-n IDLE] [-s SLOW]
+# Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-n IDLE] [-s SLOW] [-P]
 #   -r  UDP queries per second (default 5000)
 #   -d  seconds measured per load (default 10)
 #   -n  idle TCP connections (default 10000)
 #   -s  slowloris clients (default 100)
+#   -P  clusterdns only, no peers
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 # shellcheck source-path=SCRIPTDIR source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
+# knot_conf
+# shellcheck source-path=SCRIPTDIR source=knot.sh
+. "$(dirname "$0")/knot.sh"
 
-QPS=5000 SECS=10 NIDLE=10000 NSLOW=100
-while getopts r:d:n:s:h o; do
+QPS=5000 SECS=10 NIDLE=10000 NSLOW=100 PEERS=yes
+while getopts r:d:n:s:Ph o; do
 	case $o in
 	r) QPS=$OPTARG ;;
 	d) SECS=$OPTARG ;;
 	n) NIDLE=$OPTARG ;;
 	s) NSLOW=$OPTARG ;;
+	P) PEERS=no ;;
 	*) bench_opt_other "$o" ;;
 	esac
 done
 bench_numbers bench-tcp "$QPS" "$SECS" "$NIDLE" "$NSLOW"
+if [ "$SECS" -lt 1 ] || [ "$SECS" -gt 120 ]; then
+	echo "bench-tcp: -d must be 1..120 seconds" >&2
+	exit 2
+fi
 bench_paths
 UDPLAT=$top_builddir/tools/udplat
 TCPHOLD=$top_builddir/tools/tcphold
-bench_setup bench-tcp "dig taskset" "$CLUSTERDNS $UDPLAT $TCPHOLD"
-ulimit -n $((NIDLE + NSLOW + 2000)) 2>/dev/null || {
-	echo "bench-tcp: cannot raise the open-file limit to $((NIDLE + NSLOW + 2000))" >&2
+bench_setup bench-tcp "dig taskset" "$CLUSTERDNS $UDPLAT $TCPHOLD $ZONEDUMP"
+# every server and tcphold hold all the connections at once
+NOFILE=$((NIDLE + NSLOW + 2000))
+ulimit -n "$NOFILE" 2>/dev/null || {
+	echo "bench-tcp: cannot raise the open-file limit to $NOFILE" >&2
 	exit 1
 }
+# the peers' connection limits: room for every connection of a load
+PEER_CONNS=$((NIDLE + NSLOW + 100))
 ZONE=cluster.local
 NAME=web.prod.svc.$ZONE
 PORT=$(free_port)
@@ -48,6 +67,77 @@ cat >"$W/Corefile" <<EOC
     }
 }
 EOC
+# the peers' zone file; zonedump's warnings (objects DNS does not use)
+# are kept out of the report
+(bench_zones "$W/Corefile" "$ZONE") 2>"$W/zonedump.log" || {
+	cat "$W/zonedump.log" >&2
+	exit 1
+}
+
+# measure SERVER LOAD PORT: udplat for SECS at QPS; appends
+# "SERVER LOAD P50 P99 LOST" to $W/results.
+measure()
+{
+	local r
+	r=$(taskset -c "$CCPU" "$UDPLAT" -p "$3" -r "$QPS" -d "$SECS" -q "$NAME")
+	echo "$1 $2 $(printf '%s\n' "$r" | awk '{ print $8, $10, $6 }')" >>"$W/results"
+}
+
+# hold PORT ARG...: tcphold in the background until its connections are
+# open (60 s at most).
+hold()
+{
+	local port=$1
+	shift
+	taskset -c "$CCPU" nice -n 19 "$TCPHOLD" -p "$port" -t 3600 "$@" \
+		>"$W/hold.out" 2>&1 &
+	HPID=$!
+	PIDS+=("$HPID")
+	for _ in $(seq 1 600); do
+		grep -qs '^held' "$W/hold.out" && break
+		sleep 0.1
+	done
+	echo "# tcphold $*: $(grep '^held' "$W/hold.out")"
+}
+
+# unhold SERVER LOAD: stop tcphold; appends "SERVER LOAD OPEN" (its
+# connections open at the end) to $W/open, then lets the server close
+# them before the next load.
+unhold()
+{
+	kill "$HPID" 2>/dev/null
+	wait "$HPID" 2>/dev/null
+	echo "$1 $2 $(awk '/^open/ { o = $2 } END { print o + 0 }' "$W/hold.out")" >>"$W/open"
+	sleep 2
+}
+
+# loads SERVER PORT: the three measurements against one server.
+loads()
+{
+	echo "# $1: port $2"
+	taskset -c "$CCPU" "$UDPLAT" -p "$2" -r "$QPS" -d 2 -q "$NAME" >/dev/null
+	measure "$1" none "$2"
+	hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -q "$NAME"
+	measure "$1" idle "$2"
+	unhold "$1" idle
+	hold "$2" -s 127.2.0.1 -n "$NSLOW" -m trickle -r -q "$NAME"
+	measure "$1" slow "$2"
+	unhold "$1" slow
+}
+
+# answer PORT: the A records of NAME there, sorted, comma-separated.
+answer()
+{
+	dig +norec +time=2 +tries=1 +short -p "$1" @127.0.0.1 "$NAME" A |
+		sort | paste -sd, -
+}
+
+: >"$W/results"
+: >"$W/open"
+SERVERS=(clusterdns)
+FOOT=()
+
+# ---- clusterdns, default threads and limits
 taskset -c "$SCPU" "$CLUSTERDNS" -conf "$W/Corefile" -quiet >"$W/server.log" 2>&1 &
 SPID=$!
 PIDS+=("$SPID")
@@ -56,43 +146,84 @@ bench_wait_up "$PORT" "$SPID" || {
 	cat "$W/server.log" >&2
 	exit 1
 }
+echo "# clusterdns answers $NAME A: $(answer "$PORT")"
+loads clusterdns "$PORT"
+kill "$SPID"
+wait "$SPID" 2>/dev/null
+FOOT+=("clusterdns: $(nproc) worker threads (one per CPU, the default), TCP defaults: 10 s idle timeout (partial queries do not count), 10000 connections in all (oldest idle closed for a new one), 1000 per client address")
 
-# measure LABEL: udplat for SECS at QPS; prints LABEL P50 P99 LOST.
-measure()
-{
-	local r
-	r=$(taskset -c "$CCPU" "$UDPLAT" -p "$PORT" -r "$QPS" -d "$SECS" -q "$NAME")
-	echo "$1 $(printf '%s\n' "$r" | awk '{ print $8, $10, $6 }')"
-}
+# ---- NSD, one server process
+if [ "$PEERS" = yes ] && command -v nsd >/dev/null 2>&1; then
+	BENCH_NSD_SERVER="    tcp-count: $PEER_CONNS
+    tcp-timeout: 10"
+	if bench_start_nsd "$SCPU" "$W/zones" "$ZONE"; then
+		echo "# nsd answers $NAME A: $(answer "$NPORT")"
+		loads nsd "$NPORT"
+		SERVERS+=(nsd)
+		FOOT+=("nsd $(nsd -v 2>&1 | awk 'NR == 1 { print $3 }'): server-count 1, tcp-count $PEER_CONNS (default 100), tcp-timeout 10 s (default 120)")
+	else
+		echo "# nsd did not start (its logs above)"
+	fi
+	kill "$NPID" 2>/dev/null
+	wait "$NPID" 2>/dev/null
+fi
 
-# hold ARG...: tcphold in the background until its connections are open.
-hold()
-{
-	taskset -c "$CCPU" nice -n 19 "$TCPHOLD" -p "$PORT" -t 3600 "$@" >"$W/hold.out" 2>&1 &
-	HPID=$!
-	PIDS+=("$HPID")
-	for _ in $(seq 1 600); do
-		grep -q '^held' "$W/hold.out" && break
-		sleep 0.1
-	done
-	echo "# tcphold $*: $(grep '^held' "$W/hold.out")"
-}
+# ---- Knot, one UDP and one TCP worker
+if [ "$PEERS" = yes ] && command -v knotd >/dev/null 2>&1; then
+	KPORT=$(free_port)
+	mkdir -p "$W/knot"
+	KNOT_SERVER="    tcp-max-clients: $PEER_CONNS
+    tcp-idle-timeout: 10s"
+	knot_conf "$W/knot" "127.0.0.1@$KPORT" "$W/zones" "$ZONE" \
+		>"$W/knot/knot.conf"
+	taskset -c "$SCPU" knotd -c "$W/knot/knot.conf" >"$W/knot/out.log" 2>&1 &
+	KPID=$!
+	PIDS+=("$KPID")
+	if bench_wait_up "$KPORT" "$KPID"; then
+		echo "# knot answers $NAME A: $(answer "$KPORT")"
+		loads knot "$KPORT"
+		SERVERS+=(knot)
+		FOOT+=("knot $(knotd -V 2>&1 | awk '{ print $NF }'): udp-workers 1, tcp-workers 1, tcp-max-clients $PEER_CONNS (default: half the open-file limit), tcp-idle-timeout 10 s (the default), tcp-io-timeout 500 ms (the default: a message must arrive whole within it)")
+	else
+		echo "# knotd did not start:"
+		cat "$W/knot/out.log"
+	fi
+	kill "$KPID" 2>/dev/null
+	wait "$KPID" 2>/dev/null
+fi
 
-taskset -c "$CCPU" "$UDPLAT" -p "$PORT" -r "$QPS" -d 2 -q "$NAME" >/dev/null
-{
-	measure none
-	hold -s 127.1.0.1 -S 20 -n "$NIDLE" -q "$NAME"
-	measure "idle-$NIDLE"
-	kill "$HPID"
-	wait "$HPID" 2>/dev/null
-	hold -s 127.2.0.1 -n "$NSLOW" -m trickle -r -q "$NAME"
-	measure "slowloris-$NSLOW"
-	kill "$HPID"
-	wait "$HPID" 2>/dev/null
-} >"$W/results"
-grep '^#' "$W/results"
-echo "# clusterdns, UDP at $QPS qps for $SECS s per load (latency in us)"
-grep -v '^#' "$W/results" | awk '
-	NR == 1 { base = $3 }
-	{ printf "%-18s p50 %6d  p99 %6d  p99 change %+6.1f%%  lost %d\n",
-		$1, $2, $3, base ? ($3 - base) * 100 / base : 0, $4 }'
+# ---------------------------------------------------------------- table
+echo
+echo "UDP latency under TCP load: udplat at $QPS qps for $SECS s per load, in us; servers on CPU $SCPU, clients on CPU $CCPU"
+echo "loads: none; idle = $NIDLE idle TCP connections (20 source addresses); slow = $NSLOW slowloris clients (a byte a second, reconnecting)"
+awk -v servers="${SERVERS[*]}" '
+	FNR == NR { open[$1 " " $2] = $3; next }
+	{ p50[$1 " " $2] = $3; p99[$1 " " $2] = $4; lost[$1 " " $2] = $5 }
+	END {
+		n = split(servers, s, " ")
+		split("none idle slow", loads, " ")
+		printf "%-6s", ""
+		for (i = 1; i <= n; i++)
+			printf " | %-32s", s[i]
+		printf "\n%-6s", "load"
+		for (i = 1; i <= n; i++)
+			printf " | %6s %6s %7s %5s %5s", "p50", "p99", "p99 chg",
+				"lost", "open"
+		printf "\n"
+		for (l = 1; l <= 3; l++) {
+			printf "%-6s", loads[l]
+			for (i = 1; i <= n; i++) {
+				k = s[i] " " loads[l]
+				b = p99[s[i] " none"]
+				chg = loads[l] == "none" ? "-" : \
+					b ? sprintf("%+.0f%%", (p99[k] - b) * 100 / b) : "-"
+				printf " | %6s %6s %7s %5s %5s", p50[k], p99[k], chg, \
+					lost[k], loads[l] == "none" ? "-" : open[k]
+			}
+			printf "\n"
+		}
+	}' "$W/open" "$W/results" | sed 's/ *$//'
+echo "(lost: UDP queries unanswered within 1 s; open: TCP connections of the load still open when it ended)"
+for f in "${FOOT[@]}"; do
+	echo "$f"
+done

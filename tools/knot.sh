@@ -6,7 +6,9 @@
 # the foreground with its run and database files in DIR, one UDP, one TCP
 # and one background worker, listening on ADDR@PORT and serving the zone
 # files ZONEDIR/ZONE.zone as they are (no journal, no zone file sync, no
-# semantic checks), logging warnings to stderr.
+# semantic checks), logging warnings to stderr.  The lines of KNOT_SERVER
+# (e.g. "    tcp-max-clients: 1000", one per line) are added to its server:
+# section when set.
 knot_conf()
 {
 	local d=$1 at=$2 zd=$3 z
@@ -19,6 +21,7 @@ server:
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
+${KNOT_SERVER:-}
 control:
     listen: "$d/knot.sock"
 database:

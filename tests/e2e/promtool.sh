@@ -42,7 +42,8 @@ for f in coredns_build_info coredns_panics_total \
 	process_virtual_memory_bytes process_resident_memory_bytes \
 	process_start_time_seconds \
 	clusterdns_objects clusterdns_zone_serial \
-	clusterdns_watch_event_age_seconds clusterdns_relists_total; do
+	clusterdns_watch_event_age_seconds clusterdns_relists_total \
+	clusterdns_tcp_refused_total clusterdns_tcp_closed_total; do
 	n=$(grep -c "^# TYPE $f " "$M")
 	check "family $f declared once" 1 "$n"
 	n=$(grep -Ec "^$f(_bucket|_sum|_count)?[{ ]" "$M")
