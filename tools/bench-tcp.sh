@@ -5,7 +5,8 @@
 # serving the same cluster zone as tools/zonedump prints it.  Each is
 # asked over UDP at a fixed rate by tools/udplat with no TCP load, with
 # 10000 idle TCP connections open (tools/tcphold, from 20 loopback
-# addresses so no address is over clusterdns' share), and with 100
+# addresses so no address is over clusterdns' share, each reopened when
+# the server closes it, so that 10000 stay open), and with 100
 # slowloris clients (a byte a second, reconnecting when closed).  Every
 # server runs pinned to one CPU, the clients to another, one server at a
 # time.  Prints one table: p50 and p99 per load and server, each p99's
@@ -117,7 +118,7 @@ loads()
 	echo "# $1: port $2"
 	taskset -c "$CCPU" "$UDPLAT" -p "$2" -r "$QPS" -d 2 -q "$NAME" >/dev/null
 	measure "$1" none "$2"
-	hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -q "$NAME"
+	hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -r -q "$NAME"
 	measure "$1" idle "$2"
 	unhold "$1" idle
 	hold "$2" -s 127.2.0.1 -n "$NSLOW" -m trickle -r -q "$NAME"
