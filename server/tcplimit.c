@@ -222,3 +222,14 @@ unsigned tcplimit_count(struct tcplimit *t, const struct sockaddr *peer)
 	pthread_mutex_unlock(&t->mu);
 	return n;
 }
+
+unsigned tcplimit_idle_spread(uint32_t *rng, unsigned idle_ms)
+{
+	uint32_t x = *rng;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*rng = x;
+	return idle_ms + x % (idle_ms / 10 + 1);
+}

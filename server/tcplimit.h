@@ -47,4 +47,9 @@ unsigned tcplimit_total(const struct tcplimit *t);
 /* Connections counted now under peer's address (takes the lock). */
 unsigned tcplimit_count(struct tcplimit *t, const struct sockaddr *peer);
 
+/* A connection's idle timeout: idle_ms plus a random part of at most a
+ * tenth, drawn from *rng (xorshift32 state, not 0), so that connections
+ * opened together do not all time out, and get reopened, together. */
+unsigned tcplimit_idle_spread(uint32_t *rng, unsigned idle_ms);
+
 #endif

@@ -13,6 +13,10 @@
  * client must read what it asked for).  A connection is closed when no
  * complete query arrived and no answer byte left for tcp_idle_ms, so a
  * partial message followed by silence (or a trickle) does not hold it.
+ * Each connection's timeout is longer by a random tenth at most, so that
+ * connections opened together (a client opening thousands at once and
+ * reopening what is closed) do not all close, and come back, together:
+ * a burst of closes and accepts holds the worker's UDP sockets back.
  *
  * Connection limits (tcplimit): one budget for the whole pool, so the
  * uneven spread of SO_REUSEPORT does not matter, and a limit per client
@@ -109,6 +113,7 @@ struct conn {
 	socklen_t peerlen;
 	struct event rev, wev, timer;
 	uint64_t last_ms; /* last progress: a query read or bytes sent */
+	unsigned idle_ms; /* its idle timeout: the pool's and a random tenth */
 	uint8_t *in;	  /* unprocessed input (partial message) */
 	size_t in_len, in_cap;
 	uint8_t *out; /* answers the kernel did not take yet */
@@ -147,6 +152,7 @@ struct local {
 struct worker {
 	struct worker_pool *pool;
 	pthread_t thread;
+	uint32_t rng; /* xorshift32 state: the connections' timeout spread */
 	bool started;
 	struct event_base *base;
 	int wakefd;
@@ -784,7 +790,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct worker *w = c->w;
-	unsigned idle = w->pool->idle_ms;
+	unsigned idle = c->idle_ms;
 
 	(void)fd;
 	(void)what;
@@ -918,12 +924,13 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		memcpy(&c->peer, &ss, sizeof(ss));
 		c->peerlen = sl;
 		c->last_ms = w->now_ms;
+		c->idle_ms = tcplimit_idle_spread(&w->rng, w->pool->idle_ms);
 		event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST,
 			     conn_read_cb, c);
 		event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST,
 			     conn_write_cb, c);
 		evtimer_assign(&c->timer, w->base, conn_timer_cb, c);
-		struct timeval tv = ms_tv(w->pool->idle_ms);
+		struct timeval tv = ms_tv(c->idle_ms);
 		conn_push(c);
 		if (w->tail == c)
 			conn_publish(w);
@@ -1160,6 +1167,10 @@ static int worker_init(struct worker *w, struct worker_pool *pool,
 
 	w->pool = pool;
 	w->wakefd = -1;
+	/* any non-zero seed: the spread only needs to differ by connection */
+	w->rng = (uint32_t)(uintptr_t)w ^ (uint32_t)mono_ms() ^ 0x9e3779b9u;
+	if (!w->rng)
+		w->rng = 1;
 	atomic_init(&w->oldest_ms, UINT64_MAX);
 	atomic_init(&w->evict, 0);
 	pthread_mutex_init(&w->mu, NULL);

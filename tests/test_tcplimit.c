@@ -223,6 +223,28 @@ static void test_threads(void **state)
 	tcplimit_free(shared);
 }
 
+/* Idle timeouts spread over a tenth above the pool's, all of it used. */
+static void test_idle_spread(void **state)
+{
+	uint32_t rng = 12345;
+	unsigned lo = UINT32_MAX, hi = 0, at_lo = 0;
+
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		unsigned v = tcplimit_idle_spread(&rng, 10000);
+
+		assert_true(v >= 10000 && v <= 11000);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+		at_lo += v == 10000;
+	}
+	assert_true(lo < 10010);
+	assert_true(hi > 10990);
+	assert_true(at_lo < 100); /* not bunched at the pool's value */
+	assert_int_equal(tcplimit_idle_spread(&rng, 0), 0);
+	assert_int_equal(tcplimit_idle_spread(&rng, 9), 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +253,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6_prefix),
 	    cmocka_unit_test(test_churn),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_idle_spread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
