@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench-reload.sh -- what reloading a big objects PATH costs the clients:
-# clusterdns (default threads) serving a generated cluster of SERVICES
+# clusterdns (default threads, all on one CPU, so that reading the files
+# competes with the workers) serving a generated cluster of SERVICES
 # ClusterIP services in one file, asked over UDP at a fixed rate by
-# tools/udplat, first with no reload, then while the files are reloaded
+# tools/udplat (on the other CPU, with curl), first with no reload, then while the files are reloaded
 # (SIGHUP) back to back; /health is asked every 100 ms meanwhile.  Prints
 # UDP p50, p99 and lost queries, the slowest /health answer, and the
 # reloads' read and apply times, for each clusterdns binary given (the
@@ -57,7 +58,7 @@ measure()
 	hport=$(free_port)
 	log=$W/$name.log
 	bench_corefile "$port" "health 127.0.0.1:$hport" >"$W/$name.Corefile"
-	"$bin" -conf "$W/$name.Corefile" >"$log" 2>&1 &
+	taskset -c "$SCPU" "$bin" -conf "$W/$name.Corefile" >"$log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
 	bench_wait_up "$port" "$pid" +norec "$QNAME" A || {
@@ -75,7 +76,8 @@ measure()
 		worst=0
 		[ "$phase" = reloading ] && kill -HUP "$pid"
 		while [ "$SECONDS" -lt "$end" ]; do
-			t=$(curl -s -o /dev/null -m 10 -w '%{time_total}' \
+			t=$(taskset -c "$CCPU" curl -s -o /dev/null -m 10 \
+				-w '%{time_total}' \
 				"http://127.0.0.1:$hport/health" || echo 10)
 			worst=$(awk -v a="$worst" -v b="$t" \
 				'BEGIN { print (b * 1000 > a) ? b * 1000 : a }')
