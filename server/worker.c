@@ -642,11 +642,11 @@ static void tcp_closed(struct conn *c, enum metrics_tcp_closed why)
 	else if (why == METRICS_TCP_SLOW)
 		log_warn("tcp: closed %s: a query still partial after %u ms "
 			 "without progress (%llu since the last such line)",
-			 a, pool->idle_ms, n);
+			 a, c->idle_ms, n);
 	else
 		log_warn("tcp: closed %s: answers left unread for %u ms "
 			 "(%llu since the last such line)",
-			 a, pool->idle_ms, n);
+			 a, c->idle_ms, n);
 }
 
 /*

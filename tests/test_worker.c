@@ -593,7 +593,7 @@ static void test_tcp_counted(void **state)
 				   .tcp_idle_ms = 300,
 				   .tcp_max_conns = 2,
 				   .tcp_max_per_addr = 1};
-	uint8_t buf[64 * 40], a[64];
+	uint8_t buf[64 * 40];
 	size_t n;
 
 	(void)state;
@@ -686,7 +686,6 @@ static void test_tcp_counted(void **state)
 	assert_true(scraped("clusterdns_tcp_closed_total"
 			    "{reason=\"unread\"}") == 1);
 	metrics_free();
-	(void)a;
 }
 
 /* Many large answers to a client that does not read: queued, then

@@ -53,7 +53,7 @@ reloads()
 # measure NAME BINARY: one row per phase into $W/NAME.rows.
 measure()
 {
-	local name=$1 bin=$2 port hport pid log n end worst t lat
+	local name=$1 bin=$2 port hport pid log n end worst t lat phase
 	port=$(free_port)
 	hport=$(free_port)
 	log=$W/$name.log

@@ -1154,6 +1154,15 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 	return 1;
 }
 
+/* The "kind" of a document's root: its string, or NULL (none, or not a
+ * string). */
+static const char *kind_of(const cJSON *root)
+{
+	const cJSON *k = member(root, "kind");
+
+	return cJSON_IsString(k) ? k->valuestring : NULL;
+}
+
 /* Whether a document whose "kind" is kind (NULL: none, or not a string)
  * is a list: a List, a typed list such as ServiceList, or kind-less with
  * items. */
@@ -1204,7 +1213,7 @@ static int decode_item(struct dctx *c, const cJSON *it, size_t idx,
  */
 static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 {
-	const cJSON *kindv, *items, *it;
+	const cJSON *items, *it;
 	char ikbuf[64];
 	const char *kind, *ik;
 	size_t idx = 0;
@@ -1216,8 +1225,7 @@ static int decode_tree(struct dctx *c, const cJSON *root, struct store *st)
 	if (!cJSON_IsObject(root))
 		return fail(c, root, "expected a Kubernetes object, got %s",
 			    type_name(root));
-	kindv = member(root, "kind");
-	kind = cJSON_IsString(kindv) ? kindv->valuestring : NULL;
+	kind = kind_of(root);
 	items = member(root, "items");
 	if (!is_list(kind, items)) {
 		struct decode_obj o;
@@ -1269,12 +1277,22 @@ static size_t json_ws(const char *s, size_t len, size_t i)
 	return i;
 }
 
+/* Past the string that starts with the quote at s[i] (len when it does
+ * not end). */
 static size_t json_skip_string(const char *s, size_t len, size_t i)
 {
-	for (i++; i < len && s[i] != '"'; i++)
-		if (s[i] == '\\')
-			i++;
-	return i + 1;
+	for (;;) {
+		const char *q = memchr(s + i + 1, '"', len - i - 1);
+		size_t bs = 0;
+
+		if (!q)
+			return len;
+		i = (size_t)(q - s);
+		while (s[i - 1 - bs] == '\\') /* the opening quote stops it */
+			bs++;
+		if (!(bs & 1))
+			return i + 1;
+	}
 }
 
 /*
@@ -1322,24 +1340,6 @@ static bool json_find(const char *s, size_t len, size_t *i, const cJSON *node,
 	return false;
 }
 
-/* Past the string that starts with the quote at s[i] (len when it does
- * not end). */
-static size_t json_string_end(const char *s, size_t len, size_t i)
-{
-	for (;;) {
-		const char *q = memchr(s + i + 1, '"', len - i - 1);
-		size_t bs = 0;
-
-		if (!q)
-			return len;
-		i = (size_t)(q - s);
-		while (s[i - 1 - bs] == '\\') /* the opening quote stops it */
-			bs++;
-		if (!(bs & 1))
-			return i + 1;
-	}
-}
-
 /*
  * Where the JSON value at s[i] ends, by bracket matching that skips strings:
  * enough to find the members of a list document; cJSON then parses each
@@ -1353,7 +1353,7 @@ static size_t json_value_end(const char *s, size_t len, size_t i)
 		return len;
 	if (s[i] != '{' && s[i] != '[') {
 		if (s[i] == '"')
-			return json_string_end(s, len, i);
+			return json_skip_string(s, len, i);
 		while (i < len && !strchr(",]} \t\r\n", s[i]))
 			i++;
 		return i;
@@ -1361,7 +1361,7 @@ static size_t json_value_end(const char *s, size_t len, size_t i)
 	for (; i < len; i++) {
 		switch (s[i]) {
 		case '"':
-			i = json_string_end(s, len, i) - 1;
+			i = json_skip_string(s, len, i) - 1;
 			break;
 		case '{':
 		case '[':
@@ -1433,9 +1433,8 @@ struct json_head {
 static int json_scan_head(const char *buf, size_t len, size_t off,
 			  struct json_head *h)
 {
-	size_t i = off + 1, keys[64], vals[64], ends[64], n = 0, items = 0;
+	size_t i = off + 1, keys[64], vals[64], ends[64], n = 0;
 	bool has_items = false;
-	const cJSON *kindv;
 
 	memset(h, 0, sizeof(*h));
 	for (;;) {
@@ -1462,7 +1461,7 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 			if (has_items || buf[vals[n]] != '[')
 				return 0;
 			has_items = true;
-			items = vals[n];
+			h->items = vals[n];
 			h->items_end = i;
 		}
 		n++;
@@ -1476,7 +1475,6 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 	if (!has_items)
 		return 0;
 	h->end = i + 1;
-	h->items = items;
 	if (!(h->root = cJSON_CreateObject()))
 		return -ENOMEM;
 	for (size_t m = 0; m < n; m++) {
@@ -1485,7 +1483,7 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 		char key[64];
 		cJSON *v;
 
-		if (vals[m] == items)
+		if (vals[m] == h->items)
 			continue;
 		if (klen < 2 || klen - 2 >= sizeof(key) ||
 		    memchr(buf + keys[m] + 1, '\\', klen - 2))
@@ -1505,8 +1503,7 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 			return -ENOMEM;
 		}
 	}
-	kindv = member(h->root, "kind");
-	if (is_list(cJSON_IsString(kindv) ? kindv->valuestring : NULL, true))
+	if (is_list(kind_of(h->root), true))
 		return 1;
 whole:
 	cJSON_Delete(h->root);
@@ -1524,11 +1521,8 @@ whole:
 static int json_stream_items(struct dctx *c, const char *buf, size_t len,
 			     const struct json_head *h, struct store *st)
 {
-	const cJSON *kindv = member(h->root, "kind");
 	char ikbuf[64];
-	const char *ik =
-	    item_kind(cJSON_IsString(kindv) ? kindv->valuestring : NULL, ikbuf,
-		      sizeof(ikbuf));
+	const char *ik = item_kind(kind_of(h->root), ikbuf, sizeof(ikbuf));
 	size_t i = json_ws(buf, len, h->items + 1), idx = 0;
 	int rc, count = 0;
 
@@ -1581,7 +1575,7 @@ int decode_json_opts(const char *buf, size_t len, struct store *st,
 		off = 3; /* a byte order mark */
 	/* Any number of values, as `kubectl get -o json` streams them. */
 	for (;;) {
-		struct json_head h = {0};
+		struct json_head h;
 		const char *end = NULL;
 		size_t start;
 		cJSON *root;
@@ -1873,7 +1867,7 @@ static void yaml_items_begin(struct ybuild *b, cJSON *items)
 	if (!b->c)
 		return;
 	if (kv)
-		kind = cJSON_IsString(kv) ? kv->valuestring : NULL;
+		kind = kind_of(b->root);
 	else if (yaml_root_kind(b->buf, b->len, b->doc, &ahead))
 		kind = ahead;
 	else
@@ -1883,6 +1877,12 @@ static void yaml_items_begin(struct ybuild *b, cJSON *items)
 		b->ik = item_kind(kind, b->ikbuf, sizeof(b->ikbuf));
 	}
 	free(ahead);
+}
+
+/* Whether the node being built is an item of the streaming list. */
+static bool in_items(const struct ybuild *b)
+{
+	return b->items && b->depth == 2 && b->stack[1] == b->items;
 }
 
 /* An item of the streaming list is complete: decode, store and drop it. */
@@ -1961,7 +1961,7 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 			free(b->key[b->depth]);
 			b->key[b->depth] = NULL;
 		}
-		if (b->depth == 2 && b->items && b->stack[1] == b->items)
+		if (in_items(b))
 			return yaml_item_done(b);
 		return 0;
 	default:
@@ -1973,7 +1973,7 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 	    strcmp(b->key[0], "items") == 0 &&
 	    !cJSON_GetObjectItemCaseSensitive(b->root, "items"))
 		yaml_items_begin(b, node);
-	if (b->depth == 2 && b->items && b->stack[1] == b->items)
+	if (in_items(b))
 		b->item_npos = b->npos;
 	if (yaml_attach(b, node) < 0) {
 		cJSON_Delete(node);
@@ -1985,7 +1985,7 @@ static int yaml_event(struct ybuild *b, const yaml_event_t *ev,
 		b->stack[b->depth] = node;
 		b->key[b->depth] = NULL;
 		b->depth++;
-	} else if (b->depth == 2 && b->items && b->stack[1] == b->items) {
+	} else if (in_items(b)) {
 		return yaml_item_done(b); /* a scalar item */
 	}
 	return 0;

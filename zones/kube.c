@@ -674,7 +674,6 @@ static int read_job(void *arg)
 {
 	struct kube *k = arg;
 
-	k->load_err[0] = '\0';
 	return kube_read(k, &k->next, k->load_err, sizeof(k->load_err));
 }
 
@@ -692,19 +691,19 @@ static void read_done(void *arg, int rc)
 	k->next = NULL;
 	if (k->done)
 		k->done(k->done_arg, rc, k->load_err);
+	k->load_err[0] = '\0'; /* the next run's message starts empty */
 }
 
-int kube_reload(struct kube *k)
+void kube_reload(struct kube *k)
 {
 	char err[512] = "";
 	int rc;
 
 	if (k->job && bgjob_kick(k->job) == 0)
-		return 1;
+		return;
 	rc = kube_load(k, err, sizeof(err));
 	if (k->done)
 		k->done(k->done_arg, rc, err);
-	return 0;
 }
 
 static void on_change(void *arg)

@@ -78,10 +78,9 @@ int kube_watch(struct kube *k, struct event_base *base,
 
 /* Reload the objects PATH: once kube_watch has run, the files are read on
  * a thread of its own at a lower priority (bgjob.h) and applied on the
- * loop when read, and 1 is returned (a reload asked for while one runs
- * makes one more after it); before, at once, and 0.  Either way done()
- * reports it. */
-int kube_reload(struct kube *k);
+ * loop when read (a reload asked for while one runs makes one more after
+ * it); before, at once.  Either way done() reports it. */
+void kube_reload(struct kube *k);
 
 /* How long the last load took to read the files and to apply them. */
 void kube_load_ms(const struct kube *k, unsigned *read_ms, unsigned *apply_ms);
