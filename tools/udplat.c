@@ -7,6 +7,11 @@
  * one socket, matches answers by ID, and prints
  * "sent S received R lost L p50_us P50 p99_us P99" (answers later than
  * 1 s count as lost).
+ *
+ * A latency runs from the moment before send() to the moment the kernel
+ * queued the answer on the socket (SO_TIMESTAMPNS), not to the moment
+ * udplat read it: the load generators of a benchmark share udplat's CPU,
+ * and the time udplat waits for that CPU is theirs, not the server's.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,11 +24,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CLOCK_REALTIME: the clock of SO_TIMESTAMPNS */
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts_ns(&ts);
+}
+
+/* The kernel's receive time of msg, or now when it carries none. */
+static uint64_t rx_ns(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return ts_ns(&ts);
+		}
+	}
+	return now_ns();
 }
 
 static int cmp(const void *a, const void *b)
@@ -79,8 +105,10 @@ int main(int argc, char **argv)
 	q[n++] = 0;
 	q[n++] = 1;
 
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		perror("udplat");
 		return 1;
 	}
@@ -111,10 +139,19 @@ int main(int argc, char **argv)
 		if (poll(&p, 1, ms) <= 0)
 			continue;
 		uint8_t b[4096];
-		ssize_t r;
-		while ((r = recv(fd, b, sizeof(b), MSG_DONTWAIT)) >= 2) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+		} ctl;
+		struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		for (;;) {
+			msg.msg_control = ctl.buf;
+			msg.msg_controllen = sizeof(ctl.buf);
+			if (recvmsg(fd, &msg, MSG_DONTWAIT) < 2)
+				break;
 			uint16_t id = (uint16_t)(b[0] << 8 | b[1]);
-			uint64_t at = now_ns();
+			uint64_t at = rx_ns(&msg);
 			if (seq_of[id] == 0 || at - sent_at[id] > 1000000000u)
 				continue;
 			lat[got++] = (uint32_t)((at - sent_at[id]) / 1000);
