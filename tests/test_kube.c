@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <cjson/cJSON.h>
 #include <urcu.h>
 
@@ -485,16 +486,22 @@ static const char svc_json[] =
     " \"spec\":{\"clusterIP\":\"10.96.1.10\",\"type\":\"ClusterIP\",\n"
     "  \"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}}\n";
 
-static void test_load(void **state)
+/* A new directory (under TMPDIR) holding web.json: Service web in prod. */
+static void web_dir(char *dir, size_t len)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/test_kube.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "web.json", svc_json);
+}
+
+static void test_load(void **state)
+{
 	char dir[512], err[512] = "", path[600];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test_kube.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
-	write_file(dir, "web.json", svc_json);
+	web_dir(dir, sizeof(dir));
 
 	struct kube *k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
 	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
@@ -545,6 +552,83 @@ static void test_load(void **state)
 	assert_true(kube_load(k, err, sizeof(err)) < 0);
 	assert_false(kube_synced(k));
 	kube_free(k);
+}
+
+struct reloads {
+	struct event_base *base;
+	int done, failed, want;
+};
+
+static void reload_done(void *arg, int rc, const char *err)
+{
+	struct reloads *r = arg;
+
+	(void)err;
+	r->done++;
+	if (rc < 0)
+		r->failed++;
+	if (r->done >= r->want)
+		event_base_loopbreak(r->base);
+}
+
+/* Run base until n reloads are reported (10 s at most). */
+static void wait_reloads(struct reloads *r, int n)
+{
+	struct timeval tv = {10, 0};
+
+	r->want = n;
+	assert_int_equal(event_base_loopexit(r->base, &tv), 0);
+	assert_int_equal(event_base_dispatch(r->base), 0);
+	if (r->done < n)
+		fail_msg("reload %d not reported within 10 s", n);
+}
+
+/* Watched reloads: read on the job's thread, applied on the loop, the
+ * store they replace freed on the reaper's thread (with the sanitizers,
+ * a store lost or freed twice fails here).  Back-to-back reloads, and a
+ * kube freed with a reload just applied, leave nothing behind. */
+static void test_reload_watched(void **state)
+{
+	char dir[512], err[512] = "", path[600], name[64], file[64];
+	struct reloads r = {event_base_new(), 0, 0, 0};
+
+	(void)state;
+	assert_non_null(r.base);
+	web_dir(dir, sizeof(dir));
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	assert_int_equal(kube_watch(k, r.base, reload_done, &r), 0);
+	for (int i = 1; i <= 3; i++) {
+		const struct store *before = kube_store(k);
+		snprintf(file, sizeof(file), "ns%d.json", i);
+		snprintf(name, sizeof(name),
+			 "{\"kind\":\"Namespace\","
+			 "\"metadata\":{\"name\":\"ns%d\"}}\n",
+			 i);
+		write_file(dir, file, name);
+		kube_reload(k);
+		wait_reloads(&r, i);
+		assert_int_equal(r.failed, 0);
+		assert_ptr_not_equal(kube_store(k), before);
+		snprintf(name, sizeof(name), "ns%d.svc.cluster.local", i);
+		assert_true(exists(k, name));
+		assert_true(exists(k, "web.prod.svc.cluster.local"));
+	}
+	/* Two asked at once: one more run after the one in progress. */
+	kube_reload(k);
+	kube_reload(k);
+	wait_reloads(&r, 5);
+	assert_int_equal(r.failed, 0);
+	assert_true(exists(k, "ns3.svc.cluster.local"));
+	kube_free(k);
+	event_base_free(r.base);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(path, sizeof(path), "%s/ns%d.json", dir, i);
+		assert_int_equal(unlink(path), 0);
+	}
+	snprintf(path, sizeof(path), "%s/web.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /* The fixture cluster of the end-to-end tests loads, with the names its
@@ -894,6 +978,7 @@ int main(void)
 	    cmocka_unit_test(test_pods_verified),
 	    cmocka_unit_test(test_pods_incremental),
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_reload_watched),
 	    cmocka_unit_test(test_delete_no_namespace),
 	    cmocka_unit_test(test_load_fixture),
 	};

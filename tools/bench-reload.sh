@@ -5,7 +5,8 @@
 # ClusterIP services in one file, asked over UDP at a fixed rate by
 # tools/udplat (on the other CPU, with curl), first with no reload, then while the files are reloaded
 # (SIGHUP) back to back; /health is asked every 100 ms meanwhile.  Prints
-# UDP p50, p99 and lost queries, the slowest /health answer, and the
+# UDP p50, p99 and lost queries, the CPU time the hypervisor stole
+# meanwhile, the slowest /health answer, and the
 # reloads' read and apply times, for each clusterdns binary given (the
 # build's own first, then -o OTHER, e.g. an older build), side by side.
 # Not a test.
@@ -33,7 +34,10 @@ done
 bench_numbers bench-reload "$NSVC" "$QPS" "$SECS"
 bench_paths
 UDPLAT=$top_builddir/tools/udplat
-bench_setup bench-reload "curl dig" "$CLUSTERDNS $UDPLAT"
+bench_setup bench-reload "curl dig chrt" "$CLUSTERDNS $UDPLAT"
+# idle CPUs spin instead of halting (bench_spin; BENCH_HALT=1: they halt)
+bench_spin "$SCPU"
+[ "$CCPU" = "$SCPU" ] || bench_spin "$CCPU"
 [ -z "$OTHER" ] || [ -x "$OTHER" ] || {
 	echo "bench-reload: $OTHER is not a program" >&2
 	exit 1
@@ -53,7 +57,7 @@ reloads()
 # measure NAME BINARY: one row per phase into $W/NAME.rows.
 measure()
 {
-	local name=$1 bin=$2 port hport pid log n end worst t lat phase
+	local name=$1 bin=$2 port hport pid log n end worst t lat phase s0 steal
 	port=$(free_port)
 	hport=$(free_port)
 	log=$W/$name.log
@@ -69,6 +73,7 @@ measure()
 	: >"$W/$name.rows"
 	for phase in steady reloading; do
 		n=$(reloads "$log")
+		s0=$(bench_stolen)
 		taskset -c "$CCPU" "$UDPLAT" -p "$port" -r "$QPS" -d "$SECS" \
 			-q "$QNAME" >"$W/$name.$phase.lat" &
 		lat=$!
@@ -89,13 +94,14 @@ measure()
 			sleep 0.1
 		done
 		wait "$lat"
+		steal=$(bench_steal_pct "$s0" "$(bench_stolen)")
 		# let the last reload end before the next phase
 		while [ "$phase" = reloading ] &&
 			[ "$(reloads "$log")" -lt "$n" ]; do
 			sleep 0.2
 		done
 		read -r _ _ _ _ _ lost _ p50 _ p99 <"$W/$name.$phase.lat"
-		echo "$name $phase $p50 $p99 $lost $(printf '%.0f' "$worst")" \
+		echo "$name $phase $p50 $p99 $lost $steal $(printf '%.0f' "$worst")" \
 			"$(reloads "$log")" \
 			"$(grep -Eo 'read in [0-9]+ ms, applied in [0-9]+ ms' "$log" |
 				tail -n 1 | tr -s ' ' | cut -d' ' -f3,7)" \
@@ -108,12 +114,13 @@ measure()
 echo "# $NSVC services in one file ($(du -h "$W/objects/services.json" | cut -f1)), UDP at $QPS qps for ${SECS}s per phase, /health every 100 ms"
 measure clusterdns "$CLUSTERDNS"
 [ -n "$OTHER" ] && measure other "$OTHER"
-printf '%-10s %-10s %8s %8s %6s %11s %8s %8s %9s\n' binary phase p50_us p99_us lost health_ms reloads read_ms apply_ms
+printf '%-10s %-10s %8s %8s %6s %6s %11s %8s %8s %9s\n' binary phase p50_us p99_us lost steal health_ms reloads read_ms apply_ms
 for f in "$W"/clusterdns.rows ${OTHER:+"$W"/other.rows}; do
-	while read -r name phase p50 p99 lost worst nrel rd ap; do
-		printf '%-10s %-10s %8s %8s %6s %11s %8s %8s %9s\n' "$name" \
-			"$phase" "$p50" "$p99" "$lost" "$worst" "$nrel" \
+	while read -r name phase p50 p99 lost steal worst nrel rd ap; do
+		printf '%-10s %-10s %8s %8s %6s %6s %11s %8s %8s %9s\n' "$name" \
+			"$phase" "$p50" "$p99" "$lost" "$steal%" "$worst" "$nrel" \
 			"${rd:--}" "${ap:--}"
 	done <"$f"
 done
+echo "# steal: CPU time the hypervisor took from this machine during the phase (bench_stolen), 0% on bare metal"
 [ -n "$OTHER" ] && echo "# other: $OTHER"

@@ -3,20 +3,25 @@
 # peers: clusterdns (release build, default threads and TCP limits)
 # serving tests/fixtures/cluster, and NSD and Knot (when installed)
 # serving the same cluster zone as tools/zonedump prints it.  Each is
-# asked over UDP at a fixed rate by tools/udplat with no TCP load, with
+# asked over UDP at a fixed rate by tools/udplat with no TCP load; with
 # 10000 idle TCP connections open (tools/tcphold, from 20 loopback
-# addresses so no address is over clusterdns' share, each reopened when
-# the server closes it, so that 10000 stay open), and with 100
-# slowloris clients (a byte a second, reconnecting when closed).  Every
+# addresses so no address is over clusterdns' share), measured from the
+# moment all are open until just before the first could time out (idle);
+# with the same 10000 reopened as the server closes them, measured for
+# the full time, through the burst of closes and reopens at the idle
+# timeout (churn); and with 100 slowloris clients (a byte a second,
+# reconnecting when closed).  Every
 # server runs pinned to one CPU, the clients to another, one server at a
 # time.  Prints one table: p50 and p99 per load and server, each p99's
 # change against the same server's no-load row, and how many of the TCP
 # connections were still open when the measurement ended; the peers' TCP
 # settings are in its footer.  Not a test.
 #
-# Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-n IDLE] [-s SLOW] [-P]
+# Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-k ROUNDS] [-n IDLE] [-s SLOW] [-P]
 #   -r  UDP queries per second (default 5000)
-#   -d  seconds measured per load (default 10)
+#   -d  seconds measured per load and round (default 10)
+#   -k  rounds of the three loads (default 3); the table shows each
+#       figure's median over the rounds, and the p99s of every round
 #   -n  idle TCP connections (default 10000)
 #   -s  slowloris clients (default 100)
 #   -P  clusterdns only, no peers
@@ -28,26 +33,35 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=knot.sh
 . "$(dirname "$0")/knot.sh"
 
-QPS=5000 SECS=10 NIDLE=10000 NSLOW=100 PEERS=yes
-while getopts r:d:n:s:Ph o; do
+IDLE_MS=10000 # every server's idle timeout here
+QPS=5000 SECS=10 ROUNDS=3 NIDLE=10000 NSLOW=100 PEERS=yes
+while getopts r:d:k:n:s:Ph o; do
 	case $o in
 	r) QPS=$OPTARG ;;
 	d) SECS=$OPTARG ;;
+	k) ROUNDS=$OPTARG ;;
 	n) NIDLE=$OPTARG ;;
 	s) NSLOW=$OPTARG ;;
 	P) PEERS=no ;;
 	*) bench_opt_other "$o" ;;
 	esac
 done
-bench_numbers bench-tcp "$QPS" "$SECS" "$NIDLE" "$NSLOW"
+bench_numbers bench-tcp "$QPS" "$SECS" "$ROUNDS" "$NIDLE" "$NSLOW"
 if [ "$SECS" -lt 1 ] || [ "$SECS" -gt 120 ]; then
 	echo "bench-tcp: -d must be 1..120 seconds" >&2
+	exit 2
+fi
+if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ]; then
+	echo "bench-tcp: -k must be 1..20 rounds" >&2
 	exit 2
 fi
 bench_paths
 UDPLAT=$top_builddir/tools/udplat
 TCPHOLD=$top_builddir/tools/tcphold
-bench_setup bench-tcp "dig taskset" "$CLUSTERDNS $UDPLAT $TCPHOLD $ZONEDUMP"
+bench_setup bench-tcp "dig taskset chrt" "$CLUSTERDNS $UDPLAT $TCPHOLD $ZONEDUMP"
+# idle CPUs spin instead of halting (bench_spin; BENCH_HALT=1: they halt)
+bench_spin "$SCPU"
+[ "$CCPU" = "$SCPU" ] || bench_spin "$CCPU"
 # every server and tcphold hold all the connections at once
 NOFILE=$((NIDLE + NSLOW + 2000))
 ulimit -n "$NOFILE" 2>/dev/null || {
@@ -75,21 +89,27 @@ EOC
 	exit 1
 }
 
-# measure SERVER LOAD PORT: udplat for SECS at QPS; appends
-# "SERVER LOAD P50 P99 LOST" to $W/results.
+# measure SERVER LOAD PORT [SECONDS]: udplat for SECONDS (default SECS) at
+# QPS; appends
+# "SERVER LOAD P50 P99 LOST STEAL" to $W/results (STEAL: the share of
+# CPU time the hypervisor took meanwhile, bench_stolen).
 measure()
 {
-	local r
-	r=$(taskset -c "$CCPU" "$UDPLAT" -p "$3" -r "$QPS" -d "$SECS" -q "$NAME")
-	echo "$1 $2 $(printf '%s\n' "$r" | awk '{ print $8, $10, $6 }')" >>"$W/results"
+	local r s0
+	s0=$(bench_stolen)
+	r=$(taskset -c "$CCPU" "$UDPLAT" -p "$3" -r "$QPS" -d "${4:-$SECS}" \
+		-q "$NAME")
+	echo "$1 $2 $(printf '%s\n' "$r" | awk '{ print $8, $10, $6 }')" \
+		"$(bench_steal_pct "$s0" "$(bench_stolen)")" >>"$W/results"
 }
 
 # hold PORT ARG...: tcphold in the background until its connections are
-# open (60 s at most).
+# open (60 s at most).  Sets HELD_MS: how long that took.
 hold()
 {
-	local port=$1
+	local port=$1 t0
 	shift
+	t0=$(date +%s%3N)
 	taskset -c "$CCPU" nice -n 19 "$TCPHOLD" -p "$port" -t 3600 "$@" \
 		>"$W/hold.out" 2>&1 &
 	HPID=$!
@@ -98,6 +118,7 @@ hold()
 		grep -qs '^held' "$W/hold.out" && break
 		sleep 0.1
 	done
+	HELD_MS=$(($(date +%s%3N) - t0))
 	echo "# tcphold $*: $(grep '^held' "$W/hold.out")"
 }
 
@@ -112,18 +133,41 @@ unhold()
 	sleep 2
 }
 
-# loads SERVER PORT: the three measurements against one server.
+# idle_secs: how long the idle load can be measured after hold: SECS, or
+# less, so that it ends a second before the earliest idle timeout (10 s
+# for every server here) of the connections hold opened first.
+idle_secs()
+{
+	local s=$(((IDLE_MS - HELD_MS) / 1000 - 1))
+	[ "$s" -gt "$SECS" ] && s=$SECS
+	[ "$s" -lt 1 ] && s=1
+	echo "$s" >>"$W/idle_secs"
+	echo "$s"
+}
+
+# loads SERVER PORT: the three measurements against one server, ROUNDS
+# times in turn, so that a burst of the host's noise hits one round of a
+# load rather than the whole of it.
 loads()
 {
+	local r
 	echo "# $1: port $2"
 	taskset -c "$CCPU" "$UDPLAT" -p "$2" -r "$QPS" -d 2 -q "$NAME" >/dev/null
-	measure "$1" none "$2"
-	hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -r -q "$NAME"
-	measure "$1" idle "$2"
-	unhold "$1" idle
-	hold "$2" -s 127.2.0.1 -n "$NSLOW" -m trickle -r -q "$NAME"
-	measure "$1" slow "$2"
-	unhold "$1" slow
+	for r in $(seq 1 "$ROUNDS"); do
+		echo "# $1: round $r of $ROUNDS"
+		measure "$1" none "$2"
+		# idle: measured while the connections stay open untouched,
+		# ending a second before the first opened could time out
+		hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -q "$NAME"
+		measure "$1" idle "$2" "$(idle_secs)"
+		unhold "$1" idle
+		hold "$2" -s 127.1.0.1 -S 20 -n "$NIDLE" -r -q "$NAME"
+		measure "$1" churn "$2"
+		unhold "$1" churn
+		hold "$2" -s 127.2.0.1 -n "$NSLOW" -m trickle -r -q "$NAME"
+		measure "$1" slow "$2"
+		unhold "$1" slow
+	done
 }
 
 # answer PORT: the A records of NAME there, sorted, comma-separated.
@@ -195,36 +239,62 @@ fi
 
 # ---------------------------------------------------------------- table
 echo
-echo "UDP latency under TCP load: udplat at $QPS qps for $SECS s per load, in us; servers on CPU $SCPU, clients on CPU $CCPU"
-echo "loads: none; idle = $NIDLE idle TCP connections (20 source addresses); slow = $NSLOW slowloris clients (a byte a second, reconnecting)"
+echo "UDP latency under TCP load: udplat at $QPS qps for $SECS s per load and round, $ROUNDS rounds, in us (medians over the rounds); servers on CPU $SCPU, clients on CPU $CCPU"
+echo "loads: none; idle = $NIDLE idle TCP connections (20 source addresses), measured for $(sort -n "$W/idle_secs" | head -n 1)-$(sort -n "$W/idle_secs" | tail -n 1) s while they stay open, before any times out;"
+echo "  churn = the same, reopened as the server closes them after its idle timeout, so that $NIDLE stay open; slow = $NSLOW slowloris clients (a byte a second, reconnecting)"
 awk -v servers="${SERVERS[*]}" '
-	FNR == NR { open[$1 " " $2] = $3; next }
-	{ p50[$1 " " $2] = $3; p99[$1 " " $2] = $4; lost[$1 " " $2] = $5 }
+	# median of the numbers in the space-separated list l
+	function median(l,    v, n, i, j, t) {
+		n = split(l, v, " ")
+		if (!n)
+			return ""
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		return n % 2 ? v[(n + 1) / 2] : int((v[n / 2] + v[n / 2 + 1]) / 2 + 0.5)
+	}
+	function add(a, k, x) { a[k] = a[k] == "" ? x : a[k] " " x }
+	# open: the fewest still open in any round
+	FNR == NR { k = $1 " " $2
+		if (!(k in open) || $3 + 0 < open[k]) open[k] = $3 + 0
+		next }
+	{ k = $1 " " $2; add(l50, k, $3); add(l99, k, $4); lost[k] += $5
+	  add(lsteal, k, $6) }
 	END {
+		for (k in l99) {
+			p50[k] = median(l50[k]); p99[k] = median(l99[k])
+			steal[k] = median(lsteal[k])
+		}
 		n = split(servers, s, " ")
-		split("none idle slow", loads, " ")
+		nl = split("none idle churn slow", loads, " ")
 		printf "%-6s", ""
 		for (i = 1; i <= n; i++)
-			printf " | %-32s", s[i]
+			printf " | %-38s", s[i]
 		printf "\n%-6s", "load"
 		for (i = 1; i <= n; i++)
-			printf " | %6s %6s %7s %5s %5s", "p50", "p99", "p99 chg",
-				"lost", "open"
+			printf " | %6s %6s %7s %5s %5s %5s", "p50", "p99", "p99 chg",
+				"lost", "open", "steal"
 		printf "\n"
-		for (l = 1; l <= 3; l++) {
+		for (l = 1; l <= nl; l++) {
 			printf "%-6s", loads[l]
 			for (i = 1; i <= n; i++) {
 				k = s[i] " " loads[l]
 				b = p99[s[i] " none"]
 				chg = loads[l] == "none" ? "-" : \
 					b ? sprintf("%+.0f%%", (p99[k] - b) * 100 / b) : "-"
-				printf " | %6s %6s %7s %5s %5s", p50[k], p99[k], chg, \
-					lost[k], loads[l] == "none" ? "-" : open[k]
+				printf " | %6s %6s %7s %5s %5s %5s", p50[k], p99[k], chg, \
+					lost[k], loads[l] == "none" ? "-" : open[k], \
+					steal[k] == "" ? "-" : steal[k] "%"
 			}
 			printf "\n"
 		}
 	}' "$W/open" "$W/results" | sed 's/ *$//'
-echo "(lost: UDP queries unanswered within 1 s; open: TCP connections of the load still open when it ended)"
+echo "(lost: UDP queries unanswered within 1 s, all rounds; open: TCP connections of the load still open when it ended, the fewest of any round;"
+echo " steal: CPU time the hypervisor took from this machine meanwhile, 0% on bare metal; a p99 measured with more than a few percent stolen says more about the host than about the server)"
+echo "p99 of every round, in us:"
+awk '{ k = $1 " " $2; r[k] = r[k] " " $4; if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
+	END { for (i = 1; i <= n; i++) printf "  %-16s%s\n", o[i], r[o[i]] }' "$W/results"
 for f in "${FOOT[@]}"; do
 	echo "$f"
 done

@@ -133,7 +133,19 @@ struct kube {
 	struct skiplog *skipped; /* objects PATH: objects left out */
 	/* objects PATH read on a thread of its own (bgjob.h) */
 	struct bgjob *job;
-	struct store *next; /* what the job read, until it is applied */
+	struct store *reading; /* what the job read, until read_done */
+	unsigned reading_ms;   /* how long that took */
+	/* a reload applied in slices on the loop (apply_slice) */
+	struct event *slice_ev;
+	struct store *applying; /* the store being applied */
+	int stage;		/* APPLY_SERVICES, then APPLY_PODS */
+	size_t pos;		/* where in that stage's walk */
+	struct timespec apply_t0;
+	struct store *pending; /* read meanwhile: applied next */
+	unsigned pending_read_ms;
+	/* the store a reload replaced, freed on a thread of its own */
+	struct bgjob *reaper;
+	struct store *retired; /* atomic: taken by the reaper */
 	char load_err[512];
 	unsigned read_ms, apply_ms; /* the last load's */
 };
@@ -247,7 +259,13 @@ void kube_free(struct kube *k)
 		return;
 	filesrc_watch_free(k->watch);
 	bgjob_free(k->job);
-	store_free(k->next);
+	store_free(k->reading);
+	if (k->slice_ev)
+		event_free(k->slice_ev);
+	store_free(k->applying);
+	store_free(k->pending);
+	bgjob_free(k->reaper);
+	store_free(k->retired);
 	zone_index_free(k->zi);
 	hosts_free(k->hosts);
 	podset_free(k->pods);
@@ -447,6 +465,8 @@ int kube_each_rr(const struct kube *k,
 struct apply {
 	struct kube *k;
 	const struct store *st;
+	int64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
+	unsigned n;	     /* objects applied in this slice */
 };
 
 static int set_owner(struct kube *k, const char *key)
@@ -555,27 +575,88 @@ out:
 
 static int apply_pod(const struct obj_pod *p, void *arg)
 {
-	struct kube *k = arg;
+	struct apply *a = arg;
 
-	return pod_set(k, p->ns, p->name, p->ips, p->nips, p->terminal,
-		       (uint32_t)k->gen);
+	return pod_set(a->k, p->ns, p->name, p->ips, p->nips, p->terminal,
+		       (uint32_t)a->k->gen);
 }
 
-int kube_apply_store(struct kube *k, struct store *st)
+/* ---- applying a store, whole or in slices ---- */
+
+/* A slice of a reload applied on the loop: at most this long, so that
+ * /health, /ready and /metrics are answered between slices. */
+#define APPLY_SLICE_NS (5 * 1000000LL)
+#define APPLY_PAUSE 1 /* a walk's callback: the slice's time is up */
+
+enum { APPLY_SERVICES, APPLY_PODS };
+
+static int64_t mono_ns(void)
 {
-	struct apply a = {k, st};
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Whether the slice's time is up (looked at every 32 objects). */
+static bool slice_over(struct apply *a)
+{
+	return a->deadline_ns && ++a->n % 32 == 0 &&
+	       mono_ns() >= a->deadline_ns;
+}
+
+static int svc_step(const struct obj_service *s, void *arg)
+{
+	int rc = apply_svc(s, arg);
+
+	return rc ? rc : slice_over(arg) ? APPLY_PAUSE : 0;
+}
+
+static int pod_step(const struct obj_pod *p, void *arg)
+{
+	int rc = apply_pod(p, arg);
+
+	return rc ? rc : slice_over(arg) ? APPLY_PAUSE : 0;
+}
+
+/* First stage of applying st: a new generation, the static names and the
+ * namespaces (few). */
+static int apply_begin(struct kube *k, struct store *st)
+{
+	struct apply a = {k, st, 0, 0};
 	int rc;
 
 	k->gen++;
 	if ((rc = builder_static(&k->bc, &k->buf)) < 0 ||
 	    (rc = set_owner(k, "static")) < 0)
-		goto fail;
-	if ((rc = store_each_namespace(st, apply_ns, &a)) < 0)
-		goto fail;
-	if ((rc = store_each_service(st, apply_svc, &a)) < 0)
-		goto fail;
-	if ((rc = store_each_pod(st, apply_pod, k)) < 0)
-		goto fail;
+		return rc;
+	return store_each_namespace(st, apply_ns, &a);
+}
+
+/* The services, then the pods of st, from where *stage and *pos say, until
+ * deadline_ns (0: to the end).  0 when done, APPLY_PAUSE when the time is
+ * up, or -ENOMEM. */
+static int apply_walk(struct kube *k, const struct store *st, int *stage,
+		      size_t *pos, int64_t deadline_ns)
+{
+	struct apply a = {k, st, deadline_ns, 0};
+	int rc;
+
+	if (*stage == APPLY_SERVICES) {
+		if ((rc = store_walk_services(st, pos, svc_step, &a)))
+			return rc;
+		*stage = APPLY_PODS;
+		*pos = 0;
+	}
+	return store_walk_pods(st, pos, pod_step, &a);
+}
+
+/* Last stage: what st does not hold any more goes, the zone is committed
+ * and st becomes the kube's store; the one it replaces is left in *old. */
+static int apply_end(struct kube *k, struct store *st, struct store **old)
+{
+	int rc;
+
 	if (podset_drop_stale(k->pods, (uint32_t)k->gen))
 		zone_touch(k->zi);
 	podset_reclaim(k->pods);
@@ -583,15 +664,82 @@ int kube_apply_store(struct kube *k, struct store *st)
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
 	rc = zone_commit(k->zi);
-	store_free(k->st);
+	*old = k->st;
 	k->st = st;
 	__atomic_store_n(&k->synced, 1, __ATOMIC_RELEASE);
 	return rc < 0 ? rc : 0;
-fail:
-	/* Publish what was applied so far; the next load retries the rest. */
+}
+
+/* Applying st failed (-ENOMEM): publish what was applied so far (the next
+ * load retries the rest) and drop st. */
+static void apply_abort(struct kube *k, struct store *st)
+{
 	zone_commit(k->zi);
 	store_free(st);
+}
+
+/* kube_apply_store, with the store replaced left in *old (NULL: none) for
+ * the caller to free. */
+static int apply_store(struct kube *k, struct store *st, struct store **old)
+{
+	int stage = APPLY_SERVICES;
+	size_t pos = 0;
+	int rc;
+
+	*old = NULL;
+	if ((rc = apply_begin(k, st)) < 0 ||
+	    (rc = apply_walk(k, st, &stage, &pos, 0)) < 0) {
+		apply_abort(k, st);
+		return rc;
+	}
+	return apply_end(k, st, old);
+}
+
+int kube_apply_store(struct kube *k, struct store *st)
+{
+	struct store *old;
+	int rc = apply_store(k, st, &old);
+
+	store_free(old);
 	return rc;
+}
+
+/* The reaper's run: free what reloads retired, then give the heap back
+ * (parsing took far more of it than the zone keeps). */
+static int reap(void *arg)
+{
+	struct kube *k = arg;
+	struct store *st;
+
+	while ((st = __atomic_exchange_n(&k->retired, NULL, __ATOMIC_ACQ_REL)))
+		store_free(st);
+	malloc_trim(0);
+	return 0;
+}
+
+static void reaped(void *arg, int rc)
+{
+	(void)arg;
+	(void)rc;
+}
+
+/* Hand the store a reload replaced to the reaper: freeing 150,000
+ * services takes a fifth of the apply, and the loop has better things to
+ * do.  Without a reaper (the first load) or when its thread cannot start,
+ * on the loop. */
+static void retire(struct kube *k, struct store *old)
+{
+	if (!old)
+		return;
+	if (!k->reaper) {
+		store_free(old);
+		malloc_trim(0);
+		return;
+	}
+	/* One slot: a store the reaper has not taken yet is freed here. */
+	store_free(__atomic_exchange_n(&k->retired, old, __ATOMIC_ACQ_REL));
+	if (bgjob_kick(k->reaper) < 0)
+		reap(k);
 }
 
 static void file_skipped(void *arg, const char *file,
@@ -615,7 +763,7 @@ static unsigned ms_since(const struct timespec *t0)
 
 /* Read the objects PATH into *st: on the loop at start, later on the
  * job's thread (the skiplog's file group is used by this only). */
-static int kube_read(struct kube *k, struct store **st, char *err,
+static int kube_read(struct kube *k, struct store **st, unsigned *ms, char *err,
 		     size_t errlen)
 {
 	struct timespec t0;
@@ -627,7 +775,7 @@ static int kube_read(struct kube *k, struct store **st, char *err,
 			       st, err, errlen);
 	if (rc >= 0) /* else what was noted stays known: the round goes on */
 		skiplog_end(k->skipped, 0);
-	k->read_ms = ms_since(&t0);
+	*ms = ms_since(&t0);
 	return rc;
 }
 
@@ -638,10 +786,11 @@ static int kube_apply_read(struct kube *k, struct store *st, char *err,
 	struct timespec t0;
 	int rc;
 
+	struct store *old;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = kube_apply_store(k, st);
-	/* Parsing took far more heap than the zone keeps: give it back. */
-	malloc_trim(0);
+	rc = apply_store(k, st, &old);
+	retire(k, old);
 	k->apply_ms = ms_since(&t0);
 	if (rc < 0)
 		snprintf(err, errlen, "kubernetes: out of memory applying %s",
@@ -658,7 +807,7 @@ int kube_load(struct kube *k, char *err, size_t errlen)
 		snprintf(err, errlen, "kubernetes: no objects PATH");
 		return -EINVAL;
 	}
-	rc = kube_read(k, &st, err, errlen);
+	rc = kube_read(k, &st, &k->read_ms, err, errlen);
 	if (rc < 0)
 		return rc;
 	return kube_apply_read(k, st, err, errlen);
@@ -674,24 +823,116 @@ static int read_job(void *arg)
 {
 	struct kube *k = arg;
 
-	return kube_read(k, &k->next, k->load_err, sizeof(k->load_err));
+	return kube_read(k, &k->reading, &k->reading_ms, k->load_err,
+			 sizeof(k->load_err));
+}
+
+static void report(struct kube *k, int rc, const char *err)
+{
+	if (k->done)
+		k->done(k->done_arg, rc, err);
+}
+
+static void start_apply(struct kube *k, struct store *st, unsigned read_ms);
+static void apply_run(struct kube *k, int64_t deadline_ns);
+
+/* The next slice, after the loop has looked at its sockets: a timer of
+ * zero (an event made active from a callback would run in the same pass,
+ * before any socket is read). */
+static void next_slice(struct kube *k)
+{
+	static const struct timeval now = {0, 0};
+
+	if (evtimer_add(k->slice_ev, &now) < 0)
+		apply_run(k, 0);
+}
+
+/* Go on with the reload being applied until deadline_ns (0: to its end);
+ * at its end, report it and start applying the one read meanwhile. */
+static void apply_run(struct kube *k, int64_t deadline_ns)
+{
+	char err[512] = "";
+	struct store *st = k->applying, *old = NULL;
+	int rc = apply_walk(k, st, &k->stage, &k->pos, deadline_ns);
+
+	if (rc == APPLY_PAUSE) {
+		next_slice(k);
+		return;
+	}
+	k->applying = NULL;
+	if (rc < 0)
+		apply_abort(k, st);
+	else
+		rc = apply_end(k, st, &old);
+	retire(k, old);
+	k->apply_ms = ms_since(&k->apply_t0);
+	if (rc < 0)
+		snprintf(err, sizeof(err),
+			 "kubernetes: out of memory applying %s", k->objects);
+	report(k, rc, err);
+	if (k->pending) {
+		st = k->pending;
+		k->pending = NULL;
+		start_apply(k, st, k->pending_read_ms);
+	}
+}
+
+static void apply_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct kube *k = arg;
+
+	(void)fd;
+	(void)what;
+	apply_run(k, mono_ns() + APPLY_SLICE_NS);
+}
+
+/* Apply a store read by the job: in slices of APPLY_SLICE_NS on the loop
+ * (the zone is committed once, at the end: answers change all at once). */
+static void start_apply(struct kube *k, struct store *st, unsigned read_ms)
+{
+	int rc;
+
+	k->read_ms = read_ms;
+	clock_gettime(CLOCK_MONOTONIC, &k->apply_t0);
+	if ((rc = apply_begin(k, st)) < 0) {
+		apply_abort(k, st);
+		k->apply_ms = ms_since(&k->apply_t0);
+		report(k, rc, "kubernetes: out of memory applying the objects");
+		return;
+	}
+	k->applying = st;
+	k->stage = APPLY_SERVICES;
+	k->pos = 0;
+	if (k->slice_ev)
+		next_slice(k);
+	else
+		apply_run(k, 0);
 }
 
 static void read_done(void *arg, int rc)
 {
 	struct kube *k = arg;
+	struct store *st = k->reading;
 
-	if (rc >= 0)
-		rc = kube_apply_read(k, k->next, k->load_err,
-				     sizeof(k->load_err));
-	else if (!k->load_err[0])
-		snprintf(k->load_err, sizeof(k->load_err),
-			 "kubernetes: cannot start reading %s: %s", k->objects,
-			 strerror(-rc));
-	k->next = NULL;
-	if (k->done)
-		k->done(k->done_arg, rc, k->load_err);
-	k->load_err[0] = '\0'; /* the next run's message starts empty */
+	k->reading = NULL;
+	if (rc < 0) {
+		if (!k->load_err[0])
+			snprintf(k->load_err, sizeof(k->load_err),
+				 "kubernetes: cannot start reading %s: %s",
+				 k->objects, strerror(-rc));
+		k->read_ms = k->reading_ms;
+		k->apply_ms = 0;
+		report(k, rc, k->load_err);
+		k->load_err[0] = '\0'; /* the next run's message starts empty */
+		return;
+	}
+	if (k->applying) { /* applied when the one in progress is */
+		retire(k, k->pending);
+		k->pending = st;
+		k->pending_read_ms = k->reading_ms;
+		return;
+	}
+	start_apply(k, st, k->reading_ms);
 }
 
 void kube_reload(struct kube *k)
@@ -701,6 +942,9 @@ void kube_reload(struct kube *k)
 
 	if (k->job && bgjob_kick(k->job) == 0)
 		return;
+	/* No thread: read and apply here, after the reload in progress. */
+	while (k->applying)
+		apply_run(k, 0);
 	rc = kube_load(k, err, sizeof(err));
 	if (k->done)
 		k->done(k->done_arg, rc, err);
@@ -718,6 +962,10 @@ int kube_watch(struct kube *k, struct event_base *base,
 	k->done_arg = arg;
 	if (!k->job)
 		k->job = bgjob_new(base, read_job, read_done, k);
+	if (!k->reaper)
+		k->reaper = bgjob_new(base, reap, reaped, k);
+	if (!k->slice_ev)
+		k->slice_ev = evtimer_new(base, apply_slice, k);
 	k->watch = filesrc_watch_new(base, k->objects, on_change, k);
 	return k->watch ? 0 : -errno;
 }
@@ -1008,7 +1256,7 @@ static int rebuild(struct kube *k, const char *key)
 		} else if (!strcmp(kind, "svc")) {
 			const struct obj_service *s =
 			    store_service(k->st, ns, name);
-			struct apply a = {k, k->st};
+			struct apply a = {k, k->st, 0, 0};
 			if (s)
 				return apply_svc(s, &a);
 		}

@@ -78,8 +78,11 @@ int kube_watch(struct kube *k, struct event_base *base,
 
 /* Reload the objects PATH: once kube_watch has run, the files are read on
  * a thread of its own at a lower priority (bgjob.h) and applied on the
- * loop when read (a reload asked for while one runs makes one more after
- * it); before, at once.  Either way done() reports it. */
+ * loop when read, in slices of a few milliseconds between which the loop
+ * serves its other events; the zone is committed after the last slice,
+ * and the store it replaces is freed on a thread of its own.  A reload
+ * asked for while one runs makes one more after it.  Before kube_watch,
+ * all at once.  Either way done() reports it. */
 void kube_reload(struct kube *k);
 
 /* How long the last load took to read the files and to apply them. */
