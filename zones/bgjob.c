@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +30,15 @@ struct bgjob {
 	int rc;	      /* the last run's result, set by its thread */
 };
 
+/* Calls of bgjob_pace on this thread; 0: not a job's thread. */
+static __thread unsigned pace;
+
+void bgjob_pace(void)
+{
+	if (pace && ++pace % BGJOB_PACE_EVERY == 0)
+		sched_yield();
+}
+
 static void *job_main(void *p)
 {
 	struct bgjob *j = p;
@@ -40,6 +50,7 @@ static void *job_main(void *p)
 	 * (never a higher one than the process had). */
 	if (getpriority(PRIO_PROCESS, tid) < BGJOB_NICE)
 		setpriority(PRIO_PROCESS, tid, BGJOB_NICE);
+	pace = 1;
 	j->rc = j->run(j->arg);
 	while (write(j->fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;

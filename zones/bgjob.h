@@ -36,4 +36,12 @@ bool bgjob_busy(const struct bgjob *j);
  * free. */
 void bgjob_free(struct bgjob *j);
 
+/* A point where a long job may give its CPU away: on a job's thread, every
+ * BGJOB_PACE_EVERY calls, the thread yields to any thread waiting for the
+ * CPU (a worker woken by a query); elsewhere it does nothing.  A lower
+ * priority alone is not enough: a kernel that does not preempt at wakeup
+ * lets a running job keep the CPU until the next tick, 4 ms at HZ 250. */
+#define BGJOB_PACE_EVERY 32
+void bgjob_pace(void);
+
 #endif

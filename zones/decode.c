@@ -21,6 +21,8 @@
 
 #include <yaml.h>
 
+#include "zones/bgjob.h"
+
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
 #define TRIGGER_TIME_ANNOTATION                                                \
 	"endpoints.kubernetes.io/last-change-trigger-time"
@@ -1129,6 +1131,7 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 	char w[160];
 	int rc = 0;
 
+	bgjob_pace(); /* a reload on its thread lets the workers in */
 	switch (o->kind) {
 	case DECODE_SERVICE:
 		rc = store_put_service(st, o->u.svc);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,11 +599,16 @@ static int64_t mono_ns(void)
 	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Whether the slice's time is up (looked at every 32 objects). */
+/* Whether the slice's time is up (looked at every 32 objects, when the
+ * loop also yields). */
 static bool slice_over(struct apply *a)
 {
-	return a->deadline_ns && ++a->n % 32 == 0 &&
-	       mono_ns() >= a->deadline_ns;
+	if (!a->deadline_ns || ++a->n % 32)
+		return false;
+	/* the loop shares the CPU with the workers: let a woken one in
+	 * (bgjob_pace says why) */
+	sched_yield();
+	return mono_ns() >= a->deadline_ns;
 }
 
 static int svc_step(const struct obj_service *s, void *arg)
