@@ -147,11 +147,37 @@ static void test_free_waits(void **state)
 	event_base_free(p.base);
 }
 
+/* Without a done(): the run's end is still noticed on the loop, and the
+ * job may run again. */
+static void test_no_done(void **state)
+{
+	struct probe p;
+	struct bgjob *j;
+
+	(void)state;
+	setup_probe(&p);
+	j = bgjob_new(p.base, run, NULL, &p);
+	assert_non_null(j);
+	for (int n = 1; n <= 2; n++) {
+		assert_int_equal(bgjob_kick(j), 0);
+		open_gate(&p);
+		for (int i = 0; i < 1000 && bgjob_busy(j); i++) {
+			event_base_loop(p.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			usleep(1000);
+		}
+		assert_false(bgjob_busy(j));
+		assert_int_equal(runs_now(&p), n);
+	}
+	bgjob_free(j);
+	event_base_free(p.base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_runs_and_coalesces),
 	    cmocka_unit_test(test_free_waits),
+	    cmocka_unit_test(test_no_done),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,7 +18,7 @@
 # ticks), bench_mem PID... (largest RSS and summed PSS in kB),
 # bench_measure (dnsperf against a server, CPU per query), bench_latency
 # (dnsperf at a fixed rate), bench_pct (a percentile), bench_start_nsd
-# (NSD serving zone files), bench_spin CPU... (keep idle CPUs from
+# (NSD serving zone files), bench_spin (keep the benchmark's CPUs from
 # halting; BENCH_HALT=1 lets them), bench_stolen and bench_steal_pct (the
 # share of CPU time a hypervisor took).
 
@@ -281,8 +281,8 @@ bench_steal_pct()
 		if (d > 0) printf "%.1f", (y[1] - x[1]) * 100 / d; else print "-" }'
 }
 
-# bench_spin CPU...: a busy loop at SCHED_IDLE on each CPU, until the
-# script ends.  A virtual CPU with nothing to run halts, and the host
+# bench_spin: a busy loop at SCHED_IDLE on $SCPU and on $CCPU (once when
+# they are the same CPU), until the script ends.  A virtual CPU with nothing to run halts, and the host
 # takes from tens of microseconds to milliseconds to run it again when a
 # packet arrives: measured here, 5000 qps against an idle server had a p99
 # of 1.3-2 ms with halting CPUs and 0.1-0.4 ms with these loops.  A
@@ -294,7 +294,7 @@ bench_spin()
 {
 	local c
 	[ -z "${BENCH_HALT:-}" ] || return 0
-	for c in "$@"; do
+	for c in $(printf '%s\n' "$SCPU" "$CCPU" | sort -u); do
 		chrt -i 0 taskset -c "$c" sh -c 'while :; do :; done' &
 		PIDS+=("$!")
 	done

@@ -36,8 +36,7 @@ bench_paths
 UDPLAT=$top_builddir/tools/udplat
 bench_setup bench-reload "curl dig chrt" "$CLUSTERDNS $UDPLAT"
 # idle CPUs spin instead of halting (bench_spin; BENCH_HALT=1: they halt)
-bench_spin "$SCPU"
-[ "$CCPU" = "$SCPU" ] || bench_spin "$CCPU"
+bench_spin
 [ -z "$OTHER" ] || [ -x "$OTHER" ] || {
 	echo "bench-reload: $OTHER is not a program" >&2
 	exit 1

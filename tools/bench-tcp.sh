@@ -12,15 +12,17 @@
 # timeout (churn); and with 100 slowloris clients (a byte a second,
 # reconnecting when closed).  Every
 # server runs pinned to one CPU, the clients to another, one server at a
-# time.  Prints one table: p50 and p99 per load and server, each p99's
-# change against the same server's no-load row, and how many of the TCP
-# connections were still open when the measurement ended; the peers' TCP
-# settings are in its footer.  Not a test.
+# time; the loads run -k rounds in turn.  Prints one table of medians
+# over the rounds: p50 and p99 per load and server, each p99's change
+# against the same server's no-load row, how many of the TCP connections
+# were still open when the measurement ended, and the CPU time the
+# hypervisor stole; then every round's p99.  The peers' TCP settings are
+# in its footer.  Not a test.
 #
 # Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-k ROUNDS] [-n IDLE] [-s SLOW] [-P]
 #   -r  UDP queries per second (default 5000)
 #   -d  seconds measured per load and round (default 10)
-#   -k  rounds of the three loads (default 3); the table shows each
+#   -k  rounds of the four loads (default 3); the table shows each
 #       figure's median over the rounds, and the p99s of every round
 #   -n  idle TCP connections (default 10000)
 #   -s  slowloris clients (default 100)
@@ -60,8 +62,7 @@ UDPLAT=$top_builddir/tools/udplat
 TCPHOLD=$top_builddir/tools/tcphold
 bench_setup bench-tcp "dig taskset chrt" "$CLUSTERDNS $UDPLAT $TCPHOLD $ZONEDUMP"
 # idle CPUs spin instead of halting (bench_spin; BENCH_HALT=1: they halt)
-bench_spin "$SCPU"
-[ "$CCPU" = "$SCPU" ] || bench_spin "$CCPU"
+bench_spin
 # every server and tcphold hold all the connections at once
 NOFILE=$((NIDLE + NSLOW + 2000))
 ulimit -n "$NOFILE" 2>/dev/null || {
@@ -145,7 +146,7 @@ idle_secs()
 	echo "$s"
 }
 
-# loads SERVER PORT: the three measurements against one server, ROUNDS
+# loads SERVER PORT: the four measurements against one server, ROUNDS
 # times in turn, so that a burst of the host's noise hits one round of a
 # load rather than the whole of it.
 loads()

@@ -81,10 +81,11 @@ static void on_end(evutil_socket_t fd, short what, void *arg)
 		return;
 	pthread_join(j->thread, NULL);
 	j->running = false;
-	j->done(j->arg, j->rc);
+	if (j->done)
+		j->done(j->arg, j->rc);
 	if (j->again) {
 		j->again = false;
-		if (job_start(j) < 0)
+		if (job_start(j) < 0 && j->done)
 			j->done(j->arg, -EAGAIN);
 	}
 }

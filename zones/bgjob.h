@@ -21,7 +21,8 @@
 struct bgjob;
 
 /* A job: run(arg) on its thread, then done(arg, rc) with run's return
- * value on base's loop.  NULL with errno set on failure. */
+ * value on base's loop (done may be NULL).  NULL with errno set on
+ * failure. */
 struct bgjob *bgjob_new(struct event_base *base, int (*run)(void *arg),
 			void (*done)(void *arg, int rc), void *arg);
 

@@ -599,11 +599,11 @@ static int64_t mono_ns(void)
 	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Whether the slice's time is up (looked at every 32 objects, when the
- * loop also yields). */
+/* Whether the slice's time is up (looked at every BGJOB_PACE_EVERY
+ * objects, when the loop also yields). */
 static bool slice_over(struct apply *a)
 {
-	if (!a->deadline_ns || ++a->n % 32)
+	if (!a->deadline_ns || ++a->n % BGJOB_PACE_EVERY)
 		return false;
 	/* the loop shares the CPU with the workers: let a woken one in
 	 * (bgjob_pace says why) */
@@ -723,12 +723,6 @@ static int reap(void *arg)
 	return 0;
 }
 
-static void reaped(void *arg, int rc)
-{
-	(void)arg;
-	(void)rc;
-}
-
 /* Hand the store a reload replaced to the reaper: freeing 150,000
  * services takes a fifth of the apply, and the loop has better things to
  * do.  Without a reaper (the first load) or when its thread cannot start,
@@ -785,22 +779,26 @@ static int kube_read(struct kube *k, struct store **st, unsigned *ms, char *err,
 	return rc;
 }
 
+static void oom_applying(const struct kube *k, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "kubernetes: out of memory applying %s",
+		 k->objects);
+}
+
 /* Apply what kube_read read (on the loop). */
 static int kube_apply_read(struct kube *k, struct store *st, char *err,
 			   size_t errlen)
 {
 	struct timespec t0;
-	int rc;
-
 	struct store *old;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = apply_store(k, st, &old);
 	retire(k, old);
 	k->apply_ms = ms_since(&t0);
 	if (rc < 0)
-		snprintf(err, errlen, "kubernetes: out of memory applying %s",
-			 k->objects);
+		oom_applying(k, err, errlen);
 	return rc;
 }
 
@@ -853,18 +851,13 @@ static void next_slice(struct kube *k)
 		apply_run(k, 0);
 }
 
-/* Go on with the reload being applied until deadline_ns (0: to its end);
- * at its end, report it and start applying the one read meanwhile. */
-static void apply_run(struct kube *k, int64_t deadline_ns)
+/* The end of a reload's apply, rc its walk's result (< 0: it failed):
+ * commit, report, and start applying the one read meanwhile. */
+static void apply_finish(struct kube *k, struct store *st, int rc)
 {
 	char err[512] = "";
-	struct store *st = k->applying, *old = NULL;
-	int rc = apply_walk(k, st, &k->stage, &k->pos, deadline_ns);
+	struct store *old = NULL;
 
-	if (rc == APPLY_PAUSE) {
-		next_slice(k);
-		return;
-	}
 	k->applying = NULL;
 	if (rc < 0)
 		apply_abort(k, st);
@@ -873,8 +866,7 @@ static void apply_run(struct kube *k, int64_t deadline_ns)
 	retire(k, old);
 	k->apply_ms = ms_since(&k->apply_t0);
 	if (rc < 0)
-		snprintf(err, sizeof(err),
-			 "kubernetes: out of memory applying %s", k->objects);
+		oom_applying(k, err, sizeof(err));
 	report(k, rc, err);
 	if (k->pending) {
 		st = k->pending;
@@ -883,13 +875,25 @@ static void apply_run(struct kube *k, int64_t deadline_ns)
 	}
 }
 
+/* Go on with the reload being applied until deadline_ns (0: to its end). */
+static void apply_run(struct kube *k, int64_t deadline_ns)
+{
+	int rc = apply_walk(k, k->applying, &k->stage, &k->pos, deadline_ns);
+
+	if (rc == APPLY_PAUSE)
+		next_slice(k);
+	else
+		apply_finish(k, k->applying, rc);
+}
+
 static void apply_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct kube *k = arg;
 
 	(void)fd;
 	(void)what;
-	apply_run(k, mono_ns() + APPLY_SLICE_NS);
+	if (k->applying) /* else kube_reload finished it at once */
+		apply_run(k, mono_ns() + APPLY_SLICE_NS);
 }
 
 /* Apply a store read by the job: in slices of APPLY_SLICE_NS on the loop
@@ -901,9 +905,7 @@ static void start_apply(struct kube *k, struct store *st, unsigned read_ms)
 	k->read_ms = read_ms;
 	clock_gettime(CLOCK_MONOTONIC, &k->apply_t0);
 	if ((rc = apply_begin(k, st)) < 0) {
-		apply_abort(k, st);
-		k->apply_ms = ms_since(&k->apply_t0);
-		report(k, rc, "kubernetes: out of memory applying the objects");
+		apply_finish(k, st, rc);
 		return;
 	}
 	k->applying = st;
@@ -969,7 +971,7 @@ int kube_watch(struct kube *k, struct event_base *base,
 	if (!k->job)
 		k->job = bgjob_new(base, read_job, read_done, k);
 	if (!k->reaper)
-		k->reaper = bgjob_new(base, reap, reaped, k);
+		k->reaper = bgjob_new(base, reap, NULL, k);
 	if (!k->slice_ev)
 		k->slice_ev = evtimer_new(base, apply_slice, k);
 	k->watch = filesrc_watch_new(base, k->objects, on_change, k);
