@@ -397,6 +397,9 @@ struct kube_src {
 	const struct corefile_dir *namespaces, *namespace_labels;
 };
 
+static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
+			     struct kubernetes_conf *k);
+
 static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		       struct kube_src *src, const struct corefile_dir *s)
 {
@@ -533,10 +536,25 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		if (s->nargs)
 			return setup_arg_err(c, s, "kubernetes");
 		k->noendpoints = true;
+	} else if (strcmp(o, "zonal") == 0) {
+		return kube_option_zonal(c, s, k);
 	} else {
 		return setup_err(c, s, "kubernetes", "unknown property '%s'",
 				 o);
 	}
+	return 0;
+}
+
+/* ---- topology: zonal ---- */
+
+/* `zonal`: the zone-scoped names of headless services (CoreDNS 1.14's
+ * <zone>.pin|prefer._zone.<svc>.<ns>.svc.<zone>); no arguments. */
+static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
+			     struct kubernetes_conf *k)
+{
+	if (s->nargs)
+		return setup_arg_err(c, s, "kubernetes");
+	k->zonal = true;
 	return 0;
 }
 
@@ -685,5 +703,5 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
 			 b->nnamespaces) &&
 	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints;
+	       a->noendpoints == b->noendpoints && a->zonal == b->zonal;
 }

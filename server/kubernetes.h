@@ -62,6 +62,7 @@ struct kubernetes_conf {
 	size_t nfallthrough_zones;
 	bool ignore_empty_service;
 	bool noendpoints;
+	bool zonal; /* CoreDNS's zone-scoped names of headless services */
 	char *file; /* where the directive is */
 	int line;
 };
@@ -82,7 +83,7 @@ void kubernetes_conf_free(struct kubernetes_conf *k);
 
 /* Would a and b build the same zone from the same source (zones, source,
  * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
- * period, ignore and noendpoints)?  What only the query path reads
+ * period, ignore, noendpoints and zonal)?  What only the query path reads
  * (fallthrough, startup_timeout) does not count: a reload keeps the zone
  * of a directive that changed only that. */
 bool kubernetes_conf_same(const struct kubernetes_conf *a,

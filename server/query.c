@@ -44,6 +44,7 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		const struct kubernetes_conf *k = cb->kube;
 		qb->pods = (enum builder_pods)k->pods;
 		qb->fallthrough = k->fallthrough;
+		qb->zonal = k->zonal && !k->noendpoints;
 		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
 			if (qb->nft == QUERY_MAX_ZONES ||
 			    dname_zone_wire(k->fallthrough_zones[i],
@@ -486,6 +487,127 @@ static size_t answer_host_ptr(const struct query_block *b,
 	return finish(q, udp_max, out, n, limit);
 }
 
+/* ---- topology: CoreDNS's zonal names ---- */
+
+/* Copy len bytes of answer data built for a question dlt bytes shorter
+ * (dlt may be negative): owners that point elsewhere than at the question
+ * move by dlt.  Returns len, or 0 when a pointer would leave the 14 bits
+ * a pointer has or the data is malformed. */
+static size_t moved_copy(uint8_t *out, const uint8_t *data, size_t len,
+			 long dlt)
+{
+	size_t o = 0;
+
+	while (o < len) {
+		if ((data[o] & 0xc0) == 0xc0) {
+			if (len - o < 2)
+				return 0;
+			long p = (long)(((data[o] & 0x3f) << 8) | data[o + 1]);
+			if (p != 12)
+				p += dlt;
+			if (p < 12 || p > 0x3fff)
+				return 0;
+			out[o] = (uint8_t)(0xc0 | (p >> 8));
+			out[o + 1] = (uint8_t)p;
+			o += 2;
+		} else {
+			size_t nl = packet_skip_name(data, len, o);
+			if (nl == 0)
+				return 0;
+			memcpy(out + o, data + o, nl - o);
+			o = nl;
+		}
+		if (len - o < 10)
+			return 0;
+		size_t end = o + 10 + rd16(data + o + 8);
+		if (end > len)
+			return 0;
+		memcpy(out + o, data + o, end - o);
+		o = end;
+	}
+	return len;
+}
+
+/* answer_entry for an entry of another node, whose name is dlt bytes
+ * shorter than the question: the prefer name of a zone without endpoints
+ * answers what the service name answers. */
+static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_node *node,
+			   const struct zone_entry *e, long dlt,
+			   const struct zone_apex *apex, size_t alen,
+			   uint8_t *out, size_t limit)
+{
+	size_t n = packet_begin(q, PACKET_FLAG_AA, e->rcode, out, limit);
+	size_t soa = 0;
+
+	if (!n)
+		return 0;
+	if (e->flags & ZONE_ENTRY_SOA)
+		zone_apex_soa(apex, &soa);
+	size_t r = room(q, n, limit), len = e->len;
+	uint16_t ar = e->ar;
+	if (len + soa > r) {
+		len = e->len_noadd;
+		ar = 0;
+	}
+	if (len + soa > r)
+		return truncated(q, udp_max, out, limit);
+	if (len &&
+	    !moved_copy(out + n, zone_node_data(node) + e->off, len, dlt))
+		return truncated(q, udp_max, out, limit);
+	n += len;
+	if (soa)
+		n = put_soa(q, apex, alen, out, n);
+	packet_set_counts(out, e->an, (uint16_t)(e->ns + (soa ? 1 : 0)), ar);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * <tz>.pin|prefer._zone.<svc>.<ns>.svc.<zone> of a headless service
+ * (_zone.<svc>... exists) whose ready endpoints have no zone <tz>, which
+ * has no node (builder.h): pin is NODATA, prefer answers what the service
+ * name answers (every ready endpoint; NODATA when it has none), as in
+ * CoreDNS.  Returns the response length, 0 when the name is not such a
+ * name.
+ */
+static size_t answer_zonal(const struct query_block *b,
+			   const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_apex *apex, size_t alen,
+			   uint8_t *out, size_t limit)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	static const uint8_t pin[] = {3, 'p', 'i', 'n'};
+	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
+	struct zone_index *zi = kube_zone(b->kube);
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+
+	/* <tz>... <directive> _zone <svc> <ns> svc: six labels at least */
+	if (above < 6)
+		return 0;
+	int dl = label_at(q->lname, above - 5);
+	int al = label_at(q->lname, above - 4);
+	if (dl < 0 || al < 0 || memcmp(q->lname + al, anchor, sizeof(anchor)))
+		return 0;
+	bool is_pin =
+	    q->lname[dl] == pin[0] && !memcmp(q->lname + dl, pin, sizeof(pin));
+	if (!is_pin && (q->lname[dl] != prefer[0] ||
+			memcmp(q->lname + dl, prefer, sizeof(prefer))))
+		return 0;
+	if (!zone_lookup(zi, q->lname + al, q->qname_len - (size_t)al))
+		return 0;
+	if (is_pin)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	size_t sl = (size_t)al + sizeof(anchor);
+	const struct zone_node *svc =
+	    zone_lookup(zi, q->lname + sl, q->qname_len - sl);
+	const struct zone_entry *e = svc ? zone_node_find(svc, q->qtype) : NULL;
+	if (!e)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	return answer_moved(q, udp_max, svc, e, (long)sl, apex, alen, out,
+			    limit);
+}
+
 static size_t error_rcode(const uint8_t *req, size_t len,
 			  const struct packet_query *q, uint8_t rcode,
 			  uint16_t udp_max, uint8_t *out, size_t limit)
@@ -570,7 +692,9 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 		return n;
 	}
 	if ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
-	    (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit))) {
+	    (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)) ||
+	    (b->zonal &&
+	     (n = answer_zonal(b, q, udp_max, apex, alen, out, limit)))) {
 		rcu_read_unlock();
 		return n;
 	}

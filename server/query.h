@@ -28,6 +28,7 @@ struct query_block {
 	struct cache *cache; /* NULL: no cache directive; owned */
 	enum builder_pods pods;
 	bool fallthrough;
+	bool zonal; /* kubernetes `zonal`: zone-scoped names */
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
 	size_t ftlen[QUERY_MAX_ZONES];
 	size_t nft;

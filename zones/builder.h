@@ -33,6 +33,13 @@ struct builder_conf {
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
 	bool noendpoints;
+	/* CoreDNS's `zonal`: a headless service also has the names
+	 * <tz>.pin._zone.<svc>.<ns>.svc.<zone> and <tz>.prefer._zone...
+	 * for every topology zone <tz> (the endpoints' `zone`, which may
+	 * span labels) of its ready endpoints, answering that zone's
+	 * endpoints (A, AAAA, SRV), and _zone.<svc>.<ns>.svc.<zone> exists
+	 * so that the query path answers the names of other zones. */
+	bool zonal;
 };
 
 /* A growing buffer of records. */

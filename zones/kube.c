@@ -204,6 +204,7 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	k->bc.endpoint_pod_names = c->endpoint_pod_names;
 	k->bc.ignore_empty_service = c->ignore_empty_service;
 	k->bc.noendpoints = c->noendpoints;
+	k->bc.zonal = c->zonal;
 	if (c->objects && !(k->objects = strdup(c->objects)))
 		goto nomem;
 	if (c->nnamespaces) {

@@ -28,6 +28,7 @@ struct kube_conf {
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
 	bool noendpoints;
+	bool zonal; /* zone-scoped names of headless services (builder.h) */
 	const char *const *namespaces; /* exposed namespaces; 0: all */
 	size_t nnamespaces;
 	bool namespace_labels; /* only namespaces whose Namespace object the
