@@ -399,6 +399,8 @@ struct kube_src {
 
 static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
 			     struct kubernetes_conf *k);
+static int kube_option_topology(struct setup *c, const struct corefile_dir *s,
+				struct kubernetes_conf *k);
 
 static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		       struct kube_src *src, const struct corefile_dir *s)
@@ -538,6 +540,8 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		k->noendpoints = true;
 	} else if (strcmp(o, "zonal") == 0) {
 		return kube_option_zonal(c, s, k);
+	} else if (strcmp(o, "topology") == 0) {
+		return kube_option_topology(c, s, k);
 	} else {
 		return setup_err(c, s, "kubernetes", "unknown property '%s'",
 				 o);
@@ -555,6 +559,23 @@ static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
 	if (s->nargs)
 		return setup_arg_err(c, s, "kubernetes");
 	k->zonal = true;
+	return 0;
+}
+
+/* `topology [strict]` (ours): a client pod asking for a headless service
+ * gets its zone's endpoints first, or with strict only them (all when its
+ * zone has none ready). */
+static int kube_option_topology(struct setup *c, const struct corefile_dir *s,
+				struct kubernetes_conf *k)
+{
+	if (s->nargs > 1)
+		return setup_arg_err(c, s, "kubernetes");
+	if (s->nargs && strcmp(s->args[0], "strict") != 0)
+		return setup_err(c, s, "kubernetes",
+				 "unable to parse topology value: '%s'",
+				 s->args[0]);
+	k->topology =
+	    s->nargs ? KUBERNETES_TOPOLOGY_STRICT : KUBERNETES_TOPOLOGY_FIRST;
 	return 0;
 }
 
@@ -703,5 +724,6 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
 			 b->nnamespaces) &&
 	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints && a->zonal == b->zonal;
+	       a->noendpoints == b->noendpoints && a->zonal == b->zonal &&
+	       !a->topology == !b->topology;
 }

@@ -21,6 +21,12 @@ enum kubernetes_pods {
 
 /* The kubernetes directive. Zone names are lowercase, without trailing dot
  * (the root zone is ""). */
+enum kubernetes_topology {
+	KUBERNETES_TOPOLOGY_OFF = 0,
+	KUBERNETES_TOPOLOGY_FIRST,  /* topology */
+	KUBERNETES_TOPOLOGY_STRICT, /* topology strict */
+};
+
 struct kubernetes_conf {
 	char *
 	    *zones; /* from the directive's arguments, else the block's keys */
@@ -63,6 +69,9 @@ struct kubernetes_conf {
 	bool ignore_empty_service;
 	bool noendpoints;
 	bool zonal; /* CoreDNS's zone-scoped names of headless services */
+	/* topology [strict]: a headless service's name answers a client pod
+	 * its own zone's endpoints first (strict: only them) */
+	enum kubernetes_topology topology;
 	char *file; /* where the directive is */
 	int line;
 };
@@ -83,9 +92,9 @@ void kubernetes_conf_free(struct kubernetes_conf *k);
 
 /* Would a and b build the same zone from the same source (zones, source,
  * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
- * period, ignore, noendpoints and zonal)?  What only the query path reads
- * (fallthrough, startup_timeout) does not count: a reload keeps the zone
- * of a directive that changed only that. */
+ * period, ignore, noendpoints, zonal and whether topology is on)?  What only
+ * the query path reads (fallthrough, startup_timeout) does not count: a reload
+ * keeps the zone of a directive that changed only that. */
 bool kubernetes_conf_same(const struct kubernetes_conf *a,
 			  const struct kubernetes_conf *b);
 

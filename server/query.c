@@ -5,6 +5,7 @@
 #include "server/query.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/packet.h"
+#include "zones/clientzone.h"
 #include "zones/dname.h"
 #include "zones/hosts.h"
 #include "zones/zone.h"
@@ -28,6 +30,7 @@
 #define T_PTR 12
 #define MAX_CNAMES 10
 #define T_AAAA 28
+#define T_SRV 33
 #define T_AXFR 252
 #define T_IXFR 251
 #define T_ANY 255
@@ -45,6 +48,9 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		qb->pods = (enum builder_pods)k->pods;
 		qb->fallthrough = k->fallthrough;
 		qb->zonal = k->zonal && !k->noendpoints;
+		qb->topology =
+		    k->noendpoints ? KUBERNETES_TOPOLOGY_OFF : k->topology;
+		qb->zonal_hidden = !k->zonal && qb->topology;
 		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
 			if (qb->nft == QUERY_MAX_ZONES ||
 			    dname_zone_wire(k->fallthrough_zones[i],
@@ -608,6 +614,175 @@ static size_t answer_zonal(const struct query_block *b,
 			    limit);
 }
 
+/* ---- topology: client-zone answers of headless services ---- */
+
+static const uint8_t svc_label[] = {3, 's', 'v', 'c'};
+
+/* A name the answer of which depends on the client under `topology`:
+ * A, AAAA or SRV of <svc>.<ns>.svc.<zone> (checked by shape only; such
+ * names are not cached). */
+static bool topology_shape(const struct packet_query *q)
+{
+	int l2 = label_at(q->lname, 2);
+
+	return (q->qtype == T_A || q->qtype == T_AAAA || q->qtype == T_SRV) &&
+	       q->nlabels >= 4 && l2 >= 0 &&
+	       !memcmp(q->lname + l2, svc_label, sizeof(svc_label));
+}
+
+/* A zonal name (or a name under one) that `topology` builds but only
+ * `zonal` serves: its label four above the apex is _zone. */
+static bool zonal_name_shape(const struct packet_query *q, size_t alen)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	int al = above >= 4 ? label_at(q->lname, above - 4) : -1;
+
+	return al >= 0 && !memcmp(q->lname + al, anchor, sizeof(anchor));
+}
+
+/* The peer's address: family 4 (IPv4, also mapped in IPv6) or 6, 0 for
+ * neither. */
+static int peer_addr(const struct sockaddr *peer, uint8_t *addr)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+
+	if (peer->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		return 4;
+	}
+	if (peer->sa_family != AF_INET6)
+		return 0;
+	const uint8_t *a =
+	    ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	if (!memcmp(a, mapped, sizeof(mapped))) {
+		memcpy(addr, a + 12, 4);
+		return 4;
+	}
+	memcpy(addr, a, 16);
+	return 6;
+}
+
+/* <tz>.prefer._zone.<name> in wire form into out (255 bytes): the node
+ * whose answer is the zone's endpoints.  Returns its length, 0 when the
+ * zone name makes no valid name. */
+static size_t topology_name(const char *tz, const uint8_t *lname, size_t len,
+			    uint8_t *out)
+{
+	static const uint8_t tail[] = {6, 'p', 'r', 'e', 'f', 'e', 'r',
+				       5, '_', 'z', 'o', 'n', 'e'};
+	size_t o = 0;
+
+	for (const char *p = tz; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		if (l == 0 || l > 63 || o + 1 + l + sizeof(tail) + len > 255)
+			return 0;
+		out[o++] = (uint8_t)l;
+		for (size_t i = 0; i < l; i++) {
+			char ch = p[i];
+			out[o++] =
+			    (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a'
+							     : ch);
+		}
+		p += l + (dot ? 1 : 0);
+	}
+	if (o == 0)
+		return 0;
+	memcpy(out + o, tail, sizeof(tail));
+	memcpy(out + o + sizeof(tail), lname, len);
+	return o + sizeof(tail) + len;
+}
+
+/* The A or AAAA records of the zone's entry z first, then those of the
+ * service's entry e that z has not (both come in the order the endpoints
+ * have, z's a subsequence of e's).  Returns the response length, 0 when
+ * z is not such a subsequence (the caller answers e as it is). */
+static size_t answer_first(const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_node *zn,
+			   const struct zone_entry *z,
+			   const struct zone_node *node,
+			   const struct zone_entry *e, uint8_t *out,
+			   size_t limit)
+{
+	const uint8_t *zd = zone_node_data(zn) + z->off;
+	const uint8_t *ed = zone_node_data(node) + e->off;
+	size_t rr = 12 + (q->qtype == T_A ? 4 : 16);
+
+	if (z->len_noadd != z->an * rr || e->len_noadd != e->an * rr ||
+	    z->an > e->an || e->ns || e->ar)
+		return 0;
+	/* z's records, in order, among e's */
+	size_t j = 0;
+	for (size_t i = 0; i < e->an && j < z->an; i++)
+		if (!memcmp(ed + i * rr, zd + j * rr, rr))
+			j++;
+	if (j != z->an)
+		return 0;
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	if (!n)
+		return 0;
+	if (e->len_noadd > room(q, n, limit))
+		return truncated(q, udp_max, out, limit);
+	memcpy(out + n, zd, z->len_noadd);
+	n += z->len_noadd;
+	j = 0;
+	for (size_t i = 0; i < e->an; i++) {
+		if (j < z->an && !memcmp(ed + i * rr, zd + j * rr, rr)) {
+			j++;
+			continue;
+		}
+		memcpy(out + n, ed + i * rr, rr);
+		n += rr;
+	}
+	packet_set_counts(out, e->an, 0, 0);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * `topology`: the name of a headless service (node) asked by a client
+ * whose address an endpoint with a zone has (clientzone.h), when that
+ * zone has ready endpoints of the service (its prefer name has a node):
+ * strict answers what the prefer name answers (the zone's endpoints);
+ * without strict, A and AAAA answer the zone's endpoints first, then the
+ * others, and SRV is not changed.  Returns the response length, 0 to answer as
+ * without topology.
+ */
+static size_t answer_topology(const struct query_block *b,
+			      const struct packet_query *q,
+			      const struct sockaddr *peer,
+			      const struct zone_node *node, uint16_t udp_max,
+			      const struct zone_apex *apex, size_t alen,
+			      uint8_t *out, size_t limit)
+{
+	const struct clientzone *cz = kube_clientzone(b->kube);
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	uint8_t addr[16], zname[DNAME_MAX];
+
+	if (!cz || above != 3 || !topology_shape(q))
+		return 0;
+	int fam = peer_addr(peer, addr);
+	uint16_t id = fam ? clientzone_find(cz, fam, addr) : 0;
+	const char *tz = id ? obj_zone_name(id) : NULL;
+	size_t zl = tz ? topology_name(tz, q->lname, q->qname_len, zname) : 0;
+	const struct zone_node *zn =
+	    zl ? zone_lookup(kube_zone(b->kube), zname, zl) : NULL;
+	const struct zone_entry *z = zn ? zone_node_find(zn, q->qtype) : NULL;
+	if (!z || z->rcode)
+		return 0; /* no ready endpoint there: everyone's answer */
+	if (b->topology == KUBERNETES_TOPOLOGY_STRICT)
+		return answer_moved(q, udp_max, zn, z,
+				    (long)q->qname_len - (long)zl, apex, alen,
+				    out, limit);
+	if (q->qtype == T_SRV)
+		return 0; /* an order means nothing to SRV clients */
+	const struct zone_entry *e = zone_node_find(node, q->qtype);
+	return e ? answer_first(q, udp_max, zn, z, node, e, out, limit) : 0;
+}
+
 static size_t error_rcode(const uint8_t *req, size_t len,
 			  const struct packet_query *q, uint8_t rcode,
 			  uint16_t udp_max, uint8_t *out, size_t limit)
@@ -639,13 +814,15 @@ static size_t external_prefix(const struct packet_query *q,
 	return n + e->len;
 }
 
-/* Answer from the block's cluster zone; *why says why a SERVFAIL, *next
- * what is left to the next plugins (nothing written then, except the start
- * of the answer for NEXT_EXTERNAL, whose length is returned). */
+/* Answer from the block's cluster zone for the client peer (NULL: none
+ * known); *why says why a SERVFAIL, *next what is left to the next
+ * plugins (nothing written then, except the start of the answer for
+ * NEXT_EXTERNAL, whose length is returned). */
 static size_t resolve(const struct query_block *b, const uint8_t *req,
 		      size_t len, const struct packet_query *q,
 		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
-		      const char **why, enum next *next)
+		      const char **why, enum next *next,
+		      const struct sockaddr *peer)
 {
 	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
@@ -670,7 +847,16 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
 				   out, limit);
 	}
-	const struct zone_node *node = zone_lookup(zi, q->lname, q->qname_len);
+	const struct zone_node *node =
+	    b->zonal_hidden && zonal_name_shape(q, alen)
+		? NULL
+		: zone_lookup(zi, q->lname, q->qname_len);
+	if (node && b->topology && peer &&
+	    (n = answer_topology(b, q, peer, node, udp_max, apex, alen, out,
+				 limit))) {
+		rcu_read_unlock();
+		return n;
+	}
 	if (node) {
 		const struct zone_entry *e = zone_node_find(node, q->qtype);
 		if (e && (e->flags & ZONE_ENTRY_EXTERNAL) && b->fwd &&
@@ -1307,7 +1493,7 @@ static void refresh(const struct query_listener *l, const struct query_block *b,
 	const char *why = NULL;
 	enum next next = NEXT_NONE;
 	size_t n = resolve(b, req, len, q, l->udp_max, scratch, sizeof(scratch),
-			   sizeof(scratch), &why, &next);
+			   sizeof(scratch), &why, &next, NULL);
 
 	if (next != NEXT_NONE) {
 		struct asker bg = {
@@ -1349,7 +1535,7 @@ static size_t resolve_cached(const struct query_listener *l,
 		return n;
 	}
 	metrics_cache_count(METRICS_C_MISSES);
-	n = resolve(b, req, len, q, udp_max, out, max, max, why, next);
+	n = resolve(b, req, len, q, udp_max, out, max, max, why, next, a->peer);
 	if (!n || *why || *next != NEXT_NONE)
 		return n;
 	if (cache_insert(c, q, out, n, now) > 0 && n > limit) {
@@ -1359,7 +1545,7 @@ static size_t resolve_cached(const struct query_listener *l,
 			return m;
 	}
 	return n > limit ? resolve(b, req, len, q, udp_max, out, limit, max,
-				   why, next)
+				   why, next, a->peer)
 			 : n;
 }
 
@@ -1446,12 +1632,14 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	    .call = call,
 	    .mt0 = mt0,
 	};
-	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
+	struct cache *c = b->cache && !(b->topology && topology_shape(&q))
+			      ? cache_of(b, &q)
+			      : NULL;
 	bool hit = false;
 	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
 				      &why, &next, &hit)
 		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
-			       &why, &next);
+			       &why, &next, peer);
 	enum metrics_plugin pl = hit		   ? METRICS_PLUGIN_CACHE
 				 : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
 						   : METRICS_PLUGIN_NONE;

@@ -110,6 +110,7 @@ struct kube {
 	struct zone_index *zi;
 	struct hosts *hosts; /* ClusterIP endpoint names, beside the zone */
 	struct podset *pods; /* pods verified: running pods' addresses */
+	struct clientzone *czone; /* topology: client zones; NULL without */
 	struct hosts_ep *eps;
 	size_t cap_eps;
 	struct obj_slice **unpacked; /* copies of packed slices, per rebuild */
@@ -204,7 +205,7 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	k->bc.endpoint_pod_names = c->endpoint_pod_names;
 	k->bc.ignore_empty_service = c->ignore_empty_service;
 	k->bc.noendpoints = c->noendpoints;
-	k->bc.zonal = c->zonal;
+	k->bc.zonal = c->zonal || c->topology;
 	if (c->objects && !(k->objects = strdup(c->objects)))
 		goto nomem;
 	if (c->nnamespaces) {
@@ -228,7 +229,8 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		mp[i] = mw[i];
 	}
 	k->zi = zone_index_new(zp, mp, c->nzones, c->ttl);
-	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()))
+	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()) ||
+	    (c->topology && !(k->czone = clientzone_new())))
 		goto nomem;
 	const char *prim = builder_primary(&k->bc);
 	int pl = prim ? dname_from_str(prim, k->primary) : 0;
@@ -270,6 +272,7 @@ void kube_free(struct kube *k)
 	store_free(k->retired);
 	zone_index_free(k->zi);
 	hosts_free(k->hosts);
+	clientzone_free(k->czone);
 	podset_free(k->pods);
 	free(k->eps);
 	free(k->unpacked);
@@ -298,6 +301,11 @@ struct zone_index *kube_zone(const struct kube *k)
 const struct hosts *kube_hosts(const struct kube *k)
 {
 	return k->hosts;
+}
+
+const struct clientzone *kube_clientzone(const struct kube *k)
+{
+	return k->czone;
 }
 
 const struct podset *kube_pods(const struct kube *k)
@@ -569,6 +577,9 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	const struct obj_addr *ips = NULL;
 	size_t nips = builder_service_ips(&k->bc, s, &ips);
 	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips);
+	if (rc == 0 && k->czone &&
+	    clientzone_set(k->czone, s->ns, s->name, k->slices, n, k->gen) < 0)
+		rc = -ENOMEM;
 out:
 	for (size_t i = 0; i < nu; i++)
 		obj_slice_free(k->unpacked[i]);
@@ -670,6 +681,8 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
+	if (k->czone)
+		clientzone_drop_stale(k->czone, k->gen);
 	rc = zone_commit(k->zi);
 	*old = k->st;
 	k->st = st;
@@ -1271,7 +1284,9 @@ static int rebuild(struct kube *k, const char *key)
 		}
 	}
 	if (!strcmp(kind, "svc") &&
-	    set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0)
+	    (set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0 ||
+	     (k->czone &&
+	      clientzone_set(k->czone, ns, name, NULL, 0, k->gen) < 0)))
 		return -ENOMEM;
 	return set_owner(k, key);
 }

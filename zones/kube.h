@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "zones/builder.h"
+#include "zones/clientzone.h"
 #include "zones/decode.h"
 #include "zones/hosts.h"
 #include "zones/podset.h"
@@ -29,6 +30,9 @@ struct kube_conf {
 	bool ignore_empty_service;
 	bool noendpoints;
 	bool zonal; /* zone-scoped names of headless services (builder.h) */
+	/* client zones (clientzone.h) are kept, and the zonal names built
+	 * (the query path hides them without zonal) */
+	bool topology;
 	const char *const *namespaces; /* exposed namespaces; 0: all */
 	size_t nnamespaces;
 	bool namespace_labels; /* only namespaces whose Namespace object the
@@ -99,6 +103,10 @@ const struct hosts *kube_hosts(const struct kube *k);
 /* The addresses of running pods per namespace (`pods verified`), for
  * readers. */
 const struct podset *kube_pods(const struct kube *k);
+
+/* The client zones of `topology` (clientzone.h), NULL without it; for
+ * readers, as kube_hosts. */
+const struct clientzone *kube_clientzone(const struct kube *k);
 
 /* The primary zone in wire form (the zone PTR targets are in), NULL when
  * the kube has no forward zone. */
