@@ -569,12 +569,12 @@ static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
 }
 
 /*
- * <tz>.pin|prefer._zone.<svc>.<ns>.svc.<zone> of a headless service
- * (_zone.<svc>... exists) whose ready endpoints have no zone <tz>, which
- * has no node (builder.h): pin is NODATA, prefer answers what the service
- * name answers (every ready endpoint; NODATA when it has none), as in
- * CoreDNS.  Returns the response length, 0 when the name is not such a
- * name.
+ * <tz>.pin|prefer._zone.<svc>.<ns>.svc.<zone> of a headless service (its
+ * marker <svc>._zone.<ns>.svc.<zone> exists) whose ready endpoints have no
+ * zone <tz>, which has no node (builder.h): pin is NODATA, prefer answers
+ * what the service name answers (every ready endpoint; NODATA when it has
+ * none), as in CoreDNS.  Returns the response length, 0 when the name is
+ * not such a name.
  */
 static size_t answer_zonal(const struct query_block *b,
 			   const struct packet_query *q, uint16_t udp_max,
@@ -587,6 +587,7 @@ static size_t answer_zonal(const struct query_block *b,
 	struct zone_index *zi = kube_zone(b->kube);
 	unsigned above =
 	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	uint8_t mark[DNAME_MAX];
 
 	/* <tz>... <directive> _zone <svc> <ns> svc: six labels at least */
 	if (above < 6)
@@ -600,11 +601,16 @@ static size_t answer_zonal(const struct query_block *b,
 	if (!is_pin && (q->lname[dl] != prefer[0] ||
 			memcmp(q->lname + dl, prefer, sizeof(prefer))))
 		return 0;
-	if (!zone_lookup(zi, q->lname + al, q->qname_len - (size_t)al))
+	/* the marker: <svc> _zone <ns> svc <zone> */
+	size_t sl = (size_t)al + sizeof(anchor), svl = q->lname[sl] + 1u;
+	memcpy(mark, q->lname + sl, svl);
+	memcpy(mark + svl, anchor, sizeof(anchor));
+	memcpy(mark + svl + sizeof(anchor), q->lname + sl + svl,
+	       q->qname_len - sl - svl);
+	if (!zone_lookup(zi, mark, q->qname_len - sl + sizeof(anchor)))
 		return 0;
 	if (is_pin)
 		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
-	size_t sl = (size_t)al + sizeof(anchor);
 	const struct zone_node *svc =
 	    zone_lookup(zi, q->lname + sl, q->qname_len - sl);
 	const struct zone_entry *e = svc ? zone_node_find(svc, q->qtype) : NULL;
@@ -630,16 +636,22 @@ static bool topology_shape(const struct packet_query *q)
 	       !memcmp(q->lname + l2, svc_label, sizeof(svc_label));
 }
 
-/* A zonal name (or a name under one) that `topology` builds but only
- * `zonal` serves: its label four above the apex is _zone. */
-static bool zonal_name_shape(const struct packet_query *q, size_t alen)
+/* A name the zonal names bring that is not served (NXDOMAIN): the
+ * marker <svc>._zone.<ns>.svc.<zone> (and _zone.<ns>.svc.<zone> above
+ * it), and, when only `topology` built them, the zonal names and the
+ * names between them and the service (_zone four labels above the apex). */
+static bool zonal_unserved(const struct query_block *b,
+			   const struct packet_query *q, size_t alen)
 {
 	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
 	unsigned above =
 	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
-	int al = above >= 4 ? label_at(q->lname, above - 4) : -1;
+	int ml = above >= 3 ? label_at(q->lname, above - 3) : -1;
+	int al =
+	    b->zonal_hidden && above >= 4 ? label_at(q->lname, above - 4) : -1;
 
-	return al >= 0 && !memcmp(q->lname + al, anchor, sizeof(anchor));
+	return (ml >= 0 && !memcmp(q->lname + ml, anchor, sizeof(anchor))) ||
+	       (al >= 0 && !memcmp(q->lname + al, anchor, sizeof(anchor)));
 }
 
 /* The peer's address: family 4 (IPv4, also mapped in IPv6) or 6, 0 for
@@ -848,7 +860,7 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 				   out, limit);
 	}
 	const struct zone_node *node =
-	    b->zonal_hidden && zonal_name_shape(q, alen)
+	    (b->zonal || b->zonal_hidden) && zonal_unserved(b, q, alen)
 		? NULL
 		: zone_lookup(zi, q->lname, q->qname_len);
 	if (node && b->topology && peer &&

@@ -480,8 +480,10 @@ static void zonal_name(const struct builder_conf *c,
 /* The zonal names of a headless service in forward zone z: pin and
  * prefer per topology zone of its ready endpoints (both answer that
  * zone's endpoints; what they answer for other zones is the query
- * path's), and _zone.<svc>.<ns>.svc.<z>, which marks the service as one
- * that has zonal names. */
+ * path's), and <svc>._zone.<ns>.svc.<z>, which marks the service as one
+ * that has zonal names (outside the service's own names, so that a
+ * service without ready endpoints stays NXDOMAIN; the query path does
+ * not serve it). */
 static void service_zonal(const struct builder_conf *c,
 			  const struct obj_service *s,
 			  const struct obj_slice *const *sl, size_t nsl,
@@ -489,7 +491,7 @@ static void service_zonal(const struct builder_conf *c,
 {
 	uint16_t zones[ZONAL_MAX_ZONES];
 	uint8_t n[DNAME_MAX];
-	size_t nl = fmt_wire(n, "_zone.%s.%s.svc" ZONE_FMT, s->name, s->ns,
+	size_t nl = fmt_wire(n, "%s._zone.%s.svc" ZONE_FMT, s->name, s->ns,
 			     ZONE_ARGS(z));
 
 	if (!nl)

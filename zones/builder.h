@@ -37,8 +37,9 @@ struct builder_conf {
 	 * <tz>.pin._zone.<svc>.<ns>.svc.<zone> and <tz>.prefer._zone...
 	 * for every topology zone <tz> (the endpoints' `zone`, which may
 	 * span labels) of its ready endpoints, answering that zone's
-	 * endpoints (A, AAAA, SRV), and _zone.<svc>.<ns>.svc.<zone> exists
-	 * so that the query path answers the names of other zones. */
+	 * endpoints (A, AAAA, SRV), and <svc>._zone.<ns>.svc.<zone> exists
+	 * (a marker the query path does not serve) so that it answers the
+	 * names of other zones. */
 	bool zonal;
 };
 

@@ -1,0 +1,170 @@
+#!/bin/bash
+# topology.sh -- topology-aware answers: CoreDNS's zonal names
+# (<zone>.pin|prefer._zone.<svc>.<ns>.svc.<zone>, option `zonal`) and our
+# `topology [strict]`, which answers a client pod its own zone's endpoints
+# of a headless service first (or only them).  The client pods of the
+# fixture have loopback addresses, so `dig -b 127.0.0.12` asks as the pod
+# in us-east-1b.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+OBJECTS=$top_srcdir/tests/fixtures/topology
+export OBJECTS
+Z=$ZONE
+DB=db.shop.svc.$Z
+ALL="10.9.1.1 | 10.9.1.2 | 10.9.1.3 | 10.9.1.5 | 10.9.1.6"
+
+# order: the answer's addresses of the last query, in the order given.
+order()
+{
+	section ANSWER | awk '$4 == "A" || $4 == "AAAA" { print $5 }' |
+		tr '\n' ' '
+}
+
+# ---- zonal: CoreDNS's names
+start_server zonal < <(corefile "pods none" zonal)
+
+assert_answer "us-east-1b.pin._zone.$DB" A "10.9.1.2 | 10.9.1.3"
+assert_answer "us-east-1a.pin._zone.$DB" A "10.9.1.1"
+assert_answer "us-east-1a.pin._zone.$DB" AAAA "fd00:9::1"
+assert_answer "us-east-1a.prefer._zone.$DB" AAAA "fd00:9::1"
+assert_answer "us-east-1b.prefer._zone.$DB" A "10.9.1.2 | 10.9.1.3"
+# a zone value with dots spans labels
+assert_answer "eu.corp.example.pin._zone.$DB" A "10.9.1.6"
+# letter case does not matter, and the question keeps it
+assert_answer "US-East-1B.PIN._zone.db.Shop.svc.$Z" A "10.9.1.2 | 10.9.1.3"
+check "zonal: question case kept" "US-East-1B.PIN._zone.db.Shop.svc.$Z." \
+	"$(section ANSWER | awk 'NR == 1 { print $1 }')"
+# pin: a zone without ready endpoints of the service, known or not, is
+# NODATA; so is a family the zone has none of
+assert_nodata "us-east-1z.pin._zone.$DB" A
+assert_nodata "us-east-1c.pin._zone.$DB" A
+assert_nodata "us-east-1b.pin._zone.$DB" AAAA
+assert_nodata "us-east-1b.pin._zone.$DB" TXT
+assert_nodata "us-east-1z.pin._zone.$DB" TXT
+# prefer: falls back to every ready endpoint
+assert_answer "us-east-1z.prefer._zone.$DB" A "$ALL"
+assert_answer "us-east-1c.prefer._zone.$DB" AAAA "fd00:9::1"
+assert_nodata "us-east-1z.prefer._zone.$DB" TXT
+# SRV: the zone's endpoints, glue for their names
+ask "us-east-1b.pin._zone.$DB" SRV
+assert_status NOERROR
+check "pin SRV" "0 50 5432 10-9-1-2.$DB. | 0 50 5432 10-9-1-3.$DB." \
+	"$(rdata ANSWER SRV)"
+check "pin SRV: glue" "10.9.1.2 | 10.9.1.3" "$(rdata ADDITIONAL A)"
+# prefer's fallback carries the service's SRV answer, glue and all (UDP
+# and TCP)
+for proto in +notcp +tcp; do
+	ask "$proto" "us-east-1z.prefer._zone.$DB" SRV
+	assert_status NOERROR
+	check "prefer SRV fallback $proto: records" 6 "$(count ANSWER SRV)"
+	check "prefer SRV fallback $proto: glue" "$ALL" "$(rdata ADDITIONAL A)"
+	check "prefer SRV fallback $proto: glue AAAA" "fd00:9::1" \
+		"$(rdata ADDITIONAL AAAA)"
+done
+# zonal names are for headless services that exist; other directives
+# are not names
+assert_nxdomain "us-east-1a.pin._zone.web.shop.svc.$Z" A
+assert_nxdomain "us-east-1a.prefer._zone.web.shop.svc.$Z" A
+assert_nxdomain "us-east-1a.pin._zone.nosuch.shop.svc.$Z" A
+assert_nxdomain "us-east-1a.florp._zone.$DB" A
+assert_nxdomain "us-east-1a.pin.zone.$DB" A
+# the marker the zonal names are found by is not a name
+assert_nxdomain "db._zone.shop.svc.$Z" A
+assert_nxdomain "_zone.shop.svc.$Z" A
+# a headless service without a ready endpoint: the names exist, empty
+assert_nxdomain "idle.shop.svc.$Z" A
+assert_nodata "us-east-1a.pin._zone.idle.shop.svc.$Z" A
+assert_nodata "us-east-1a.prefer._zone.idle.shop.svc.$Z" A
+# the service's own names do not change
+assert_answer "$DB" A "$ALL"
+assert_answer "db-0.$DB" A "10.9.1.1"
+stop_server "$SERVER_PID"
+
+# ---- without zonal: the names do not exist
+start_server plain < <(corefile "pods none")
+assert_nxdomain "us-east-1b.pin._zone.$DB" A
+assert_nxdomain "us-east-1z.prefer._zone.$DB" A
+ask -b 127.0.0.12 "$DB" A
+check "plain: no topology" "10.9.1.1 10.9.1.2 10.9.1.3 10.9.1.5 10.9.1.6 " \
+	"$(order)"
+stop_server "$SERVER_PID"
+
+# ---- topology: the client's zone first
+start_server first < <(corefile "pods none" topology)
+ask -b 127.0.0.12 "$DB" A
+check "topology us-east-1b: its endpoints first" \
+	"10.9.1.2 10.9.1.3 10.9.1.1 10.9.1.5 10.9.1.6 " "$(order)"
+ask -b 127.0.0.14 "$DB" A
+check "topology eu.corp.example: its endpoint first" \
+	"10.9.1.6 10.9.1.1 10.9.1.2 10.9.1.3 10.9.1.5 " "$(order)"
+# us-east-1c has no ready endpoint of db; 127.0.0.1 is no known pod
+for b in 127.0.0.13 127.0.0.1; do
+	ask -b "$b" "$DB" A
+	check "topology from $b: everyone's answer" \
+		"10.9.1.1 10.9.1.2 10.9.1.3 10.9.1.5 10.9.1.6 " "$(order)"
+done
+ask -b 127.0.0.12 "$DB" SRV
+check "topology: SRV unchanged" 6 "$(count ANSWER SRV)"
+ask -b 127.0.0.12 "$DB" AAAA
+check "topology: AAAA falls back" "fd00:9::1 " "$(order)"
+# the zonal names it is built from are not served without zonal
+assert_nxdomain "us-east-1b.pin._zone.$DB" A
+assert_nxdomain "us-east-1b.prefer._zone.$DB" A
+assert_nxdomain "_zone.$DB" A
+assert_nxdomain "pin._zone.$DB" A
+stop_server "$SERVER_PID"
+
+# ---- topology strict: only the client's zone, all when it has none
+start_server strict < <(corefile "pods none" "topology strict" zonal)
+ask -b 127.0.0.12 "$DB" A
+assert_status NOERROR
+check "strict us-east-1b" "10.9.1.2 | 10.9.1.3" "$(rdata ANSWER A)"
+ask -b 127.0.0.11 "$DB" A
+check "strict us-east-1a" "10.9.1.1" "$(rdata ANSWER A)"
+ask -b 127.0.0.11 "$DB" AAAA
+check "strict us-east-1a AAAA" "fd00:9::1" "$(rdata ANSWER AAAA)"
+ask -b 127.0.0.14 "$DB" A
+check "strict eu.corp.example" "10.9.1.6" "$(rdata ANSWER A)"
+for b in 127.0.0.13 127.0.0.1; do
+	ask -b "$b" "$DB" A
+	check "strict from $b: falls back to all" "$ALL" "$(rdata ANSWER A)"
+done
+for proto in +notcp +tcp; do
+	ask "$proto" -b 127.0.0.12 "$DB" SRV
+	check "strict SRV $proto" "0 50 5432 10-9-1-2.$DB. | 0 50 5432 10-9-1-3.$DB." \
+		"$(rdata ANSWER SRV)"
+	check "strict SRV $proto: glue" "10.9.1.2 | 10.9.1.3" \
+		"$(rdata ADDITIONAL A)"
+done
+# the question's case is kept in the answer
+ask -b 127.0.0.12 "DB.shop.svc.$Z" A
+check "strict: question case kept" "DB.shop.svc.$Z." \
+	"$(section ANSWER | awk 'NR == 1 { print $1 }')"
+# a ClusterIP service is the same for everyone
+assert_answer "web.shop.svc.$Z" A "10.96.9.1" -b 127.0.0.12
+# zonal served beside it
+assert_answer "us-east-1a.pin._zone.$DB" A "10.9.1.1" -b 127.0.0.12
+stop_server "$SERVER_PID"
+
+# ---- with a cache in front, answers still follow the client
+cat >"$E2E_TMP/cached.Corefile" <<EOC
+.:@PORT@ {
+    bind 127.0.0.1
+    cache 30
+    kubernetes $Z {
+        objects $OBJECTS
+        topology strict
+    }
+}
+EOC
+start_server cached <"$E2E_TMP/cached.Corefile"
+ask -b 127.0.0.12 "$DB" A
+check "cached: us-east-1b" "10.9.1.2 | 10.9.1.3" "$(rdata ANSWER A)"
+ask -b 127.0.0.11 "$DB" A
+check "cached: us-east-1a after us-east-1b" "10.9.1.1" "$(rdata ANSWER A)"
+ask -b 127.0.0.1 "$DB" A
+check "cached: no pod" "$ALL" "$(rdata ANSWER A)"
+
+finish
