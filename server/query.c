@@ -550,21 +550,29 @@ static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
 		return 0;
 	if (e->flags & ZONE_ENTRY_SOA)
 		zone_apex_soa(apex, &soa);
+	const uint8_t *data = zone_node_data(node) + e->off;
 	size_t r = room(q, n, limit), len = e->len;
-	uint16_t ar = e->ar;
+	uint16_t an = e->an, ns = e->ns, ar = e->ar;
 	if (len + soa > r) {
 		len = e->len_noadd;
 		ar = 0;
 	}
-	if (len + soa > r)
+	if (len + soa > r && limit < PACKET_MAX_TCP)
 		return truncated(q, udp_max, out, limit);
-	if (len &&
-	    !moved_copy(out + n, zone_node_data(node) + e->off, len, dlt))
+	if (len + soa > r) {
+		/* over TCP, as answer_entry: the whole records that fit */
+		len = fit_answers(data, e->len_noadd, e->an, r, &an);
+		ns = 0;
+		soa = 0;
+		if (an == 0)
+			return truncated(q, udp_max, out, limit);
+	}
+	if (len && !moved_copy(out + n, data, len, dlt))
 		return truncated(q, udp_max, out, limit);
 	n += len;
 	if (soa)
 		n = put_soa(q, apex, alen, out, n);
-	packet_set_counts(out, e->an, (uint16_t)(e->ns + (soa ? 1 : 0)), ar);
+	packet_set_counts(out, an, (uint16_t)(ns + (soa ? 1 : 0)), ar);
 	return finish(q, udp_max, out, n, limit);
 }
 

@@ -148,6 +148,45 @@ assert_answer "web.shop.svc.$Z" A "10.96.9.1" -b 127.0.0.12
 assert_answer "us-east-1a.pin._zone.$DB" A "10.9.1.1" -b 127.0.0.12
 stop_server "$SERVER_PID"
 
+# ---- a large headless service: UDP truncates, TCP carries it all
+BIG=$E2E_TMP/big
+mkdir -p "$BIG"
+cp "$OBJECTS"/*.yaml "$OBJECTS"/*.json "$BIG"/
+{
+	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: big, namespace: shop}\n'
+	printf 'spec: {clusterIP: None, ports: [{name: http, port: 80}]}\n---\n'
+	printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
+	printf 'metadata:\n  name: big-1\n  namespace: shop\n'
+	printf '  labels: {kubernetes.io/service-name: big}\naddressType: IPv4\n'
+	printf 'ports: [{name: http, port: 80}]\nendpoints:\n'
+	for i in $(seq 1 300); do
+		printf '  - {addresses: [10.10.%d.%d], zone: us-east-1b}\n' \
+			$((i / 200)) $((i % 200 + 1))
+	done
+	for i in $(seq 1 10); do
+		printf '  - {addresses: [10.11.0.%d], zone: us-east-1a}\n' "$i"
+	done
+} >"$BIG/big.yaml"
+for mode in topology "topology strict"; do
+	OBJECTS=$BIG
+	start_server "big-${mode// /-}" < <(corefile "pods none" "$mode")
+	ask +ignore -b 127.0.0.12 "big.shop.svc.$Z" A
+	assert_flag tc
+	ask +tcp -b 127.0.0.12 "big.shop.svc.$Z" A
+	want=310
+	[ "$mode" = topology ] || want=300
+	check "$mode over TCP: all records" "$want" "$(count ANSWER A)"
+	check "$mode over TCP: the zone's first" "" \
+		"$(section ANSWER | awk '$4 == "A"' | head -n 300 |
+			awk '$5 !~ /^10\.10\./')"
+	ask +tcp -b 127.0.0.11 "big.shop.svc.$Z" A
+	want=310
+	[ "$mode" = topology ] || want=10
+	check "$mode over TCP from us-east-1a" "$want" "$(count ANSWER A)"
+	stop_server "$SERVER_PID"
+done
+OBJECTS=$top_srcdir/tests/fixtures/topology
+
 # ---- with a cache in front, answers still follow the client
 cat >"$E2E_TMP/cached.Corefile" <<EOC
 .:@PORT@ {
