@@ -8,6 +8,8 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=apilib.sh
+. "$(dirname "$0")/apilib.sh"
 
 OBJECTS=$top_srcdir/tests/fixtures/topology
 export OBJECTS
@@ -205,5 +207,32 @@ ask -b 127.0.0.11 "$DB" A
 check "cached: us-east-1a after us-east-1b" "10.9.1.1" "$(rdata ANSWER A)"
 ask -b 127.0.0.1 "$DB" A
 check "cached: no pod" "$ALL" "$(rdata ANSWER A)"
+stop_server "$SERVER_PID"
+
+# ---- from the Kubernetes API: zones through LIST and WATCH
+EMU_TOKEN=$(new_token)
+emu_start emu 0 -load "$top_srcdir/tests/fixtures/api/topology.json"
+KC=$E2E_TMP/emu.kubeconfig
+write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
+start_server api < <(api_corefile "kubeconfig $KC" zonal "topology strict")
+converge "api: pin" "us-east-1b.pin._zone.$DB" A 10.9.1.2
+ask -b 127.0.0.12 "$DB" A
+check "api: strict us-east-1b" "10.9.1.2" "$(rdata ANSWER A)"
+# a pod moves to us-east-1c through a watch event: its endpoint's zone
+# follows, and so do its answers
+emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+ "metadata":{"name":"app-1","namespace":"shop",
+  "labels":{"kubernetes.io/service-name":"app"}},"addressType":"IPv4",
+ "endpoints":[{"addresses":["127.0.0.12"],"zone":"us-east-1c"}],
+ "ports":[{"name":"http","port":8080,"protocol":"TCP"}]}'
+emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+ "metadata":{"name":"db-2","namespace":"shop",
+  "labels":{"kubernetes.io/service-name":"db"}},"addressType":"IPv4",
+ "endpoints":[{"addresses":["10.9.1.7"],"zone":"us-east-1c"}],
+ "ports":[{"name":"pg","port":5432,"protocol":"TCP"}]}'
+converge "api: a new zone" "us-east-1c.pin._zone.$DB" A 10.9.1.7
+ask -b 127.0.0.12 "$DB" A
+check "api: strict after the move" "10.9.1.7" "$(rdata ANSWER A)"
+assert_nodata "us-east-1z.pin._zone.$DB" A
 
 finish
