@@ -576,13 +576,42 @@ static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
 	return finish(q, udp_max, out, n, limit);
 }
 
+/* <tz>.pin._zone.<svc>... (the directive at offset dl): what the prefer
+ * name of that zone answers when it has a node (the zone has ready
+ * endpoints; only prefer names are stored, pin answers the same), else
+ * NODATA. */
+static size_t answer_pin(const struct query_block *b,
+			 const struct packet_query *q, uint16_t udp_max,
+			 size_t dl, const struct zone_apex *apex, size_t alen,
+			 uint8_t *out, size_t limit)
+{
+	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
+	size_t tail = dl + 4, pl = q->qname_len + sizeof(prefer) - 4;
+	uint8_t name[DNAME_MAX];
+	const struct zone_node *zn = NULL;
+
+	if (pl <= DNAME_MAX) {
+		memcpy(name, q->lname, dl);
+		memcpy(name + dl, prefer, sizeof(prefer));
+		memcpy(name + dl + sizeof(prefer), q->lname + tail,
+		       q->qname_len - tail);
+		zn = zone_lookup(kube_zone(b->kube), name, pl);
+	}
+	const struct zone_entry *e = zn ? zone_node_find(zn, q->qtype) : NULL;
+	if (!e)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	return answer_moved(q, udp_max, zn, e, (long)q->qname_len - (long)pl,
+			    apex, alen, out, limit);
+}
+
 /*
  * <tz>.pin|prefer._zone.<svc>.<ns>.svc.<zone> of a headless service (its
- * marker <svc>._zone.<ns>.svc.<zone> exists) whose ready endpoints have no
- * zone <tz>, which has no node (builder.h): pin is NODATA, prefer answers
- * what the service name answers (every ready endpoint; NODATA when it has
- * none), as in CoreDNS.  Returns the response length, 0 when the name is
- * not such a name.
+ * marker <svc>._zone.<ns>.svc.<zone> exists) that has no node: pin
+ * answers what prefer does when the zone has ready endpoints (only the
+ * prefer names are stored, builder.h), else NODATA; prefer of a zone
+ * without ready endpoints answers what the service name answers (every
+ * ready endpoint; NODATA when it has none), as in CoreDNS.  Returns the
+ * response length, 0 when the name is not such a name.
  */
 static size_t answer_zonal(const struct query_block *b,
 			   const struct packet_query *q, uint16_t udp_max,
@@ -618,7 +647,8 @@ static size_t answer_zonal(const struct query_block *b,
 	if (!zone_lookup(zi, mark, q->qname_len - sl + sizeof(anchor)))
 		return 0;
 	if (is_pin)
-		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+		return answer_pin(b, q, udp_max, (size_t)dl, apex, alen, out,
+				  limit);
 	const struct zone_node *svc =
 	    zone_lookup(zi, q->lname + sl, q->qname_len - sl);
 	const struct zone_entry *e = svc ? zone_node_find(svc, q->qtype) : NULL;

@@ -1017,7 +1017,7 @@ static void test_topology(void **state)
 	look(k, "us-east-1a.prefer._zone.db.prod.svc.cluster.local", T_A, &a);
 	assert_true(a.has);
 	assert_int_equal(a.e.an, 1);
-	look(k, "us-east-1b.pin._zone.db.prod.svc.cluster.local", T_A, &a);
+	look(k, "us-east-1b.prefer._zone.db.prod.svc.cluster.local", T_A, &a);
 	assert_int_equal(a.e.an, 1);
 	assert_true(exists(k, "db._zone.prod.svc.cluster.local"));
 	assert_string_equal(client_zone(k, "10.244.1.5"), "us-east-1a");
@@ -1028,7 +1028,7 @@ static void test_topology(void **state)
 	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-2"), 0);
 	assert_int_equal(kube_commit(k), 0);
 	assert_false(
-	    exists(k, "us-east-1b.pin._zone.db.prod.svc.cluster.local"));
+	    exists(k, "us-east-1b.prefer._zone.db.prod.svc.cluster.local"));
 	assert_string_equal(client_zone(k, "10.244.2.6"), "");
 	assert_string_equal(client_zone(k, "10.244.1.5"), "us-east-1a");
 

@@ -477,13 +477,13 @@ static void zonal_name(const struct builder_conf *c,
 	}
 }
 
-/* The zonal names of a headless service in forward zone z: pin and
- * prefer per topology zone of its ready endpoints (both answer that
- * zone's endpoints; what they answer for other zones is the query
- * path's), and <svc>._zone.<ns>.svc.<z>, which marks the service as one
- * that has zonal names (outside the service's own names, so that a
- * service without ready endpoints stays NXDOMAIN; the query path does
- * not serve it). */
+/* The zonal names of a headless service in forward zone z: the prefer
+ * name of each topology zone of its ready endpoints (answering that
+ * zone's endpoints; the pin name answers the same, and what both answer
+ * for other zones is the query path's), and <svc>._zone.<ns>.svc.<z>, which
+ * marks the service as one that has zonal names (outside the service's own
+ * names, so that a service without ready endpoints stays NXDOMAIN; the query
+ * path does not serve it). */
 static void service_zonal(const struct builder_conf *c,
 			  const struct obj_service *s,
 			  const struct obj_slice *const *sl, size_t nsl,
@@ -499,7 +499,6 @@ static void service_zonal(const struct builder_conf *c,
 	emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
 	size_t nz = zonal_zones(sl, nsl, zones, ZONAL_MAX_ZONES);
 	for (size_t i = 0; i < nz; i++) {
-		zonal_name(c, s, sl, nsl, z, zones[i], "pin", out);
 		zonal_name(c, s, sl, nsl, z, zones[i], "prefer", out);
 	}
 }

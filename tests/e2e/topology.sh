@@ -72,6 +72,10 @@ assert_nxdomain "us-east-1a.prefer._zone.web.shop.svc.$Z" A
 assert_nxdomain "us-east-1a.pin._zone.nosuch.shop.svc.$Z" A
 assert_nxdomain "us-east-1a.florp._zone.$DB" A
 assert_nxdomain "us-east-1a.pin.zone.$DB" A
+assert_nxdomain "pin._zone.$DB" A
+# the names between a stored prefer name and the service exist
+assert_nodata "prefer._zone.$DB" A
+assert_nodata "_zone.$DB" A
 # the marker the zonal names are found by is not a name
 assert_nxdomain "db._zone.shop.svc.$Z" A
 assert_nxdomain "_zone.shop.svc.$Z" A
