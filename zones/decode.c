@@ -491,6 +491,90 @@ static int svc_port(struct dctx *c, const cJSON *p, size_t i,
 	return 0;
 }
 
+/* --- Service: external addresses (k8s_external) ---------------------- */
+
+/* One address of a list that the API validates as IPs. */
+static int ext_addr(struct dctx *c, const cJSON *v, const char *path,
+		    struct obj_service *s)
+{
+	if (!cJSON_IsString(v))
+		return fail(c, v, "%s: expected a string, got %s", path,
+			    type_name(v));
+	if (obj_addr_parse(v->valuestring, &s->ext_ips[s->next_ips]) < 0)
+		return fail(c, v, "%s: \"%s\" is not an IP address", path,
+			    v->valuestring);
+	s->next_ips++;
+	return 0;
+}
+
+/* spec.externalIPs, then status.loadBalancer.ingress[]: the ip of each,
+ * and the first hostname (CoreDNS keeps the hostname of an ingress
+ * without ip). */
+static int svc_external(struct dctx *c, const cJSON *o, const cJSON *spec,
+			struct obj_service *s)
+{
+	const cJSON *ext, *status, *lb, *ing = NULL, *it;
+	char path[64];
+	size_t n = 0, i = 0;
+	int rc;
+
+	if ((rc = get_arr(c, spec, "externalIPs", "spec.externalIPs", &ext)) ||
+	    (rc = get_obj(c, o, "status", "status", &status)) ||
+	    (rc = get_obj(c, status, "loadBalancer", "status.loadBalancer",
+			  &lb)) ||
+	    (rc = get_arr(c, lb, "ingress", "status.loadBalancer.ingress",
+			  &ing)))
+		return rc;
+	n = (ext ? (size_t)cJSON_GetArraySize(ext) : 0) +
+	    (ing ? (size_t)cJSON_GetArraySize(ing) : 0);
+	if (n == 0)
+		return 0;
+	s->ext_ips = calloc(n, sizeof(*s->ext_ips));
+	if (!s->ext_ips)
+		return nomem(c);
+	cJSON_ArrayForEach(it, ext)
+	{
+		ipath(path, sizeof(path), "spec.externalIPs[", i++, "]");
+		if ((rc = ext_addr(c, it, path, s)))
+			return rc;
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, ing)
+	{
+		const cJSON *ip;
+		const char *host;
+
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i,
+		      "]");
+		if (!cJSON_IsObject(it))
+			return fail(c, it, "%s: expected a mapping, got %s",
+				    path, type_name(it));
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i,
+		      "].ip");
+		ip = member(it, "ip");
+		if (ip && !(cJSON_IsString(ip) && !*ip->valuestring) &&
+		    (rc = ext_addr(c, ip, path, s)))
+			return rc;
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i++,
+		      "].hostname");
+		if ((rc = peek_str(c, it, "hostname", path, &host)))
+			return rc;
+		if (!s->lb_hostname && host && *host &&
+		    (!ip || !*ip->valuestring)) {
+			size_t len = strlen(host);
+			if (host[len - 1] == '.')
+				len--;
+			if (len && !(s->lb_hostname = strndup(host, len)))
+				return nomem(c);
+		}
+	}
+	if (s->next_ips == 0) {
+		free(s->ext_ips);
+		s->ext_ips = NULL;
+	}
+	return 0;
+}
+
 static int decode_service(struct dctx *c, const cJSON *o,
 			  struct obj_service **out)
 {
@@ -545,7 +629,7 @@ static int decode_service(struct dctx *c, const cJSON *o,
 	rc = get_bool(c, spec, "publishNotReadyAddresses",
 		      "spec.publishNotReadyAddresses", false,
 		      &s->publish_not_ready);
-	if (rc)
+	if (rc || (rc = svc_external(c, o, spec, s)))
 		goto fail;
 	*out = s;
 	return 0;

@@ -54,6 +54,12 @@ struct obj_service {
 	size_t nselector;
 	bool has_selector; /* spec.selector present (even if empty) */
 	bool publish_not_ready;
+	/* k8s_external: spec.externalIPs, then the ip of each
+	 * status.loadBalancer.ingress, in order (NULL/0: none); lb_hostname
+	 * the first ingress hostname (NULL: none) */
+	struct obj_addr *ext_ips;
+	size_t next_ips;
+	char *lb_hostname;
 	bool packed;  /* one allocation (obj_service_pack) */
 	uint32_t gen; /* the list generation that saw it last */
 };
