@@ -108,6 +108,11 @@ struct kube {
 	char **namespaces;
 	size_t nnamespaces;
 	struct zone_index *zi;
+	/* k8s_external: its zones in an index of their own (NULL: none) */
+	struct builder_ext bx;
+	char *ext_zones[BUILDER_MAX_ZONES];
+	char *ext_apex;
+	struct zone_index *xi;
 	struct hosts *hosts; /* ClusterIP endpoint names, beside the zone */
 	struct podset *pods; /* pods verified: running pods' addresses */
 	struct hosts_ep *eps;
@@ -178,6 +183,55 @@ bool kube_ns_exposed(const struct kube *k, const uint8_t *label, size_t len)
 }
 
 static int set_owner(struct kube *k, const char *key);
+static int set_ext_owner(struct kube *k, const char *key);
+
+/* The external zones of c (k8s_external), with their own names. */
+static int ext_new(struct kube *k, const struct kube_conf *c, char *err,
+		   size_t errlen)
+{
+	uint8_t zw[BUILDER_MAX_ZONES][DNAME_MAX],
+	    mw[BUILDER_MAX_ZONES][DNAME_MAX], rw[DNAME_MAX];
+	const uint8_t *zp[BUILDER_MAX_ZONES], *mp[BUILDER_MAX_ZONES];
+
+	if (c->next_zones > BUILDER_MAX_ZONES) {
+		snprintf(err, errlen, "k8s_external: at most %d zones",
+			 BUILDER_MAX_ZONES);
+		return -EINVAL;
+	}
+	if (!(k->ext_apex = strdup(c->ext_apex ? c->ext_apex : "dns")))
+		return -ENOMEM;
+	k->bx.apex = k->ext_apex;
+	k->bx.headless = c->ext_headless;
+	for (size_t i = 0; i < c->next_zones; i++) {
+		if (!(k->ext_zones[i] = strdup(c->ext_zones[i])))
+			return -ENOMEM;
+		k->bx.zones[i] = k->ext_zones[i];
+	}
+	k->bx.nzones = c->next_zones;
+	for (size_t i = 0; i < c->next_zones; i++) {
+		if (dname_from_str(c->ext_zones[i], zw[i]) < 0 ||
+		    builder_ext_mname(&k->bx, i, mw[i]) < 0 ||
+		    builder_ext_rname(&k->bx, i, rw) < 0) {
+			snprintf(err, errlen, "k8s_external: invalid zone '%s'",
+				 c->ext_zones[i]);
+			return -EINVAL;
+		}
+		dname_lower(zw[i], dname_len(zw[i]));
+		zp[i] = zw[i];
+		mp[i] = mw[i];
+	}
+	k->xi = zone_index_new(zp, mp, c->next_zones, c->ext_ttl);
+	if (!k->xi)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->next_zones; i++)
+		if (builder_ext_rname(&k->bx, i, rw) < 0 ||
+		    zone_set_rname(k->xi, i, rw) < 0)
+			return -ENOMEM;
+	if (builder_ext_static(&k->bx, &k->buf) < 0 ||
+	    set_ext_owner(k, "static") < 0 || zone_commit(k->xi) < 0)
+		return -ENOMEM;
+	return 0;
+}
 
 struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 {
@@ -241,6 +295,13 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		goto nomem;
 	if (!c->objects && !(k->st = store_new()))
 		goto nomem;
+	if (c->next_zones) {
+		int rc = ext_new(k, c, err, errlen);
+		if (rc == -ENOMEM)
+			goto nomem;
+		if (rc < 0)
+			goto fail;
+	}
 	/* The zones' own names (dns-version, svc, pod) exist from the
 	 * start, whatever the source delivers and when. */
 	if (builder_static(&k->bc, &k->buf) < 0 || set_owner(k, "static") < 0 ||
@@ -268,6 +329,10 @@ void kube_free(struct kube *k)
 	bgjob_free(k->reaper);
 	store_free(k->retired);
 	zone_index_free(k->zi);
+	zone_index_free(k->xi);
+	for (size_t i = 0; i < BUILDER_MAX_ZONES; i++)
+		free(k->ext_zones[i]);
+	free(k->ext_apex);
 	hosts_free(k->hosts);
 	podset_free(k->pods);
 	free(k->eps);
@@ -292,6 +357,11 @@ void kube_free(struct kube *k)
 struct zone_index *kube_zone(const struct kube *k)
 {
 	return k->zi;
+}
+
+struct zone_index *kube_external_zone(const struct kube *k)
+{
+	return k->xi;
 }
 
 const struct hosts *kube_hosts(const struct kube *k)
@@ -480,6 +550,17 @@ static int set_owner(struct kube *k, const char *key)
 	return rc == -EINVAL ? 0 : rc;
 }
 
+/* The same for the external zones (k8s_external), when there are. */
+static int set_ext_owner(struct kube *k, const char *key)
+{
+	if (!k->xi)
+		return 0;
+	if (k->buf.oom)
+		return -ENOMEM;
+	int rc = zone_owner_set(k->xi, key, k->buf.p, k->buf.len, k->gen);
+	return rc == -EINVAL ? 0 : rc;
+}
+
 /* Replace a service's endpoint names (n 0: none) and the PTRs of its own
  * addresses; a change moves the SOA serial at the next commit. */
 static int set_hosts(struct kube *k, const char *ns, const char *name,
@@ -553,6 +634,12 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	}
 	if ((rc = set_owner(k, key)) < 0)
 		goto out;
+	if (k->xi && (builder_ext_service(&k->bc, &k->bx, s, k->slices, n,
+					  &k->buf) < 0 ||
+		      (rc = set_ext_owner(k, key)) < 0)) {
+		rc = rc < 0 ? rc : -ENOMEM;
+		goto out;
+	}
 	size_t ne =
 	    builder_service_hosts(&k->bc, s, k->slices, n, k->eps, k->cap_eps);
 	if (ne > k->cap_eps) {
@@ -636,6 +723,9 @@ static int apply_begin(struct kube *k, struct store *st)
 	if ((rc = builder_static(&k->bc, &k->buf)) < 0 ||
 	    (rc = set_owner(k, "static")) < 0)
 		return rc;
+	if (k->xi && ((rc = builder_ext_static(&k->bx, &k->buf)) < 0 ||
+		      (rc = set_ext_owner(k, "static")) < 0))
+		return rc;
 	return store_each_namespace(st, apply_ns, &a);
 }
 
@@ -670,6 +760,11 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
 	rc = zone_commit(k->zi);
+	if (k->xi) {
+		zone_owner_drop_stale(k->xi, k->gen);
+		if (zone_commit(k->xi) < 0)
+			rc = -ENOMEM;
+	}
 	*old = k->st;
 	k->st = st;
 	__atomic_store_n(&k->synced, 1, __ATOMIC_RELEASE);
@@ -681,6 +776,8 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 static void apply_abort(struct kube *k, struct store *st)
 {
 	zone_commit(k->zi);
+	if (k->xi)
+		zone_commit(k->xi);
 	store_free(st);
 }
 
@@ -1270,7 +1367,8 @@ static int rebuild(struct kube *k, const char *key)
 		}
 	}
 	if (!strcmp(kind, "svc") &&
-	    set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0)
+	    (set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0 ||
+	     set_ext_owner(k, key) < 0))
 		return -ENOMEM;
 	return set_owner(k, key);
 }
@@ -1283,7 +1381,7 @@ int kube_commit(struct kube *k)
 		if (rebuild(k, k->dirty.keys[i]) < 0)
 			rc = -ENOMEM;
 	keyset_clear(&k->dirty);
-	if (zone_commit(k->zi) < 0)
+	if (zone_commit(k->zi) < 0 || (k->xi && zone_commit(k->xi) < 0))
 		rc = -ENOMEM;
 	podset_reclaim(k->pods);
 	/* The changes are answered from now on. */
