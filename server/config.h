@@ -15,6 +15,7 @@
 #include "server/cache.h"
 #include "server/forward.h"
 #include "server/health.h"
+#include "server/k8s_external.h"
 #include "server/kubernetes.h"
 #include "server/log.h"
 #include "server/prometheus.h"
@@ -47,6 +48,7 @@ struct config_block {
 	struct ready_conf *ready;      /* NULL: no ready directive */
 	struct prometheus_conf *prometheus; /* NULL: no prometheus */
 	struct reload_conf *reload;	    /* NULL: no reload directive */
+	struct k8s_external_conf *external; /* NULL: no k8s_external */
 	char *file;
 	int line;
 };

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "server/config.h"
+#include "server/k8s_external.h"
 #include "server/setup.h"
 
 /* kubernetes options of CoreDNS that clusterdns does not implement yet. */
@@ -685,5 +686,6 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
 			 b->nnamespaces) &&
 	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints;
+	       a->noendpoints == b->noendpoints &&
+	       k8s_external_conf_same(a->external, b->external);
 }

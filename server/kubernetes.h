@@ -12,6 +12,7 @@
 #include "server/corefile.h"
 
 struct setup;
+struct k8s_external_conf;
 
 enum kubernetes_pods {
 	KUBERNETES_PODS_DISABLED = 0,
@@ -64,6 +65,9 @@ struct kubernetes_conf {
 	bool noendpoints;
 	char *file; /* where the directive is */
 	int line;
+	/* the block's k8s_external directive, whose zone this one's source
+	 * feeds too (k8s_external.h; the block owns it); NULL: none */
+	const struct k8s_external_conf *external;
 };
 
 /*
@@ -82,9 +86,9 @@ void kubernetes_conf_free(struct kubernetes_conf *k);
 
 /* Would a and b build the same zone from the same source (zones, source,
  * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
- * period, ignore and noendpoints)?  What only the query path reads
- * (fallthrough, startup_timeout) does not count: a reload keeps the zone
- * of a directive that changed only that. */
+ * period, ignore and noendpoints, and the block's k8s_external zone)?  What
+ * only the query path reads (fallthrough, startup_timeout) does not count: a
+ * reload keeps the zone of a directive that changed only that. */
 bool kubernetes_conf_same(const struct kubernetes_conf *a,
 			  const struct kubernetes_conf *b);
 

@@ -53,6 +53,19 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 			qb->nft++;
 		}
 	}
+	if (cb->external && kube && kube_external_zone(kube)) {
+		const struct k8s_external_conf *x = cb->external;
+		qb->external = true;
+		qb->ext_fallthrough = x->fallthrough;
+		for (size_t i = 0; i < x->nfallthrough_zones; i++) {
+			if (qb->next_ft == QUERY_MAX_ZONES ||
+			    dname_zone_wire(x->fallthrough_zones[i],
+					    qb->ext_ft[qb->next_ft],
+					    &qb->ext_ftlen[qb->next_ft]) < 0)
+				goto bad;
+			qb->next_ft++;
+		}
+	}
 	if (cb->cache && !(qb->cache = cache_new(&cb->cache->conf))) {
 		snprintf(err, errlen, "%s:%d - Error during setup: cache: %s",
 			 cb->cache->file, cb->cache->line, strerror(ENOMEM));
@@ -534,10 +547,21 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 	}
 
 	struct zone_index *zi = kube_zone(b->kube);
+	const struct zone_apex *apex = NULL;
 	size_t alen, n;
+	bool ext = false;
 	rcu_read_lock();
-	const struct zone_apex *apex =
-	    zone_apex_of(zi, q->lname, q->qname_len, &alen);
+	if (b->external) {
+		/* k8s_external comes first, as in CoreDNS */
+		struct zone_index *xi = kube_external_zone(b->kube);
+		apex = zone_apex_of(xi, q->lname, q->qname_len, &alen);
+		if (apex) {
+			zi = xi;
+			ext = true;
+		}
+	}
+	if (!apex)
+		apex = zone_apex_of(zi, q->lname, q->qname_len, &alen);
 	if (!apex) {
 		rcu_read_unlock();
 		*next = NEXT_OUTSIDE;
@@ -558,7 +582,7 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 			return n;
 		}
 		n = 0;
-		if (e && (e->flags & ZONE_ENTRY_DANGLING))
+		if (e && (e->flags & ZONE_ENTRY_DANGLING) && !ext)
 			n = answer_chased_host(b, q, udp_max, node, e, apex,
 					       alen, out, limit);
 		if (!n)
@@ -569,26 +593,34 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 		rcu_read_unlock();
 		return n;
 	}
-	if ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
-	    (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit))) {
+	if (!ext &&
+	    ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
+	     (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)))) {
 		rcu_read_unlock();
 		return n;
 	}
-	if (b->pods != BUILDER_PODS_DISABLED &&
+	if (!ext && b->pods != BUILDER_PODS_DISABLED &&
 	    (n = answer_pod(b, q, udp_max, apex, alen, out, limit))) {
 		rcu_read_unlock();
 		return n;
 	}
 	rcu_read_unlock();
 
-	if (b->fallthrough &&
-	    (b->nft == 0 ||
-	     under_any(q->lname, q->qname_len, b->ft, b->ftlen, b->nft))) {
+	if (ext ? b->ext_fallthrough &&
+		      (b->next_ft == 0 ||
+		       under_any(q->lname, q->qname_len, b->ext_ft,
+				 b->ext_ftlen, b->next_ft))
+		: b->fallthrough &&
+		      (b->nft == 0 || under_any(q->lname, q->qname_len, b->ft,
+						b->ftlen, b->nft))) {
 		*next = NEXT_FALLTHROUGH;
 		return 0;
 	}
 	if (!kube_synced(b->kube)) {
-		*why = "plugin/kubernetes: not synced with its source yet";
+		*why =
+		    ext ? "plugin/k8s_external: not synced with its source "
+			  "yet"
+			: "plugin/kubernetes: not synced with its source yet";
 		return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
 				   out, limit);
 	}

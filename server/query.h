@@ -31,6 +31,13 @@ struct query_block {
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
 	size_t ftlen[QUERY_MAX_ZONES];
 	size_t nft;
+	/* k8s_external: its zones, from the kube's second index, answer
+	 * before the cluster zone (CoreDNS's plugin order) */
+	bool external;
+	bool ext_fallthrough;
+	uint8_t ext_ft[QUERY_MAX_ZONES][256]; /* its fallthrough zones */
+	size_t ext_ftlen[QUERY_MAX_ZONES];
+	size_t next_ft;
 	uint8_t lognames[QUERY_MAX_ZONES][256];
 	size_t loglen[QUERY_MAX_ZONES];
 	size_t nlognames;

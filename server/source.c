@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/k8s_external.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "zones/zone.h"
@@ -35,6 +36,13 @@ static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
 	    .nnamespaces = ck->nnamespaces,
 	    .log = skipped_log,
 	};
+	if (ck->external) {
+		kc.ext_zones = (const char *const *)ck->external->zones;
+		kc.next_zones = ck->external->nzones;
+		kc.ext_apex = ck->external->apex;
+		kc.ext_ttl = ck->external->ttl;
+		kc.ext_headless = ck->external->headless;
+	}
 	return kc;
 }
 
