@@ -758,6 +758,111 @@ static void test_list_streaming_edges(void **state)
 	store_free(st);
 }
 
+/* k8s_external's fields: spec.externalIPs, then the load balancer
+ * ingress IPs; the first hostname of an ingress without ip. */
+static void test_service_external(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+
+	(void)state;
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec:\n"
+				  "  type: LoadBalancer\n"
+				  "  clusterIP: 10.96.0.5\n"
+				  "  externalIPs: [198.51.100.7]\n"
+				  "status:\n"
+				  "  loadBalancer:\n"
+				  "    ingress:\n"
+				  "      - ip: 203.0.113.10\n"
+				  "        hostname: ignored.example.net\n"
+				  "      - hostname: lb-1.example.net.\n"
+				  "      - ip: \"2001:db8::10\"\n"
+				  "        ipMode: Proxy\n"
+				  "      - hostname: second.example.net\n",
+				  &st, &err),
+			 1);
+	s = store_service(st, "prod", "web");
+	assert_non_null(s);
+	assert_int_equal(s->nips, 1);
+	assert_int_equal(s->next_ips, 3);
+	assert_addr(&s->ext_ips[0], "198.51.100.7");
+	assert_addr(&s->ext_ips[1], "203.0.113.10");
+	assert_addr(&s->ext_ips[2], "2001:db8::10");
+	assert_string_equal(s->lb_hostname, "lb-1.example.net");
+	store_free(st);
+
+	/* JSON, a hostname only; headless and ExternalName keep theirs */
+	assert_int_equal(
+	    json_str("{\"kind\": \"List\", \"items\": [{\"kind\": \"Service\","
+		     " \"metadata\": {\"name\": \"lb\", \"namespace\": \"p\"},"
+		     " \"spec\": {\"type\": \"LoadBalancer\", \"clusterIP\": "
+		     "\"10.96.0.6\"}, \"status\": {\"loadBalancer\": "
+		     "{\"ingress\": [{\"hostname\": \"a.example.net\"}]}}},"
+		     "{\"kind\": \"Service\", \"metadata\": {\"name\": \"h\","
+		     " \"namespace\": \"p\"}, \"spec\": {\"clusterIP\": "
+		     "\"None\", \"externalIPs\": [\"192.0.2.77\"]}},"
+		     "{\"kind\": \"Service\", \"metadata\": {\"name\": \"n\","
+		     " \"namespace\": \"p\"}, \"spec\": {\"clusterIP\": "
+		     "\"10.96.0.7\"}, \"status\": {\"loadBalancer\": {}}}]}",
+		     &st, &err),
+	    3);
+	s = store_service(st, "p", "lb");
+	assert_int_equal(s->next_ips, 0);
+	assert_null(s->ext_ips);
+	assert_string_equal(s->lb_hostname, "a.example.net");
+	s = store_service(st, "p", "h");
+	assert_int_equal(s->type, OBJ_SVC_HEADLESS);
+	assert_int_equal(s->next_ips, 1);
+	assert_addr(&s->ext_ips[0], "192.0.2.77");
+	assert_null(s->lb_hostname);
+	s = store_service(st, "p", "n");
+	assert_int_equal(s->next_ips, 0);
+	assert_null(s->lb_hostname);
+	store_free(st);
+
+	/* what the API would refuse is an error that names the field */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec:\n"
+				  "  externalIPs: [198.51.100.7, nonsense]\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.externalIPs[1]"));
+	assert_non_null(strstr(err.msg, "not an IP address"));
+	assert_int_equal(err.line, 4);
+	store_free(st);
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec: {}\n"
+				  "status:\n"
+				  "  loadBalancer:\n"
+				  "    ingress:\n"
+				  "      - ip: 300.1.1.1\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "status.loadBalancer.ingress[0].ip"));
+	store_free(st);
+	assert_int_equal(json_str("{\"kind\": \"Service\", \"metadata\": "
+				  "{\"name\": \"w\", \"namespace\": \"p\"}, "
+				  "\"spec\": {}, \"status\": {\"loadBalancer\":"
+				  " {\"ingress\": [\"203.0.113.1\"]}}}",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "status.loadBalancer.ingress[0]: "
+					"expected a mapping"));
+	store_free(st);
+	assert_int_equal(json_str("{\"kind\": \"Service\", \"metadata\": "
+				  "{\"name\": \"w\", \"namespace\": \"p\"}, "
+				  "\"spec\": {\"externalIPs\": \"1.2.3.4\"}}",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.externalIPs: expected a list"));
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +878,7 @@ int main(void)
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_list_streaming),
 	    cmocka_unit_test(test_list_streaming_edges),
+	    cmocka_unit_test(test_service_external),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

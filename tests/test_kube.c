@@ -964,6 +964,156 @@ static void test_namespace_labels(void **state)
 	kube_free(k);
 }
 
+/* ---- k8s_external: the second index ---- */
+
+static struct kube *ext_kube(const char *const *nss, size_t nns)
+{
+	static const char *const zones[] = {"cluster.local"};
+	static const char *const ext[] = {"example.org",
+					  "113.0.203.in-addr.arpa"};
+	struct kube_conf c = {
+	    .zones = zones,
+	    .nzones = 1,
+	    .ttl = 5,
+	    .namespaces = nss,
+	    .nnamespaces = nns,
+	    .ext_zones = ext,
+	    .next_zones = 2,
+	    .ext_apex = "dns",
+	    .ext_ttl = 20,
+	};
+	char err[256] = "";
+	struct kube *k = kube_new(&c, err, sizeof(err));
+
+	assert_non_null(k);
+	assert_non_null(kube_external_zone(k));
+	return k;
+}
+
+/* The answer of name in the external index: its A records (NULL when the
+ * name does not exist, "" when it has none). */
+static const char *ext_a(struct kube *k, const char *name, char *buf,
+			 size_t len)
+{
+	uint8_t n[DNAME_MAX];
+	int nl = dname_from_str(name, n);
+	const char *r = NULL;
+
+	assert_true(nl > 0);
+	buf[0] = 0;
+	rcu_read_lock();
+	const struct zone_node *node =
+	    zone_lookup(kube_external_zone(k), n, (size_t)nl);
+	const struct zone_entry *e = node ? zone_node_find(node, T_A) : NULL;
+	if (node)
+		r = buf;
+	if (e) {
+		const uint8_t *d = zone_node_data(node) + e->off;
+		size_t o = 0;
+		for (uint16_t i = 0; i < e->an; i++) {
+			/* compression pointer owner, type, class, ttl, rdlen */
+			assert_int_equal(d[o + 2] << 8 | d[o + 3], T_A);
+			assert_int_equal(d[o + 6] << 24 | d[o + 7] << 16 |
+					     d[o + 8] << 8 | d[o + 9],
+					 20);
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%u.%u.%u.%u",
+				 i ? " " : "", d[o + 12], d[o + 13], d[o + 14],
+				 d[o + 15]);
+			o += 16;
+		}
+	}
+	rcu_read_unlock();
+	return r;
+}
+
+#define SVC_LB(ip)                                                             \
+	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","                \
+	"\"namespace\":\"prod\"},\"spec\":{\"type\":\"LoadBalancer\","         \
+	"\"clusterIP\":\"10.96.0.5\",\"externalIPs\":[\"198.51.100.7\"],"      \
+	"\"ports\":[{\"name\":\"http\",\"port\":80}]},\"status\":"             \
+	"{\"loadBalancer\":{\"ingress\":[{\"ip\":\"" ip "\"}]}}}"
+
+static void test_external_incremental(void **state)
+{
+	struct kube *k = ext_kube(NULL, 0);
+	char buf[256];
+
+	(void)state;
+	/* the zone's own names from the start */
+	assert_string_equal(ext_a(k, "example.org", buf, sizeof(buf)), "");
+	assert_non_null(ext_a(k, "ns1.dns.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	uint32_t serial = zone_serial(kube_external_zone(k));
+
+	put_json(k, SVC_LB("203.0.113.10"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_string_equal(ext_a(k, "web.prod.example.org", buf, sizeof(buf)),
+			    "198.51.100.7 203.0.113.10");
+	assert_non_null(
+	    ext_a(k, "10.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_true(zone_serial(kube_external_zone(k)) != serial);
+	/* the cluster zone has its own name, not the external one */
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	assert_false(exists(k, "web.prod.example.org"));
+
+	/* a new ingress IP replaces the old one, and its PTR */
+	put_json(k, SVC_LB("203.0.113.11"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_string_equal(ext_a(k, "web.prod.example.org", buf, sizeof(buf)),
+			    "198.51.100.7 203.0.113.11");
+	assert_null(ext_a(k, "10.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_non_null(
+	    ext_a(k, "11.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+
+	/* deleted: gone from both */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "prod", "web"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "prod.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "11.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_false(exists(k, "web.prod.svc.cluster.local"));
+	kube_free(k);
+
+	/* namespaces hides the external names too */
+	static const char *const only[] = {"other"};
+	k = ext_kube(only, 1);
+	put_json(k, SVC_LB("203.0.113.10"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	kube_free(k);
+}
+
+/* A whole store applied, then one without the service: stale owners of
+ * the external index go too. */
+static void test_external_apply(void **state)
+{
+	struct kube *k = ext_kube(NULL, 0);
+	struct store *st = store_new();
+	char buf[256];
+
+	(void)state;
+	put_svc(st, "prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+	struct obj_service *s = calloc(1, sizeof(*s));
+	s->ns = sdup("prod");
+	s->name = sdup("api");
+	s->type = OBJ_SVC_CLUSTERIP;
+	parse_addrs("203.0.113.20", &s->ext_ips, &s->next_ips);
+	assert_int_equal(store_put_service(st, s), 0);
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_string_equal(ext_a(k, "api.prod.example.org", buf, sizeof(buf)),
+			    "203.0.113.20");
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+
+	st = store_new();
+	put_svc(st, "prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_null(ext_a(k, "api.prod.example.org", buf, sizeof(buf)));
+	assert_non_null(ext_a(k, "ns1.dns.example.org", buf, sizeof(buf)));
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	kube_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -981,6 +1131,8 @@ int main(void)
 	    cmocka_unit_test(test_reload_watched),
 	    cmocka_unit_test(test_delete_no_namespace),
 	    cmocka_unit_test(test_load_fixture),
+	    cmocka_unit_test(test_external_incremental),
+	    cmocka_unit_test(test_external_apply),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,
