@@ -530,38 +530,20 @@ static size_t external_prefix(const struct packet_query *q,
 	return n + e->len;
 }
 
-/* Answer from the block's cluster zone; *why says why a SERVFAIL, *next
- * what is left to the next plugins (nothing written then, except the start
- * of the answer for NEXT_EXTERNAL, whose length is returned). */
-static size_t resolve(const struct query_block *b, const uint8_t *req,
-		      size_t len, const struct packet_query *q,
-		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
-		      const char **why, enum next *next)
+/* Answer from zone index zi: the cluster zone, or with ext the external
+ * zones (k8s_external); *why says why a SERVFAIL, *next what is left to the
+ * next plugins (nothing written then, except the start of the answer for
+ * NEXT_EXTERNAL, whose length is returned). */
+static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
+			 bool ext, const uint8_t *req, size_t len,
+			 const struct packet_query *q, uint16_t udp_max,
+			 uint8_t *out, size_t limit, size_t max,
+			 const char **why, enum next *next)
 {
-	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
-		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
-				   out, limit);
-	if (!b->kube) {
-		*next = NEXT_OUTSIDE;
-		return 0;
-	}
-
-	struct zone_index *zi = kube_zone(b->kube);
-	const struct zone_apex *apex = NULL;
 	size_t alen, n;
-	bool ext = false;
 	rcu_read_lock();
-	if (b->external) {
-		/* k8s_external comes first, as in CoreDNS */
-		struct zone_index *xi = kube_external_zone(b->kube);
-		apex = zone_apex_of(xi, q->lname, q->qname_len, &alen);
-		if (apex) {
-			zi = xi;
-			ext = true;
-		}
-	}
-	if (!apex)
-		apex = zone_apex_of(zi, q->lname, q->qname_len, &alen);
+	const struct zone_apex *apex =
+	    zone_apex_of(zi, q->lname, q->qname_len, &alen);
 	if (!apex) {
 		rcu_read_unlock();
 		*next = NEXT_OUTSIDE;
@@ -629,6 +611,42 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 			    limit);
 	rcu_read_unlock();
 	return n;
+}
+
+/* Answer from the block's zones: the external ones first (k8s_external
+ * comes before kubernetes in CoreDNS), a name they let fall through then
+ * from the cluster zone; *why and *next as for resolve_in. */
+static size_t resolve(const struct query_block *b, const uint8_t *req,
+		      size_t len, const struct packet_query *q,
+		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
+		      const char **why, enum next *next)
+{
+	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
+		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
+				   out, limit);
+	if (!b->kube) {
+		*next = NEXT_OUTSIDE;
+		return 0;
+	}
+	if (b->external) {
+		enum next x = NEXT_NONE;
+		size_t n =
+		    resolve_in(b, kube_external_zone(b->kube), true, req, len,
+			       q, udp_max, out, limit, max, why, &x);
+		if (x != NEXT_OUTSIDE && x != NEXT_FALLTHROUGH) {
+			*next = x;
+			return n;
+		}
+		if (x == NEXT_FALLTHROUGH) {
+			n = resolve_in(b, kube_zone(b->kube), false, req, len,
+				       q, udp_max, out, limit, max, why, next);
+			if (*next == NEXT_OUTSIDE)
+				*next = NEXT_FALLTHROUGH;
+			return n;
+		}
+	}
+	return resolve_in(b, kube_zone(b->kube), false, req, len, q, udp_max,
+			  out, limit, max, why, next);
 }
 
 static unsigned response_class(const uint8_t *resp, size_t n)

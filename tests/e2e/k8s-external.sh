@@ -150,10 +150,10 @@ sleep 0.2
 start_server fall <<EOF2
 .:@PORT@ {
     bind 127.0.0.1
-    kubernetes $ZONE {
+    kubernetes $ZONE in-addr.arpa {
         objects $OBJ
     }
-    k8s_external $X {
+    k8s_external $X in-addr.arpa {
         fallthrough
     }
     forward . 127.0.0.1:$FAKE_PORT
@@ -175,6 +175,11 @@ check "$QUERY: CNAME" "lb-1234.elb.example.test." "$(rdata ANSWER CNAME)"
 check "$QUERY: chased upstream" "192.0.2.99" "$(rdata ANSWER A)"
 check_match "upstream asked for the hostname" "^lb-1234\.elb\.example\.test\. 1\$" \
 	"$(cat "$E2E_TMP/fakeup.log")"
+# reverse names: the external addresses' from the external zone, the
+# others fall through to the cluster zone (kubernetes is the next plugin)
+assert_answer "10.113.0.203.in-addr.arpa" PTR "web.prod.$X."
+assert_answer "1.5.96.10.in-addr.arpa" PTR "web.prod.svc.$ZONE."
+assert_nxdomain "9.9.9.9.in-addr.arpa" PTR in-addr.arpa
 # NODATA is no fallthrough
 ask "web.prod.$X" TXT
 assert_status NOERROR
