@@ -4,10 +4,13 @@
 # and load balancer addresses, a CNAME to an ingress hostname (chased
 # upstream when there is a forwarder), SRV, PTR, headless endpoints, the
 # apex's SOA and NS with the name server's address, NXDOMAIN and NODATA
-# with that SOA, and fallthrough to the next plugin.
+# with that SOA, and fallthrough to the next plugin; then fed by the API
+# (the emulator): a load balancer's status as it changes, and deleted.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=apilib.sh
+. "$(dirname "$0")/apilib.sh"
 
 FAKEUP=$top_builddir/tests/fakeup
 [ -x "$FAKEUP" ] || {
@@ -187,5 +190,36 @@ assert_flag aa
 check "$QUERY: answer empty" 0 "$(count ANSWER)"
 check "upstream never asked for web.prod" "" \
 	"$(grep -i "^web\.prod" "$E2E_TMP/fakeup.log")"
+stop_server "$SERVER_PID"
+
+# ---- the API source: the status of a LoadBalancer as the API changes it
+EMU_TOKEN=$(new_token)
+emu_start api-emu 0 -load "$API_FIXTURE"
+KC=$E2E_TMP/api.kubeconfig
+write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
+start_server api <<EOF2
+.:@PORT@ {
+    bind 127.0.0.1
+    k8s_external $X
+    kubernetes $ZONE {
+        kubeconfig $KC
+        startup_timeout 1s
+    }
+}
+EOF2
+LB='{"apiVersion":"v1","kind":"Service","metadata":{"name":"gw","namespace":"prod"},"spec":{"type":"LoadBalancer","clusterIP":"10.96.9.9","ports":[{"name":"https","port":443,"protocol":"TCP"}]},"status":{"loadBalancer":{}}}'
+NOLB='"loadBalancer":{}'
+converge "api: not there yet" "gw.prod.$X" A NXDOMAIN
+emu_put "$LB"
+converge "api: the cluster name first" "gw.prod.svc.$ZONE" A 10.96.9.9
+served "api: no ingress yet" "gw.prod.$X" A NXDOMAIN
+emu_put "${LB/"$NOLB"/'"loadBalancer":{"ingress":[{"ip":"203.0.113.50"}]}'}"
+converge "api: the ingress IP" "gw.prod.$X" A 203.0.113.50
+served "api: SRV" "_https._tcp.gw.prod.$X" SRV "0 100 443 gw.prod.$X."
+emu_put "${LB/"$NOLB"/'"loadBalancer":{"ingress":[{"hostname":"gw.lb.example.test"}]}'}"
+converge "api: a hostname instead" "gw.prod.$X" CNAME gw.lb.example.test.
+emu_del services/prod/gw
+converge "api: deleted" "gw.prod.$X" A NXDOMAIN
+served "api: the cluster name deleted" "gw.prod.svc.$ZONE" A NXDOMAIN
 
 finish
