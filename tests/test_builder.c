@@ -1227,6 +1227,10 @@ static void test_ext_headless(void **state)
 		       "db-0.db.prod.example.org.",
 		       "_pg._tcp.db.prod.example.org. SRV 0 50 5432 "
 		       "10-244-1-11.db.prod.example.org.",
+		       "db-0.db.prod.example.org. SRV 0 100 5432 "
+		       "db-0.db.prod.example.org.",
+		       "10-244-1-11.db.prod.example.org. SRV 0 100 5432 "
+		       "10-244-1-11.db.prod.example.org.",
 		       NULL,
 		   });
 	ext_zone_accepts(&x, &b);

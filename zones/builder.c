@@ -681,6 +681,11 @@ static void ext_headless(const struct builder_conf *c,
 					emit_srv(out, svc, svl,
 						 srv_weight(nall), pt->port,
 						 host, hl);
+					/* CoreDNS answers SRV at the
+					 * endpoint's own name too */
+					emit_srv(out, host, hl,
+						 srv_weight(x->nports),
+						 pt->port, host, hl);
 					if (!pt->name || !*pt->name)
 						continue;
 					size_t n = count_ep_srv(

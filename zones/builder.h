@@ -137,10 +137,10 @@ int builder_ext_static(const struct builder_ext *x, struct builder_buf *out);
  * named ones; PTR of each address in the reverse zones (to the first
  * forward zone's name).  Without external addresses, with x->headless, a
  * headless service's ready endpoints as the cluster zone names them (c
- * says how: endpoint_pod_names).  kube-system/kube-dns's external
- * addresses are also those of ns1.<apex>.<zone>.  Services of a namespace
- * named like the apex give nothing (<apex>.<zone> is the zone's own).
- * Returns 0 or -ENOMEM.
+ * says how: endpoint_pod_names), with SRV at each endpoint's name too.
+ * kube-system/kube-dns's external addresses are also those of
+ * ns1.<apex>.<zone>.  Services of a namespace named like the apex give nothing
+ * (<apex>.<zone> is the zone's own). Returns 0 or -ENOMEM.
  */
 int builder_ext_service(const struct builder_conf *c,
 			const struct builder_ext *x,

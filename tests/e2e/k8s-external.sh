@@ -103,6 +103,7 @@ assert_answer "db-0.db.prod.$X" A "10.244.1.10"
 ext_nxdomain "db-2.db.prod.$X" A
 assert_answer "_pg._tcp.db.prod.$X" SRV \
 	"0 50 5432 db-0.db.prod.$X. | 0 50 5432 db-1.db.prod.$X."
+assert_answer "db-1.db.prod.$X" SRV "0 100 5432 db-1.db.prod.$X."
 # ---- PTR of the external addresses in the k8s_external reverse zones;
 # other reverse names stay the cluster zone's
 assert_answer "10.113.0.203.in-addr.arpa" PTR "web.prod.$X."
