@@ -85,7 +85,7 @@ struct apisrc {
 	CURLM *multi;
 	struct event *curl_timer;
 	struct event *tick;
-	struct res res[4];
+	struct res res[APISRC_MAX_RES];
 	size_t nres;
 	bool synced;
 	char *url_base;		       /* server URL requests are made to */
@@ -942,7 +942,7 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	/* One namespace: the server filters, through namespaced paths. */
 	const char *ns = conf->namespace;
-	char p_svc[300], p_eps[300], p_pod[300], f_ns[300];
+	char p_svc[300], p_eps[300], p_pod[300], p_imp[300], f_ns[300];
 	if (ns) {
 		snprintf(p_svc, sizeof(p_svc), "/api/v1/namespaces/%s/services",
 			 ns);
@@ -953,6 +953,10 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 		snprintf(p_pod, sizeof(p_pod), "/api/v1/namespaces/%s/pods",
 			 ns);
 		snprintf(f_ns, sizeof(f_ns), "metadata.name=%s", ns);
+		snprintf(p_imp, sizeof(p_imp),
+			 "/apis/multicluster.x-k8s.io/v1alpha1/namespaces/%s/"
+			 "serviceimports",
+			 ns);
 	}
 	if (add_res(s, "namespaces", "/api/v1/namespaces", "Namespace",
 		    DECODE_NAMESPACE, conf->namespace_labels, ns ? f_ns : NULL,
@@ -968,6 +972,12 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	    add_res(s, "pods", ns ? p_pod : "/api/v1/pods", "Pod", DECODE_POD,
 		    NULL, "status.phase!=Succeeded,status.phase!=Failed",
 		    seed) < 0)
+		goto nomem;
+	if (conf->watch_imports &&
+	    add_res(s, "serviceimports",
+		    ns ? p_imp
+		       : "/apis/multicluster.x-k8s.io/v1alpha1/serviceimports",
+		    "ServiceImport", DECODE_IMPORT, NULL, NULL, seed) < 0)
 		goto nomem;
 	struct timeval tv = {TICK_MS / 1000, 0};
 	event_add(s->tick, &tv);
