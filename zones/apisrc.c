@@ -321,13 +321,21 @@ static void put_obj(struct res *r, struct decode_obj *o)
 	const char *bad = decode_unusable(o, why, sizeof(why));
 
 	if (bad) {
-		const char *ns =
-		    o->kind == DECODE_SERVICE ? o->u.svc->ns : NULL;
-		const char *name =
-		    o->kind == DECODE_SERVICE ? o->u.svc->name : o->u.ns->name;
-		struct decode_skip sk = {
-		    o->kind == DECODE_SERVICE ? "Service" : "Namespace", ns,
-		    name, bad};
+		const char *ns = NULL, *name, *kind = "Namespace";
+		if (o->kind == DECODE_NAMESPACE) {
+			name = o->u.ns->name;
+		} else if (o->kind == DECODE_SERVICE) {
+			ns = o->u.svc->ns;
+			name = o->u.svc->name;
+			kind = "Service";
+		} else if (o->kind == DECODE_IMPORT) {
+			ns = o->u.imp->ns;
+			name = o->u.imp->name;
+			kind = "ServiceImport";
+		} else {
+			name = NULL;
+		}
+		struct decode_skip sk = {kind, ns, name, bad};
 		char where[96];
 
 		snprintf(where, sizeof(where), "%s %s",

@@ -118,6 +118,14 @@ emu_put "${SL//10.2.0.7/10.2.0.9}"
 converge "multicluster slice changed" "db-0.cluster-b.db.prod.svc.$MC" A 10.2.0.9
 emu_del endpointslices/prod/db-b
 converge "multicluster slice deleted" "db.prod.svc.$MC" A NXDOMAIN
+# an import whose name is no DNS label is left out and said
+emu_put '{"apiVersion":"multicluster.x-k8s.io/v1alpha1","kind":"ServiceImport","metadata":{"name":"a.b","namespace":"prod"},"spec":{"type":"ClusterSetIP","ips":["10.42.0.8"]}}'
+for _ in $(seq 50); do
+	grep -q 'left out ServiceImport prod/a.b' "$SERVER_DIR/out.log" && break
+	sleep 0.1
+done
+check_match "an import named a.b is left out" \
+	'left out ServiceImport prod/a\.b: metadata\.name has a dot' "$(daemon_log)"
 emu_del serviceimports/prod/web
 converge "fixture import deleted" "web.prod.svc.$MC" A NXDOMAIN
 served "the Service stays" "web.prod.svc.$ZONE" A 10.96.5.10
