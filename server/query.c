@@ -52,6 +52,13 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 				goto bad;
 			qb->nft++;
 		}
+		for (size_t i = 0; i < k->nmulticluster; i++) {
+			if (qb->nmc == QUERY_MAX_ZONES ||
+			    dname_zone_wire(k->multicluster[i], qb->mc[qb->nmc],
+					    &qb->mclen[qb->nmc]) < 0)
+				goto bad;
+			qb->nmc++;
+		}
 	}
 	if (cb->external && kube && kube_external_zone(kube)) {
 		const struct k8s_external_conf *x = cb->external;
@@ -359,6 +366,11 @@ static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
 
 	if (labels != 4 || memcmp(lname + l3, svc, sizeof(svc)) != 0)
 		return 0;
+	/* a multicluster zone has no ClusterIP endpoint names */
+	for (size_t i = 0; i < b->nmc; i++)
+		if (b->mclen[i] == alen &&
+		    memcmp(b->mc[i], lname + len - alen, alen) == 0)
+			return 0;
 	const struct hosts_svc *s =
 	    hosts_service(kube_hosts(b->kube), lname + l1, lname + l2);
 	return s ? hosts_match(s, lname, first) : 0;

@@ -41,6 +41,11 @@ struct query_block {
 	uint8_t lognames[QUERY_MAX_ZONES][256];
 	size_t loglen[QUERY_MAX_ZONES];
 	size_t nlognames;
+	/* multicluster zones (wire, lowercase): their names are the zone's
+	 * only, never the endpoint names of hosts.h */
+	uint8_t mc[QUERY_MAX_ZONES][256];
+	size_t mclen[QUERY_MAX_ZONES];
+	size_t nmc;
 	/* The plugins after kubernetes; set by the daemon after init. */
 	struct forward *fwd; /* NULL: no forward directive */
 	struct loop *loop;   /* NULL: no loop directive */

@@ -26,6 +26,8 @@ static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
 	struct kube_conf kc = {
 	    .zones = (const char *const *)ck->zones,
 	    .nzones = ck->nzones,
+	    .multicluster = (const char *const *)ck->multicluster,
+	    .nmulticluster = ck->nmulticluster,
 	    .objects = ck->objects,
 	    .pods = (enum builder_pods)ck->pods,
 	    .ttl = ck->ttl,
@@ -144,6 +146,7 @@ static struct source *source_api(const struct kubernetes_conf *ck,
 	struct apisrc_conf ac = {
 	    .api = &s->api,
 	    .watch_pods = ck->pods == KUBERNETES_PODS_VERIFIED,
+	    .watch_imports = ck->nmulticluster > 0,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
 	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,

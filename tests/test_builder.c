@@ -1282,9 +1282,129 @@ static void test_ext_pack(void **state)
 	builder_buf_free(&b2);
 }
 
+/* ---- ServiceImports ---- */
+
+static struct obj_import *imp_new(const char *ns, const char *name,
+				  enum obj_import_type type, const char *ips)
+{
+	struct obj_import *s = calloc(1, sizeof(*s));
+
+	s->ns = dup(ns);
+	s->name = dup(name);
+	s->type = type;
+	parse_addrs(ips, &s->ips, &s->nips);
+	return s;
+}
+
+static void test_import_clusterset(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "clusterset.local", "in-addr.arpa");
+	struct builder_buf b = {0};
+	struct obj_import *im = imp_new("prod", "web", OBJ_IMPORT_CLUSTERSETIP,
+					"10.42.0.1,fd00:42::1");
+	struct obj_slice *a = slice_new("prod", "web-a", "web");
+	struct obj_slice *n = slice_new("prod", "web-n", "web");
+
+	(void)state;
+	c.multicluster[1] = true;
+	add_port(&im->ports, &im->nports, "http", 80, OBJ_PROTO_TCP);
+	add_port(&im->ports, &im->nports, NULL, 81, OBJ_PROTO_UDP);
+	a->cluster = dup("cluster-a");
+	slice_ep(a, "10.1.0.5", "w-0", NULL, true);
+	slice_ep(a, "10.1.0.6", NULL, NULL, true);
+	slice_ep(a, "10.1.0.7", NULL, NULL, false);
+	/* a slice without a cluster id: no endpoint names */
+	n->cluster = dup("");
+	slice_ep(n, "10.3.0.1", NULL, NULL, true);
+	const struct obj_slice *sl[] = {a, n};
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b,
+	       (const char *const[]){
+		   "web.prod.svc.clusterset.local. A 10.42.0.1",
+		   "web.prod.svc.clusterset.local. AAAA fd00:42::1",
+		   "web.prod.svc.clusterset.local. SRV 0 50 80 "
+		   "web.prod.svc.clusterset.local.",
+		   "web.prod.svc.clusterset.local. SRV 0 50 81 "
+		   "web.prod.svc.clusterset.local.",
+		   "_http._tcp.web.prod.svc.clusterset.local. SRV 0 100 80 "
+		   "web.prod.svc.clusterset.local.",
+		   "w-0.cluster-a.web.prod.svc.clusterset.local. A 10.1.0.5",
+		   "10-1-0-6.cluster-a.web.prod.svc.clusterset.local. A "
+		   "10.1.0.6",
+		   NULL});
+	/* ignore empty_service: no ready endpoint, no name */
+	c.ignore_empty_service = true;
+	assert_int_equal(builder_import(&c, im, sl, 0, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	/* no multicluster zone: nothing at all */
+	c.ignore_empty_service = false;
+	c.multicluster[1] = false;
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	builder_buf_free(&b);
+	obj_import_free(im);
+	obj_slice_free(a);
+	obj_slice_free(n);
+}
+
+static void test_import_headless(void **state)
+{
+	struct builder_conf c = conf("clusterset.local", "cluster.local", NULL);
+	struct builder_buf b = {0};
+	struct obj_import *im =
+	    imp_new("prod", "db", OBJ_IMPORT_HEADLESS, NULL);
+	struct obj_slice *a = slice_new("prod", "db-a", "db");
+	struct obj_slice *bb = slice_new("prod", "db-b", "db");
+	struct obj_service *svc = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+
+	(void)state;
+	c.multicluster[0] = true;
+	a->cluster = dup("cluster-a");
+	slice_ep(a, "10.1.0.7", "db-0", NULL, true);
+	slice_port(a, "pg", 5432, OBJ_PROTO_TCP);
+	bb->cluster = dup("cluster-b");
+	slice_ep(bb, "10.2.0.7", "db-0", NULL, true);
+	slice_port(bb, "pg", 5432, OBJ_PROTO_TCP);
+	const struct obj_slice *sl[] = {a, bb};
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b,
+	       (const char *const[]){
+		   "db.prod.svc.clusterset.local. A 10.1.0.7",
+		   "db.prod.svc.clusterset.local. A 10.2.0.7",
+		   "db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-a.db.prod.svc.clusterset.local.",
+		   "db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-b.db.prod.svc.clusterset.local.",
+		   "_pg._tcp.db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-a.db.prod.svc.clusterset.local.",
+		   "_pg._tcp.db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-b.db.prod.svc.clusterset.local.",
+		   "db-0.cluster-a.db.prod.svc.clusterset.local. A 10.1.0.7",
+		   "db-0.cluster-b.db.prod.svc.clusterset.local. A 10.2.0.7",
+		   NULL});
+	/* noendpoints: a headless import has nothing */
+	c.noendpoints = true;
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	c.noendpoints = false;
+	/* a Service of the same name is not answered in the multicluster
+	 * zone, and the primary zone is the cluster zone */
+	assert_string_equal(builder_primary(&c), "cluster.local");
+	assert_int_equal(builder_service(&c, svc, NULL, 0, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	builder_buf_free(&b);
+	obj_import_free(im);
+	obj_slice_free(a);
+	obj_slice_free(bb);
+	obj_service_free(svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_import_clusterset),
+	    cmocka_unit_test(test_import_headless),
 	    cmocka_unit_test(test_slice_pack),
 	    cmocka_unit_test(test_mname),
 	    cmocka_unit_test(test_static),

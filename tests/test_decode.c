@@ -387,6 +387,120 @@ static void test_decode_object(void **state)
 	cJSON_Delete(j);
 }
 
+/* The ServiceImports of one fixture, as multicluster.yaml and
+ * multicluster.json both have them. */
+static void check_imports(struct store *st)
+{
+	const struct obj_import *im;
+
+	assert_int_equal(store_count_imports(st), 3);
+	im = store_import(st, "prod", "web");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_CLUSTERSETIP);
+	assert_int_equal(im->nips, 2);
+	assert_addr(&im->ips[0], "10.42.0.1");
+	assert_addr(&im->ips[1], "fd00:42::1");
+	assert_int_equal(im->nports, 2);
+	assert_string_equal(im->ports[0].name, "http");
+	assert_int_equal(im->ports[0].port, 80);
+	assert_int_equal(im->ports[0].proto, OBJ_PROTO_TCP);
+	assert_null(im->ports[1].name);
+	assert_int_equal(im->ports[1].proto, OBJ_PROTO_UDP);
+	im = store_import(st, "prod", "db");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_HEADLESS);
+	assert_int_equal(im->nips, 0);
+	assert_int_equal(im->nports, 1);
+	/* no namespace: default; no type and no address: headless */
+	im = store_import(st, "default", "cache");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_HEADLESS);
+	assert_true(store_has_namespace(st, "default"));
+	/* an import is no Service */
+	assert_null(store_service(st, "prod", "web"));
+}
+
+/* The multicluster slices: the import's, apart from the Service's. */
+static void check_mc_slices(struct store *st)
+{
+	const struct obj_slice *v[4];
+	const struct obj_slice *sl = store_slice(st, "prod", "db-cluster-b");
+
+	assert_non_null(sl);
+	assert_string_equal(sl->service, "db");
+	assert_string_equal(sl->cluster, "cluster-b");
+	assert_int_equal(sl->neps, 2);
+	assert_string_equal(sl->eps[0].hostname, "db-0");
+	assert_false(sl->eps[1].ready);
+	assert_null(store_slice(st, "prod", "db-local")->cluster);
+	assert_int_equal(store_mc_slices_of(st, "prod", "db", v, 4), 1);
+	assert_ptr_equal(v[0], sl);
+	assert_int_equal(store_slices_of(st, "prod", "db", v, 4), 1);
+	assert_string_equal(v[0]->name, "db-local");
+}
+
+static void test_multicluster(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_slice *v[4];
+
+	(void)state;
+	/* 3 imports, 2 slices; the example.com ServiceImport is skipped */
+	assert_int_equal(load("multicluster.yaml", &st, &err), 5);
+	check_imports(st);
+	check_mc_slices(st);
+	assert_int_equal(store_del_import(st, "prod", "db"), 0);
+	assert_null(store_import(st, "prod", "db"));
+	assert_int_equal(store_del_import(st, "prod", "db"), -ENOENT);
+	store_free(st);
+
+	assert_int_equal(load("multicluster.json", &st, &err), 3);
+	check_imports(st);
+	store_free(st);
+	assert_int_equal(load("multicluster-slices.json", &st, &err), 2);
+	check_mc_slices(st);
+	/* a slice replaced with one of a Service's changes groups */
+	struct decode_obj o;
+	cJSON *j = cJSON_Parse(
+	    "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":"
+	    "\"EndpointSlice\",\"metadata\":{\"name\":\"db-cluster-b\","
+	    "\"namespace\":\"prod\",\"labels\":{\"kubernetes.io/"
+	    "service-name\":\"db\"}},\"addressType\":\"IPv4\"}");
+	assert_int_equal(decode_object(j, NULL, &o, &err), 0);
+	cJSON_Delete(j);
+	assert_int_equal(o.kind, DECODE_SLICE);
+	assert_int_equal(store_put_slice(st, o.u.slice), 0);
+	assert_int_equal(store_mc_slices_of(st, "prod", "db", v, 4), 0);
+	assert_int_equal(store_slices_of(st, "prod", "db", v, 4), 2);
+	store_free(st);
+
+	/* malformed imports */
+	assert_int_equal(yaml_str("apiVersion: multicluster.x-k8s.io/v1alpha1\n"
+				  "kind: ServiceImport\nmetadata: {name: a}\n"
+				  "spec: {type: LoadBalancer}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown ServiceImport type"));
+	assert_non_null(strstr(err.msg, "ServiceImport default/a"));
+	store_free(st);
+	assert_int_equal(yaml_str("apiVersion: multicluster.x-k8s.io/v1alpha1\n"
+				  "kind: ServiceImport\nmetadata: {name: a}\n"
+				  "spec: {ips: [10.0.0.300]}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.ips[0]"));
+	store_free(st);
+	assert_int_equal(
+	    json_str("{\"apiVersion\":\"multicluster.x-k8s.io/v1alpha1\","
+		     "\"kind\":\"ServiceImport\",\"metadata\":{\"name\":"
+		     "\"a\"},\"spec\":{\"ports\":[{\"port\":0}]}}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.ports[0].port"));
+	store_free(st);
+}
+
 static void test_errors_json(void **state)
 {
 	struct decode_err err;
@@ -873,6 +987,7 @@ int main(void)
 	    cmocka_unit_test(test_yaml_scalars),
 	    cmocka_unit_test(test_yaml_typed_list),
 	    cmocka_unit_test(test_decode_object),
+	    cmocka_unit_test(test_multicluster),
 	    cmocka_unit_test(test_errors_json),
 	    cmocka_unit_test(test_errors_yaml),
 	    cmocka_unit_test(test_garbage),

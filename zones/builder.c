@@ -112,7 +112,7 @@ static bool is_reverse(const char *z)
 static const char *primary(const struct builder_conf *c)
 {
 	for (size_t i = 0; i < c->nzones; i++)
-		if (!is_reverse(c->zones[i]))
+		if (!is_reverse(c->zones[i]) && !c->multicluster[i])
 			return c->zones[i];
 	return NULL;
 }
@@ -242,6 +242,8 @@ int builder_static(const struct builder_conf *c, struct builder_buf *out)
 {
 	uint8_t n[DNAME_MAX], t[DNAME_MAX];
 	static const uint8_t version[] = {5, '1', '.', '1', '.', '0'};
+	/* the Multi-Cluster Services DNS specification's own version */
+	static const uint8_t mc_version[] = {5, '1', '.', '0', '.', '0'};
 
 	reset(out);
 	for (size_t i = 0; i < c->nzones; i++) {
@@ -253,7 +255,9 @@ int builder_static(const struct builder_conf *c, struct builder_buf *out)
 		if (is_reverse(z))
 			continue;
 		if ((nl = fmt_wire(n, "dns-version" ZONE_FMT, ZONE_ARGS(z))))
-			emit(out, n, nl, T_TXT, version, sizeof(version));
+			emit(out, n, nl, T_TXT,
+			     c->multicluster[i] ? mc_version : version,
+			     sizeof(version));
 		if ((nl = fmt_wire(n, "svc" ZONE_FMT, ZONE_ARGS(z))))
 			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
 		if ((nl = fmt_wire(n, "pod" ZONE_FMT, ZONE_ARGS(z))))
@@ -460,7 +464,7 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 	for (size_t i = 0; i < c->nzones; i++) {
 		const char *z = c->zones[i];
 		bool is_prim = z == prim;
-		if (is_reverse(z))
+		if (is_reverse(z) || c->multicluster[i])
 			continue;
 		switch (s->type) {
 		case OBJ_SVC_EXTERNALNAME:
@@ -754,6 +758,123 @@ int builder_ext_service(const struct builder_conf *c,
 		} else if (headless) {
 			ext_headless(c, s, slices, nslices, z, out);
 		}
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* ---- ServiceImports: the multicluster zones ---- */
+
+/* A ClusterSetIP import in zone z: its addresses and an SRV per port, as
+ * a ClusterIP service has them. */
+static void import_clusterset(const struct obj_import *s, const char *z,
+			      struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < s->nips; i++)
+		emit_addr(out, svc, svl, &s->ips[i]);
+	for (size_t p = 0; p < s->nports; p++) {
+		const struct obj_port *pt = &s->ports[p];
+		emit_srv(out, svc, svl, srv_weight(s->nports), pt->port, svc,
+			 svl);
+		if (!pt->name || !*pt->name)
+			continue;
+		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+				     pt->name, proto_name(pt->proto), s->name,
+				     s->ns, ZONE_ARGS(z));
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, svc, svl);
+	}
+}
+
+/* The ready endpoints of an import in zone z:
+ * <host>.<clusterid>.<svc>.<ns>.svc.<z> for both types; for a headless
+ * one also the import's name and its SRV records, which point at those
+ * names. */
+static void import_endpoints(const struct builder_conf *c,
+			     const struct obj_import *s,
+			     const struct obj_slice *const *sl, size_t nsl,
+			     const char *z, struct builder_buf *out)
+{
+	bool headless = s->type == OBJ_IMPORT_HEADLESS;
+	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
+	char buf[64];
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < nsl; i++) {
+		const struct obj_slice *x = sl[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready)
+				continue;
+			for (size_t k = 0; k < ep->naddrs; k++) {
+				const struct obj_addr *a = &ep->addrs[k];
+				const char *h =
+				    builder_host_label(c, ep, a, buf);
+				/* without a cluster id there is no name */
+				size_t hl =
+				    x->cluster && *x->cluster
+					? fmt_wire(host,
+						   "%s.%s.%s.%s.svc" ZONE_FMT,
+						   h, x->cluster, s->name,
+						   s->ns, ZONE_ARGS(z))
+					: 0;
+				if (hl)
+					emit_addr(out, host, hl, a);
+				if (!headless)
+					continue;
+				emit_addr(out, svc, svl, a);
+				if (!hl)
+					continue;
+				for (size_t p = 0; p < x->nports; p++) {
+					const struct obj_port *pt =
+					    &x->ports[p];
+					emit_srv(out, svc, svl,
+						 srv_weight(nall), pt->port,
+						 host, hl);
+					if (!pt->name || !*pt->name)
+						continue;
+					size_t n = count_ep_srv(
+					    sl, nsl, pt->name, pt->proto);
+					size_t sl2 = fmt_wire(
+					    srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+					    pt->name, proto_name(pt->proto),
+					    s->name, s->ns, ZONE_ARGS(z));
+					if (sl2)
+						emit_srv(out, srv, sl2,
+							 srv_weight(n),
+							 pt->port, host, hl);
+				}
+			}
+		}
+	}
+}
+
+int builder_import(const struct builder_conf *c, const struct obj_import *s,
+		   const struct obj_slice *const *slices, size_t nslices,
+		   struct builder_buf *out)
+{
+	bool empty = count_ready(slices, nslices) == 0;
+
+	reset(out);
+	if (c->noendpoints)
+		nslices = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		if (!c->multicluster[i] || is_reverse(z))
+			continue;
+		if (s->type == OBJ_IMPORT_CLUSTERSETIP &&
+		    !(c->ignore_empty_service && empty))
+			import_clusterset(s, z, out);
+		import_endpoints(c, s, slices, nslices, z, out);
 	}
 	return out->oom ? -ENOMEM : 0;
 }

@@ -29,6 +29,10 @@ struct builder_conf {
 	 * records point to. */
 	const char *zones[BUILDER_MAX_ZONES];
 	size_t nzones;
+	/* multicluster[i]: zone i is a multicluster zone (the multicluster
+	 * option): ServiceImports are answered there, Services are not, and
+	 * it is never the primary zone */
+	bool multicluster[BUILDER_MAX_ZONES];
 	enum builder_pods pods;
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
@@ -96,6 +100,16 @@ size_t builder_service_hosts(const struct builder_conf *c,
 size_t builder_service_ips(const struct builder_conf *c,
 			   const struct obj_service *s,
 			   const struct obj_addr **ips);
+
+/* A ServiceImport with its multicluster EndpointSlices (merged), in each
+ * multicluster zone, as the Multi-Cluster Services DNS specification and
+ * CoreDNS define them: <svc>.<ns>.svc.<zone> with the ClusterSetIPs (or,
+ * headless, every ready endpoint address), SRV for the ports, and the
+ * endpoint names <host>.<clusterid>.<svc>.<ns>.svc.<zone> of ready
+ * endpoints (slices without a cluster id have none).  No PTRs. */
+int builder_import(const struct builder_conf *c, const struct obj_import *s,
+		   const struct obj_slice *const *slices, size_t nslices,
+		   struct builder_buf *out);
 
 /* The host label of an endpoint address: its hostname, else the pod name
  * with endpoint_pod_names, else the dashed address.  buf needs 64 bytes. */

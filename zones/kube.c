@@ -130,9 +130,9 @@ struct kube {
 	struct filesrc_watch *watch;
 	void (*done)(void *, int, const char *);
 	void *done_arg;
-	bool ns_by_label;     /* only namespaces with a Namespace object */
-	uint32_t list_gen[5]; /* per decode_kind */
-	struct keyset dirty;  /* owners to rebuild at the next commit */
+	bool ns_by_label; /* only namespaces with a Namespace object */
+	uint32_t list_gen[DECODE_IMPORT + 1]; /* per decode_kind */
+	struct keyset dirty; /* owners to rebuild at the next commit */
 	struct kube_latency latency;
 	int64_t *pending_ms; /* trigger times of slices not committed yet */
 	size_t npending, cap_pending;
@@ -254,6 +254,10 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		k->bc.zones[i] = k->zones[i];
 	}
 	k->bc.nzones = c->nzones;
+	for (size_t i = 0; i < c->nzones; i++)
+		for (size_t j = 0; j < c->nmulticluster; j++)
+			if (!strcmp(c->zones[i], c->multicluster[j]))
+				k->bc.multicluster[i] = true;
 	k->bc.pods = c->pods;
 	k->bc.endpoint_pod_names = c->endpoint_pod_names;
 	k->bc.ignore_empty_service = c->ignore_empty_service;
@@ -431,6 +435,8 @@ size_t kube_count(const struct kube *k, enum decode_kind kind)
 		return store_count_slices(k->st);
 	case DECODE_POD:
 		return store_count_pods(k->st);
+	case DECODE_IMPORT:
+		return store_count_imports(k->st);
 	case DECODE_NAMESPACE:
 		store_each_namespace(k->st, count_one, &n);
 		return n;
@@ -661,6 +667,58 @@ out:
 	return rc;
 }
 
+/* A ServiceImport and its multicluster slices (few: every one is walked
+ * in the first stage of a load). */
+static int apply_imp(const struct obj_import *s, void *arg)
+{
+	struct apply *a = arg;
+	struct kube *k = a->k;
+	char key[300];
+	size_t nu = 0;
+	int rc = 0;
+
+	if (!ns_exposed(k, s->ns))
+		return 0;
+	size_t n =
+	    store_mc_slices_of(a->st, s->ns, s->name, k->slices, k->cap_slices);
+	if (n > k->cap_slices) {
+		const struct obj_slice **p = realloc(k->slices, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->slices = p;
+		k->cap_slices = n;
+		n = store_mc_slices_of(a->st, s->ns, s->name, k->slices, n);
+	}
+	if (n > k->cap_unpacked) {
+		struct obj_slice **p = realloc(k->unpacked, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->unpacked = p;
+		k->cap_unpacked = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!k->slices[i]->packed)
+			continue;
+		struct obj_slice *u = obj_slice_unpack(k->slices[i]);
+		if (!u) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		k->unpacked[nu++] = u;
+		k->slices[i] = u;
+	}
+	snprintf(key, sizeof(key), "imp/%s/%s", s->ns, s->name);
+	if (builder_import(&k->bc, s, k->slices, n, &k->buf) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = set_owner(k, key);
+out:
+	for (size_t i = 0; i < nu; i++)
+		obj_slice_free(k->unpacked[i]);
+	return rc;
+}
+
 static int apply_pod(const struct obj_pod *p, void *arg)
 {
 	struct apply *a = arg;
@@ -725,6 +783,8 @@ static int apply_begin(struct kube *k, struct store *st)
 		return rc;
 	if (k->xi && ((rc = builder_ext_static(&k->bx, &k->buf)) < 0 ||
 		      (rc = set_ext_owner(k, "static")) < 0))
+		return rc;
+	if ((rc = store_each_import(st, apply_imp, &a)) < 0)
 		return rc;
 	return store_each_namespace(st, apply_ns, &a);
 }
@@ -1105,6 +1165,15 @@ static int mark_svc_in(const struct obj_service *s, void *arg)
 	return 0;
 }
 
+static int mark_imp_in(const struct obj_import *s, void *arg)
+{
+	struct mark_ns *m = arg;
+
+	if (!strcmp(s->ns, m->ns))
+		m->rc |= mark(m->k, "imp", s->ns, s->name);
+	return 0;
+}
+
 static int mark_namespace(struct kube *k, const char *ns)
 {
 	int rc = mark(k, "ns", NULL, ns);
@@ -1112,6 +1181,7 @@ static int mark_namespace(struct kube *k, const char *ns)
 	if (k->ns_by_label) {
 		struct mark_ns m = {k, ns, 0};
 		store_each_service(k->st, mark_svc_in, &m);
+		store_each_import(k->st, mark_imp_in, &m);
 		rc |= m.rc;
 	}
 	return rc ? -ENOMEM : 0;
@@ -1163,11 +1233,13 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		obj_slice_trim(s, k->bc.endpoint_pod_names);
 		s = o->u.slice = obj_slice_pack(s);
 		s->gen = k->list_gen[DECODE_SLICE];
-		if (old && old->service &&
-		    (!s->service || strcmp(old->service, s->service)))
-			rc |= mark(k, "svc", old->ns, old->service);
+		/* a multicluster slice belongs to an import */
+		if (old && old->service)
+			rc |= mark(k, old->cluster ? "imp" : "svc", old->ns,
+				   old->service);
 		if (s->service)
-			rc |= mark(k, "svc", s->ns, s->service);
+			rc |= mark(k, s->cluster ? "imp" : "svc", s->ns,
+				   s->service);
 		if (!store_has_namespace(k->st, s->ns))
 			rc |= mark_namespace(k, s->ns);
 		rc |= pending_latency(k, s->trigger_ms);
@@ -1191,6 +1263,15 @@ int kube_put(struct kube *k, struct decode_obj *o)
 			rc |= kube_put_pod(k, p->ns, p->name, p->ips, p->nips,
 					   p->terminal);
 		obj_pod_free(p);
+		break;
+	}
+	case DECODE_IMPORT: {
+		struct obj_import *s = o->u.imp;
+		s->gen = k->list_gen[DECODE_IMPORT];
+		rc |= mark(k, "imp", s->ns, s->name);
+		if (!store_has_namespace(k->st, s->ns))
+			rc |= mark_namespace(k, s->ns);
+		rc |= store_put_import(k->st, s);
 		break;
 	}
 	case DECODE_OTHER:
@@ -1217,10 +1298,15 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 	case DECODE_SLICE: {
 		const struct obj_slice *old = store_slice(k->st, ns, name);
 		if (old && old->service)
-			rc |= mark(k, "svc", old->ns, old->service);
+			rc |= mark(k, old->cluster ? "imp" : "svc", old->ns,
+				   old->service);
 		del = store_del_slice(k->st, ns, name);
 		break;
 	}
+	case DECODE_IMPORT:
+		rc |= mark(k, "imp", nsbuf, name);
+		del = store_del_import(k->st, ns, name);
+		break;
 	case DECODE_NAMESPACE:
 		snprintf(nsbuf, sizeof(nsbuf), "%s", name);
 		del = store_del_namespace(k->st, name);
@@ -1241,7 +1327,7 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 
 void kube_relist_begin(struct kube *k, enum decode_kind kind)
 {
-	if (kind > DECODE_OTHER && kind <= DECODE_POD)
+	if (kind > DECODE_OTHER && kind <= DECODE_IMPORT)
 		k->list_gen[kind]++;
 }
 
@@ -1278,6 +1364,12 @@ static int stale_svc(const struct obj_service *s, void *arg)
 	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
 }
 
+static int stale_import(const struct obj_import *s, void *arg)
+{
+	struct stale *st = arg;
+	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
+}
+
 static int stale_slice(const struct obj_slice *s, void *arg)
 {
 	struct stale *st = arg;
@@ -1302,7 +1394,7 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 	struct stale st = {0};
 	struct stale_ns sn = {k, &st};
 
-	if (kind <= DECODE_OTHER || kind > DECODE_POD)
+	if (kind <= DECODE_OTHER || kind > DECODE_IMPORT)
 		return 0;
 	st.gen = k->list_gen[kind];
 	switch (kind) {
@@ -1318,6 +1410,9 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 	case DECODE_POD:
 		if (podset_drop_stale(k->pods, st.gen))
 			zone_touch(k->zi);
+		break;
+	case DECODE_IMPORT:
+		store_each_import(k->st, stale_import, &st);
 		break;
 	default:
 		break;
@@ -1364,6 +1459,12 @@ static int rebuild(struct kube *k, const char *key)
 			struct apply a = {k, k->st, 0, 0};
 			if (s)
 				return apply_svc(s, &a);
+		} else if (!strcmp(kind, "imp")) {
+			const struct obj_import *s =
+			    store_import(k->st, ns, name);
+			struct apply a = {k, k->st, 0, 0};
+			if (s)
+				return apply_imp(s, &a);
 		}
 	}
 	if (!strcmp(kind, "svc") &&

@@ -22,6 +22,10 @@ struct event_base;
 struct kube_conf {
 	const char *const *zones; /* lowercase, no trailing dot */
 	size_t nzones;
+	/* the multicluster zones (each one of zones): ServiceImports are
+	 * answered there, Services are not */
+	const char *const *multicluster;
+	size_t nmulticluster;
 	const char *objects; /* objects PATH */
 	enum builder_pods pods;
 	uint32_t ttl;

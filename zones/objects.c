@@ -45,6 +45,17 @@ void obj_service_free(struct obj_service *s)
 	free(s);
 }
 
+void obj_import_free(struct obj_import *s)
+{
+	if (!s)
+		return;
+	free(s->ns);
+	free(s->name);
+	free(s->ips);
+	free_ports(s->ports, s->nports);
+	free(s);
+}
+
 void obj_slice_free(struct obj_slice *s)
 {
 	if (!s)
@@ -56,6 +67,7 @@ void obj_slice_free(struct obj_slice *s)
 	free(s->ns);
 	free(s->name);
 	free(s->service);
+	free(s->cluster);
 	for (size_t i = 0; i < s->neps; i++) {
 		free(s->eps[i].addrs);
 		free(s->eps[i].hostname);
@@ -234,7 +246,7 @@ static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
 struct obj_slice *obj_slice_pack(struct obj_slice *s)
 {
 	size_t eplen = 0, strs = str_size(s->ns) + str_size(s->name) +
-				 str_size(s->service);
+				 str_size(s->service) + str_size(s->cluster);
 
 	if (s->packed)
 		return s;
@@ -260,6 +272,7 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->service = str_put(&at, s->service);
+	p->cluster = str_put(&at, s->cluster);
 	ports_put(ports, s->ports, s->nports, &at);
 	obj_slice_free(s);
 	return p;
@@ -301,6 +314,7 @@ struct obj_slice *obj_slice_unpack(const struct obj_slice *s)
 	u->ns = dup_or_null(s->ns, &oom);
 	u->name = dup_or_null(s->name, &oom);
 	u->service = dup_or_null(s->service, &oom);
+	u->cluster = dup_or_null(s->cluster, &oom);
 	u->eps = NULL;
 	u->neps = 0;
 	u->ports = NULL;
