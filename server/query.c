@@ -1479,7 +1479,7 @@ static void ap_try(const struct query_listener *l, struct ap_cand *c,
 	if (!n)
 		n = resolve(b, c->req, c->reqlen, &c->q, l->udp_max, buf, max,
 			    max, &why, &next);
-	if (next == NEXT_NONE || (next == NEXT_EXTERNAL && !b->fwd)) {
+	if (next == NEXT_NONE) {
 		if (why || n < 12 || n > max ||
 		    (buf[3] & 0x0f) != PACKET_RCODE_NOERROR ||
 		    (buf[2] & 0x02) || !(c->ans = malloc(n)))
@@ -1623,7 +1623,7 @@ static void ap_upstream(void *arg, int status, const uint8_t *ans, size_t len)
  */
 static size_t ap_walk(const struct query_listener *l,
 		      const struct query_block *b, const struct packet_query *q,
-		      uint8_t *resp, size_t n, size_t max,
+		      size_t reqlen, uint8_t *resp, size_t n, size_t max,
 		      const struct asker *a, enum metrics_plugin *pl)
 {
 	size_t alen, blen = ap_match(b, q, a->peer, &alen);
@@ -1650,7 +1650,7 @@ static size_t ap_walk(const struct query_listener *l,
 	w->tcp = a->tcp;
 	if (a->peer && a->peerlen <= sizeof(w->peer))
 		memcpy(&w->peer, a->peer, a->peerlen);
-	w->reqlen = 12 + q->qname_len + 4;
+	w->reqlen = reqlen;
 	if (a->t0)
 		w->t0 = *a->t0;
 	w->msite = metrics_cur;
@@ -1761,7 +1761,7 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 						   : METRICS_PLUGIN_NONE;
 	if (b->autopath && next == NEXT_NONE && n >= 12 &&
 	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
-		n = ap_walk(l, b, &q, resp, n, max, &a, &pl);
+		n = ap_walk(l, b, &q, len, resp, n, max, &a, &pl);
 		if (n == WORKER_PENDING)
 			return n;
 	}
