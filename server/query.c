@@ -1422,7 +1422,7 @@ static size_t ap_match(const struct query_block *b,
 		       const struct packet_query *q,
 		       const struct sockaddr *peer, size_t *alen)
 {
-	const struct podset *ps = kube_pods(b->kube);
+	const struct podset *ps = b->kube ? kube_pods(b->kube) : NULL;
 	uint8_t addr[16];
 	size_t nsoff, blen = 0;
 	int fam;
@@ -1623,19 +1623,16 @@ static void ap_upstream(void *arg, int status, const uint8_t *ans, size_t len)
  */
 static size_t ap_walk(const struct query_listener *l,
 		      const struct query_block *b, const struct packet_query *q,
-		      size_t reqlen, uint8_t *resp, size_t n, size_t max,
+		      size_t reqlen, uint8_t *resp, size_t n,
 		      const struct asker *a, enum metrics_plugin *pl)
 {
 	size_t alen, blen = ap_match(b, q, a->peer, &alen);
 	struct ap_walk *w;
-	uint8_t *buf;
 
 	if (!blen)
 		return n;
 	w = calloc(1, sizeof(*w));
-	buf = malloc(max);
-	if (!w || !buf || !(w->plain = malloc(n))) {
-		free(buf);
+	if (!w || !(w->plain = malloc(n))) {
 		ap_free(w);
 		return n;
 	}
@@ -1666,13 +1663,13 @@ static size_t ap_walk(const struct query_listener *l,
 		if (!cl || !(c->reqlen = autopath_request(q, cn, cl, c->req,
 							  sizeof(c->req))))
 			continue;
-		ap_try(l, c, a, buf, max);
+		/* scratch: nothing else uses it until the handler returns */
+		ap_try(l, c, a, scratch, sizeof(scratch));
 		if (c->st == AP_YES) {
 			w->ncand = i + 1; /* the later ones do not matter */
 			break;
 		}
 	}
-	free(buf);
 	if (w->inflight) {
 		/* The forwarder never answers before this returns. */
 		if ((w->d = worker_defer(a->call)))
@@ -1761,7 +1758,7 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 						   : METRICS_PLUGIN_NONE;
 	if (b->autopath && next == NEXT_NONE && n >= 12 &&
 	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
-		n = ap_walk(l, b, &q, len, resp, n, max, &a, &pl);
+		n = ap_walk(l, b, &q, len, resp, n, &a, &pl);
 		if (n == WORKER_PENDING)
 			return n;
 	}

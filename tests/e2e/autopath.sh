@@ -69,6 +69,7 @@ ap_corefile()
 	echo "    log"
 	[ -z "${MPORT:-}" ] || echo "    prometheus 127.0.0.1:$MPORT"
 	[ -z "${3:-}" ] || echo "    autopath @kubernetes"
+	[ -z "${CACHE:-}" ] || echo "    cache 30"
 	echo "    kubernetes $Z {"
 	echo "        objects $OBJ"
 	echo "        pods verified"
@@ -157,13 +158,16 @@ from $POD web.prod.svc.$Z A
 check "the asked name exists: its answer" "0 10.96.5.10" \
 	"$(count ANSWER CNAME) $(rdata ANSWER A)"
 
+from $POD +tcp www.example.com.prod.svc.$Z A
+check "over TCP: CNAME and address" "www.example.com. | 192.0.2.81" \
+	"$(rdata ANSWER CNAME) | $(rdata ANSWER A)"
 METRICS=$(curl -s "http://127.0.0.1:$MPORT/metrics")
 printf '%s\n' "$METRICS" >"$E2E_TMP/metrics.txt"
 check "coredns_autopath_success_total counts the CNAME answers" \
-	"coredns_autopath_success_total{server=\"dns://127.0.0.1:$PORT\"} 7" \
+	"coredns_autopath_success_total{server=\"dns://127.0.0.1:$PORT\"} 8" \
 	"$(printf '%s\n' "$METRICS" | grep '^coredns_autopath_success_total')"
 check_match "responses written by autopath" \
-	'coredns_dns_responses_total\{[^}]*rcode="NOERROR",plugin="autopath"\} 7' \
+	'coredns_dns_responses_total\{[^}]*rcode="NOERROR",plugin="autopath"\} 8' \
 	"$METRICS"
 
 # A reused pod address: client-a is deleted and its address goes to a pod
@@ -192,8 +196,33 @@ done
 assert_status NXDOMAIN
 cp "$top_srcdir/tests/fixtures/autopath/pods.json" "$E2E_TMP/pods.json"
 mv "$E2E_TMP/pods.json" "$OBJ/pods.json"
+for i in $(seq 1 50); do
+	from $POD api.shop.prod.svc.$Z A
+	[ "$STATUS" = NOERROR ] && break
+	sleep 0.2
+done
+check "the pod back: autopath again" "api.shop.svc.$Z." "$(rdata ANSWER CNAME)"
 stop_server "$SERVER_PID"
 MPORT=
+
+# With a cache in front: the candidates' answers are kept, the composed
+# answer is not, so a client that is no pod never gets it.
+CACHE=1 start_server cached < <(CACHE=1 ap_corefile @PORT@ \
+	"127.0.0.1:$NSD_PORT" autopath)
+for i in 1 2; do
+	from $POD www.example.com.prod.svc.$Z A
+	check "cached, pod, try $i: CNAME and address" \
+		"www.example.com. | 192.0.2.81" \
+		"$(rdata ANSWER CNAME) | $(rdata ANSWER A)"
+	from $POD api.shop.prod.svc.$Z A
+	check "cached, pod, try $i: svc.<zone>" "api.shop.svc.$Z. | 10.96.5.20" \
+		"$(rdata ANSWER CNAME) | $(rdata ANSWER A)"
+	from 127.0.0.30 www.example.com.prod.svc.$Z A
+	assert_status NXDOMAIN
+	from 127.0.0.22 api.shop.prod.svc.$Z A
+	assert_status NXDOMAIN
+done
+stop_server "$SERVER_PID"
 
 # ------------------------------------------------- glibc from a netns
 
