@@ -1318,6 +1318,123 @@ static void report_loop(const struct query_block *b,
 		b->on_loop(b->on_loop_arg);
 }
 
+/* autopath, at the end of the file */
+static size_t ap_walk(const struct query_listener *l,
+		      const struct query_block *b, const struct packet_query *q,
+		      size_t reqlen, uint8_t *resp, size_t n,
+		      const struct asker *a, enum metrics_plugin *pl);
+
+size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
+		    size_t max, bool tcp, const struct sockaddr *peer,
+		    socklen_t peerlen, struct worker_call *call)
+{
+	const struct query_listener *l = ctx;
+	struct packet_query q;
+	enum packet_status st = packet_parse(req, len, &q);
+	size_t limit = max;
+	struct timespec t0;
+	uint64_t mt0 = metrics_on() ? metrics_now_ns() : 0; /* metrics */
+
+	if (!tcp) {
+		size_t u = q.edns ? q.udp_size : PACKET_MIN_UDP;
+		if (u > l->udp_max)
+			u = l->udp_max;
+		if (u < PACKET_MIN_UDP)
+			u = PACKET_MIN_UDP;
+		if (u < limit)
+			limit = u;
+	}
+	if (st != PACKET_OK) {
+		size_t e =
+		    packet_error(req, len, &q, st, 0, l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
+	const struct query_key *key = select_key(l, &q);
+	if (!tcp && q.qtype == T_AXFR) {
+		/* AXFR is not defined over UDP (RFC 5936 section 4.2) */
+		size_t e = error_rcode(req, len, &q, PACKET_RCODE_NOTIMP,
+				       l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
+	if (!key) {
+		size_t e = error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
+				       l->udp_max, resp, limit);
+		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
+			    METRICS_PLUGIN_NONE);
+		return e;
+	}
+	const struct query_block *b = key->block;
+	metrics_cur = key->msite;
+	if (b->loop) {
+		enum loop_verdict v = loop_check(b->loop, &q);
+		if (v == LOOP_FOUND)
+			report_loop(b, peer);
+		if (v != LOOP_NONE)
+			return 0; /* break the circle */
+	}
+	if (b->conf->log)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	const char *why = NULL;
+	enum next next = NEXT_NONE;
+	struct asker a = {
+	    .limit = limit,
+	    .tcp = tcp,
+	    .peer = peer,
+	    .peerlen = peerlen,
+	    .t0 = b->conf->log ? &t0 : NULL,
+	    .call = call,
+	    .mt0 = mt0,
+	};
+	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
+	bool hit = false;
+	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
+				      &why, &next, &hit)
+		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
+			       &why, &next);
+	enum metrics_plugin pl = hit		   ? METRICS_PLUGIN_CACHE
+				 : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
+						   : METRICS_PLUGIN_NONE;
+	if (b->autopath && next == NEXT_NONE && n >= 12 &&
+	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
+		n = ap_walk(l, b, &q, len, resp, n, &a, &pl);
+		if (n == WORKER_PENDING)
+			return n;
+	}
+	if (next != NEXT_NONE) {
+		n = pass_on(l, b, req, len, &q, resp, n, &a, next, &why);
+		if (n == WORKER_PENDING)
+			return n;
+		pl = next == NEXT_EXTERNAL && !why ? METRICS_PLUGIN_KUBERNETES
+						   : METRICS_PLUGIN_NONE;
+	}
+	if (b->loadbalance && n)
+		shuffle(resp, n);
+	log_why(b, &q, resp, n, why);
+	if (b->conf->log && n)
+		log_it(b, &q, len, resp, n, tcp, peer, &t0);
+	count_query(key->msite, mt0, tcp, peer, &q, len, resp, n, pl);
+	return n;
+}
+
+size_t query_handle_port(void *ctx, const uint8_t *req, size_t len,
+			 uint8_t *resp, size_t max, bool tcp,
+			 const struct sockaddr *peer, socklen_t peerlen,
+			 struct worker_call *call)
+{
+	const struct query_port *port = ctx;
+	size_t n;
+
+	rcu_read_lock();
+	n = query_handle(rcu_dereference(port->ql), req, len, resp, max, tcp,
+			 peer, peerlen, call);
+	rcu_read_unlock();
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* autopath: the server completes a pod's search path (autopath.h) */
 
@@ -1679,116 +1796,5 @@ static size_t ap_walk(const struct query_listener *l,
 	}
 	n = ap_decide(w, resp, a->limit, pl);
 	ap_free(w);
-	return n;
-}
-
-size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
-		    size_t max, bool tcp, const struct sockaddr *peer,
-		    socklen_t peerlen, struct worker_call *call)
-{
-	const struct query_listener *l = ctx;
-	struct packet_query q;
-	enum packet_status st = packet_parse(req, len, &q);
-	size_t limit = max;
-	struct timespec t0;
-	uint64_t mt0 = metrics_on() ? metrics_now_ns() : 0; /* metrics */
-
-	if (!tcp) {
-		size_t u = q.edns ? q.udp_size : PACKET_MIN_UDP;
-		if (u > l->udp_max)
-			u = l->udp_max;
-		if (u < PACKET_MIN_UDP)
-			u = PACKET_MIN_UDP;
-		if (u < limit)
-			limit = u;
-	}
-	if (st != PACKET_OK) {
-		size_t e =
-		    packet_error(req, len, &q, st, 0, l->udp_max, resp, limit);
-		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
-			    METRICS_PLUGIN_NONE);
-		return e;
-	}
-	const struct query_key *key = select_key(l, &q);
-	if (!tcp && q.qtype == T_AXFR) {
-		/* AXFR is not defined over UDP (RFC 5936 section 4.2) */
-		size_t e = error_rcode(req, len, &q, PACKET_RCODE_NOTIMP,
-				       l->udp_max, resp, limit);
-		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
-			    METRICS_PLUGIN_NONE);
-		return e;
-	}
-	if (!key) {
-		size_t e = error_rcode(req, len, &q, PACKET_RCODE_REFUSED,
-				       l->udp_max, resp, limit);
-		count_query(l->mdropped, mt0, tcp, peer, &q, len, resp, e,
-			    METRICS_PLUGIN_NONE);
-		return e;
-	}
-	const struct query_block *b = key->block;
-	metrics_cur = key->msite;
-	if (b->loop) {
-		enum loop_verdict v = loop_check(b->loop, &q);
-		if (v == LOOP_FOUND)
-			report_loop(b, peer);
-		if (v != LOOP_NONE)
-			return 0; /* break the circle */
-	}
-	if (b->conf->log)
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-	const char *why = NULL;
-	enum next next = NEXT_NONE;
-	struct asker a = {
-	    .limit = limit,
-	    .tcp = tcp,
-	    .peer = peer,
-	    .peerlen = peerlen,
-	    .t0 = b->conf->log ? &t0 : NULL,
-	    .call = call,
-	    .mt0 = mt0,
-	};
-	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
-	bool hit = false;
-	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
-				      &why, &next, &hit)
-		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
-			       &why, &next);
-	enum metrics_plugin pl = hit		   ? METRICS_PLUGIN_CACHE
-				 : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
-						   : METRICS_PLUGIN_NONE;
-	if (b->autopath && next == NEXT_NONE && n >= 12 &&
-	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
-		n = ap_walk(l, b, &q, len, resp, n, &a, &pl);
-		if (n == WORKER_PENDING)
-			return n;
-	}
-	if (next != NEXT_NONE) {
-		n = pass_on(l, b, req, len, &q, resp, n, &a, next, &why);
-		if (n == WORKER_PENDING)
-			return n;
-		pl = next == NEXT_EXTERNAL && !why ? METRICS_PLUGIN_KUBERNETES
-						   : METRICS_PLUGIN_NONE;
-	}
-	if (b->loadbalance && n)
-		shuffle(resp, n);
-	log_why(b, &q, resp, n, why);
-	if (b->conf->log && n)
-		log_it(b, &q, len, resp, n, tcp, peer, &t0);
-	count_query(key->msite, mt0, tcp, peer, &q, len, resp, n, pl);
-	return n;
-}
-
-size_t query_handle_port(void *ctx, const uint8_t *req, size_t len,
-			 uint8_t *resp, size_t max, bool tcp,
-			 const struct sockaddr *peer, socklen_t peerlen,
-			 struct worker_call *call)
-{
-	const struct query_port *port = ctx;
-	size_t n;
-
-	rcu_read_lock();
-	n = query_handle(rcu_dereference(port->ql), req, len, resp, max, tcp,
-			 peer, peerlen, call);
-	rcu_read_unlock();
 	return n;
 }
