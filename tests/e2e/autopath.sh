@@ -166,6 +166,8 @@ printf '%s\n' "$METRICS" >"$E2E_TMP/metrics.txt"
 check "coredns_autopath_success_total counts the CNAME answers" \
 	"coredns_autopath_success_total{server=\"dns://127.0.0.1:$PORT\"} 8" \
 	"$(printf '%s\n' "$METRICS" | grep '^coredns_autopath_success_total')"
+check_match "coredns_plugin_enabled names autopath" \
+	'coredns_plugin_enabled\{[^}]*name="autopath"\} 1' "$METRICS"
 check_match "responses written by autopath" \
 	'coredns_dns_responses_total\{[^}]*rcode="NOERROR",plugin="autopath"\} 8' \
 	"$METRICS"
