@@ -544,6 +544,9 @@ static int walk_setup(void **state)
 	assert_int_equal(kube_apply_store(w.k, st), 0);
 	struct obj_addr a = addr("10.0.0.5");
 	assert_int_equal(kube_put_pod(w.k, "prod", "client", &a, 1, false), 0);
+	struct obj_addr a6 = addr("fd00::5");
+	assert_int_equal(kube_put_pod(w.k, "shop", "client6", &a6, 1, false),
+			 0);
 	assert_int_equal(kube_commit(w.k), 0);
 
 	w.ck.pods = KUBERNETES_PODS_VERIFIED;
@@ -592,7 +595,11 @@ static ldns_pkt *ask_from(const char *from, bool mapped, const char *name,
 	ldns_pkt *p = NULL;
 
 	mk_query(&q, req, &rl, name, type, false);
-	if (mapped) {
+	if (strchr(from, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer;
+		s6->sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, from, &s6->sin6_addr), 1);
+	} else if (mapped) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer;
 		char m[64];
 		snprintf(m, sizeof(m), "::ffff:%s", from);
@@ -667,6 +674,13 @@ static void test_walk(void **state)
 		     "api.prod.svc.cluster.local. 30 IN CNAME "
 		     "api.shop.svc.cluster.local.",
 		     "api.shop.svc.cluster.local. 30 IN A 10.96.2.10");
+
+	/* an IPv6 pod of shop */
+	expect_cname("fd00::5", false, "web.prod.shop.svc.cluster.local.", T_A,
+		     "web.prod.shop.svc.cluster.local. 30 IN CNAME "
+		     "web.prod.svc.cluster.local.",
+		     "web.prod.svc.cluster.local. 30 IN A 10.96.1.10");
+	expect_plain_nx("fd00::6", "web.prod.shop.svc.cluster.local.");
 
 	/* the asked name exists: its own answer, no CNAME */
 	ldns_pkt *p =
