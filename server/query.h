@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/autopath.h"
 #include "server/cache.h"
 #include "server/config.h"
 #include "server/forward.h"
@@ -26,6 +27,9 @@ struct query_block {
 	const struct config_block *conf;
 	struct kube *kube;   /* NULL: the block has no kubernetes directive */
 	struct cache *cache; /* NULL: no cache directive; owned */
+	/* NULL: no autopath, or it cannot work here (no `pods verified`);
+	 * owned */
+	struct autopath *autopath;
 	enum builder_pods pods;
 	bool fallthrough;
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
