@@ -16,13 +16,9 @@
 #include <strings.h>
 
 #include "server/config.h"
+#include "server/k8s_external.h"
 #include "server/setup.h"
-
-/* kubernetes options of CoreDNS that clusterdns does not implement yet. */
-static const char *const kube_later[] = {
-    "multicluster",
-    NULL,
-};
+#include "zones/builder.h"
 
 /* A label selector token. */
 enum {
@@ -401,6 +397,40 @@ static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
 			     struct kubernetes_conf *k);
 static int kube_option_topology(struct setup *c, const struct corefile_dir *s,
 				struct kubernetes_conf *k);
+/* multicluster ZONES...: each one of the directive's zones, none of them
+ * reverse (CoreDNS: "is not authoritative for the multicluster zone"). */
+static int kube_multicluster(struct setup *c, struct kubernetes_conf *k,
+			     const struct corefile_dir *s)
+{
+	size_t from = k->nmulticluster;
+	int rc;
+
+	if (s->nargs == 0)
+		return setup_arg_err(c, s, "kubernetes");
+	rc = setup_zones_add(c, s, "kubernetes", s->args, s->nargs,
+			     &k->multicluster, &k->nmulticluster);
+	if (rc < 0)
+		return rc;
+	for (size_t i = from; i < k->nmulticluster; i++) {
+		const char *z = k->multicluster[i];
+		bool ours = false;
+
+		for (size_t j = 0; j < k->nzones && !ours; j++)
+			ours = strcmp(k->zones[j], z) == 0;
+		if (!ours)
+			return setup_err(c, s, "kubernetes",
+					 "is not authoritative for the "
+					 "multicluster zone %s: list it among "
+					 "the kubernetes zones",
+					 z[0] ? z : ".");
+		if (builder_is_reverse(z))
+			return setup_err(c, s, "kubernetes",
+					 "multicluster zone %s is a reverse "
+					 "zone",
+					 z);
+	}
+	return 0;
+}
 
 static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		       struct kube_src *src, const struct corefile_dir *s)
@@ -408,9 +438,6 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 	const char *o = s->name;
 	int rc;
 
-	if (setup_in_list(kube_later, o))
-		return setup_err(c, s, "kubernetes",
-				 "option '%s' is not supported yet", o);
 	rc = setup_no_block(c, s, "kubernetes");
 	if (rc < 0)
 		return rc;
@@ -542,6 +569,8 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		return kube_option_zonal(c, s, k);
 	} else if (strcmp(o, "topology") == 0) {
 		return kube_option_topology(c, s, k);
+	} else if (strcmp(o, "multicluster") == 0) {
+		return kube_multicluster(c, k, s);
 	} else {
 		return setup_err(c, s, "kubernetes", "unknown property '%s'",
 				 o);
@@ -686,6 +715,7 @@ void kubernetes_conf_free(struct kubernetes_conf *k)
 	free(k->namespace_labels);
 	setup_strv_free(k->namespaces, k->nnamespaces);
 	setup_strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+	setup_strv_free(k->multicluster, k->nmulticluster);
 	free(k->file);
 	free(k);
 }
@@ -724,6 +754,9 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
 			 b->nnamespaces) &&
 	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints && a->zonal == b->zonal &&
-	       !a->topology == !b->topology;
+	       a->noendpoints == b->noendpoints &&
+	       strv_same(a->multicluster, a->nmulticluster, b->multicluster,
+			 b->nmulticluster) &&
+	       k8s_external_conf_same(a->external, b->external) &&
+	       a->zonal == b->zonal && !a->topology == !b->topology;
 }
