@@ -24,6 +24,7 @@
 #include "server/log.h"
 #include "server/loop.h"
 #include "server/setup.h"
+#include "server/transfer.h"
 
 /*
  * The directives clusterdns supports, in pipeline order (the order of
@@ -48,6 +49,7 @@
 	X("log", log_setup, NULL)                                              \
 	X("loadbalance", loadbalance_setup, NULL)                              \
 	X("cache", cache_setup, NULL)                                          \
+	X("transfer", transfer_setup, NULL)                                    \
 	X("kubernetes", kubernetes_setup, NULL)                                \
 	X("loop", loop_setup, NULL)                                            \
 	X("forward", forward_setup, NULL)
@@ -72,13 +74,15 @@ static const struct directive directives[] = {
 
 /* CoreDNS plugins that clusterdns does not implement (yet). */
 static const char *const unsupported_directives[] = {
-    "metadata", "geoip",   "cancel",	"tls",	    "timeouts", "multisocket",
-    "nsid",	"bufsize", "debug",	"trace",    "pprof",	"dnstap",
-    "local",	"dns64",   "acl",	"any",	    "chaos",	"tsig",
-    "rewrite",	"header",  "dnssec",	"autopath", "minimal",	"template",
-    "transfer", "hosts",   "route53",	"azure",    "clouddns", "k8s_external",
-    "file",	"auto",	   "secondary", "etcd",	    "grpc",	"erratic",
-    "whoami",	"on",	   "sign",	"view",	    "root",	NULL,
+    "metadata",	   "geoip",	"cancel",   "tls",	    "timeouts",
+    "multisocket", "nsid",	"bufsize",  "debug",	    "trace",
+    "pprof",	   "dnstap",	"local",    "dns64",	    "acl",
+    "any",	   "chaos",	"tsig",	    "rewrite",	    "header",
+    "dnssec",	   "autopath",	"minimal",  "template",	    "hosts",
+    "route53",	   "azure",	"clouddns", "k8s_external", "file",
+    "auto",	   "secondary", "etcd",	    "grpc",	    "erratic",
+    "whoami",	   "on",	"sign",	    "view",	    "root",
+    NULL,
 };
 
 /* Plugins CoreDNS removed, still found in old Corefiles: named as such,
@@ -182,6 +186,7 @@ static void block_free(struct config_block *b)
 	ready_conf_free(b->ready);
 	prometheus_conf_free(b->prometheus);
 	reload_conf_free(b->reload);
+	transfer_conf_free(b->transfer);
 	free(b->file);
 }
 

@@ -20,6 +20,7 @@
 #include "server/prometheus.h"
 #include "server/ready.h"
 #include "server/reload.h"
+#include "server/transfer.h"
 
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
@@ -47,6 +48,8 @@ struct config_block {
 	struct ready_conf *ready;      /* NULL: no ready directive */
 	struct prometheus_conf *prometheus; /* NULL: no prometheus */
 	struct reload_conf *reload;	    /* NULL: no reload directive */
+	/* NULL: no transfer directive (transfer.h); all of them else */
+	struct transfer_conf *transfer;
 	char *file;
 	int line;
 };

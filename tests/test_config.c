@@ -358,12 +358,12 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	/* CoreDNS's plugin.cfg order */
 	static const char *const want[] = {
-	    "reload",	  "bind",	"ready", "health",
-	    "prometheus", "errors",	"log",	 "loadbalance",
-	    "cache",	  "kubernetes", "loop",	 "forward",
+	    "reload",	  "bind", "ready",	 "health", "prometheus",
+	    "errors",	  "log",  "loadbalance", "cache",  "transfer",
+	    "kubernetes", "loop", "forward",
 	};
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(config_directives[i], want[i]);

@@ -1,0 +1,248 @@
+#!/bin/bash
+# shellcheck disable=SC2119
+# transfer.sh -- the transfer directive: AXFR of the cluster zones over TCP
+# to the addresses it names (the same records as tools/zonedump, SOA first
+# and last with the serial an SOA query shows, in several messages),
+# REFUSED to others, IXFR answered with the whole zone or our SOA alone,
+# AXFR over UDP NOTIMP, REFUSED without the directive; NSD as a secondary
+# pulls the zones and answers 200 names as clusterdns does; a client that
+# does not read its transfer holds nothing up for the others.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need python3
+Z=$ZONE
+ZONEDUMP=$top_builddir/tools/zonedump
+PROBE=$top_srcdir/tests/e2e/dnsprobe.py
+
+start_server main <<EOF
+.:@PORT@ {
+    bind 127.0.0.1 ::1
+    transfer {
+        to 127.0.0.1 ::1
+    }
+    kubernetes $Z in-addr.arpa ip6.arpa {
+        objects $FIXTURE
+        pods verified
+        ttl 30
+    }
+}
+EOF
+CPORT=$PORT
+D=$E2E_TMP/dump
+mkdir -p "$D"
+for z in "$Z" in-addr.arpa ip6.arpa; do
+	"$ZONEDUMP" -conf "$SERVER_DIR/Corefile" -zone "$z" >"$D/$z.zone" \
+		2>"$D/$z.err" || fail "zonedump $z" "a zone" "$(cat "$D/$z.err")"
+done
+
+# records FILE: the records of a master file or of dig's output but the
+# SOA (zonedump's has its own serial), one per line, single spaces,
+# lowercase, sorted, without comments.
+records()
+{
+	awk '!/^[;$]/ && NF && $4 != "SOA" { $1 = $1; print tolower($0) }' "$1" |
+		LC_ALL=C sort
+}
+
+# xfr NAME ZONE [DIG-ARG...]: dig's transfer into $D/NAME.
+xfr()
+{
+	local n=$1 z=$2
+	shift 2
+	dig +time=5 +tries=1 -p "$CPORT" @127.0.0.1 "$z" "$@" >"$D/$n" 2>&1
+}
+
+SERIAL=$(dig +short +norec -p "$CPORT" @127.0.0.1 "$Z" SOA | awk '{ print $3 }')
+
+# ---- AXFR from an allowed address: the whole zone, as zonedump has it
+for z in "$Z" in-addr.arpa ip6.arpa; do
+	xfr "axfr.$z" "$z" AXFR
+	OUT=$(tail -n 3 "$D/axfr.$z")
+	got=$(records "$D/axfr.$z" | md5sum)
+	want=$(records "$D/$z.zone" | md5sum)
+	check "AXFR $z: the records of zonedump" "$want" "$got"
+	recs=$(sed -n 's/^;; XFR size: \([0-9]*\) records.*/\1/p' "$D/axfr.$z")
+	check "AXFR $z: every record once, the SOA twice" \
+		"$(($(records "$D/$z.zone" | wc -l) + 2))" "$recs"
+	check "AXFR $z: SOA first" SOA \
+		"$(grep -v '^;' "$D/axfr.$z" | awk 'NF' | head -n 1 | awk '{ print $4 }')"
+	check "AXFR $z: SOA last" SOA \
+		"$(grep -v '^;' "$D/axfr.$z" | awk 'NF' | tail -n 1 | awk '{ print $4 }')"
+done
+OUT=$(tail -n 3 "$D/axfr.$Z")
+check_match "AXFR $Z: several messages" \
+	'messages ([2-9]|[1-9][0-9]+),' "$(grep '^;; XFR size' "$D/axfr.$Z")"
+check "AXFR $Z: the serial an SOA query shows" "$SERIAL" \
+	"$(grep -v '^;' "$D/axfr.$Z" | awk '$4 == "SOA" { print $7; exit }')"
+
+# kdig, over IPv6 too
+OUT=$(kdig +time=5 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>&1)
+check "kdig AXFR $Z: records" "$(($(records "$D/$Z.zone" | wc -l) + 2))" \
+	"$(printf '%s\n' "$OUT" | sed -n 's/^;; Received .*(\([0-9]*\) messages*, \([0-9]*\) records).*/\2/p')"
+OUT=$(kdig +time=5 -p "$CPORT" @::1 "$Z" AXFR 2>&1)
+check "kdig AXFR $Z from ::1: records" "$(($(records "$D/$Z.zone" | wc -l) + 2))" \
+	"$(printf '%s\n' "$OUT" | sed -n 's/^;; Received .*(\([0-9]*\) messages*, \([0-9]*\) records).*/\2/p')"
+
+# ---- everyone else: REFUSED
+OUT=$(kdig +time=5 -b 127.0.0.2 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>&1)
+check_match "AXFR from 127.0.0.2: REFUSED" "error 'REFUSED'" "$OUT"
+OUT=$(dig +time=5 +tries=1 -b 127.0.0.2 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>&1)
+check_match "dig -b 127.0.0.2 AXFR: no records" 'Transfer failed' "$OUT"
+OUT=$(kdig +time=5 -b 127.0.0.2 -p "$CPORT" @127.0.0.1 "$Z" IXFR=1 2>&1)
+check_match "IXFR from 127.0.0.2: REFUSED" "error 'REFUSED'" "$OUT"
+# a name that is no apex, a zone not served
+OUT=$(kdig +time=5 -p "$CPORT" @127.0.0.1 "svc.$Z" AXFR 2>&1)
+check_match "AXFR svc.$Z (not an apex): REFUSED" "error 'REFUSED'" "$OUT"
+OUT=$(kdig +time=5 -p "$CPORT" @127.0.0.1 example.org AXFR 2>&1)
+check_match "AXFR example.org (not served): REFUSED" "error 'REFUSED'" "$OUT"
+
+# ---- IXFR: older serial, the whole zone; ours, the SOA alone
+xfr ixfr.old "$Z" "IXFR=$((SERIAL - 1))" +tcp
+OUT=$(tail -n 3 "$D/ixfr.old")
+check "IXFR=serial-1: the whole zone" "$(($(records "$D/$Z.zone" | wc -l) + 2))" \
+	"$(sed -n 's/^;; XFR size: \([0-9]*\) records.*/\1/p' "$D/ixfr.old")"
+xfr ixfr.same "$Z" "IXFR=$SERIAL" +tcp
+OUT=$(cat "$D/ixfr.same")
+check "IXFR=serial: our SOA alone" "SOA $SERIAL" \
+	"$(grep -v '^;' "$D/ixfr.same" | awk 'NF { print $4, $7 }' | tr '\n' ' ' | sed 's/ $//')"
+# over UDP: our SOA, which tells the client to ask over TCP (RFC 1995)
+OUT=$(dig +time=5 +tries=1 -p "$CPORT" @127.0.0.1 "$Z" IXFR=1 +notcp 2>&1)
+check_match "IXFR over UDP: asked over UDP" 'SERVER: .*\(UDP\)' "$OUT"
+check "IXFR over UDP: our SOA alone" "SOA $SERIAL" \
+	"$(printf '%s\n' "$OUT" | grep -v '^;' | awk 'NF { print $4, $7 }')"
+# an IXFR without the client's SOA
+check_match "IXFR without an SOA: FORMERR" '^rcode=FORMERR' \
+	"$(python3 "$PROBE" --q "$Z" IXFR 1 --tcp "$CPORT")"
+
+# ---- AXFR over UDP: not defined there (RFC 5936 4.2), as NSD and Knot say
+check_match "AXFR over UDP: NOTIMP" '^rcode=NOTIMP' \
+	"$(python3 "$PROBE" --q "$Z" AXFR 1 "$CPORT")"
+
+# ---- a client that does not read its transfer holds up nobody
+python3 - "$CPORT" "$Z" >"$D/noread.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+port, zone = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+q = struct.pack(">HHHHHH", 0x4242, 0, 1, 0, 0, 0)
+for l in zone.split("."):
+    q += bytes([len(l)]) + l.encode()
+q += b"\0" + struct.pack(">HH", 252, 1)
+for _ in range(3):  # three transfers pipelined, none read
+    s.sendall(struct.pack(">H", len(q)) + q)
+print("asked", flush=True)
+time.sleep(4)
+PY
+NOREAD=$!
+E2E_PIDS+=("$NOREAD")
+sleep 0.5
+ask "web.prod.svc.$Z" A
+check "while a transfer is not read: UDP answered" "10.96.1.10" "$(rdata ANSWER A)"
+ask "web.prod.svc.$Z" A +tcp
+check "while a transfer is not read: TCP answered" "10.96.1.10" "$(rdata ANSWER A)"
+xfr axfr.again "$Z" AXFR
+check "while a transfer is not read: another AXFR" \
+	"$(($(records "$D/$Z.zone" | wc -l) + 2))" \
+	"$(sed -n 's/^;; XFR size: \([0-9]*\) records.*/\1/p' "$D/axfr.again")"
+wait "$NOREAD" 2>/dev/null
+
+# ---- NSD as a secondary pulls the zones and answers as clusterdns does
+if command -v nsd >/dev/null 2>&1; then
+	d=$E2E_TMP/nsd
+	mkdir -p "$d"
+	NPORT=$(free_port)
+	{
+		cat <<EOC
+server:
+  ip-address: 127.0.0.1@$NPORT
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  pidfile: "$d/nsd.pid"
+  database: ""
+  zonelistfile: "$d/zone.list"
+  xfrdfile: "$d/xfrd.state"
+  xfrdir: "$d"
+  logfile: "$d/nsd.log"
+  server-count: 1
+  verbosity: 2
+remote-control:
+  control-enable: no
+EOC
+		for z in "$Z" in-addr.arpa; do
+			printf 'zone:\n  name: %s\n  zonefile: %s.zone\n' "$z" "$z"
+			printf '  request-xfr: 127.0.0.1@%s NOKEY\n' "$CPORT"
+			printf '  allow-notify: 127.0.0.1 NOKEY\n'
+		done
+	} >"$d/nsd.conf"
+	nsd -d -c "$d/nsd.conf" >"$d/out.log" 2>&1 &
+	E2E_PIDS+=("$!")
+	for z in "$Z" in-addr.arpa; do
+		got=
+		for _ in $(seq 1 100); do
+			got=$(dig +short +norec +time=1 +tries=1 -p "$NPORT" \
+				@127.0.0.1 "$z" SOA 2>/dev/null | awk '{ print $3 }')
+			[ "$got" = "$SERIAL" ] && break
+			sleep 0.1
+		done
+		OUT=$(cat "$d/nsd.log" 2>/dev/null)
+		check "NSD secondary: $z transferred, serial" "$SERIAL" "$got"
+	done
+	OUT=
+
+	# 190 names of the zones (owner and type, spread over the dump) and
+	# 10 that do not exist or lack the type
+	{
+		cat "$D/$Z.zone" "$D/in-addr.arpa.zone" |
+			awk '!/^[;$]/ && NF { print tolower($1), $4 }' |
+			LC_ALL=C sort -u >"$D/names.all"
+		n=$(wc -l <"$D/names.all")
+		awk -v n="$n" 'BEGIN { srand(7) } { if (int((NR - 1) * 190 / n) != int(NR * 190 / n)) print }' \
+			"$D/names.all"
+		for i in 1 2 3 4; do
+			echo "nope-$i.prod.svc.$Z. A"
+		done
+		echo "web.prod.svc.$Z. AAAA"
+		echo "web.prod.svc.$Z. TXT"
+		echo "nope.nope.svc.$Z. A"
+		echo "99.99.99.10.in-addr.arpa. PTR"
+		echo "_nope._tcp.web.prod.svc.$Z. SRV"
+		echo "prod.svc.$Z. A"
+	} >"$D/sample"
+	check "sample: 200 names" 200 "$(wc -l <"$D/sample")"
+	# answer PORT NAME TYPE: rcode and the sorted answer section
+	answer()
+	{
+		dig +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" "$3" \
+			+noall +comments +answer |
+			awk '/status:/ { print $6 } /^[^;]/ && NF { $1 = $1; print tolower($0) }' |
+			LC_ALL=C sort
+	}
+	differ=0
+	while read -r name type; do
+		a=$(answer "$CPORT" "$name" "$type")
+		b=$(answer "$NPORT" "$name" "$type")
+		if [ "$a" != "$b" ]; then
+			differ=$((differ + 1))
+			[ "$differ" -le 3 ] && {
+				echo "# $name $type: clusterdns:"
+				printf '%s\n' "$a" | sed 's/^/#   /'
+				echo "# nsd:"
+				printf '%s\n' "$b" | sed 's/^/#   /'
+			}
+		fi
+	done <"$D/sample"
+	check "NSD secondary: the 200 names answered as clusterdns does" 0 "$differ"
+else
+	echo "# nsd not installed: no secondary"
+fi
+
+# ---- without a transfer directive: REFUSED over TCP, as before
+start_server plain < <(corefile)
+OUT=$(kdig +time=5 -p "$PORT" @127.0.0.1 "$Z" AXFR 2>&1)
+check_match "no transfer directive: AXFR REFUSED" "error 'REFUSED'" "$OUT"
+
+finish
