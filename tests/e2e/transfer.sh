@@ -16,6 +16,8 @@ Z=$ZONE
 ZONEDUMP=$top_builddir/tools/zonedump
 PROBE=$top_srcdir/tests/e2e/dnsprobe.py
 
+OBJ=$E2E_TMP/objects
+cp -R "$FIXTURE" "$OBJ"
 start_server main <<EOF
 .:@PORT@ {
     bind 127.0.0.1 ::1
@@ -23,7 +25,7 @@ start_server main <<EOF
         to 127.0.0.1 ::1
     }
     kubernetes $Z in-addr.arpa ip6.arpa {
-        objects $FIXTURE
+        objects $OBJ
         pods verified
         ttl 30
     }
@@ -134,7 +136,17 @@ q += b"\0" + struct.pack(">HH", 252, 1)
 for _ in range(3):  # three transfers pipelined, none read
     s.sendall(struct.pack(">H", len(q)) + q)
 print("asked", flush=True)
-time.sleep(4)
+time.sleep(12.5)  # past the idle timeout (10 s and a tenth at most)
+try:
+    n = 0
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        n += len(b)
+    print("closed after %d bytes" % n)
+except ConnectionResetError:
+    print("reset")
 PY
 NOREAD=$!
 E2E_PIDS+=("$NOREAD")
@@ -147,7 +159,50 @@ xfr axfr.again "$Z" AXFR
 check "while a transfer is not read: another AXFR" \
 	"$(($(records "$D/$Z.zone" | wc -l) + 2))" \
 	"$(sed -n 's/^;; XFR size: \([0-9]*\) records.*/\1/p' "$D/axfr.again")"
-wait "$NOREAD" 2>/dev/null
+
+# ---- while the zone changes, every transfer is one version of it: its
+# SOA first and last, and one record count per serial
+churn()
+{
+	local i
+	for i in $(seq 1 300); do
+		printf -- '---\napiVersion: v1\nkind: Service\n'
+		printf 'metadata: {name: churn-%d, namespace: prod}\n' "$i"
+		printf 'spec: {clusterIP: 10.96.%d.%d}\n' $((200 + i / 250)) $((i % 250 + 1))
+	done
+}
+BEFORE=$(sed -n 's/^;; XFR size: \([0-9]*\) records.*/\1/p' "$D/axfr.$Z")
+: >"$D/versions"
+for round in 1 2 3 4; do
+	if [ $((round % 2)) = 1 ]; then
+		churn >"$OBJ/churn.yaml"
+	else
+		rm -f "$OBJ/churn.yaml"
+	fi
+	for _ in $(seq 1 8); do
+		kdig +time=5 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>/dev/null |
+			awk '$4 == "SOA" { s[++n] = $7 } /^[^;]/ && NF { r++ }
+			     END { print (s[1] == s[n] ? "same" : "differ"), s[1], r }'
+		sleep 0.05
+	done >>"$D/versions"
+done
+OUT=$(cat "$D/versions")
+check "during changes: every transfer's SOA first and last the same" 0 \
+	"$(grep -vc '^same ' "$D/versions")"
+check "during changes: one record count per serial" "" \
+	"$(awk '{ print $2, $3 }' "$D/versions" | sort -u | awk '{ print $1 }' | uniq -d)"
+check_match "during changes: both versions transferred" '^2$' \
+	"$(awk '{ print $3 }' "$D/versions" | sort -u | wc -l)"
+got=
+for _ in $(seq 1 50); do
+	got=$(kdig +time=5 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>/dev/null |
+		awk '/^[^;]/ && NF { r++ } END { print r }')
+	[ "$got" = "$BEFORE" ] && break
+	sleep 0.1
+done
+check "after the changes: the zone as before" "$BEFORE" "$got"
+OUT=
+SERIAL=$(dig +short +norec -p "$CPORT" @127.0.0.1 "$Z" SOA | awk '{ print $3 }')
 
 # ---- NSD as a secondary pulls the zones and answers as clusterdns does
 if command -v nsd >/dev/null 2>&1; then
@@ -239,6 +294,16 @@ EOC
 else
 	echo "# nsd not installed: no secondary"
 fi
+
+# ---- the client that did not read was reset at the idle timeout
+wait "$NOREAD" 2>/dev/null
+OUT=$(cat "$D/noread.out")
+check "a transfer left unread: the connection reset at the idle timeout" \
+	reset "$(tail -n 1 "$D/noread.out")"
+check_match "a transfer left unread: logged" \
+	'tcp: closed 127\.0\.0\.1:[0-9]+: answers left unread' \
+	"$(cat "$E2E_TMP/main/out.log")"
+OUT=
 
 # ---- without a transfer directive: REFUSED over TCP, as before
 start_server plain < <(corefile)
