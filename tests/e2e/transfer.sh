@@ -5,8 +5,10 @@
 # and last with the serial an SOA query shows, in several messages),
 # REFUSED to others, IXFR answered with the whole zone or our SOA alone,
 # AXFR over UDP NOTIMP, REFUSED without the directive; NSD as a secondary
-# pulls the zones and answers 200 names as clusterdns does; a client that
-# does not read its transfer holds nothing up for the others.
+# pulls the zones and answers 200 names as clusterdns does; transfers
+# while the zone changes are each one version of it; a client that does not
+# read its transfer holds nothing up for the others and is reset at the
+# idle timeout; at most 10 transfers at once.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -304,6 +306,40 @@ check_match "a transfer left unread: logged" \
 	'tcp: closed 127\.0\.0\.1:[0-9]+: answers left unread' \
 	"$(cat "$E2E_TMP/main/out.log")"
 OUT=
+
+# ---- at most 10 transfers at once: 12 pipelined, 10 sent, 2 SERVFAIL
+OUT=$(python3 - "$CPORT" "$Z" <<'PY' 2>&1
+import socket, struct, sys
+port, zone = int(sys.argv[1]), sys.argv[2]
+name = b"".join(bytes([len(l)]) + l.encode() for l in zone.split(".")) + b"\0"
+s = socket.create_connection(("127.0.0.1", port))
+out = b""
+for i in range(1, 13):
+    q = struct.pack(">HHHHHH", i, 0, 1, 0, 0, 0) + name + struct.pack(">HH", 252, 1)
+    out += struct.pack(">H", len(q)) + q
+s.sendall(out)
+s.settimeout(3)
+data = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    pass
+ok, failed, off = set(), set(), 0
+while off + 2 <= len(data):
+    n = struct.unpack(">H", data[off:off + 2])[0]
+    m = data[off + 2:off + 2 + n]
+    off += 2 + n
+    if len(m) < 12:
+        break
+    (failed if m[3] & 15 == 2 else ok).add(struct.unpack(">H", m[:2])[0])
+print("sent=%d servfail=%d" % (len(ok), len(failed)))
+PY
+)
+check "12 transfers at once on one connection" "sent=10 servfail=2" "$OUT"
 
 # ---- without a transfer directive: REFUSED over TCP, as before
 start_server plain < <(corefile)
