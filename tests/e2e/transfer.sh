@@ -34,6 +34,7 @@ start_server main <<EOF
 }
 EOF
 CPORT=$PORT
+MAIN_PID=$SERVER_PID
 D=$E2E_TMP/dump
 mkdir -p "$D"
 for z in "$Z" in-addr.arpa ip6.arpa; do
@@ -340,6 +341,20 @@ print("sent=%d servfail=%d" % (len(ok), len(failed)))
 PY
 )
 check "12 transfers at once on one connection" "sent=10 servfail=2" "$OUT"
+
+# ---- a reloaded Corefile's transfer directive takes over
+sed -i 's/to 127\.0\.0\.1 ::1/to 127.0.0.0\/30 ::1/' "$E2E_TMP/main/Corefile"
+kill -USR1 "$MAIN_PID"
+got=
+for _ in $(seq 1 50); do
+	got=$(kdig +time=2 -b 127.0.0.2 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>/dev/null |
+		awk '/^[^;]/ && NF { r++ } END { print r + 0 }')
+	[ "$got" = "$BEFORE" ] && break
+	sleep 0.1
+done
+check "after a reload to 127.0.0.0/30: AXFR from 127.0.0.2" "$BEFORE" "$got"
+OUT=$(kdig +time=5 -b 127.0.0.5 -p "$CPORT" @127.0.0.1 "$Z" AXFR 2>&1)
+check_match "after a reload: AXFR from 127.0.0.5 REFUSED" "error 'REFUSED'" "$OUT"
 
 # ---- without a transfer directive: REFUSED over TCP, as before
 start_server plain < <(corefile)
