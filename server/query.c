@@ -1297,8 +1297,8 @@ static size_t answer_xfr(const struct query_block *b, const uint8_t *req,
 	size_t fl = error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
 				fail, sizeof(fail));
 	int rc = transfer_start(b->xfr, q->lname, q->qname_len, req,
-				PACKET_HEADER + q->qname_len + 4, fail, fl,
-				peer, call);
+				PACKET_HEADER + q->qname_len + 4,
+				q->edns ? udp_max : 0, fail, fl, peer, call);
 	if (rc == 0)
 		return WORKER_PENDING;
 	*why = rc == -EBUSY ? "plugin/transfer: too many transfers at once"

@@ -307,6 +307,8 @@ struct build {
 	size_t len, cap;
 	size_t msg;	/* offset of the current message (after its length) */
 	size_t msg_max; /* bytes of a message at most */
+	size_t room;	/* for the header, question and records */
+	uint16_t opt;	/* the UDP size of an OPT in every message; 0: none */
 	uint16_t an;	/* records in the current message */
 	uint16_t flags; /* of every message's header */
 	uint16_t id;
@@ -362,10 +364,21 @@ static void msg_begin(struct build *b)
 	b->gen++;
 }
 
-static void msg_end(struct build *b)
+/* End the current message: its OPT, its counts, its length. */
+static int msg_end(struct build *b)
 {
+	if (b->opt) {
+		static const uint8_t opt[] = {0, 0, 41, 0, 0, 0, 0, 0, 0, 0, 0};
+		if (!reserve(b, sizeof(opt)))
+			return -ENOMEM;
+		memcpy(b->p + b->len, opt, sizeof(opt));
+		wr16(b->p + b->len + 3, b->opt);
+		b->len += sizeof(opt);
+		wr16(b->p + b->msg + 10, 1);
+	}
 	wr16(b->p + b->msg - 2, (uint16_t)(b->len - b->msg));
 	wr16(b->p + b->msg + 6, b->an);
+	return 0;
 }
 
 /* The wire length of the uncompressed name at p (at most max bytes), 0
@@ -486,11 +499,10 @@ static int put_rr(struct build *b, const uint8_t *owner, uint16_t type,
 	size_t olen = dname_len(owner);
 	size_t worst = olen + 10 + rdlen; /* nothing grows when compressed */
 
-	if (PACKET_HEADER + b->qlen + worst > b->msg_max)
+	if (PACKET_HEADER + b->qlen + worst > b->room)
 		return -EINVAL;
-	if (b->len - b->msg + worst > b->msg_max || b->an == UINT16_MAX) {
-		msg_end(b);
-		if (!reserve(b, 2 + PACKET_HEADER))
+	if (b->len - b->msg + worst > b->room || b->an == UINT16_MAX) {
+		if (msg_end(b) < 0 || !reserve(b, 2 + PACKET_HEADER))
 			return -ENOMEM;
 		msg_begin(b);
 	}
@@ -557,8 +569,8 @@ static int build_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
 }
 
 int transfer_build(const struct kube *k, size_t i, const uint8_t *req,
-		   size_t qend, size_t msg_max, uint8_t **out, size_t *len,
-		   size_t *nrr, uint32_t *serial)
+		   size_t qend, uint16_t opt_size, size_t msg_max,
+		   uint8_t **out, size_t *len, size_t *nrr, uint32_t *serial)
 {
 	struct build b = {0};
 	int rc;
@@ -571,6 +583,8 @@ int transfer_build(const struct kube *k, size_t i, const uint8_t *req,
 	b.msg_max = msg_max ? msg_max : TRANSFER_MSG_MAX;
 	if (b.msg_max > PACKET_MAX_TCP)
 		b.msg_max = PACKET_MAX_TCP;
+	b.opt = opt_size;
+	b.room = b.msg_max - (opt_size ? 11 : 0);
 	b.id = rd16(req);
 	b.flags = PACKET_FLAG_QR | PACKET_FLAG_AA |
 		  (rd16(req + 2) & (PACKET_FLAG_RD | PACKET_FLAG_CD));
@@ -591,9 +605,10 @@ int transfer_build(const struct kube *k, size_t i, const uint8_t *req,
 		rc = -EINVAL;
 	if (rc == 0)
 		rc = put_rr(&b, b.apex, T_SOA, b.soa_ttl, b.soa, b.soa_len);
+	if (rc == 0)
+		rc = msg_end(&b);
 	if (rc < 0)
 		goto fail;
-	msg_end(&b);
 	*out = b.p;
 	*len = b.len;
 	if (nrr)
@@ -633,6 +648,7 @@ struct job {
 	size_t alen;
 	uint8_t req[PACKET_HEADER + 256 + 4];
 	size_t qend;
+	uint16_t opt_size;
 	uint8_t fail[PACKET_HEADER + 256 + 4 + 11];
 	size_t fail_len;
 	char peer[INET6_ADDRSTRLEN + 16];
@@ -797,8 +813,8 @@ static void job_build(struct transfer *t, struct job *j)
 			break;
 	}
 	if (i < n)
-		rc = transfer_build(t->k, i, j->req, j->qend, 0, &j->buf,
-				    &j->len, &nrr, &serial);
+		rc = transfer_build(t->k, i, j->req, j->qend, j->opt_size, 0,
+				    &j->buf, &j->len, &nrr, &serial);
 	if (rc < 0) {
 		j->buf = NULL;
 		log_error("plugin/transfer: cannot transfer zone \"%s\" to %s: "
@@ -901,9 +917,9 @@ bool transfer_allows(const struct transfer *t, const uint8_t *lname, size_t len,
 }
 
 int transfer_start(struct transfer *t, const uint8_t *lname, size_t len,
-		   const uint8_t *req, size_t qend, const uint8_t *fail,
-		   size_t fail_len, const struct sockaddr *peer,
-		   struct worker_call *call)
+		   const uint8_t *req, size_t qend, uint16_t opt_size,
+		   const uint8_t *fail, size_t fail_len,
+		   const struct sockaddr *peer, struct worker_call *call)
 {
 	struct job *j;
 
@@ -927,6 +943,7 @@ int transfer_start(struct transfer *t, const uint8_t *lname, size_t len,
 	j->alen = len;
 	memcpy(j->req, req, qend);
 	j->qend = qend;
+	j->opt_size = opt_size;
 	memcpy(j->fail, fail, fail_len);
 	j->fail_len = fail_len;
 	log_addr_str(peer, j->peer, sizeof(j->peer));

@@ -88,14 +88,15 @@ bool transfer_serial_older(uint32_t a, uint32_t b);
  * record of the zone, the SOA again, in messages of at most msg_max bytes
  * (0: TRANSFER_MSG_MAX) with names compressed, each preceded by its 2-byte
  * length.  The first message echoes the question, the others have none;
- * all have the request's ID, QR, AA and its RD.  *out gets the buffer (the
- * caller frees it) of *len bytes; *nrr the records, *serial the SOA's.
+ * all have the request's ID, QR, AA, its RD and CD, and, when opt_size is
+ * not 0 (the request had EDNS), an OPT of that UDP size.  *out gets the buffer
+ * (the caller frees it) of *len bytes; *nrr the records, *serial the SOA's.
  * Returns 0, -EINVAL (no such zone, a record that does not fit a message),
  * or -ENOMEM.
  */
 int transfer_build(const struct kube *k, size_t i, const uint8_t *req,
-		   size_t qend, size_t msg_max, uint8_t **out, size_t *len,
-		   size_t *nrr, uint32_t *serial);
+		   size_t qend, uint16_t opt_size, size_t msg_max,
+		   uint8_t **out, size_t *len, size_t *nrr, uint32_t *serial);
 
 /* ---- serving transfers ---- */
 
@@ -119,14 +120,16 @@ bool transfer_allows(const struct transfer *t, const uint8_t *lname, size_t len,
  * defer it and queue it for the control thread, which builds the transfer
  * of the zone lname (lowercase wire, len bytes: an apex of k) and gives it
  * back to this worker to send.  req's first qend bytes are its header and
- * question; fail (fail_len bytes) is the answer sent when the transfer
+ * question, opt_size the UDP size of the OPT of every message (0: none,
+ * for a request without EDNS); fail (fail_len bytes) is the answer sent
+ * when the transfer
  * cannot be built after all (SERVFAIL).  peer names the client in the log.
  * Returns 0 (the handler returns WORKER_PENDING), -EBUSY with
  * TRANSFER_MAX_ACTIVE transfers in progress, or -ENOMEM.
  */
 int transfer_start(struct transfer *t, const uint8_t *lname, size_t len,
-		   const uint8_t *req, size_t qend, const uint8_t *fail,
-		   size_t fail_len, const struct sockaddr *peer,
-		   struct worker_call *call);
+		   const uint8_t *req, size_t qend, uint16_t opt_size,
+		   const uint8_t *fail, size_t fail_len,
+		   const struct sockaddr *peer, struct worker_call *call);
 
 #endif
