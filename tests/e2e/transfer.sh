@@ -4,8 +4,8 @@
 # to the addresses it names (the same records as tools/zonedump, SOA first
 # and last with the serial an SOA query shows, in several messages),
 # REFUSED to others, IXFR answered with the whole zone or our SOA alone,
-# AXFR over UDP NOTIMP, REFUSED without the directive; NSD as a secondary
-# pulls the zones and answers 200 names as clusterdns does; transfers
+# AXFR over UDP NOTIMP, REFUSED without the directive; NSD and Knot as
+# secondaries pull the zones and answer 200 names as clusterdns does; transfers
 # while the zone changes are each one version of it; a client that does not
 # read its transfer holds nothing up for the others and is reset at the
 # idle timeout; at most 10 transfers at once.
@@ -207,7 +207,71 @@ check "after the changes: the zone as before" "$BEFORE" "$got"
 OUT=
 SERIAL=$(dig +short +norec -p "$CPORT" @127.0.0.1 "$Z" SOA | awk '{ print $3 }')
 
-# ---- NSD as a secondary pulls the zones and answers as clusterdns does
+# ---- secondaries (NSD, Knot) pull the zones and answer as clusterdns does
+
+# 190 names of the zones (owner and type, spread over the dump) and 10 that
+# do not exist or lack the type
+{
+	cat "$D/$Z.zone" "$D/in-addr.arpa.zone" |
+		awk '!/^[;$]/ && NF { print tolower($1), $4 }' |
+		LC_ALL=C sort -u >"$D/names.all"
+	n=$(wc -l <"$D/names.all")
+	awk -v n="$n" '{ if (int((NR - 1) * 190 / n) != int(NR * 190 / n)) print }' \
+		"$D/names.all"
+	for i in 1 2 3 4; do
+		echo "nope-$i.prod.svc.$Z. A"
+	done
+	echo "web.prod.svc.$Z. AAAA"
+	echo "web.prod.svc.$Z. TXT"
+	echo "nope.nope.svc.$Z. A"
+	echo "99.99.99.10.in-addr.arpa. PTR"
+	echo "_nope._tcp.web.prod.svc.$Z. SRV"
+	echo "prod.svc.$Z. A"
+} >"$D/sample"
+check "sample: 200 names" 200 "$(wc -l <"$D/sample")"
+
+# answer PORT NAME TYPE: rcode and the sorted answer section
+answer()
+{
+	dig +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" "$3" \
+		+noall +comments +answer |
+		awk '/status:/ { print $6 } /^[^;]/ && NF { $1 = $1; print tolower($0) }' |
+		LC_ALL=C sort
+}
+
+# secondary NAME PORT LOG: wait until the secondary on PORT has both zones
+# at our serial, then ask it and clusterdns the sample.
+secondary()
+{
+	local who=$1 port=$2 log=$3 z got differ=0 name type a b
+	for z in "$Z" in-addr.arpa; do
+		got=
+		for _ in $(seq 1 100); do
+			got=$(dig +short +norec +time=1 +tries=1 -p "$port" \
+				@127.0.0.1 "$z" SOA 2>/dev/null | awk '{ print $3 }')
+			[ "$got" = "$SERIAL" ] && break
+			sleep 0.1
+		done
+		OUT=$(cat "$log" 2>/dev/null)
+		check "$who secondary: $z transferred, serial" "$SERIAL" "$got"
+	done
+	OUT=
+	while read -r name type; do
+		a=$(answer "$CPORT" "$name" "$type")
+		b=$(answer "$port" "$name" "$type")
+		if [ "$a" != "$b" ]; then
+			differ=$((differ + 1))
+			[ "$differ" -le 3 ] && {
+				echo "# $name $type: clusterdns:"
+				printf '%s\n' "$a" | sed 's/^/#   /'
+				echo "# $who:"
+				printf '%s\n' "$b" | sed 's/^/#   /'
+			}
+		fi
+	done <"$D/sample"
+	check "$who secondary: the 200 names answered as clusterdns does" 0 "$differ"
+}
+
 if command -v nsd >/dev/null 2>&1; then
 	d=$E2E_TMP/nsd
 	mkdir -p "$d"
@@ -238,64 +302,51 @@ EOC
 	} >"$d/nsd.conf"
 	nsd -d -c "$d/nsd.conf" >"$d/out.log" 2>&1 &
 	E2E_PIDS+=("$!")
-	for z in "$Z" in-addr.arpa; do
-		got=
-		for _ in $(seq 1 100); do
-			got=$(dig +short +norec +time=1 +tries=1 -p "$NPORT" \
-				@127.0.0.1 "$z" SOA 2>/dev/null | awk '{ print $3 }')
-			[ "$got" = "$SERIAL" ] && break
-			sleep 0.1
-		done
-		OUT=$(cat "$d/nsd.log" 2>/dev/null)
-		check "NSD secondary: $z transferred, serial" "$SERIAL" "$got"
-	done
-	OUT=
-
-	# 190 names of the zones (owner and type, spread over the dump) and
-	# 10 that do not exist or lack the type
-	{
-		cat "$D/$Z.zone" "$D/in-addr.arpa.zone" |
-			awk '!/^[;$]/ && NF { print tolower($1), $4 }' |
-			LC_ALL=C sort -u >"$D/names.all"
-		n=$(wc -l <"$D/names.all")
-		awk -v n="$n" 'BEGIN { srand(7) } { if (int((NR - 1) * 190 / n) != int(NR * 190 / n)) print }' \
-			"$D/names.all"
-		for i in 1 2 3 4; do
-			echo "nope-$i.prod.svc.$Z. A"
-		done
-		echo "web.prod.svc.$Z. AAAA"
-		echo "web.prod.svc.$Z. TXT"
-		echo "nope.nope.svc.$Z. A"
-		echo "99.99.99.10.in-addr.arpa. PTR"
-		echo "_nope._tcp.web.prod.svc.$Z. SRV"
-		echo "prod.svc.$Z. A"
-	} >"$D/sample"
-	check "sample: 200 names" 200 "$(wc -l <"$D/sample")"
-	# answer PORT NAME TYPE: rcode and the sorted answer section
-	answer()
-	{
-		dig +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" "$3" \
-			+noall +comments +answer |
-			awk '/status:/ { print $6 } /^[^;]/ && NF { $1 = $1; print tolower($0) }' |
-			LC_ALL=C sort
-	}
-	differ=0
-	while read -r name type; do
-		a=$(answer "$CPORT" "$name" "$type")
-		b=$(answer "$NPORT" "$name" "$type")
-		if [ "$a" != "$b" ]; then
-			differ=$((differ + 1))
-			[ "$differ" -le 3 ] && {
-				echo "# $name $type: clusterdns:"
-				printf '%s\n' "$a" | sed 's/^/#   /'
-				echo "# nsd:"
-				printf '%s\n' "$b" | sed 's/^/#   /'
-			}
-		fi
-	done <"$D/sample"
-	check "NSD secondary: the 200 names answered as clusterdns does" 0 "$differ"
+	secondary NSD "$NPORT" "$d/nsd.log"
 else
-	echo "# nsd not installed: no secondary"
+	echo "# nsd not installed: no NSD secondary"
+fi
+
+if command -v knotd >/dev/null 2>&1; then
+	d=$E2E_TMP/knot
+	mkdir -p "$d/db" "$d/zones"
+	KPORT=$(free_port)
+	{
+		cat <<EOC
+server:
+    rundir: "$d"
+    listen: 127.0.0.1@$KPORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "$d/knot.sock"
+database:
+    storage: "$d/db"
+log:
+  - target: stderr
+    any: info
+remote:
+  - id: clusterdns
+    address: 127.0.0.1@$CPORT
+template:
+  - id: default
+    storage: "$d/zones"
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: none
+    semantic-checks: off
+    master: clusterdns
+zone:
+  - domain: $Z
+  - domain: in-addr.arpa
+EOC
+	} >"$d/knot.conf"
+	knotd -c "$d/knot.conf" >"$d/out.log" 2>&1 &
+	E2E_PIDS+=("$!")
+	secondary Knot "$KPORT" "$d/out.log"
+else
+	echo "# knotd not installed: no Knot secondary"
 fi
 
 # ---- the client that did not read was reset at the idle timeout
