@@ -49,7 +49,9 @@
 	X("log", log_setup, NULL)                                              \
 	X("loadbalance", loadbalance_setup, NULL)                              \
 	X("cache", cache_setup, NULL)                                          \
+	X("autopath", autopath_setup, autopath_end)                            \
 	X("transfer", transfer_setup, NULL)                                    \
+	X("k8s_external", k8s_external_setup, k8s_external_end)                \
 	X("kubernetes", kubernetes_setup, NULL)                                \
 	X("loop", loop_setup, NULL)                                            \
 	X("forward", forward_setup, NULL)
@@ -74,15 +76,13 @@ static const struct directive directives[] = {
 
 /* CoreDNS plugins that clusterdns does not implement (yet). */
 static const char *const unsupported_directives[] = {
-    "metadata",	   "geoip",	"cancel",   "tls",	    "timeouts",
-    "multisocket", "nsid",	"bufsize",  "debug",	    "trace",
-    "pprof",	   "dnstap",	"local",    "dns64",	    "acl",
-    "any",	   "chaos",	"tsig",	    "rewrite",	    "header",
-    "dnssec",	   "autopath",	"minimal",  "template",	    "hosts",
-    "route53",	   "azure",	"clouddns", "k8s_external", "file",
-    "auto",	   "secondary", "etcd",	    "grpc",	    "erratic",
-    "whoami",	   "on",	"sign",	    "view",	    "root",
-    NULL,
+    "metadata",	 "geoip",   "cancel", "tls",	  "timeouts", "multisocket",
+    "nsid",	 "bufsize", "debug",  "trace",	  "pprof",    "dnstap",
+    "local",	 "dns64",   "acl",    "any",	  "chaos",    "tsig",
+    "rewrite",	 "header",  "dnssec", "minimal",  "template",
+    "hosts",	 "route53", "azure",  "clouddns", "file",     "auto",
+    "secondary", "etcd",    "grpc",   "erratic",  "whoami",   "on",
+    "sign",	 "view",    "root",   NULL,
 };
 
 /* Plugins CoreDNS removed, still found in old Corefiles: named as such,
@@ -181,7 +181,9 @@ static void block_free(struct config_block *b)
 	setup_strv_free(b->bind, b->nbind);
 	log_conf_free(b->log);
 	kubernetes_conf_free(b->kube);
+	k8s_external_conf_free(b->external);
 	cache_directive_free(b->cache);
+	autopath_conf_free(b->autopath);
 	health_conf_free(b->health);
 	ready_conf_free(b->ready);
 	prometheus_conf_free(b->prometheus);

@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/autopath.h"
 #include "server/cache.h"
 #include "server/forward.h"
 #include "server/health.h"
+#include "server/k8s_external.h"
 #include "server/kubernetes.h"
 #include "server/log.h"
 #include "server/prometheus.h"
@@ -40,14 +42,16 @@ struct config_block {
 	bool loadbalance; /* loadbalance [round_robin] (loadbalance.h) */
 	bool loop;	  /* loop (loop.h) */
 	int loop_line;
-	struct log_conf *log;	       /* NULL: no query log; one per block */
-	struct cache_directive *cache; /* NULL: no cache directive */
-	struct kubernetes_conf *kube;  /* NULL: no kubernetes directive */
-	struct forward_conf *fwd;      /* NULL: no forward directive */
-	struct health_conf *health;    /* NULL: no health directive */
-	struct ready_conf *ready;      /* NULL: no ready directive */
+	struct log_conf *log;		/* NULL: no query log; one per block */
+	struct cache_directive *cache;	/* NULL: no cache directive */
+	struct autopath_conf *autopath; /* NULL: no autopath directive */
+	struct kubernetes_conf *kube;	/* NULL: no kubernetes directive */
+	struct forward_conf *fwd;	/* NULL: no forward directive */
+	struct health_conf *health;	/* NULL: no health directive */
+	struct ready_conf *ready;	/* NULL: no ready directive */
 	struct prometheus_conf *prometheus; /* NULL: no prometheus */
 	struct reload_conf *reload;	    /* NULL: no reload directive */
+	struct k8s_external_conf *external; /* NULL: no k8s_external */
 	/* NULL: no transfer directive (transfer.h); all of them else */
 	struct transfer_conf *transfer;
 	char *file;

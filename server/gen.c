@@ -376,6 +376,10 @@ static size_t block_plugins(const struct config_block *b, const char **out)
 		out[n++] = "loadbalance";
 	if (b->cache)
 		out[n++] = "cache";
+	if (b->autopath)
+		out[n++] = "autopath";
+	if (b->transfer)
+		out[n++] = "transfer";
 	if (b->kube)
 		out[n++] = "kubernetes";
 	if (b->loop)

@@ -16,13 +16,9 @@
 #include <strings.h>
 
 #include "server/config.h"
+#include "server/k8s_external.h"
 #include "server/setup.h"
-
-/* kubernetes options of CoreDNS that clusterdns does not implement yet. */
-static const char *const kube_later[] = {
-    "multicluster",
-    NULL,
-};
+#include "zones/builder.h"
 
 /* A label selector token. */
 enum {
@@ -397,15 +393,47 @@ struct kube_src {
 	const struct corefile_dir *namespaces, *namespace_labels;
 };
 
+/* multicluster ZONES...: each one of the directive's zones, none of them
+ * reverse (CoreDNS: "is not authoritative for the multicluster zone"). */
+static int kube_multicluster(struct setup *c, struct kubernetes_conf *k,
+			     const struct corefile_dir *s)
+{
+	size_t from = k->nmulticluster;
+	int rc;
+
+	if (s->nargs == 0)
+		return setup_arg_err(c, s, "kubernetes");
+	rc = setup_zones_add(c, s, "kubernetes", s->args, s->nargs,
+			     &k->multicluster, &k->nmulticluster);
+	if (rc < 0)
+		return rc;
+	for (size_t i = from; i < k->nmulticluster; i++) {
+		const char *z = k->multicluster[i];
+		bool ours = false;
+
+		for (size_t j = 0; j < k->nzones && !ours; j++)
+			ours = strcmp(k->zones[j], z) == 0;
+		if (!ours)
+			return setup_err(c, s, "kubernetes",
+					 "is not authoritative for the "
+					 "multicluster zone %s: list it among "
+					 "the kubernetes zones",
+					 z[0] ? z : ".");
+		if (builder_is_reverse(z))
+			return setup_err(c, s, "kubernetes",
+					 "multicluster zone %s is a reverse "
+					 "zone",
+					 z);
+	}
+	return 0;
+}
+
 static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		       struct kube_src *src, const struct corefile_dir *s)
 {
 	const char *o = s->name;
 	int rc;
 
-	if (setup_in_list(kube_later, o))
-		return setup_err(c, s, "kubernetes",
-				 "option '%s' is not supported yet", o);
 	rc = setup_no_block(c, s, "kubernetes");
 	if (rc < 0)
 		return rc;
@@ -533,6 +561,8 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		if (s->nargs)
 			return setup_arg_err(c, s, "kubernetes");
 		k->noendpoints = true;
+	} else if (strcmp(o, "multicluster") == 0) {
+		return kube_multicluster(c, k, s);
 	} else {
 		return setup_err(c, s, "kubernetes", "unknown property '%s'",
 				 o);
@@ -647,6 +677,7 @@ void kubernetes_conf_free(struct kubernetes_conf *k)
 	free(k->namespace_labels);
 	setup_strv_free(k->namespaces, k->nnamespaces);
 	setup_strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+	setup_strv_free(k->multicluster, k->nmulticluster);
 	free(k->file);
 	free(k);
 }
@@ -685,5 +716,8 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       strv_same(a->namespaces, a->nnamespaces, b->namespaces,
 			 b->nnamespaces) &&
 	       a->ignore_empty_service == b->ignore_empty_service &&
-	       a->noendpoints == b->noendpoints;
+	       a->noendpoints == b->noendpoints &&
+	       strv_same(a->multicluster, a->nmulticluster, b->multicluster,
+			 b->nmulticluster) &&
+	       k8s_external_conf_same(a->external, b->external);
 }

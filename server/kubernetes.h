@@ -12,6 +12,7 @@
 #include "server/corefile.h"
 
 struct setup;
+struct k8s_external_conf;
 
 enum kubernetes_pods {
 	KUBERNETES_PODS_DISABLED = 0,
@@ -62,8 +63,16 @@ struct kubernetes_conf {
 	size_t nfallthrough_zones;
 	bool ignore_empty_service;
 	bool noendpoints;
+	/* multicluster ZONES...: zones (each one of zones, not reverse)
+	 * that answer the ServiceImports of the Multi-Cluster Services API
+	 * instead of the Services; none: no ServiceImports are watched */
+	char **multicluster;
+	size_t nmulticluster;
 	char *file; /* where the directive is */
 	int line;
+	/* the block's k8s_external directive, whose zone this one's source
+	 * feeds too (k8s_external.h; the block owns it); NULL: none */
+	const struct k8s_external_conf *external;
 };
 
 /*
@@ -82,9 +91,9 @@ void kubernetes_conf_free(struct kubernetes_conf *k);
 
 /* Would a and b build the same zone from the same source (zones, source,
  * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
- * period, ignore and noendpoints)?  What only the query path reads
- * (fallthrough, startup_timeout) does not count: a reload keeps the zone
- * of a directive that changed only that. */
+ * period, ignore, noendpoints, multicluster, and the block's k8s_external
+ * zone)?  What only the query path reads (fallthrough, startup_timeout) does
+ * not count: a reload keeps the zone of a directive that changed only that. */
 bool kubernetes_conf_same(const struct kubernetes_conf *a,
 			  const struct kubernetes_conf *b);
 

@@ -48,8 +48,8 @@ static const char *const rcode_names[NRCODES] = {
     "RCODE12",	"RCODE13", "RCODE14",  "RCODE15",  "BADSIG",   "BADKEY",
     "BADTIME",	"BADMODE", "BADNAME",  "BADALG",   "BADTRUNC", "BADCOOKIE",
 };
-static const char *const plugin_names[METRICS_PLUGINS] = {"", "kubernetes",
-							  "cache", "forward"};
+static const char *const plugin_names[METRICS_PLUGINS] = {
+    "", "kubernetes", "cache", "forward", "autopath"};
 static const char *const proto_names[2] = {"udp", "tcp"};
 
 /* plugin.TimeBuckets: 0.25 ms doubling, 16 buckets. */
@@ -78,7 +78,8 @@ enum {
 	S_REQSZ = S_DUR + NTYPES * HIST_SLOTS(NDUR), /* [proto] */
 	S_RESPSZ = S_REQSZ + 2 * HIST_SLOTS(NSIZE),  /* [proto] */
 	S_CACHE = S_RESPSZ + 2 * HIST_SLOTS(NSIZE),  /* METRICS_C_* */
-	SITE_SLOTS = S_CACHE + METRICS_C_END,
+	S_AUTOPATH = S_CACHE + METRICS_C_END,	     /* 1 */
+	SITE_SLOTS = S_AUTOPATH + 1,
 };
 
 /* Layout of an upstream. */
@@ -361,6 +362,11 @@ void metrics_dns(uint32_t site, bool tcp, int peer_family, uint16_t qtype,
 uint32_t metrics_cache_slot(uint32_t site, unsigned what)
 {
 	return site ? site + S_CACHE + what : 0;
+}
+
+uint32_t metrics_autopath_slot(uint32_t site)
+{
+	return site ? site + S_AUTOPATH : 0;
 }
 
 void metrics_proxy_answer(uint32_t up, unsigned rcode, uint64_t dur_ns)
@@ -1036,6 +1042,29 @@ static void render_cache(struct out *o, const struct registry *r)
 	}
 }
 
+/* coredns_autopath_success_total{server}: the sites of one server
+ * summed, shown once it counted. */
+static void render_autopath(struct out *o, const struct registry *r)
+{
+	family(o, "coredns_autopath_success_total", "counter",
+	       "Counter of requests that did autopath.");
+	for (size_t i = 0; i < r->nsites; i++) {
+		const struct site *s = &r->sites[i];
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same(r->sites[j].server, s->server);
+		if (seen)
+			continue;
+		uint64_t v = 0;
+		for (size_t j = i; j < r->nsites; j++)
+			if (same(r->sites[j].server, s->server))
+				v += o->tot[r->sites[j].base + S_AUTOPATH];
+		const char *kv[] = {"server", s->server, NULL};
+		if (v)
+			sample_u(o, kv, v);
+	}
+}
+
 static void render_proxy(struct out *o, const struct registry *r)
 {
 	static const char *const protos[2] = {"udp", "tcp"};
@@ -1294,6 +1323,7 @@ int metrics_render(struct evbuffer *b)
 	render_misc(&o, r);
 	render_dns(&o, r);
 	render_cache(&o, r);
+	render_autopath(&o, r);
 	render_proxy(&o, r);
 	render_tcp(&o);
 	render_kube(&o, r);

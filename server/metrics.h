@@ -138,6 +138,7 @@ enum metrics_plugin {
 	METRICS_PLUGIN_KUBERNETES,
 	METRICS_PLUGIN_CACHE,
 	METRICS_PLUGIN_FORWARD,
+	METRICS_PLUGIN_AUTOPATH,
 	METRICS_PLUGINS,
 };
 
@@ -173,6 +174,10 @@ static inline void metrics_cache_count(unsigned what)
 	if (metrics_self && metrics_cur)
 		metrics_add(metrics_cache_slot(metrics_cur, what), 1);
 }
+
+/* The slot of site's coredns_autopath_success_total (a query answered
+ * under a name of the server's search path); 0 without a site. */
+uint32_t metrics_autopath_slot(uint32_t site);
 
 /* Per-upstream counters (coredns_proxy_*). */
 void metrics_proxy_answer(uint32_t up, unsigned rcode, uint64_t dur_ns);

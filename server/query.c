@@ -5,6 +5,7 @@
 #include "server/query.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #define CLASS_IN 1
 #define OPT_LEN 11
 
+static int ap_block_init(struct query_block *qb, const struct config_block *cb,
+			 char *err, size_t errlen);
+
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen)
 {
@@ -52,11 +56,36 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 				goto bad;
 			qb->nft++;
 		}
+		for (size_t i = 0; i < k->nmulticluster; i++) {
+			if (qb->nmc == QUERY_MAX_ZONES ||
+			    dname_zone_wire(k->multicluster[i], qb->mc[qb->nmc],
+					    &qb->mclen[qb->nmc]) < 0)
+				goto bad;
+			qb->nmc++;
+		}
+	}
+	if (cb->external && kube && kube_external_zone(kube)) {
+		const struct k8s_external_conf *x = cb->external;
+		qb->external = true;
+		qb->ext_fallthrough = x->fallthrough;
+		for (size_t i = 0; i < x->nfallthrough_zones; i++) {
+			if (qb->next_ft == QUERY_MAX_ZONES ||
+			    dname_zone_wire(x->fallthrough_zones[i],
+					    qb->ext_ft[qb->next_ft],
+					    &qb->ext_ftlen[qb->next_ft]) < 0)
+				goto bad;
+			qb->next_ft++;
+		}
 	}
 	if (cb->cache && !(qb->cache = cache_new(&cb->cache->conf))) {
 		snprintf(err, errlen, "%s:%d - Error during setup: cache: %s",
 			 cb->cache->file, cb->cache->line, strerror(ENOMEM));
 		return -ENOMEM;
+	}
+	int rc = ap_block_init(qb, cb, err, errlen);
+	if (rc < 0) {
+		query_block_fini(qb);
+		return rc;
 	}
 	if (cb->log) {
 		for (size_t i = 0; i < cb->log->nnames; i++) {
@@ -81,6 +110,8 @@ void query_block_fini(struct query_block *qb)
 {
 	cache_free(qb->cache);
 	qb->cache = NULL;
+	free(qb->autopath);
+	qb->autopath = NULL;
 }
 
 static bool under_any(const uint8_t *name, size_t len, const uint8_t (*z)[256],
@@ -346,6 +377,11 @@ static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
 
 	if (labels != 4 || memcmp(lname + l3, svc, sizeof(svc)) != 0)
 		return 0;
+	/* a multicluster zone has no ClusterIP endpoint names */
+	for (size_t i = 0; i < b->nmc; i++)
+		if (b->mclen[i] == alen &&
+		    memcmp(b->mc[i], lname + len - alen, alen) == 0)
+			return 0;
 	const struct hosts_svc *s =
 	    hosts_service(kube_hosts(b->kube), lname + l1, lname + l2);
 	return s ? hosts_match(s, lname, first) : 0;
@@ -517,23 +553,16 @@ static size_t external_prefix(const struct packet_query *q,
 	return n + e->len;
 }
 
-/* Answer from the block's cluster zone; *why says why a SERVFAIL, *next
- * what is left to the next plugins (nothing written then, except the start
- * of the answer for NEXT_EXTERNAL, whose length is returned). */
-static size_t resolve(const struct query_block *b, const uint8_t *req,
-		      size_t len, const struct packet_query *q,
-		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
-		      const char **why, enum next *next)
+/* Answer from zone index zi: the cluster zone, or with ext the external
+ * zones (k8s_external); *why says why a SERVFAIL, *next what is left to the
+ * next plugins (nothing written then, except the start of the answer for
+ * NEXT_EXTERNAL, whose length is returned). */
+static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
+			 bool ext, const uint8_t *req, size_t len,
+			 const struct packet_query *q, uint16_t udp_max,
+			 uint8_t *out, size_t limit, size_t max,
+			 const char **why, enum next *next)
 {
-	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
-		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
-				   out, limit);
-	if (!b->kube) {
-		*next = NEXT_OUTSIDE;
-		return 0;
-	}
-
-	struct zone_index *zi = kube_zone(b->kube);
 	size_t alen, n;
 	rcu_read_lock();
 	const struct zone_apex *apex =
@@ -558,7 +587,7 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 			return n;
 		}
 		n = 0;
-		if (e && (e->flags & ZONE_ENTRY_DANGLING))
+		if (e && (e->flags & ZONE_ENTRY_DANGLING) && !ext)
 			n = answer_chased_host(b, q, udp_max, node, e, apex,
 					       alen, out, limit);
 		if (!n)
@@ -569,26 +598,34 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 		rcu_read_unlock();
 		return n;
 	}
-	if ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
-	    (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit))) {
+	if (!ext &&
+	    ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
+	     (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)))) {
 		rcu_read_unlock();
 		return n;
 	}
-	if (b->pods != BUILDER_PODS_DISABLED &&
+	if (!ext && b->pods != BUILDER_PODS_DISABLED &&
 	    (n = answer_pod(b, q, udp_max, apex, alen, out, limit))) {
 		rcu_read_unlock();
 		return n;
 	}
 	rcu_read_unlock();
 
-	if (b->fallthrough &&
-	    (b->nft == 0 ||
-	     under_any(q->lname, q->qname_len, b->ft, b->ftlen, b->nft))) {
+	if (ext ? b->ext_fallthrough &&
+		      (b->next_ft == 0 ||
+		       under_any(q->lname, q->qname_len, b->ext_ft,
+				 b->ext_ftlen, b->next_ft))
+		: b->fallthrough &&
+		      (b->nft == 0 || under_any(q->lname, q->qname_len, b->ft,
+						b->ftlen, b->nft))) {
 		*next = NEXT_FALLTHROUGH;
 		return 0;
 	}
 	if (!kube_synced(b->kube)) {
-		*why = "plugin/kubernetes: not synced with its source yet";
+		*why =
+		    ext ? "plugin/k8s_external: not synced with its source "
+			  "yet"
+			: "plugin/kubernetes: not synced with its source yet";
 		return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
 				   out, limit);
 	}
@@ -597,6 +634,42 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 			    limit);
 	rcu_read_unlock();
 	return n;
+}
+
+/* Answer from the block's zones: the external ones first (k8s_external
+ * comes before kubernetes in CoreDNS), a name they let fall through then
+ * from the cluster zone; *why and *next as for resolve_in. */
+static size_t resolve(const struct query_block *b, const uint8_t *req,
+		      size_t len, const struct packet_query *q,
+		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
+		      const char **why, enum next *next)
+{
+	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
+		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
+				   out, limit);
+	if (!b->kube) {
+		*next = NEXT_OUTSIDE;
+		return 0;
+	}
+	if (b->external) {
+		enum next x = NEXT_NONE;
+		size_t n =
+		    resolve_in(b, kube_external_zone(b->kube), true, req, len,
+			       q, udp_max, out, limit, max, why, &x);
+		if (x != NEXT_OUTSIDE && x != NEXT_FALLTHROUGH) {
+			*next = x;
+			return n;
+		}
+		if (x == NEXT_FALLTHROUGH) {
+			n = resolve_in(b, kube_zone(b->kube), false, req, len,
+				       q, udp_max, out, limit, max, why, next);
+			if (*next == NEXT_OUTSIDE)
+				*next = NEXT_FALLTHROUGH;
+			return n;
+		}
+	}
+	return resolve_in(b, kube_zone(b->kube), false, req, len, q, udp_max,
+			  out, limit, max, why, next);
 }
 
 static unsigned response_class(const uint8_t *resp, size_t n)
@@ -1325,6 +1398,12 @@ static void report_loop(const struct query_block *b,
 		b->on_loop(b->on_loop_arg);
 }
 
+/* autopath, at the end of the file */
+static size_t ap_walk(const struct query_listener *l,
+		      const struct query_block *b, const struct packet_query *q,
+		      size_t reqlen, uint8_t *resp, size_t n,
+		      const struct asker *a, enum metrics_plugin *pl);
+
 size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		    size_t max, bool tcp, const struct sockaddr *peer,
 		    socklen_t peerlen, struct worker_call *call)
@@ -1409,6 +1488,12 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		     : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
 				       : METRICS_PLUGIN_NONE;
 	}
+	if (b->autopath && next == NEXT_NONE && n >= 12 &&
+	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
+		n = ap_walk(l, b, &q, len, resp, n, &a, &pl);
+		if (n == WORKER_PENDING)
+			return n;
+	}
 	if (next != NEXT_NONE) {
 		n = pass_on(l, b, req, len, &q, resp, n, &a, next, &why);
 		if (n == WORKER_PENDING)
@@ -1437,5 +1522,369 @@ size_t query_handle_port(void *ctx, const uint8_t *req, size_t len,
 	n = query_handle(rcu_dereference(port->ql), req, len, resp, max, tcp,
 			 peer, peerlen, call);
 	rcu_read_unlock();
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* autopath: the server completes a pod's search path (autopath.h) */
+
+static int ap_block_init(struct query_block *qb, const struct config_block *cb,
+			 char *err, size_t errlen)
+{
+	const struct autopath_conf *ac = cb->autopath;
+
+	/* without `pods verified` it does nothing (config warned) */
+	if (!ac || !cb->kube || cb->kube->pods != KUBERNETES_PODS_VERIFIED)
+		return 0;
+	qb->autopath = malloc(sizeof(*qb->autopath));
+	if (!qb->autopath) {
+		snprintf(err, errlen,
+			 "%s:%d - Error during setup: autopath: %s", ac->file,
+			 ac->line, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	/* as CoreDNS's kubernetes plugin: the server's own search domains */
+	return autopath_init(qb->autopath, ac, "/etc/resolv.conf", err, errlen);
+}
+
+enum ap_state { AP_PENDING = 0, AP_NO, AP_YES };
+
+struct ap_walk;
+
+/* One candidate name of a walk. */
+struct ap_cand {
+	struct ap_walk *w;
+	enum ap_state st;
+	struct packet_query q; /* its query; qname points into req */
+	uint8_t req[12 + PACKET_MAX_NAME + 1 + 4 + OPT_LEN];
+	size_t reqlen;
+	uint8_t *pre; /* an ExternalName of the zone: its chain, or NULL */
+	size_t plen;
+	uint8_t *ans; /* AP_YES: the answer under this name */
+	size_t alen;
+};
+
+/* A query whose search path the server walks. */
+struct ap_walk {
+	const struct query_block *b;
+	struct packet_query q; /* qname points at qname below */
+	uint8_t qname[PACKET_MAX_NAME + 1];
+	uint16_t udp_max;
+	size_t limit;
+	bool tcp;
+	struct sockaddr_storage peer;
+	size_t reqlen;
+	struct timespec t0;
+	uint32_t msite; /* metrics */
+	uint64_t mt0;
+	struct worker_defer *d; /* a candidate went upstream */
+	bool answered;
+	unsigned inflight; /* candidates upstream */
+	uint8_t *plain;	   /* the answer without autopath (NXDOMAIN) */
+	size_t plainlen;
+	size_t ncand;
+	struct ap_cand c[AUTOPATH_MAX_CAND];
+};
+
+static void ap_free(struct ap_walk *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < AUTOPATH_MAX_CAND; i++) {
+		free(w->c[i].pre);
+		free(w->c[i].ans);
+	}
+	free(w->plain);
+	free(w);
+}
+
+/* The client's address: 4 or 6 (an IPv4-mapped one is 4), 0 if none. */
+static int ap_peer_addr(const struct sockaddr *peer, uint8_t *addr)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+
+	if (peer && peer->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		return 4;
+	}
+	if (!peer || peer->sa_family != AF_INET6)
+		return 0;
+	const uint8_t *a =
+	    ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+		memcpy(addr, a + 12, 4);
+		return 4;
+	}
+	memcpy(addr, a, 16);
+	return 6;
+}
+
+/*
+ * Does q get the server's search path: BASE.<ns>.svc.<zone> in autopath's
+ * zones, asked by a running pod of <ns>?  Returns the length of BASE with
+ * *alen the zone's, or 0.
+ */
+static size_t ap_match(const struct query_block *b,
+		       const struct packet_query *q,
+		       const struct sockaddr *peer, size_t *alen)
+{
+	const struct podset *ps = b->kube ? kube_pods(b->kube) : NULL;
+	uint8_t addr[16];
+	size_t nsoff, blen = 0;
+	int fam;
+
+	if (q->qclass != CLASS_IN || q->qtype == T_AXFR || q->qtype == T_IXFR ||
+	    !ps || !autopath_in_zones(b->autopath, q->lname, q->qname_len) ||
+	    !(fam = ap_peer_addr(peer, addr)))
+		return 0;
+	rcu_read_lock();
+	if (zone_apex_of(kube_zone(b->kube), q->lname, q->qname_len, alen))
+		blen = autopath_split(q->lname, q->qname_len, *alen, &nsoff);
+	if (blen && !podset_has(ps, q->lname + nsoff, fam, addr))
+		blen = 0;
+	rcu_read_unlock();
+	return blen;
+}
+
+static void ap_upstream(void *arg, int status, const uint8_t *ans, size_t len);
+
+/* Send candidate c (the forward request r) upstream; AP_NO when the
+ * forwarder does not take it. */
+static void ap_forward(struct ap_cand *c, const struct forward_req *r,
+		       struct worker_call *call)
+{
+	struct ap_walk *w = c->w;
+
+	if (forward_query(w->b->fwd, call, r, ap_upstream, c) < 0)
+		return;
+	c->st = AP_PENDING;
+	w->inflight++;
+}
+
+/*
+ * Candidate c from the zone, the cache (buf: max bytes of room), or
+ * upstream, as the plugins after autopath answer it: AP_YES with the
+ * answer when the name exists, AP_NO for NXDOMAIN and failures (CoreDNS
+ * goes on after both), AP_PENDING when it went upstream.
+ */
+static void ap_try(const struct query_listener *l, struct ap_cand *c,
+		   const struct asker *a, uint8_t *buf, size_t max)
+{
+	const struct query_block *b = c->w->b;
+	const char *why = NULL;
+	enum next next = NEXT_NONE;
+	unsigned fl;
+
+	c->st = AP_NO;
+	if (packet_parse(c->req, c->reqlen, &c->q) != PACKET_OK)
+		return;
+	struct cache *ca = cache_of(b, &c->q);
+	size_t n = ca ? cache_answer(ca, &c->q, l->udp_max, buf, max,
+				     cache_now_ms(), 0, &fl)
+		      : 0;
+	if (!n)
+		n = resolve(b, c->req, c->reqlen, &c->q, l->udp_max, buf, max,
+			    max, &why, &next);
+	if (next == NEXT_NONE) {
+		if (why || n < 12 || n > max ||
+		    (buf[3] & 0x0f) != PACKET_RCODE_NOERROR ||
+		    (buf[2] & 0x02) || !(c->ans = malloc(n)))
+			return;
+		memcpy(c->ans, buf, n);
+		c->alen = n;
+		c->st = AP_YES;
+		return;
+	}
+	struct forward_req r = {
+	    .qname = c->q.qname,
+	    .qname_len = c->q.qname_len,
+	    .qtype = c->q.qtype,
+	    .qclass = c->q.qclass,
+	    .rd = (c->q.flags & PACKET_FLAG_RD) != 0,
+	    .cd = (c->q.flags & PACKET_FLAG_CD) != 0,
+	    .do_bit = c->q.do_bit,
+	    .tcp = a->tcp,
+	};
+	if (next == NEXT_EXTERNAL) {
+		/* the chain of the zone, its target asked upstream */
+		uint8_t lt[PACKET_MAX_NAME + 1];
+		if (!(c->pre = malloc(n)))
+			return;
+		memcpy(c->pre, buf, n);
+		c->plen = n;
+		r.qname_len = external_target(
+		    c->pre, n, 12 + c->q.qname_len + 4, &r.qname);
+		if (r.qname_len)
+			dname_lower_copy(lt, r.qname, r.qname_len);
+		if (!r.qname_len || !forward_match(b->fwd, lt, r.qname_len)) {
+			/* not for this forwarder: the chain alone */
+			c->ans = c->pre;
+			c->alen = n;
+			c->pre = NULL;
+			c->plen = 0;
+			c->st = AP_YES;
+			return;
+		}
+		r.qclass = CLASS_IN;
+		r.rd = true;
+		ap_forward(c, &r, a->call);
+		return;
+	}
+	if (b->fwd && forward_match(b->fwd, c->q.lname, c->q.qname_len))
+		ap_forward(c, &r, a->call);
+}
+
+/*
+ * The answer of walk w once it is known, into out (limit bytes): the first
+ * candidate that exists, as a CNAME from the asked name (*pl: autopath),
+ * or the plain answer when none does.  WORKER_PENDING while a candidate
+ * before the first found one is still upstream.
+ */
+static size_t ap_decide(struct ap_walk *w, uint8_t *out, size_t limit,
+			enum metrics_plugin *pl)
+{
+	for (size_t i = 1; i < w->ncand; i++) {
+		const struct ap_cand *c = &w->c[i];
+		if (c->st == AP_PENDING)
+			return WORKER_PENDING;
+		if (c->st != AP_YES)
+			continue;
+		size_t n = autopath_compose(
+		    &w->q, w->udp_max, c->q.qname, c->q.qname_len, c->pre,
+		    c->plen, c->ans, c->alen, zone_ttl(kube_zone(w->b->kube)),
+		    out, limit);
+		if (n) {
+			metrics_add(metrics_autopath_slot(w->msite), 1);
+			*pl = METRICS_PLUGIN_AUTOPATH;
+			return n;
+		}
+	}
+	memcpy(out, w->plain, w->plainlen);
+	return w->plainlen;
+}
+
+/* A walk with candidates upstream: answer when it is known. */
+static void ap_answer_later(struct ap_walk *w)
+{
+	const struct query_block *b = w->b;
+	enum metrics_plugin pl = METRICS_PLUGIN_KUBERNETES;
+	uint8_t *out = malloc(w->limit);
+	size_t n = 0;
+
+	if (out && (n = ap_decide(w, out, w->limit, &pl)) == WORKER_PENDING) {
+		free(out);
+		return;
+	}
+	if (b->loadbalance && n)
+		shuffle(out, n);
+	if (b->conf->log && n)
+		log_it(b, &w->q, w->reqlen, out, n, w->tcp,
+		       (const struct sockaddr *)&w->peer, &w->t0);
+	count_query(w->msite, w->mt0, w->tcp, (const struct sockaddr *)&w->peer,
+		    &w->q, w->reqlen, out, n, pl);
+	worker_answer(w->d, out, n);
+	w->answered = true;
+	free(out);
+}
+
+/* A candidate's upstream answer (forward_done), on the worker. */
+static void ap_upstream(void *arg, int status, const uint8_t *ans, size_t len)
+{
+	struct ap_cand *c = arg;
+	struct ap_walk *w = c->w;
+
+	w->inflight--;
+	metrics_cur = w->msite;
+	c->st = AP_NO;
+	if (status == 0 && len >= 12) {
+		unsigned rc = ans[3] & 0x0f;
+		struct cache *ca = c->pre ? NULL : cache_of(w->b, &c->q);
+		if (ca && upstream_ok(ans, len) && len <= sizeof(scratch)) {
+			memcpy(scratch, ans, len);
+			cache_insert(ca, &c->q, scratch, len, cache_now_ms());
+		}
+		if (rc == PACKET_RCODE_NOERROR && !(ans[2] & 0x02) &&
+		    (c->ans = malloc(len))) {
+			memcpy(c->ans, ans, len);
+			c->alen = len;
+			c->st = AP_YES;
+		}
+	}
+	if (status == -ECANCELED && !w->answered) {
+		worker_answer(w->d, NULL, 0);
+		w->answered = true;
+	}
+	if (!w->answered)
+		ap_answer_later(w);
+	if (w->answered && !w->inflight)
+		ap_free(w);
+}
+
+/*
+ * autopath for the query q, whose plain answer in resp (n bytes) is
+ * NXDOMAIN: when q qualifies (ap_match), walk the candidates after the
+ * asked name, the zone's and the cache's at once, those upstream in
+ * parallel.  Returns the answer in resp (the plain one when q does not
+ * qualify or no candidate exists), or WORKER_PENDING.  *pl: who answered.
+ */
+static size_t ap_walk(const struct query_listener *l,
+		      const struct query_block *b, const struct packet_query *q,
+		      size_t reqlen, uint8_t *resp, size_t n,
+		      const struct asker *a, enum metrics_plugin *pl)
+{
+	size_t alen, blen = ap_match(b, q, a->peer, &alen);
+	struct ap_walk *w;
+
+	if (!blen)
+		return n;
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->plain = malloc(n))) {
+		ap_free(w);
+		return n;
+	}
+	memcpy(w->plain, resp, n);
+	w->plainlen = n;
+	w->b = b;
+	w->q = *q;
+	memcpy(w->qname, q->qname, q->qname_len);
+	w->q.qname = w->qname;
+	w->udp_max = l->udp_max;
+	w->limit = a->limit;
+	w->tcp = a->tcp;
+	if (a->peer && a->peerlen <= sizeof(w->peer))
+		memcpy(&w->peer, a->peer, a->peerlen);
+	w->reqlen = reqlen;
+	if (a->t0)
+		w->t0 = *a->t0;
+	w->msite = metrics_cur;
+	w->mt0 = a->mt0;
+	w->ncand = autopath_ncand(b->autopath);
+	for (size_t i = 1; i < w->ncand; i++) {
+		struct ap_cand *c = &w->c[i];
+		uint8_t cn[PACKET_MAX_NAME + 1];
+		size_t cl = autopath_candidate(b->autopath, q->qname,
+					       q->qname_len, blen, alen, i, cn);
+		c->w = w;
+		c->st = AP_NO;
+		if (!cl || !(c->reqlen = autopath_request(q, cn, cl, c->req,
+							  sizeof(c->req))))
+			continue;
+		/* scratch: nothing else uses it until the handler returns */
+		ap_try(l, c, a, scratch, sizeof(scratch));
+		if (c->st == AP_YES) {
+			w->ncand = i + 1; /* the later ones do not matter */
+			break;
+		}
+	}
+	if (w->inflight) {
+		/* The forwarder never answers before this returns. */
+		if ((w->d = worker_defer(a->call)))
+			return WORKER_PENDING;
+		w->answered = true; /* nowhere to answer later: now */
+		return n;
+	}
+	n = ap_decide(w, resp, a->limit, pl);
+	ap_free(w);
 	return n;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/autopath.h"
 #include "server/cache.h"
 #include "server/config.h"
 #include "server/forward.h"
@@ -27,14 +28,29 @@ struct query_block {
 	const struct config_block *conf;
 	struct kube *kube;   /* NULL: the block has no kubernetes directive */
 	struct cache *cache; /* NULL: no cache directive; owned */
+	/* NULL: no autopath, or it cannot work here (no `pods verified`);
+	 * owned */
+	struct autopath *autopath;
 	enum builder_pods pods;
 	bool fallthrough;
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
 	size_t ftlen[QUERY_MAX_ZONES];
 	size_t nft;
+	/* k8s_external: its zones, from the kube's second index, answer
+	 * before the cluster zone (CoreDNS's plugin order) */
+	bool external;
+	bool ext_fallthrough;
+	uint8_t ext_ft[QUERY_MAX_ZONES][256]; /* its fallthrough zones */
+	size_t ext_ftlen[QUERY_MAX_ZONES];
+	size_t next_ft;
 	uint8_t lognames[QUERY_MAX_ZONES][256];
 	size_t loglen[QUERY_MAX_ZONES];
 	size_t nlognames;
+	/* multicluster zones (wire, lowercase): their names are the zone's
+	 * only, never the endpoint names of hosts.h */
+	uint8_t mc[QUERY_MAX_ZONES][256];
+	size_t mclen[QUERY_MAX_ZONES];
+	size_t nmc;
 	/* The plugins after kubernetes; set by the daemon after init. */
 	struct forward *fwd;  /* NULL: no forward directive */
 	struct loop *loop;    /* NULL: no loop directive */

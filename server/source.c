@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/k8s_external.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "zones/zone.h"
@@ -25,6 +26,8 @@ static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
 	struct kube_conf kc = {
 	    .zones = (const char *const *)ck->zones,
 	    .nzones = ck->nzones,
+	    .multicluster = (const char *const *)ck->multicluster,
+	    .nmulticluster = ck->nmulticluster,
 	    .objects = ck->objects,
 	    .pods = (enum builder_pods)ck->pods,
 	    .ttl = ck->ttl,
@@ -35,6 +38,13 @@ static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
 	    .nnamespaces = ck->nnamespaces,
 	    .log = skipped_log,
 	};
+	if (ck->external) {
+		kc.ext_zones = (const char *const *)ck->external->zones;
+		kc.next_zones = ck->external->nzones;
+		kc.ext_apex = ck->external->apex;
+		kc.ext_ttl = ck->external->ttl;
+		kc.ext_headless = ck->external->headless;
+	}
 	return kc;
 }
 
@@ -136,6 +146,7 @@ static struct source *source_api(const struct kubernetes_conf *ck,
 	struct apisrc_conf ac = {
 	    .api = &s->api,
 	    .watch_pods = ck->pods == KUBERNETES_PODS_VERIFIED,
+	    .watch_imports = ck->nmulticluster > 0,
 	    .labels = ck->labels,
 	    .namespace_labels = ck->namespace_labels,
 	    .namespace = ck->nnamespaces == 1 ? ck->namespaces[0] : NULL,

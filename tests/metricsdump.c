@@ -78,6 +78,7 @@ int main(void)
 	metrics_proxy_hc_failed(up);
 	metrics_proxy_conn(up, false, true);
 	metrics_proxy_conn(up, true, false);
+	metrics_add(metrics_autopath_slot(site), 2);
 	metrics_add(METRICS_G_FWD_BROKEN, 1);
 	metrics_add(METRICS_G_FWD_REJECTS, 2);
 	metrics_add(METRICS_G_TCP_REFUSED + METRICS_TCP_CLIENT_LIMIT, 3);

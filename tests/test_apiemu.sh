@@ -511,6 +511,39 @@ done
 check "churn: started again, it goes on counting" yes \
 	"$([ "$(churn .changes)" -gt "$N" ] && echo yes)"
 
+# ---- ServiceImports (multicluster.x-k8s.io/v1alpha1): list, watch, control
+MCU=$URL/apis/multicluster.x-k8s.io/v1alpha1
+check "discovery /apis lists multicluster.x-k8s.io" v1alpha1 \
+	"$(c "$URL/apis" | jq -r '.groups[] | select(.name == "multicluster.x-k8s.io") | .versions[0].version')"
+check "discovery of the group: serviceimports" "serviceimports ServiceImport" \
+	"$(c "$MCU" | jq -r '.resources[0] | "\(.name) \(.kind)"')"
+IMP='{"apiVersion":"multicluster.x-k8s.io/v1alpha1","kind":"ServiceImport","metadata":{"name":"web","namespace":"prod"},"spec":{"type":"ClusterSetIP","ips":["10.42.0.1"],"ports":[{"name":"http","port":80,"protocol":"TCP"}]}}'
+ctl POST objects -d "$IMP" >/dev/null
+L=$(c "$MCU/serviceimports")
+check "ServiceImportList" "ServiceImportList multicluster.x-k8s.io/v1alpha1 prod/web" \
+	"$(jq -r '"\(.kind) \(.apiVersion) "' <<<"$L")$(names <<<"$L")"
+check "namespaced list of ServiceImports" "prod/web" \
+	"$(c "$MCU/namespaces/prod/serviceimports" | names)"
+check "GET one ServiceImport" "ServiceImport 10.42.0.1" \
+	"$(c "$MCU/namespaces/prod/serviceimports/web" | jq -r '"\(.kind) \(.spec.ips[0])"')"
+check "ServiceImports are not under discovery.k8s.io" 404 \
+	"$(code "$URL/apis/discovery.k8s.io/v1/serviceimports")"
+check "state counts ServiceImports" 1 "$(state .objects.serviceimports)"
+c -N "$MCU/serviceimports?watch=true&resourceVersion=$(state .resourceVersion)&timeoutSeconds=8" >"$T/wi" 2>/dev/null &
+WPID=$!
+for _ in $(seq 50); do
+	[ "$(state .watchers)" -ge 1 ] && break
+	sleep 0.1
+done
+ctl POST objects -d "${IMP/10.42.0.1/10.42.0.2}" >/dev/null
+ctl DELETE objects/serviceimports/prod/web >/dev/null
+sleep 0.3
+ctl POST fault -d '{"fault":"expire-watches"}' >/dev/null
+wait $WPID
+check "watch of ServiceImports: MODIFIED then DELETED" \
+	"MODIFIED ServiceImport 10.42.0.2 DELETED ServiceImport" \
+	"$(grep -v '"ERROR"' "$T/wi" | jq -r 'select(.type != "BOOKMARK") | "\(.type) \(.object.kind)" + (if .type == "MODIFIED" then " \(.object.spec.ips[0])" else "" end)' | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- shutdown
 kill -TERM "$EMU_PID"
 for _ in $(seq 50); do

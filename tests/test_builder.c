@@ -985,9 +985,426 @@ static void test_slice_pack(void **state)
 	obj_slice_free(p);
 }
 
+/* ---- k8s_external ---- */
+
+static struct builder_ext ext_conf(const char *z1, const char *z2,
+				   const char *z3)
+{
+	struct builder_ext x;
+
+	memset(&x, 0, sizeof(x));
+	x.apex = "dns";
+	x.zones[x.nzones++] = z1;
+	if (z2)
+		x.zones[x.nzones++] = z2;
+	if (z3)
+		x.zones[x.nzones++] = z3;
+	return x;
+}
+
+/* The external records are accepted by an index of x's zones. */
+static void ext_zone_accepts(const struct builder_ext *x,
+			     const struct builder_buf *b)
+{
+	uint8_t z[BUILDER_MAX_ZONES][DNAME_MAX],
+	    m[BUILDER_MAX_ZONES][DNAME_MAX];
+	const uint8_t *zp[BUILDER_MAX_ZONES], *mp[BUILDER_MAX_ZONES];
+
+	for (size_t i = 0; i < x->nzones; i++) {
+		assert_true(dname_from_str(x->zones[i], z[i]) > 0);
+		assert_true(builder_ext_mname(x, i, m[i]) > 0);
+		zp[i] = z[i];
+		mp[i] = m[i];
+	}
+	struct zone_index *zi = zone_index_new(zp, mp, x->nzones, 5);
+	assert_non_null(zi);
+	assert_int_equal(zone_owner_set(zi, "x", b->p, b->len, 1), 0);
+	zone_index_free(zi);
+}
+
+static void ext_ips(struct obj_service *s, const char *ips)
+{
+	parse_addrs(ips, &s->ext_ips, &s->next_ips);
+}
+
+static void test_ext_names(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_ext x = ext_conf("example.org", NULL, NULL);
+	struct builder_buf b = {0};
+	uint8_t out[DNAME_MAX];
+	char t[300];
+
+	(void)state;
+	assert_true(builder_ext_mname(&x, 0, out) > 0);
+	dname_to_str(out, t, sizeof(t));
+	assert_string_equal(t, "ns1.dns.example.org.");
+	assert_true(builder_ext_rname(&x, 0, out) > 0);
+	dname_to_str(out, t, sizeof(t));
+	assert_string_equal(t, "hostmaster.dns.example.org.");
+
+	assert_int_equal(builder_ext_static(&x, &b), 0);
+	expect(&b, (const char *[]){
+		       "example.org. NS ns1.dns.example.org.",
+		       "ns1.dns.example.org. EXISTS",
+		       NULL,
+		   });
+
+	/* externalIPs and ingress IPs, duplicates once; SRV for every
+	 * port at the name, for named ones under it */
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+	ext_ips(s, "203.0.113.10,2001:db8::10,203.0.113.10");
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	svc_port(s, NULL, 9000, OBJ_PROTO_UDP);
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b), 0);
+	expect(&b,
+	       (const char *[]){
+		   "web.prod.example.org. A 203.0.113.10",
+		   "web.prod.example.org. AAAA 2001:db8::10",
+		   "web.prod.example.org. SRV 0 50 80 web.prod.example.org.",
+		   "web.prod.example.org. SRV 0 50 9000 "
+		   "web.prod.example.org.",
+		   "_http._tcp.web.prod.example.org. SRV 0 100 80 "
+		   "web.prod.example.org.",
+		   NULL,
+	       });
+	ext_zone_accepts(&x, &b);
+
+	/* no external address: nothing, even with headless */
+	struct obj_service *n =
+	    svc_new("prod", "internal", OBJ_SVC_CLUSTERIP, "10.96.0.6");
+	svc_port(n, "http", 80, OBJ_PROTO_TCP);
+	x.headless = true;
+	assert_int_equal(builder_ext_service(&c, &x, n, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	/* the namespace named like the apex is the zone's own subtree */
+	struct obj_service *d =
+	    svc_new("DNS", "trap", OBJ_SVC_CLUSTERIP, "10.96.0.7");
+	ext_ips(d, "192.0.2.99");
+	assert_int_equal(builder_ext_service(&c, &x, d, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	/* another apex label */
+	x.apex = "ns-zone";
+	assert_int_equal(builder_ext_static(&x, &b), 0);
+	assert_int_equal(count(&b, "ns1.ns-zone.example.org. EXISTS"), 1);
+	assert_int_equal(builder_ext_service(&c, &x, d, NULL, 0, &b), 0);
+	assert_int_equal(count(&b, "trap.dns.example.org. A 192.0.2.99"), 1);
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_service_free(n);
+	obj_service_free(d);
+}
+
+static void test_ext_hostname(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_ext x = ext_conf("example.org", "example.com", NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "lb", OBJ_SVC_CLUSTERIP, "10.96.0.8");
+
+	(void)state;
+	s->lb_hostname = dup("lb-1.elb.example.net");
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	svc_port(s, NULL, 81, OBJ_PROTO_TCP);
+	/* a CNAME alone at the name; SRV targets the hostname itself */
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b), 0);
+	expect(&b, (const char *[]){
+		       "lb.prod.example.org. CNAME lb-1.elb.example.net.",
+		       "_http._tcp.lb.prod.example.org. SRV 0 100 80 "
+		       "lb-1.elb.example.net.",
+		       "lb.prod.example.com. CNAME lb-1.elb.example.net.",
+		       "_http._tcp.lb.prod.example.com. SRV 0 100 80 "
+		       "lb-1.elb.example.net.",
+		       NULL,
+		   });
+	ext_zone_accepts(&x, &b);
+
+	/* with an address too, the address wins */
+	ext_ips(s, "203.0.113.30");
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b), 0);
+	assert_int_equal(count_prefix(&b, "lb.prod.example.org. CNAME"), 0);
+	assert_int_equal(count(&b, "lb.prod.example.org. A 203.0.113.30"), 1);
+
+	/* a hostname that is no DNS name gives nothing */
+	free(s->ext_ips);
+	s->ext_ips = NULL;
+	s->next_ips = 0;
+	free(s->lb_hostname);
+	s->lb_hostname = dup("bad..name");
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+}
+
+static void test_ext_ptr_and_ns(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_ext x =
+	    ext_conf("113.0.203.in-addr.arpa", "example.org", "ip6.arpa");
+	struct builder_buf b = {0};
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+
+	(void)state;
+	ext_ips(s, "203.0.113.10,198.51.100.1,2001:db8::10");
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b), 0);
+	/* PTRs only in the reverse zones among the zones, to the first
+	 * forward zone */
+	expect(&b,
+	       (const char *[]){
+		   "10.113.0.203.in-addr.arpa. PTR web.prod.example.org.",
+		   "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1."
+		   "0.0.2.ip6.arpa. PTR web.prod.example.org.",
+		   "web.prod.example.org. A 203.0.113.10",
+		   "web.prod.example.org. A 198.51.100.1",
+		   "web.prod.example.org. AAAA 2001:db8::10",
+		   NULL,
+	       });
+	ext_zone_accepts(&x, &b);
+
+	/* kube-system/kube-dns: its external addresses are the name
+	 * server's, in every zone */
+	struct obj_service *k =
+	    svc_new("kube-system", "kube-dns", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	ext_ips(k, "192.0.2.53");
+	assert_int_equal(builder_ext_service(&c, &x, k, NULL, 0, &b), 0);
+	assert_int_equal(count(&b, "ns1.dns.example.org. A 192.0.2.53"), 1);
+	assert_int_equal(
+	    count(&b, "ns1.dns.113.0.203.in-addr.arpa. A 192.0.2.53"), 1);
+	assert_int_equal(count(&b, "kube-dns.kube-system.example.org. A "
+				   "192.0.2.53"),
+			 1);
+	ext_zone_accepts(&x, &b);
+
+	/* no forward zone: no PTR target */
+	struct builder_ext r = ext_conf("in-addr.arpa", NULL, NULL);
+	assert_int_equal(builder_ext_service(&c, &r, s, NULL, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_service_free(k);
+}
+
+static void test_ext_headless(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_ext x = ext_conf("example.org", NULL, NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "db-1", "db");
+
+	(void)state;
+	slice_port(sl, "pg", 5432, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.10", "db-0", NULL, true);
+	slice_ep(sl, "10.244.1.11", NULL, "db-pod-1", true);
+	slice_ep(sl, "10.244.1.12", "db-2", NULL, false);
+	const struct obj_slice *sls[] = {sl};
+
+	/* without headless: nothing */
+	assert_int_equal(builder_ext_service(&c, &x, s, sls, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	x.headless = true;
+	assert_int_equal(builder_ext_service(&c, &x, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "db.prod.example.org. A 10.244.1.10",
+		       "db.prod.example.org. A 10.244.1.11",
+		       "db-0.db.prod.example.org. A 10.244.1.10",
+		       "10-244-1-11.db.prod.example.org. A 10.244.1.11",
+		       "db.prod.example.org. SRV 0 50 5432 "
+		       "db-0.db.prod.example.org.",
+		       "db.prod.example.org. SRV 0 50 5432 "
+		       "10-244-1-11.db.prod.example.org.",
+		       "_pg._tcp.db.prod.example.org. SRV 0 50 5432 "
+		       "db-0.db.prod.example.org.",
+		       "_pg._tcp.db.prod.example.org. SRV 0 50 5432 "
+		       "10-244-1-11.db.prod.example.org.",
+		       "db-0.db.prod.example.org. SRV 0 100 5432 "
+		       "db-0.db.prod.example.org.",
+		       "10-244-1-11.db.prod.example.org. SRV 0 100 5432 "
+		       "10-244-1-11.db.prod.example.org.",
+		       NULL,
+		   });
+	ext_zone_accepts(&x, &b);
+
+	/* endpoint names as the cluster zone's */
+	c.endpoint_pod_names = true;
+	assert_int_equal(builder_ext_service(&c, &x, s, sls, 1, &b), 0);
+	assert_int_equal(
+	    count(&b, "db-pod-1.db.prod.example.org. A 10.244.1.11"), 1);
+
+	/* external IPs win over the endpoints */
+	ext_ips(s, "192.0.2.77");
+	assert_int_equal(builder_ext_service(&c, &x, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){
+		       "db.prod.example.org. A 192.0.2.77",
+		       NULL,
+		   });
+
+	builder_buf_free(&b);
+	obj_service_free(s);
+	obj_slice_free(sl);
+}
+
+/* A packed service keeps its external addresses and hostname. */
+static void test_ext_pack(void **state)
+{
+	struct builder_conf c = conf("cluster.local", NULL, NULL);
+	struct builder_ext x = ext_conf("example.org", "in-addr.arpa", NULL);
+	struct builder_buf b1 = {0}, b2 = {0};
+	struct obj_service *s =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5,fd00::5");
+
+	(void)state;
+	ext_ips(s, "203.0.113.10,2001:db8::10");
+	s->lb_hostname = dup("lb.example.net");
+	svc_port(s, "http", 80, OBJ_PROTO_TCP);
+	assert_int_equal(builder_ext_service(&c, &x, s, NULL, 0, &b1), 0);
+	struct obj_service *p = obj_service_pack(s);
+	assert_true(p->packed);
+	assert_int_equal(p->nips, 2);
+	assert_int_equal(p->next_ips, 2);
+	assert_int_equal(p->ext_ips[1].family, 6);
+	assert_string_equal(p->lb_hostname, "lb.example.net");
+	assert_int_equal(builder_ext_service(&c, &x, p, NULL, 0, &b2), 0);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.p, b2.p, b1.len);
+	obj_service_free(p);
+	builder_buf_free(&b1);
+	builder_buf_free(&b2);
+}
+
+/* ---- ServiceImports ---- */
+
+static struct obj_import *imp_new(const char *ns, const char *name,
+				  enum obj_import_type type, const char *ips)
+{
+	struct obj_import *s = calloc(1, sizeof(*s));
+
+	s->ns = dup(ns);
+	s->name = dup(name);
+	s->type = type;
+	parse_addrs(ips, &s->ips, &s->nips);
+	return s;
+}
+
+static void test_import_clusterset(void **state)
+{
+	struct builder_conf c =
+	    conf("cluster.local", "clusterset.local", "in-addr.arpa");
+	struct builder_buf b = {0};
+	struct obj_import *im = imp_new("prod", "web", OBJ_IMPORT_CLUSTERSETIP,
+					"10.42.0.1,fd00:42::1");
+	struct obj_slice *a = slice_new("prod", "web-a", "web");
+	struct obj_slice *n = slice_new("prod", "web-n", "web");
+
+	(void)state;
+	c.multicluster[1] = true;
+	add_port(&im->ports, &im->nports, "http", 80, OBJ_PROTO_TCP);
+	add_port(&im->ports, &im->nports, NULL, 81, OBJ_PROTO_UDP);
+	a->cluster = dup("cluster-a");
+	slice_ep(a, "10.1.0.5", "w-0", NULL, true);
+	slice_ep(a, "10.1.0.6", NULL, NULL, true);
+	slice_ep(a, "10.1.0.7", NULL, NULL, false);
+	/* a slice without a cluster id: no endpoint names */
+	n->cluster = dup("");
+	slice_ep(n, "10.3.0.1", NULL, NULL, true);
+	const struct obj_slice *sl[] = {a, n};
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b,
+	       (const char *const[]){
+		   "web.prod.svc.clusterset.local. A 10.42.0.1",
+		   "web.prod.svc.clusterset.local. AAAA fd00:42::1",
+		   "web.prod.svc.clusterset.local. SRV 0 50 80 "
+		   "web.prod.svc.clusterset.local.",
+		   "web.prod.svc.clusterset.local. SRV 0 50 81 "
+		   "web.prod.svc.clusterset.local.",
+		   "_http._tcp.web.prod.svc.clusterset.local. SRV 0 100 80 "
+		   "web.prod.svc.clusterset.local.",
+		   "w-0.cluster-a.web.prod.svc.clusterset.local. A 10.1.0.5",
+		   "10-1-0-6.cluster-a.web.prod.svc.clusterset.local. A "
+		   "10.1.0.6",
+		   NULL});
+	/* ignore empty_service: no ready endpoint, no name */
+	c.ignore_empty_service = true;
+	assert_int_equal(builder_import(&c, im, sl, 0, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	/* no multicluster zone: nothing at all */
+	c.ignore_empty_service = false;
+	c.multicluster[1] = false;
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	builder_buf_free(&b);
+	obj_import_free(im);
+	obj_slice_free(a);
+	obj_slice_free(n);
+}
+
+static void test_import_headless(void **state)
+{
+	struct builder_conf c = conf("clusterset.local", "cluster.local", NULL);
+	struct builder_buf b = {0};
+	struct obj_import *im =
+	    imp_new("prod", "db", OBJ_IMPORT_HEADLESS, NULL);
+	struct obj_slice *a = slice_new("prod", "db-a", "db");
+	struct obj_slice *bb = slice_new("prod", "db-b", "db");
+	struct obj_service *svc = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+
+	(void)state;
+	c.multicluster[0] = true;
+	a->cluster = dup("cluster-a");
+	slice_ep(a, "10.1.0.7", "db-0", NULL, true);
+	slice_port(a, "pg", 5432, OBJ_PROTO_TCP);
+	bb->cluster = dup("cluster-b");
+	slice_ep(bb, "10.2.0.7", "db-0", NULL, true);
+	slice_port(bb, "pg", 5432, OBJ_PROTO_TCP);
+	const struct obj_slice *sl[] = {a, bb};
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b,
+	       (const char *const[]){
+		   "db.prod.svc.clusterset.local. A 10.1.0.7",
+		   "db.prod.svc.clusterset.local. A 10.2.0.7",
+		   "db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-a.db.prod.svc.clusterset.local.",
+		   "db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-b.db.prod.svc.clusterset.local.",
+		   "_pg._tcp.db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-a.db.prod.svc.clusterset.local.",
+		   "_pg._tcp.db.prod.svc.clusterset.local. SRV 0 50 5432 "
+		   "db-0.cluster-b.db.prod.svc.clusterset.local.",
+		   "db-0.cluster-a.db.prod.svc.clusterset.local. A 10.1.0.7",
+		   "db-0.cluster-b.db.prod.svc.clusterset.local. A 10.2.0.7",
+		   NULL});
+	/* noendpoints: a headless import has nothing */
+	c.noendpoints = true;
+	assert_int_equal(builder_import(&c, im, sl, 2, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	c.noendpoints = false;
+	/* a Service of the same name is not answered in the multicluster
+	 * zone, and the primary zone is the cluster zone */
+	assert_string_equal(builder_primary(&c), "cluster.local");
+	assert_int_equal(builder_service(&c, svc, NULL, 0, &b), 0);
+	expect(&b, (const char *const[]){NULL});
+	builder_buf_free(&b);
+	obj_import_free(im);
+	obj_slice_free(a);
+	obj_slice_free(bb);
+	obj_service_free(svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_import_clusterset),
+	    cmocka_unit_test(test_import_headless),
 	    cmocka_unit_test(test_slice_pack),
 	    cmocka_unit_test(test_mname),
 	    cmocka_unit_test(test_static),
@@ -1001,6 +1418,11 @@ int main(void)
 	    cmocka_unit_test(test_ignore_empty_and_noendpoints),
 	    cmocka_unit_test(test_host_label),
 	    cmocka_unit_test(test_names_too_long),
+	    cmocka_unit_test(test_ext_names),
+	    cmocka_unit_test(test_ext_hostname),
+	    cmocka_unit_test(test_ext_ptr_and_ns),
+	    cmocka_unit_test(test_ext_headless),
+	    cmocka_unit_test(test_ext_pack),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

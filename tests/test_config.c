@@ -358,12 +358,12 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 15);
 	/* CoreDNS's plugin.cfg order */
 	static const char *const want[] = {
-	    "reload",	  "bind", "ready",	 "health", "prometheus",
-	    "errors",	  "log",  "loadbalance", "cache",  "transfer",
-	    "kubernetes", "loop", "forward",
+	    "reload",	"bind",		"ready",       "health", "prometheus",
+	    "errors",	"log",		"loadbalance", "cache",	 "autopath",
+	    "transfer", "k8s_external", "kubernetes",  "loop",	 "forward",
 	};
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(config_directives[i], want[i]);
@@ -387,9 +387,9 @@ static void test_unknown_directive(void **state)
 static void test_unsupported_directives(void **state)
 {
 	static const char *const names[] = {
-	    "dnssec",	"chaos", "nsid",	 "bufsize", "pprof",
-	    "autopath", "hosts", "whoami",	 "rewrite", "template",
-	    "file",	"etcd",	 "k8s_external",
+	    "dnssec",  "chaos", "nsid",	     "bufsize", "pprof",
+	    "minimal", "hosts", "whoami",    "rewrite", "template",
+	    "file",    "etcd",	"secondary",
 	};
 	char text[256], want[256];
 
@@ -1404,13 +1404,38 @@ static void test_kube_errors(void **state)
 		   "can only be used once per Server Block");
 }
 
-static void test_kube_later_options(void **state)
+/* multicluster ZONES: among the kubernetes zones, not reverse, at least
+ * one; the zones are kept normalised. */
+static void test_kube_multicluster(void **state)
 {
+	struct config *cfg;
+	struct kubernetes_conf *k;
+
 	(void)state;
-	load_fails(". {\n  kubernetes {\n    objects d\n    multicluster "
-		   "clusterset.local\n  }\n}\n",
-		   "Corefile:4 - Error during setup: kubernetes: option "
-		   "'multicluster' is not supported yet");
+	cfg = load_ok(". {\n  kubernetes cluster.local ClusterSet.Local. {\n"
+		      "    objects d\n    multicluster clusterset.local\n"
+		      "  }\n}\n");
+	k = cfg->blocks[0].kube;
+	assert_strv(k->multicluster, k->nmulticluster, 1, "clusterset.local");
+	config_free(cfg);
+	cfg = load_ok(". {\n  kubernetes cluster.local {\n    objects d\n"
+		      "  }\n}\n");
+	assert_int_equal(cfg->blocks[0].kube->nmulticluster, 0);
+	config_free(cfg);
+	load_fails(". {\n  kubernetes cluster.local {\n    objects d\n"
+		   "    multicluster clusterset.local\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: is not "
+		   "authoritative for the multicluster zone clusterset.local: "
+		   "list it among the kubernetes zones");
+	load_fails(". {\n  kubernetes cluster.local in-addr.arpa {\n"
+		   "    objects d\n    multicluster in-addr.arpa\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: multicluster "
+		   "zone in-addr.arpa is a reverse zone");
+	load_fails(". {\n  kubernetes cluster.local {\n    objects d\n"
+		   "    multicluster\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'multicluster'");
 }
 
 /* The kubeadm Corefiles of CoreDNS 1.2 to 1.6 have `upstream`: accepted,
@@ -1885,7 +1910,7 @@ int main(void)
 	    cmocka_unit_test(test_kube_defaults),
 	    cmocka_unit_test(test_kube_options_ok),
 	    cmocka_unit_test(test_kube_errors),
-	    cmocka_unit_test(test_kube_later_options),
+	    cmocka_unit_test(test_kube_multicluster),
 	    cmocka_unit_test(test_kube_upstream_ignored),
 	    cmocka_unit_test(test_kube_api_sources),
 	    cmocka_unit_test(test_kube_selectors),

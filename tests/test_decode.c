@@ -387,6 +387,120 @@ static void test_decode_object(void **state)
 	cJSON_Delete(j);
 }
 
+/* The ServiceImports of one fixture, as multicluster.yaml and
+ * multicluster.json both have them. */
+static void check_imports(struct store *st)
+{
+	const struct obj_import *im;
+
+	assert_int_equal(store_count_imports(st), 3);
+	im = store_import(st, "prod", "web");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_CLUSTERSETIP);
+	assert_int_equal(im->nips, 2);
+	assert_addr(&im->ips[0], "10.42.0.1");
+	assert_addr(&im->ips[1], "fd00:42::1");
+	assert_int_equal(im->nports, 2);
+	assert_string_equal(im->ports[0].name, "http");
+	assert_int_equal(im->ports[0].port, 80);
+	assert_int_equal(im->ports[0].proto, OBJ_PROTO_TCP);
+	assert_null(im->ports[1].name);
+	assert_int_equal(im->ports[1].proto, OBJ_PROTO_UDP);
+	im = store_import(st, "prod", "db");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_HEADLESS);
+	assert_int_equal(im->nips, 0);
+	assert_int_equal(im->nports, 1);
+	/* no namespace: default; no type and no address: headless */
+	im = store_import(st, "default", "cache");
+	assert_non_null(im);
+	assert_int_equal(im->type, OBJ_IMPORT_HEADLESS);
+	assert_true(store_has_namespace(st, "default"));
+	/* an import is no Service */
+	assert_null(store_service(st, "prod", "web"));
+}
+
+/* The multicluster slices: the import's, apart from the Service's. */
+static void check_mc_slices(struct store *st)
+{
+	const struct obj_slice *v[4];
+	const struct obj_slice *sl = store_slice(st, "prod", "db-cluster-b");
+
+	assert_non_null(sl);
+	assert_string_equal(sl->service, "db");
+	assert_string_equal(sl->cluster, "cluster-b");
+	assert_int_equal(sl->neps, 2);
+	assert_string_equal(sl->eps[0].hostname, "db-0");
+	assert_false(sl->eps[1].ready);
+	assert_null(store_slice(st, "prod", "db-local")->cluster);
+	assert_int_equal(store_mc_slices_of(st, "prod", "db", v, 4), 1);
+	assert_ptr_equal(v[0], sl);
+	assert_int_equal(store_slices_of(st, "prod", "db", v, 4), 1);
+	assert_string_equal(v[0]->name, "db-local");
+}
+
+static void test_multicluster(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_slice *v[4];
+
+	(void)state;
+	/* 3 imports, 2 slices; the example.com ServiceImport is skipped */
+	assert_int_equal(load("multicluster.yaml", &st, &err), 5);
+	check_imports(st);
+	check_mc_slices(st);
+	assert_int_equal(store_del_import(st, "prod", "db"), 0);
+	assert_null(store_import(st, "prod", "db"));
+	assert_int_equal(store_del_import(st, "prod", "db"), -ENOENT);
+	store_free(st);
+
+	assert_int_equal(load("multicluster.json", &st, &err), 3);
+	check_imports(st);
+	store_free(st);
+	assert_int_equal(load("multicluster-slices.json", &st, &err), 2);
+	check_mc_slices(st);
+	/* a slice replaced with one of a Service's changes groups */
+	struct decode_obj o;
+	cJSON *j = cJSON_Parse(
+	    "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":"
+	    "\"EndpointSlice\",\"metadata\":{\"name\":\"db-cluster-b\","
+	    "\"namespace\":\"prod\",\"labels\":{\"kubernetes.io/"
+	    "service-name\":\"db\"}},\"addressType\":\"IPv4\"}");
+	assert_int_equal(decode_object(j, NULL, &o, &err), 0);
+	cJSON_Delete(j);
+	assert_int_equal(o.kind, DECODE_SLICE);
+	assert_int_equal(store_put_slice(st, o.u.slice), 0);
+	assert_int_equal(store_mc_slices_of(st, "prod", "db", v, 4), 0);
+	assert_int_equal(store_slices_of(st, "prod", "db", v, 4), 2);
+	store_free(st);
+
+	/* malformed imports */
+	assert_int_equal(yaml_str("apiVersion: multicluster.x-k8s.io/v1alpha1\n"
+				  "kind: ServiceImport\nmetadata: {name: a}\n"
+				  "spec: {type: LoadBalancer}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown ServiceImport type"));
+	assert_non_null(strstr(err.msg, "ServiceImport default/a"));
+	store_free(st);
+	assert_int_equal(yaml_str("apiVersion: multicluster.x-k8s.io/v1alpha1\n"
+				  "kind: ServiceImport\nmetadata: {name: a}\n"
+				  "spec: {ips: [10.0.0.300]}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.ips[0]"));
+	store_free(st);
+	assert_int_equal(
+	    json_str("{\"apiVersion\":\"multicluster.x-k8s.io/v1alpha1\","
+		     "\"kind\":\"ServiceImport\",\"metadata\":{\"name\":"
+		     "\"a\"},\"spec\":{\"ports\":[{\"port\":0}]}}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.ports[0].port"));
+	store_free(st);
+}
+
 static void test_errors_json(void **state)
 {
 	struct decode_err err;
@@ -758,6 +872,111 @@ static void test_list_streaming_edges(void **state)
 	store_free(st);
 }
 
+/* k8s_external's fields: spec.externalIPs, then the load balancer
+ * ingress IPs; the first hostname of an ingress without ip. */
+static void test_service_external(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_service *s;
+
+	(void)state;
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec:\n"
+				  "  type: LoadBalancer\n"
+				  "  clusterIP: 10.96.0.5\n"
+				  "  externalIPs: [198.51.100.7]\n"
+				  "status:\n"
+				  "  loadBalancer:\n"
+				  "    ingress:\n"
+				  "      - ip: 203.0.113.10\n"
+				  "        hostname: ignored.example.net\n"
+				  "      - hostname: lb-1.example.net.\n"
+				  "      - ip: \"2001:db8::10\"\n"
+				  "        ipMode: Proxy\n"
+				  "      - hostname: second.example.net\n",
+				  &st, &err),
+			 1);
+	s = store_service(st, "prod", "web");
+	assert_non_null(s);
+	assert_int_equal(s->nips, 1);
+	assert_int_equal(s->next_ips, 3);
+	assert_addr(&s->ext_ips[0], "198.51.100.7");
+	assert_addr(&s->ext_ips[1], "203.0.113.10");
+	assert_addr(&s->ext_ips[2], "2001:db8::10");
+	assert_string_equal(s->lb_hostname, "lb-1.example.net");
+	store_free(st);
+
+	/* JSON, a hostname only; headless and ExternalName keep theirs */
+	assert_int_equal(
+	    json_str("{\"kind\": \"List\", \"items\": [{\"kind\": \"Service\","
+		     " \"metadata\": {\"name\": \"lb\", \"namespace\": \"p\"},"
+		     " \"spec\": {\"type\": \"LoadBalancer\", \"clusterIP\": "
+		     "\"10.96.0.6\"}, \"status\": {\"loadBalancer\": "
+		     "{\"ingress\": [{\"hostname\": \"a.example.net\"}]}}},"
+		     "{\"kind\": \"Service\", \"metadata\": {\"name\": \"h\","
+		     " \"namespace\": \"p\"}, \"spec\": {\"clusterIP\": "
+		     "\"None\", \"externalIPs\": [\"192.0.2.77\"]}},"
+		     "{\"kind\": \"Service\", \"metadata\": {\"name\": \"n\","
+		     " \"namespace\": \"p\"}, \"spec\": {\"clusterIP\": "
+		     "\"10.96.0.7\"}, \"status\": {\"loadBalancer\": {}}}]}",
+		     &st, &err),
+	    3);
+	s = store_service(st, "p", "lb");
+	assert_int_equal(s->next_ips, 0);
+	assert_null(s->ext_ips);
+	assert_string_equal(s->lb_hostname, "a.example.net");
+	s = store_service(st, "p", "h");
+	assert_int_equal(s->type, OBJ_SVC_HEADLESS);
+	assert_int_equal(s->next_ips, 1);
+	assert_addr(&s->ext_ips[0], "192.0.2.77");
+	assert_null(s->lb_hostname);
+	s = store_service(st, "p", "n");
+	assert_int_equal(s->next_ips, 0);
+	assert_null(s->lb_hostname);
+	store_free(st);
+
+	/* what the API would refuse is an error that names the field */
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec:\n"
+				  "  externalIPs: [198.51.100.7, nonsense]\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.externalIPs[1]"));
+	assert_non_null(strstr(err.msg, "not an IP address"));
+	assert_int_equal(err.line, 4);
+	store_free(st);
+	assert_int_equal(yaml_str("kind: Service\n"
+				  "metadata: {name: web, namespace: prod}\n"
+				  "spec: {}\n"
+				  "status:\n"
+				  "  loadBalancer:\n"
+				  "    ingress:\n"
+				  "      - ip: 300.1.1.1\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "status.loadBalancer.ingress[0].ip"));
+	store_free(st);
+	assert_int_equal(json_str("{\"kind\": \"Service\", \"metadata\": "
+				  "{\"name\": \"w\", \"namespace\": \"p\"}, "
+				  "\"spec\": {}, \"status\": {\"loadBalancer\":"
+				  " {\"ingress\": [\"203.0.113.1\"]}}}",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "status.loadBalancer.ingress[0]: "
+					"expected a mapping"));
+	store_free(st);
+	assert_int_equal(json_str("{\"kind\": \"Service\", \"metadata\": "
+				  "{\"name\": \"w\", \"namespace\": \"p\"}, "
+				  "\"spec\": {\"externalIPs\": \"1.2.3.4\"}}",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.externalIPs: expected a list"));
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,11 +987,13 @@ int main(void)
 	    cmocka_unit_test(test_yaml_scalars),
 	    cmocka_unit_test(test_yaml_typed_list),
 	    cmocka_unit_test(test_decode_object),
+	    cmocka_unit_test(test_multicluster),
 	    cmocka_unit_test(test_errors_json),
 	    cmocka_unit_test(test_errors_yaml),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_list_streaming),
 	    cmocka_unit_test(test_list_streaming_edges),
+	    cmocka_unit_test(test_service_external),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

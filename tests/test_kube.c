@@ -734,6 +734,169 @@ static void test_incremental(void **state)
 	kube_free(k);
 }
 
+/* ---- multicluster: ServiceImports in the multicluster zone ---- */
+
+static struct kube *new_mc_kube(const char *objects, bool ignore_empty)
+{
+	static const char *const zones[] = {"cluster.local", "clusterset.local",
+					    "10.in-addr.arpa"};
+	static const char *const mc[] = {"clusterset.local"};
+	struct kube_conf c = {
+	    .zones = zones,
+	    .nzones = 3,
+	    .multicluster = mc,
+	    .nmulticluster = 1,
+	    .objects = objects,
+	    .ttl = 5,
+	    .ignore_empty_service = ignore_empty,
+	};
+	char err[256] = "";
+	struct kube *k = kube_new(&c, err, sizeof(err));
+
+	assert_non_null(k);
+	return k;
+}
+
+#define IMP_WEB(ip)                                                            \
+	"{\"apiVersion\":\"multicluster.x-k8s.io/v1alpha1\",\"kind\":"         \
+	"\"ServiceImport\",\"metadata\":{\"name\":\"web\",\"namespace\":"      \
+	"\"prod\"},\"spec\":{\"type\":\"ClusterSetIP\",\"ips\":[\"" ip         \
+	"\"],\"ports\":[{\"name\":\"http\",\"port\":80}]}}"
+#define IMP_DB                                                                 \
+	"{\"apiVersion\":\"multicluster.x-k8s.io/v1alpha1\",\"kind\":"         \
+	"\"ServiceImport\",\"metadata\":{\"name\":\"db\",\"namespace\":"       \
+	"\"prod\"},\"spec\":{\"type\":\"Headless\"}}"
+#define MC_SLICE(name, svc, cluster, ip, host)                                 \
+	"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"" name           \
+	"\",\"namespace\":\"prod\",\"labels\":{\"multicluster.kubernetes.io/"  \
+	"service-name\":\"" svc "\",\"multicluster.kubernetes.io/source-"      \
+	"cluster\":\"" cluster "\"}},\"addressType\":\"IPv4\",\"endpoints\":"  \
+	"[{\"addresses\":[\"" ip "\"],\"hostname\":\"" host "\"}],"            \
+	"\"ports\":[{\"name\":\"pg\",\"port\":5432}]}"
+
+/* The first address of an answer (A records only), as text. */
+static const char *first_a(const struct ans *a, char *buf)
+{
+	struct obj_addr x = {.family = 4};
+
+	/* owner pointer (2), type, class, ttl, rdlength: 10 bytes */
+	memcpy(x.a, a->d + 12, 4);
+	return obj_addr_str(&x, buf, 46);
+}
+
+static void test_multicluster(void **state)
+{
+	struct kube *k = new_mc_kube(NULL, false);
+	struct ans a;
+	char buf[46];
+
+	(void)state;
+	put_json(k, SVC_DB);
+	put_json(k, SLICE_DB("db-1", "10.244.1.5"));
+	put_json(k, IMP_WEB("10.42.0.1"));
+	put_json(k, MC_SLICE("web-a", "web", "cluster-a", "10.1.0.5", "w-0"));
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "web.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_string_equal(first_a(&a, buf), "10.42.0.1");
+	look(k, "_http._tcp.web.prod.svc.clusterset.local", T_SRV, &a);
+	assert_int_equal(a.e.an, 1);
+	/* endpoint names with the cluster id, for a ClusterSetIP import too */
+	look(k, "w-0.cluster-a.web.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_string_equal(first_a(&a, buf), "10.1.0.5");
+	/* the import is not a Service, the Service not an import */
+	assert_false(exists(k, "web.prod.svc.cluster.local"));
+	assert_false(exists(k, "db.prod.svc.clusterset.local"));
+	assert_true(exists(k, "db.prod.svc.cluster.local"));
+	assert_false(exists(k, "w-0.web.prod.svc.cluster.local"));
+	/* the zone's own names and the namespace exist there too */
+	look(k, "dns-version.clusterset.local", T_TXT, &a);
+	assert_true(a.has);
+	assert_memory_equal(a.d + 12,
+			    "\x05"
+			    "1.0.0",
+			    6);
+	look(k, "prod.svc.clusterset.local", T_A, &a);
+	assert_true(a.exists);
+	assert_false(a.has);
+
+	/* a change of the import through the watch */
+	put_json(k, IMP_WEB("10.42.0.2"));
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "web.prod.svc.clusterset.local", T_A, &a);
+	assert_string_equal(first_a(&a, buf), "10.42.0.2");
+
+	/* headless: every ready endpoint of every cluster */
+	put_json(k, IMP_DB);
+	put_json(k, MC_SLICE("db-a", "db", "cluster-a", "10.1.0.7", "db-0"));
+	put_json(k, MC_SLICE("db-b", "db", "cluster-b", "10.2.0.7", "db-0"));
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "db.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 2);
+	look(k, "_pg._tcp.db.prod.svc.clusterset.local", T_SRV, &a);
+	assert_int_equal(a.e.an, 2);
+	assert_true(exists(k, "db-0.cluster-a.db.prod.svc.clusterset.local"));
+	assert_true(exists(k, "db-0.cluster-b.db.prod.svc.clusterset.local"));
+	/* the local Service keeps only its own slice */
+	look(k, "db.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_string_equal(first_a(&a, buf), "10.244.1.5");
+
+	/* a slice gone, then the import gone */
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-b"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "db.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_false(exists(k, "db-0.cluster-b.db.prod.svc.clusterset.local"));
+	assert_int_equal(kube_delete(k, DECODE_IMPORT, "prod", "db"), 0);
+	assert_int_equal(kube_delete(k, DECODE_IMPORT, "prod", "db"), -ENOENT);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db.prod.svc.clusterset.local"));
+	assert_false(exists(k, "db-0.cluster-a.db.prod.svc.clusterset.local"));
+
+	/* a relist without web: it goes */
+	kube_relist_begin(k, DECODE_IMPORT);
+	assert_int_equal(kube_relist_end(k, DECODE_IMPORT), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "web.prod.svc.clusterset.local"));
+	assert_int_equal(kube_count(k, DECODE_IMPORT), 0);
+	kube_free(k);
+}
+
+/* A headless import without ready endpoints is NXDOMAIN; a ClusterSetIP
+ * one too with ignore empty_service; the manifests of the decode tests. */
+static void test_multicluster_load(void **state)
+{
+	char err[512] = "";
+	struct kube *k = new_mc_kube(
+	    TEST_SRCDIR "/fixtures/decode/multicluster.yaml", false);
+	struct ans a;
+
+	(void)state;
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	look(k, "web.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	look(k, "web.prod.svc.clusterset.local", T_AAAA, &a);
+	assert_int_equal(a.e.an, 1);
+	/* db-0 is ready, 10.2.0.8 is not */
+	look(k, "db.prod.svc.clusterset.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_true(exists(k, "db-0.cluster-b.db.prod.svc.clusterset.local"));
+	assert_false(
+	    exists(k, "10-2-0-8.cluster-b.db.prod.svc.clusterset.local"));
+	assert_false(exists(k, "cache.default.svc.clusterset.local"));
+	assert_true(exists(k, "default.svc.clusterset.local"));
+	kube_free(k);
+
+	k = new_mc_kube(TEST_SRCDIR "/fixtures/decode/multicluster.yaml", true);
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	/* web has no multicluster endpoint at all */
+	assert_false(exists(k, "web.prod.svc.clusterset.local"));
+	assert_true(exists(k, "db.prod.svc.clusterset.local"));
+	kube_free(k);
+}
+
 static void test_put_trims(void **state)
 {
 	struct kube *k = new_kube(BUILDER_PODS_VERIFIED, NULL, NULL, 0);
@@ -964,10 +1127,162 @@ static void test_namespace_labels(void **state)
 	kube_free(k);
 }
 
+/* ---- k8s_external: the second index ---- */
+
+static struct kube *ext_kube(const char *const *nss, size_t nns)
+{
+	static const char *const zones[] = {"cluster.local"};
+	static const char *const ext[] = {"example.org",
+					  "113.0.203.in-addr.arpa"};
+	struct kube_conf c = {
+	    .zones = zones,
+	    .nzones = 1,
+	    .ttl = 5,
+	    .namespaces = nss,
+	    .nnamespaces = nns,
+	    .ext_zones = ext,
+	    .next_zones = 2,
+	    .ext_apex = "dns",
+	    .ext_ttl = 20,
+	};
+	char err[256] = "";
+	struct kube *k = kube_new(&c, err, sizeof(err));
+
+	assert_non_null(k);
+	assert_non_null(kube_external_zone(k));
+	return k;
+}
+
+/* The answer of name in the external index: its A records (NULL when the
+ * name does not exist, "" when it has none). */
+static const char *ext_a(struct kube *k, const char *name, char *buf,
+			 size_t len)
+{
+	uint8_t n[DNAME_MAX];
+	int nl = dname_from_str(name, n);
+	const char *r = NULL;
+
+	assert_true(nl > 0);
+	buf[0] = 0;
+	rcu_read_lock();
+	const struct zone_node *node =
+	    zone_lookup(kube_external_zone(k), n, (size_t)nl);
+	const struct zone_entry *e = node ? zone_node_find(node, T_A) : NULL;
+	if (node)
+		r = buf;
+	if (e) {
+		const uint8_t *d = zone_node_data(node) + e->off;
+		size_t o = 0;
+		for (uint16_t i = 0; i < e->an; i++) {
+			/* compression pointer owner, type, class, ttl, rdlen */
+			assert_int_equal(d[o + 2] << 8 | d[o + 3], T_A);
+			assert_int_equal(d[o + 6] << 24 | d[o + 7] << 16 |
+					     d[o + 8] << 8 | d[o + 9],
+					 20);
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%u.%u.%u.%u",
+				 i ? " " : "", d[o + 12], d[o + 13], d[o + 14],
+				 d[o + 15]);
+			o += 16;
+		}
+	}
+	rcu_read_unlock();
+	return r;
+}
+
+#define SVC_LB(ip)                                                             \
+	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","                \
+	"\"namespace\":\"prod\"},\"spec\":{\"type\":\"LoadBalancer\","         \
+	"\"clusterIP\":\"10.96.0.5\",\"externalIPs\":[\"198.51.100.7\"],"      \
+	"\"ports\":[{\"name\":\"http\",\"port\":80}]},\"status\":"             \
+	"{\"loadBalancer\":{\"ingress\":[{\"ip\":\"" ip "\"}]}}}"
+
+static void test_external_incremental(void **state)
+{
+	struct kube *k = ext_kube(NULL, 0);
+	char buf[256];
+
+	(void)state;
+	/* the zone's own names from the start */
+	assert_string_equal(ext_a(k, "example.org", buf, sizeof(buf)), "");
+	assert_non_null(ext_a(k, "ns1.dns.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	uint32_t serial = zone_serial(kube_external_zone(k));
+
+	put_json(k, SVC_LB("203.0.113.10"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_string_equal(ext_a(k, "web.prod.example.org", buf, sizeof(buf)),
+			    "198.51.100.7 203.0.113.10");
+	assert_non_null(
+	    ext_a(k, "10.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_true(zone_serial(kube_external_zone(k)) != serial);
+	/* the cluster zone has its own name, not the external one */
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	assert_false(exists(k, "web.prod.example.org"));
+
+	/* a new ingress IP replaces the old one, and its PTR */
+	put_json(k, SVC_LB("203.0.113.11"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_string_equal(ext_a(k, "web.prod.example.org", buf, sizeof(buf)),
+			    "198.51.100.7 203.0.113.11");
+	assert_null(ext_a(k, "10.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_non_null(
+	    ext_a(k, "11.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+
+	/* deleted: gone from both */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "prod", "web"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "prod.example.org", buf, sizeof(buf)));
+	assert_null(ext_a(k, "11.113.0.203.in-addr.arpa", buf, sizeof(buf)));
+	assert_false(exists(k, "web.prod.svc.cluster.local"));
+	kube_free(k);
+
+	/* namespaces hides the external names too */
+	static const char *const only[] = {"other"};
+	k = ext_kube(only, 1);
+	put_json(k, SVC_LB("203.0.113.10"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+	kube_free(k);
+}
+
+/* A whole store applied, then one without the service: stale owners of
+ * the external index go too. */
+static void test_external_apply(void **state)
+{
+	struct kube *k = ext_kube(NULL, 0);
+	struct store *st = store_new();
+	char buf[256];
+
+	(void)state;
+	put_svc(st, "prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+	struct obj_service *s = calloc(1, sizeof(*s));
+	s->ns = sdup("prod");
+	s->name = sdup("api");
+	s->type = OBJ_SVC_CLUSTERIP;
+	parse_addrs("203.0.113.20", &s->ext_ips, &s->next_ips);
+	assert_int_equal(store_put_service(st, s), 0);
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_string_equal(ext_a(k, "api.prod.example.org", buf, sizeof(buf)),
+			    "203.0.113.20");
+	assert_null(ext_a(k, "web.prod.example.org", buf, sizeof(buf)));
+
+	st = store_new();
+	put_svc(st, "prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.5");
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_null(ext_a(k, "api.prod.example.org", buf, sizeof(buf)));
+	assert_non_null(ext_a(k, "ns1.dns.example.org", buf, sizeof(buf)));
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	kube_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_incremental),
+	    cmocka_unit_test(test_multicluster),
+	    cmocka_unit_test(test_multicluster_load),
 	    cmocka_unit_test(test_relist_sweeps),
 	    cmocka_unit_test(test_clusterip_hosts),
 	    cmocka_unit_test(test_put_trims),
@@ -981,6 +1296,8 @@ int main(void)
 	    cmocka_unit_test(test_reload_watched),
 	    cmocka_unit_test(test_delete_no_namespace),
 	    cmocka_unit_test(test_load_fixture),
+	    cmocka_unit_test(test_external_incremental),
+	    cmocka_unit_test(test_external_apply),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

@@ -449,6 +449,31 @@ static void test_threads(void **state)
 	free(t);
 }
 
+/* coredns_autopath_success_total: one series per server, its sites
+ * summed, none before it counts; the responses autopath wrote. */
+static void test_autopath(void **state)
+{
+	uint32_t a = site_of("cluster.local."), b = site_of(".");
+	char *t = render();
+
+	(void)state;
+	assert_null(strstr(t, "coredns_autopath_success_total{"));
+	free(t);
+	metrics_add(metrics_autopath_slot(a), 2);
+	metrics_add(metrics_autopath_slot(b), 1);
+	metrics_add(metrics_autopath_slot(0), 5); /* no site: not counted */
+	metrics_dns(a, false, AF_INET, 1, false, 40, 0, METRICS_PLUGIN_AUTOPATH,
+		    90, 100000);
+	t = render();
+	assert_metric(t, 3,
+		      "coredns_autopath_success_total{server=\"dns://:53\"}");
+	assert_metric(t, 1,
+		      "coredns_dns_responses_total{server=\"dns://:53\","
+		      "zone=\"cluster.local.\",view=\"\",rcode=\"NOERROR\","
+		      "plugin=\"autopath\"}");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +487,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_upstream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_autopath, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 	};

@@ -85,7 +85,7 @@ struct apisrc {
 	CURLM *multi;
 	struct event *curl_timer;
 	struct event *tick;
-	struct res res[4];
+	struct res res[APISRC_MAX_RES];
 	size_t nres;
 	bool synced;
 	char *url_base;		       /* server URL requests are made to */
@@ -321,13 +321,21 @@ static void put_obj(struct res *r, struct decode_obj *o)
 	const char *bad = decode_unusable(o, why, sizeof(why));
 
 	if (bad) {
-		const char *ns =
-		    o->kind == DECODE_SERVICE ? o->u.svc->ns : NULL;
-		const char *name =
-		    o->kind == DECODE_SERVICE ? o->u.svc->name : o->u.ns->name;
-		struct decode_skip sk = {
-		    o->kind == DECODE_SERVICE ? "Service" : "Namespace", ns,
-		    name, bad};
+		const char *ns = NULL, *name, *kind = "Namespace";
+		if (o->kind == DECODE_NAMESPACE) {
+			name = o->u.ns->name;
+		} else if (o->kind == DECODE_SERVICE) {
+			ns = o->u.svc->ns;
+			name = o->u.svc->name;
+			kind = "Service";
+		} else if (o->kind == DECODE_IMPORT) {
+			ns = o->u.imp->ns;
+			name = o->u.imp->name;
+			kind = "ServiceImport";
+		} else {
+			name = NULL;
+		}
+		struct decode_skip sk = {kind, ns, name, bad};
 		char where[96];
 
 		snprintf(where, sizeof(where), "%s %s",
@@ -942,7 +950,7 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	/* One namespace: the server filters, through namespaced paths. */
 	const char *ns = conf->namespace;
-	char p_svc[300], p_eps[300], p_pod[300], f_ns[300];
+	char p_svc[300], p_eps[300], p_pod[300], p_imp[300], f_ns[300];
 	if (ns) {
 		snprintf(p_svc, sizeof(p_svc), "/api/v1/namespaces/%s/services",
 			 ns);
@@ -953,6 +961,10 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 		snprintf(p_pod, sizeof(p_pod), "/api/v1/namespaces/%s/pods",
 			 ns);
 		snprintf(f_ns, sizeof(f_ns), "metadata.name=%s", ns);
+		snprintf(p_imp, sizeof(p_imp),
+			 "/apis/multicluster.x-k8s.io/v1alpha1/namespaces/%s/"
+			 "serviceimports",
+			 ns);
 	}
 	if (add_res(s, "namespaces", "/api/v1/namespaces", "Namespace",
 		    DECODE_NAMESPACE, conf->namespace_labels, ns ? f_ns : NULL,
@@ -968,6 +980,12 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	    add_res(s, "pods", ns ? p_pod : "/api/v1/pods", "Pod", DECODE_POD,
 		    NULL, "status.phase!=Succeeded,status.phase!=Failed",
 		    seed) < 0)
+		goto nomem;
+	if (conf->watch_imports &&
+	    add_res(s, "serviceimports",
+		    ns ? p_imp
+		       : "/apis/multicluster.x-k8s.io/v1alpha1/serviceimports",
+		    "ServiceImport", DECODE_IMPORT, NULL, NULL, seed) < 0)
 		goto nomem;
 	struct timeval tv = {TICK_MS / 1000, 0};
 	event_add(s->tick, &tv);

@@ -28,9 +28,10 @@ struct event_base;
 enum apisrc_level { APISRC_INFO, APISRC_WARN, APISRC_ERROR };
 
 struct apisrc_conf {
-	const struct apiconf *api;    /* copied */
-	bool watch_pods;	      /* pods verified needs them */
-	const char *labels;	      /* label selector: services, slices */
+	const struct apiconf *api; /* copied */
+	bool watch_pods;	   /* pods verified needs them */
+	bool watch_imports; /* multicluster: ServiceImports, unfiltered */
+	const char *labels; /* label selector: services, slices */
 	const char *namespace_labels; /* label selector: namespaces */
 	const char *namespace;	  /* the one namespace served (namespaces NS),
 				   * watched through namespaced paths; NULL: all */
@@ -75,7 +76,7 @@ enum {
 	APISRC_RELIST_RESYNC,  /* the resync period */
 	APISRC_RELIST_CAUSES,
 };
-#define APISRC_MAX_RES 4
+#define APISRC_MAX_RES 5
 
 /* "gone", "garbage", "resync": the cause label of a relist. */
 const char *apisrc_relist_cause_name(int cause);

@@ -112,7 +112,7 @@ static bool is_reverse(const char *z)
 static const char *primary(const struct builder_conf *c)
 {
 	for (size_t i = 0; i < c->nzones; i++)
-		if (!is_reverse(c->zones[i]))
+		if (!is_reverse(c->zones[i]) && !c->multicluster[i])
 			return c->zones[i];
 	return NULL;
 }
@@ -242,6 +242,8 @@ int builder_static(const struct builder_conf *c, struct builder_buf *out)
 {
 	uint8_t n[DNAME_MAX], t[DNAME_MAX];
 	static const uint8_t version[] = {5, '1', '.', '1', '.', '0'};
+	/* the Multi-Cluster Services DNS specification's own version */
+	static const uint8_t mc_version[] = {5, '1', '.', '0', '.', '0'};
 
 	reset(out);
 	for (size_t i = 0; i < c->nzones; i++) {
@@ -253,7 +255,9 @@ int builder_static(const struct builder_conf *c, struct builder_buf *out)
 		if (is_reverse(z))
 			continue;
 		if ((nl = fmt_wire(n, "dns-version" ZONE_FMT, ZONE_ARGS(z))))
-			emit(out, n, nl, T_TXT, version, sizeof(version));
+			emit(out, n, nl, T_TXT,
+			     c->multicluster[i] ? mc_version : version,
+			     sizeof(version));
 		if ((nl = fmt_wire(n, "svc" ZONE_FMT, ZONE_ARGS(z))))
 			emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
 		if ((nl = fmt_wire(n, "pod" ZONE_FMT, ZONE_ARGS(z))))
@@ -460,7 +464,7 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 	for (size_t i = 0; i < c->nzones; i++) {
 		const char *z = c->zones[i];
 		bool is_prim = z == prim;
-		if (is_reverse(z))
+		if (is_reverse(z) || c->multicluster[i])
 			continue;
 		switch (s->type) {
 		case OBJ_SVC_EXTERNALNAME:
@@ -545,4 +549,332 @@ size_t builder_service_hosts(const struct builder_conf *c,
 		}
 	}
 	return k;
+}
+
+/* ---- k8s_external: the external zones ---- */
+
+int builder_ext_mname(const struct builder_ext *x, size_t i, uint8_t *out)
+{
+	const char *z = x->zones[i];
+	size_t n = fmt_wire(out, "ns1.%s" ZONE_FMT, x->apex, ZONE_ARGS(z));
+
+	return n ? (int)n : -EINVAL;
+}
+
+int builder_ext_rname(const struct builder_ext *x, size_t i, uint8_t *out)
+{
+	const char *z = x->zones[i];
+	size_t n =
+	    fmt_wire(out, "hostmaster.%s" ZONE_FMT, x->apex, ZONE_ARGS(z));
+
+	return n ? (int)n : -EINVAL;
+}
+
+int builder_ext_static(const struct builder_ext *x, struct builder_buf *out)
+{
+	uint8_t n[DNAME_MAX], t[DNAME_MAX];
+
+	reset(out);
+	for (size_t i = 0; i < x->nzones; i++) {
+		size_t nl = wire(x->zones[i], n);
+		int tl = builder_ext_mname(x, i, t);
+		if (!nl || tl <= 0)
+			continue;
+		emit(out, n, nl, T_NS, t, (size_t)tl);
+		emit(out, t, (size_t)tl, ZONE_TYPE_EXISTS, NULL, 0);
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* The first forward zone of x, which PTR targets are in; NULL: none. */
+static const char *ext_primary(const struct builder_ext *x)
+{
+	for (size_t i = 0; i < x->nzones; i++)
+		if (!is_reverse(x->zones[i]))
+			return x->zones[i];
+	return NULL;
+}
+
+/* Is address i of s one of those before it? */
+static bool ext_dup(const struct obj_service *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (s->ext_ips[j].family == s->ext_ips[i].family &&
+		    !memcmp(s->ext_ips[j].a, s->ext_ips[i].a,
+			    s->ext_ips[i].family == 4 ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* A service with external addresses (or a load balancer hostname) in
+ * forward zone z. */
+static void ext_names(const struct obj_service *s, const char *z,
+		      struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], srv[DNAME_MAX], host[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	const uint8_t *target = svc;
+	size_t tl = svl;
+
+	if (!svl)
+		return;
+	if (s->next_ips) {
+		for (size_t i = 0; i < s->next_ips; i++)
+			if (!ext_dup(s, i))
+				emit_addr(out, svc, svl, &s->ext_ips[i]);
+	} else {
+		/* a CNAME is alone at its name, and SRV targets are no
+		 * aliases (RFC 2782): they name the hostname itself */
+		tl = wire(s->lb_hostname, host);
+		if (tl <= 1)
+			return;
+		emit(out, svc, svl, T_CNAME, host, tl);
+		target = host;
+	}
+	for (size_t p = 0; p < s->nports; p++) {
+		const struct obj_port *pt = &s->ports[p];
+		if (s->next_ips)
+			emit_srv(out, svc, svl, srv_weight(s->nports), pt->port,
+				 target, tl);
+		if (!pt->name || !*pt->name)
+			continue;
+		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s" ZONE_FMT, pt->name,
+				     proto_name(pt->proto), s->name, s->ns,
+				     ZONE_ARGS(z));
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, target, tl);
+	}
+}
+
+/* A headless service's ready endpoints in forward zone z: addresses at
+ * the service name and at each endpoint's name, SRV to the endpoints. */
+static void ext_headless(const struct builder_conf *c,
+			 const struct obj_service *s,
+			 const struct obj_slice *const *sl, size_t nsl,
+			 const char *z, struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
+	char buf[64];
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < nsl; i++) {
+		const struct obj_slice *x = sl[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready)
+				continue;
+			for (size_t k = 0; k < ep->naddrs; k++) {
+				const struct obj_addr *a = &ep->addrs[k];
+				const char *h =
+				    builder_host_label(c, ep, a, buf);
+				size_t hl =
+				    fmt_wire(host, "%s.%s.%s" ZONE_FMT, h,
+					     s->name, s->ns, ZONE_ARGS(z));
+				emit_addr(out, svc, svl, a);
+				if (!hl)
+					continue;
+				emit_addr(out, host, hl, a);
+				for (size_t p = 0; p < x->nports; p++) {
+					const struct obj_port *pt =
+					    &x->ports[p];
+					emit_srv(out, svc, svl,
+						 srv_weight(nall), pt->port,
+						 host, hl);
+					/* CoreDNS answers SRV at the
+					 * endpoint's own name too */
+					emit_srv(out, host, hl,
+						 srv_weight(x->nports),
+						 pt->port, host, hl);
+					if (!pt->name || !*pt->name)
+						continue;
+					size_t n = count_ep_srv(
+					    sl, nsl, pt->name, pt->proto);
+					size_t l = fmt_wire(
+					    srv, "_%s._%s.%s.%s" ZONE_FMT,
+					    pt->name, proto_name(pt->proto),
+					    s->name, s->ns, ZONE_ARGS(z));
+					if (l)
+						emit_srv(out, srv, l,
+							 srv_weight(n),
+							 pt->port, host, hl);
+				}
+			}
+		}
+	}
+}
+
+/* PTRs of the external addresses that lie in reverse zone z. */
+static void ext_ptrs(const struct obj_service *s, const char *z,
+		     const char *prim, struct builder_buf *out)
+{
+	uint8_t zw[DNAME_MAX], rev[DNAME_MAX], svc[DNAME_MAX];
+	size_t zl = wire(z, zw);
+	size_t svl =
+	    fmt_wire(svc, "%s.%s" ZONE_FMT, s->name, s->ns, ZONE_ARGS(prim));
+
+	if (!zl || !svl)
+		return;
+	for (size_t i = 0; i < s->next_ips; i++) {
+		const struct obj_addr *a = &s->ext_ips[i];
+		size_t rl = a->family == 4 ? dname_reverse4(a->a, rev)
+					   : dname_reverse6(a->a, rev);
+		if (!ext_dup(s, i) && dname_suffix_at(rev, rl, zw, zl) >= 0)
+			emit(out, rev, rl, T_PTR, svc, svl);
+	}
+}
+
+int builder_ext_service(const struct builder_conf *c,
+			const struct builder_ext *x,
+			const struct obj_service *s,
+			const struct obj_slice *const *slices, size_t nslices,
+			struct builder_buf *out)
+{
+	const char *prim = ext_primary(x);
+	bool ext = s->next_ips || s->lb_hostname;
+	bool headless = !ext && x->headless && s->type == OBJ_SVC_HEADLESS;
+	bool kdns =
+	    !strcmp(s->ns, "kube-system") && !strcmp(s->name, "kube-dns");
+	uint8_t ns1[DNAME_MAX];
+
+	reset(out);
+	if (!strcasecmp(s->ns, x->apex))
+		return 0;
+	for (size_t i = 0; i < x->nzones; i++) {
+		const char *z = x->zones[i];
+		int nl = builder_ext_mname(x, i, ns1);
+		for (size_t k = 0; kdns && nl > 0 && k < s->next_ips; k++)
+			if (!ext_dup(s, k))
+				emit_addr(out, ns1, (size_t)nl, &s->ext_ips[k]);
+		if (is_reverse(z)) {
+			if (prim)
+				ext_ptrs(s, z, prim, out);
+		} else if (ext) {
+			ext_names(s, z, out);
+		} else if (headless) {
+			ext_headless(c, s, slices, nslices, z, out);
+		}
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* ---- ServiceImports: the multicluster zones ---- */
+
+/* A ClusterSetIP import in zone z: its addresses and an SRV per port, as
+ * a ClusterIP service has them. */
+static void import_clusterset(const struct obj_import *s, const char *z,
+			      struct builder_buf *out)
+{
+	uint8_t svc[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < s->nips; i++)
+		emit_addr(out, svc, svl, &s->ips[i]);
+	for (size_t p = 0; p < s->nports; p++) {
+		const struct obj_port *pt = &s->ports[p];
+		emit_srv(out, svc, svl, srv_weight(s->nports), pt->port, svc,
+			 svl);
+		if (!pt->name || !*pt->name)
+			continue;
+		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+				     pt->name, proto_name(pt->proto), s->name,
+				     s->ns, ZONE_ARGS(z));
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, svc, svl);
+	}
+}
+
+/* The ready endpoints of an import in zone z:
+ * <host>.<clusterid>.<svc>.<ns>.svc.<z> for both types; for a headless
+ * one also the import's name and its SRV records, which point at those
+ * names. */
+static void import_endpoints(const struct builder_conf *c,
+			     const struct obj_import *s,
+			     const struct obj_slice *const *sl, size_t nsl,
+			     const char *z, struct builder_buf *out)
+{
+	bool headless = s->type == OBJ_IMPORT_HEADLESS;
+	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
+	size_t svl =
+	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
+	char buf[64];
+
+	if (!svl)
+		return;
+	for (size_t i = 0; i < nsl; i++) {
+		const struct obj_slice *x = sl[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready)
+				continue;
+			for (size_t k = 0; k < ep->naddrs; k++) {
+				const struct obj_addr *a = &ep->addrs[k];
+				const char *h =
+				    builder_host_label(c, ep, a, buf);
+				/* without a cluster id there is no name */
+				size_t hl =
+				    x->cluster && *x->cluster
+					? fmt_wire(host,
+						   "%s.%s.%s.%s.svc" ZONE_FMT,
+						   h, x->cluster, s->name,
+						   s->ns, ZONE_ARGS(z))
+					: 0;
+				if (hl)
+					emit_addr(out, host, hl, a);
+				if (!headless)
+					continue;
+				emit_addr(out, svc, svl, a);
+				if (!hl)
+					continue;
+				for (size_t p = 0; p < x->nports; p++) {
+					const struct obj_port *pt =
+					    &x->ports[p];
+					emit_srv(out, svc, svl,
+						 srv_weight(nall), pt->port,
+						 host, hl);
+					if (!pt->name || !*pt->name)
+						continue;
+					size_t n = count_ep_srv(
+					    sl, nsl, pt->name, pt->proto);
+					size_t sl2 = fmt_wire(
+					    srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
+					    pt->name, proto_name(pt->proto),
+					    s->name, s->ns, ZONE_ARGS(z));
+					if (sl2)
+						emit_srv(out, srv, sl2,
+							 srv_weight(n),
+							 pt->port, host, hl);
+				}
+			}
+		}
+	}
+}
+
+int builder_import(const struct builder_conf *c, const struct obj_import *s,
+		   const struct obj_slice *const *slices, size_t nslices,
+		   struct builder_buf *out)
+{
+	bool empty = count_ready(slices, nslices) == 0;
+
+	reset(out);
+	if (c->noendpoints)
+		nslices = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i];
+		if (!c->multicluster[i] || is_reverse(z))
+			continue;
+		if (s->type == OBJ_IMPORT_CLUSTERSETIP &&
+		    !(c->ignore_empty_service && empty))
+			import_clusterset(s, z, out);
+		import_endpoints(c, s, slices, nslices, z, out);
+	}
+	return out->oom ? -ENOMEM : 0;
 }

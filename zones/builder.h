@@ -29,6 +29,10 @@ struct builder_conf {
 	 * records point to. */
 	const char *zones[BUILDER_MAX_ZONES];
 	size_t nzones;
+	/* multicluster[i]: zone i is a multicluster zone (the multicluster
+	 * option): ServiceImports are answered there, Services are not, and
+	 * it is never the primary zone */
+	bool multicluster[BUILDER_MAX_ZONES];
 	enum builder_pods pods;
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
@@ -97,10 +101,65 @@ size_t builder_service_ips(const struct builder_conf *c,
 			   const struct obj_service *s,
 			   const struct obj_addr **ips);
 
+/* A ServiceImport with its multicluster EndpointSlices (merged), in each
+ * multicluster zone, as the Multi-Cluster Services DNS specification and
+ * CoreDNS define them: <svc>.<ns>.svc.<zone> with the ClusterSetIPs (or,
+ * headless, every ready endpoint address), SRV for the ports, and the
+ * endpoint names <host>.<clusterid>.<svc>.<ns>.svc.<zone> of ready
+ * endpoints (slices without a cluster id have none).  No PTRs. */
+int builder_import(const struct builder_conf *c, const struct obj_import *s,
+		   const struct obj_slice *const *slices, size_t nslices,
+		   struct builder_buf *out);
+
 /* The host label of an endpoint address: its hostname, else the pod name
  * with endpoint_pod_names, else the dashed address.  buf needs 64 bytes. */
 const char *builder_host_label(const struct builder_conf *c,
 			       const struct obj_endpoint *ep,
 			       const struct obj_addr *a, char *buf);
+
+/* ---- k8s_external: the external zones ---- */
+
+/*
+ * The zones of a k8s_external directive, built from the same objects as
+ * the cluster zone, as CoreDNS's k8s_external plugin names them:
+ * <svc>.<ns>.<zone> for the external addresses of a service, SRV for its
+ * ports, PTR in the reverse zones among them, and the zone's own names
+ * under <apex>.<zone>.
+ */
+struct builder_ext {
+	const char *zones[BUILDER_MAX_ZONES]; /* lowercase, no trailing dot */
+	size_t nzones;
+	const char *apex; /* the label of the zone's own names: "dns" */
+	bool headless;	  /* headless services' endpoints too */
+};
+
+/* The SOA MNAME and NS target of external zone i, ns1.<apex>.<zone>, and
+ * the SOA RNAME, hostmaster.<apex>.<zone>, in wire form (out has 255
+ * bytes).  Return the length, or -EINVAL. */
+int builder_ext_mname(const struct builder_ext *x, size_t i, uint8_t *out);
+int builder_ext_rname(const struct builder_ext *x, size_t i, uint8_t *out);
+
+/* The external zones' own records: NS at each apex; ns1.<apex>.<zone>
+ * exists (its addresses come with kube-system/kube-dns). */
+int builder_ext_static(const struct builder_ext *x, struct builder_buf *out);
+
+/*
+ * The external records of a service: with external addresses
+ * (spec.externalIPs and load balancer ingress IPs) A/AAAA at
+ * <svc>.<ns>.<zone>, else a CNAME to its load balancer hostname; SRV at
+ * that name for every port and at _<port>._<proto>.<svc>.<ns>.<zone> for
+ * named ones; PTR of each address in the reverse zones (to the first
+ * forward zone's name).  Without external addresses, with x->headless, a
+ * headless service's ready endpoints as the cluster zone names them (c
+ * says how: endpoint_pod_names), with SRV at each endpoint's name too.
+ * kube-system/kube-dns's external addresses are also those of
+ * ns1.<apex>.<zone>.  Services of a namespace named like the apex give nothing
+ * (<apex>.<zone> is the zone's own). Returns 0 or -ENOMEM.
+ */
+int builder_ext_service(const struct builder_conf *c,
+			const struct builder_ext *x,
+			const struct obj_service *s,
+			const struct obj_slice *const *slices, size_t nslices,
+			struct builder_buf *out);
 
 #endif

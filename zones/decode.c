@@ -24,6 +24,8 @@
 #include "zones/bgjob.h"
 
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
+#define MC_SERVICE_NAME_LABEL "multicluster.kubernetes.io/service-name"
+#define MC_SOURCE_CLUSTER_LABEL "multicluster.kubernetes.io/source-cluster"
 #define TRIGGER_TIME_ANNOTATION                                                \
 	"endpoints.kubernetes.io/last-change-trigger-time"
 
@@ -491,6 +493,90 @@ static int svc_port(struct dctx *c, const cJSON *p, size_t i,
 	return 0;
 }
 
+/* --- Service: external addresses (k8s_external) ---------------------- */
+
+/* One address of a list that the API validates as IPs. */
+static int ext_addr(struct dctx *c, const cJSON *v, const char *path,
+		    struct obj_service *s)
+{
+	if (!cJSON_IsString(v))
+		return fail(c, v, "%s: expected a string, got %s", path,
+			    type_name(v));
+	if (obj_addr_parse(v->valuestring, &s->ext_ips[s->next_ips]) < 0)
+		return fail(c, v, "%s: \"%s\" is not an IP address", path,
+			    v->valuestring);
+	s->next_ips++;
+	return 0;
+}
+
+/* spec.externalIPs, then status.loadBalancer.ingress[]: the ip of each,
+ * and the first hostname (CoreDNS keeps the hostname of an ingress
+ * without ip). */
+static int svc_external(struct dctx *c, const cJSON *o, const cJSON *spec,
+			struct obj_service *s)
+{
+	const cJSON *ext, *status, *lb, *ing = NULL, *it;
+	char path[64];
+	size_t n = 0, i = 0;
+	int rc;
+
+	if ((rc = get_arr(c, spec, "externalIPs", "spec.externalIPs", &ext)) ||
+	    (rc = get_obj(c, o, "status", "status", &status)) ||
+	    (rc = get_obj(c, status, "loadBalancer", "status.loadBalancer",
+			  &lb)) ||
+	    (rc = get_arr(c, lb, "ingress", "status.loadBalancer.ingress",
+			  &ing)))
+		return rc;
+	n = (ext ? (size_t)cJSON_GetArraySize(ext) : 0) +
+	    (ing ? (size_t)cJSON_GetArraySize(ing) : 0);
+	if (n == 0)
+		return 0;
+	s->ext_ips = calloc(n, sizeof(*s->ext_ips));
+	if (!s->ext_ips)
+		return nomem(c);
+	cJSON_ArrayForEach(it, ext)
+	{
+		ipath(path, sizeof(path), "spec.externalIPs[", i++, "]");
+		if ((rc = ext_addr(c, it, path, s)))
+			return rc;
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, ing)
+	{
+		const cJSON *ip;
+		const char *host;
+
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i,
+		      "]");
+		if (!cJSON_IsObject(it))
+			return fail(c, it, "%s: expected a mapping, got %s",
+				    path, type_name(it));
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i,
+		      "].ip");
+		ip = member(it, "ip");
+		if (ip && !(cJSON_IsString(ip) && !*ip->valuestring) &&
+		    (rc = ext_addr(c, ip, path, s)))
+			return rc;
+		ipath(path, sizeof(path), "status.loadBalancer.ingress[", i++,
+		      "].hostname");
+		if ((rc = peek_str(c, it, "hostname", path, &host)))
+			return rc;
+		if (!s->lb_hostname && host && *host &&
+		    (!ip || !*ip->valuestring)) {
+			size_t len = strlen(host);
+			if (host[len - 1] == '.')
+				len--;
+			if (len && !(s->lb_hostname = strndup(host, len)))
+				return nomem(c);
+		}
+	}
+	if (s->next_ips == 0) {
+		free(s->ext_ips);
+		s->ext_ips = NULL;
+	}
+	return 0;
+}
+
 static int decode_service(struct dctx *c, const cJSON *o,
 			  struct obj_service **out)
 {
@@ -545,7 +631,7 @@ static int decode_service(struct dctx *c, const cJSON *o,
 	rc = get_bool(c, spec, "publishNotReadyAddresses",
 		      "spec.publishNotReadyAddresses", false,
 		      &s->publish_not_ready);
-	if (rc)
+	if (rc || (rc = svc_external(c, o, spec, s)))
 		goto fail;
 	*out = s;
 	return 0;
@@ -671,6 +757,27 @@ static int64_t parse_rfc3339_ms(const char *s)
 	return ((int64_t)t - off) * 1000 + ms;
 }
 
+/* The labels of a multicluster slice: it belongs to the ServiceImport its
+ * multicluster.kubernetes.io/service-name names, not to a Service. */
+static int slice_multicluster(struct dctx *c, const cJSON *labels,
+			      struct obj_slice *s)
+{
+	const char *svc, *cluster;
+	int rc = peek_str(c, labels, MC_SERVICE_NAME_LABEL,
+			  "metadata.labels[" MC_SERVICE_NAME_LABEL "]", &svc);
+
+	if (rc || !svc || !*svc)
+		return rc;
+	rc = peek_str(c, labels, MC_SOURCE_CLUSTER_LABEL,
+		      "metadata.labels[" MC_SOURCE_CLUSTER_LABEL "]", &cluster);
+	if (rc)
+		return rc;
+	free(s->service);
+	s->service = strdup(svc);
+	s->cluster = strdup(cluster ? cluster : "");
+	return s->service && s->cluster ? 0 : nomem(c);
+}
+
 static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 {
 	struct obj_slice *s = calloc(1, sizeof(*s));
@@ -695,6 +802,8 @@ static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 		rc = nomem(c);
 		goto fail;
 	}
+	if ((rc = slice_multicluster(c, labels, s)))
+		goto fail;
 	if ((rc = get_obj(c, meta, "annotations", "metadata.annotations",
 			  &annotations)))
 		goto fail;
@@ -746,6 +855,78 @@ static int decode_slice(struct dctx *c, const cJSON *o, struct obj_slice **out)
 	return 0;
 fail:
 	obj_slice_free(s);
+	return rc;
+}
+
+/* --- ServiceImport (multicluster.x-k8s.io) ------------------------------ */
+
+static int import_ips(struct dctx *c, const cJSON *spec, struct obj_import *s)
+{
+	const cJSON *ips, *it;
+	size_t n = 0;
+	int rc = get_arr(c, spec, "ips", "spec.ips", &ips);
+
+	if (rc || !ips || cJSON_GetArraySize(ips) == 0)
+		return rc;
+	s->ips = calloc((size_t)cJSON_GetArraySize(ips), sizeof(*s->ips));
+	if (!s->ips)
+		return nomem(c);
+	cJSON_ArrayForEach(it, ips)
+	{
+		if (!cJSON_IsString(it))
+			return fail(c, it,
+				    "spec.ips[%zu]: expected a string, got %s",
+				    n, type_name(it));
+		if (obj_addr_parse(it->valuestring, &s->ips[n]) < 0)
+			return fail(c, it,
+				    "spec.ips[%zu]: \"%s\" is not an IP "
+				    "address",
+				    n, it->valuestring);
+		s->nips = ++n;
+	}
+	return 0;
+}
+
+/* spec.type ClusterSetIP or Headless; without one, ClusterSetIP when
+ * spec.ips has addresses, else Headless. */
+static int decode_import(struct dctx *c, const cJSON *o,
+			 struct obj_import **out)
+{
+	struct obj_import *s = calloc(1, sizeof(*s));
+	const cJSON *meta, *spec;
+	const char *type;
+	int rc;
+
+	if (!s)
+		return nomem(c);
+	if ((rc = get_meta(c, o, "ServiceImport", true, &meta, &s->name,
+			   &s->ns)))
+		goto fail;
+	if ((rc = get_obj(c, o, "spec", "spec", &spec)))
+		goto fail;
+	if ((rc = peek_str(c, spec, "type", "spec.type", &type)))
+		goto fail;
+	if ((rc = import_ips(c, spec, s)))
+		goto fail;
+	if (type && strcmp(type, "Headless") == 0) {
+		s->type = OBJ_IMPORT_HEADLESS;
+	} else if (type && strcmp(type, "ClusterSetIP") == 0) {
+		s->type = OBJ_IMPORT_CLUSTERSETIP;
+	} else if (type && *type) {
+		rc = fail(c, member(spec, "type"),
+			  "spec.type: unknown ServiceImport type \"%s\"", type);
+		goto fail;
+	} else {
+		s->type =
+		    s->nips ? OBJ_IMPORT_CLUSTERSETIP : OBJ_IMPORT_HEADLESS;
+	}
+	if ((rc = get_ports(c, spec, "ports", "spec.ports", svc_port, &s->ports,
+			    &s->nports)))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	obj_import_free(s);
 	return rc;
 }
 
@@ -1005,10 +1186,16 @@ static int decode_one(struct dctx *c, const cJSON *o, const char *kind,
 		out->kind = out->u.slice ? DECODE_SLICE : DECODE_OTHER;
 		return rc;
 	}
+	if (strcmp(kind, "ServiceImport") == 0 &&
+	    (!api || strncmp(api, "multicluster.x-k8s.io/", 22) == 0)) {
+		out->kind = DECODE_IMPORT;
+		return decode_import(c, o, &out->u.imp);
+	}
 	c->ukind = kind;
 	if (strcmp(kind, "Service") == 0 || strcmp(kind, "Pod") == 0 ||
 	    strcmp(kind, "Namespace") == 0 ||
-	    strcmp(kind, "EndpointSlice") == 0)
+	    strcmp(kind, "EndpointSlice") == 0 ||
+	    strcmp(kind, "ServiceImport") == 0)
 		snprintf(c->unused, sizeof(c->unused),
 			 "apiVersion %.64s is not one DNS uses", api);
 	else
@@ -1048,6 +1235,12 @@ const char *decode_unusable(const struct decode_obj *o, char *buf, size_t len)
 		return why;
 	case DECODE_NAMESPACE:
 		return label_problem(o->u.ns->name, buf, len, "metadata.name");
+	case DECODE_IMPORT:
+		why = label_problem(o->u.imp->name, buf, len, "metadata.name");
+		if (!why)
+			why = label_problem(o->u.imp->ns, buf, len,
+					    "metadata.namespace");
+		return why;
 	default:
 		return NULL;
 	}
@@ -1068,6 +1261,9 @@ void decode_obj_free(struct decode_obj *o)
 	case DECODE_POD:
 		obj_pod_free(o->u.pod);
 		break;
+	case DECODE_IMPORT:
+		obj_import_free(o->u.imp);
+		break;
 	case DECODE_OTHER:
 		break;
 	}
@@ -1077,8 +1273,9 @@ void decode_obj_free(struct decode_obj *o)
 /* The kind name of a decoded object, for messages. */
 static const char *kind_name(enum decode_kind k)
 {
-	static const char *const names[] = {
-	    "object", "Service", "EndpointSlice", "Namespace", "Pod"};
+	static const char *const names[] = {"object",	     "Service",
+					    "EndpointSlice", "Namespace",
+					    "Pod",	     "ServiceImport"};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k]
 							      : "object";
@@ -1108,7 +1305,7 @@ static int left_out(struct dctx *c, const cJSON *node, struct decode_obj *o)
 	}
 	sk.ns = cJSON_IsString(ns) ? ns->valuestring : NULL;
 	sk.name = cJSON_IsString(name) ? name->valuestring : NULL;
-	if (o->kind == DECODE_SERVICE && !sk.ns)
+	if ((o->kind == DECODE_SERVICE || o->kind == DECODE_IMPORT) && !sk.ns)
 		sk.ns = "default";
 	c->opts->skipped(c->opts->arg, &sk);
 	decode_obj_free(o);
@@ -1144,6 +1341,9 @@ static int store_obj(struct dctx *c, struct store *st, struct decode_obj *o)
 		break;
 	case DECODE_POD:
 		rc = store_put_pod(st, o->u.pod);
+		break;
+	case DECODE_IMPORT:
+		rc = store_put_import(st, o->u.imp);
 		break;
 	default:
 		return 0;

@@ -4,7 +4,10 @@
  * Input is what `kubectl get -o json` prints (a List, a typed list such as
  * ServiceList whose items carry no kind, or a single object) or YAML
  * manifests with one or more documents.  Kinds used: Namespace, Service,
- * EndpointSlice (discovery.k8s.io/v1) and Pod; other kinds are skipped, and
+ * EndpointSlice (discovery.k8s.io/v1), Pod and ServiceImport
+ * (multicluster.x-k8s.io; EndpointSlices labelled
+ * multicluster.kubernetes.io/service-name are its endpoints, with
+ * obj_slice.cluster set); other kinds are skipped, and
  * so are used kinds of another API group (a Knative "Service").
  *
  * Conventions:
@@ -36,6 +39,7 @@ enum decode_kind {
 	DECODE_SLICE,
 	DECODE_NAMESPACE,
 	DECODE_POD,
+	DECODE_IMPORT, /* ServiceImport, multicluster.x-k8s.io/v1alpha1 */
 };
 
 /* One decoded object; exactly the member matching kind is set, and the
@@ -47,6 +51,7 @@ struct decode_obj {
 		struct obj_slice *slice;
 		struct obj_namespace *ns;
 		struct obj_pod *pod;
+		struct obj_import *imp;
 	} u;
 };
 

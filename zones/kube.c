@@ -108,6 +108,11 @@ struct kube {
 	char **namespaces;
 	size_t nnamespaces;
 	struct zone_index *zi;
+	/* k8s_external: its zones in an index of their own (NULL: none) */
+	struct builder_ext bx;
+	char *ext_zones[BUILDER_MAX_ZONES];
+	char *ext_apex;
+	struct zone_index *xi;
 	struct hosts *hosts; /* ClusterIP endpoint names, beside the zone */
 	struct podset *pods; /* pods verified: running pods' addresses */
 	struct hosts_ep *eps;
@@ -125,9 +130,9 @@ struct kube {
 	struct filesrc_watch *watch;
 	void (*done)(void *, int, const char *);
 	void *done_arg;
-	bool ns_by_label;     /* only namespaces with a Namespace object */
-	uint32_t list_gen[5]; /* per decode_kind */
-	struct keyset dirty;  /* owners to rebuild at the next commit */
+	bool ns_by_label; /* only namespaces with a Namespace object */
+	uint32_t list_gen[DECODE_IMPORT + 1]; /* per decode_kind */
+	struct keyset dirty; /* owners to rebuild at the next commit */
 	struct kube_latency latency;
 	int64_t *pending_ms; /* trigger times of slices not committed yet */
 	size_t npending, cap_pending;
@@ -178,6 +183,55 @@ bool kube_ns_exposed(const struct kube *k, const uint8_t *label, size_t len)
 }
 
 static int set_owner(struct kube *k, const char *key);
+static int set_ext_owner(struct kube *k, const char *key);
+
+/* The external zones of c (k8s_external), with their own names. */
+static int ext_new(struct kube *k, const struct kube_conf *c, char *err,
+		   size_t errlen)
+{
+	uint8_t zw[BUILDER_MAX_ZONES][DNAME_MAX],
+	    mw[BUILDER_MAX_ZONES][DNAME_MAX], rw[DNAME_MAX];
+	const uint8_t *zp[BUILDER_MAX_ZONES], *mp[BUILDER_MAX_ZONES];
+
+	if (c->next_zones > BUILDER_MAX_ZONES) {
+		snprintf(err, errlen, "k8s_external: at most %d zones",
+			 BUILDER_MAX_ZONES);
+		return -EINVAL;
+	}
+	if (!(k->ext_apex = strdup(c->ext_apex ? c->ext_apex : "dns")))
+		return -ENOMEM;
+	k->bx.apex = k->ext_apex;
+	k->bx.headless = c->ext_headless;
+	for (size_t i = 0; i < c->next_zones; i++) {
+		if (!(k->ext_zones[i] = strdup(c->ext_zones[i])))
+			return -ENOMEM;
+		k->bx.zones[i] = k->ext_zones[i];
+	}
+	k->bx.nzones = c->next_zones;
+	for (size_t i = 0; i < c->next_zones; i++) {
+		if (dname_from_str(c->ext_zones[i], zw[i]) < 0 ||
+		    builder_ext_mname(&k->bx, i, mw[i]) < 0 ||
+		    builder_ext_rname(&k->bx, i, rw) < 0) {
+			snprintf(err, errlen, "k8s_external: invalid zone '%s'",
+				 c->ext_zones[i]);
+			return -EINVAL;
+		}
+		dname_lower(zw[i], dname_len(zw[i]));
+		zp[i] = zw[i];
+		mp[i] = mw[i];
+	}
+	k->xi = zone_index_new(zp, mp, c->next_zones, c->ext_ttl);
+	if (!k->xi)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->next_zones; i++)
+		if (builder_ext_rname(&k->bx, i, rw) < 0 ||
+		    zone_set_rname(k->xi, i, rw) < 0)
+			return -ENOMEM;
+	if (builder_ext_static(&k->bx, &k->buf) < 0 ||
+	    set_ext_owner(k, "static") < 0 || zone_commit(k->xi) < 0)
+		return -ENOMEM;
+	return 0;
+}
 
 struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 {
@@ -200,6 +254,10 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		k->bc.zones[i] = k->zones[i];
 	}
 	k->bc.nzones = c->nzones;
+	for (size_t i = 0; i < c->nzones; i++)
+		for (size_t j = 0; j < c->nmulticluster; j++)
+			if (!strcmp(c->zones[i], c->multicluster[j]))
+				k->bc.multicluster[i] = true;
 	k->bc.pods = c->pods;
 	k->bc.endpoint_pod_names = c->endpoint_pod_names;
 	k->bc.ignore_empty_service = c->ignore_empty_service;
@@ -241,6 +299,13 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		goto nomem;
 	if (!c->objects && !(k->st = store_new()))
 		goto nomem;
+	if (c->next_zones) {
+		int rc = ext_new(k, c, err, errlen);
+		if (rc == -ENOMEM)
+			goto nomem;
+		if (rc < 0)
+			goto fail;
+	}
 	/* The zones' own names (dns-version, svc, pod) exist from the
 	 * start, whatever the source delivers and when. */
 	if (builder_static(&k->bc, &k->buf) < 0 || set_owner(k, "static") < 0 ||
@@ -268,6 +333,10 @@ void kube_free(struct kube *k)
 	bgjob_free(k->reaper);
 	store_free(k->retired);
 	zone_index_free(k->zi);
+	zone_index_free(k->xi);
+	for (size_t i = 0; i < BUILDER_MAX_ZONES; i++)
+		free(k->ext_zones[i]);
+	free(k->ext_apex);
 	hosts_free(k->hosts);
 	podset_free(k->pods);
 	free(k->eps);
@@ -292,6 +361,11 @@ void kube_free(struct kube *k)
 struct zone_index *kube_zone(const struct kube *k)
 {
 	return k->zi;
+}
+
+struct zone_index *kube_external_zone(const struct kube *k)
+{
+	return k->xi;
 }
 
 const struct hosts *kube_hosts(const struct kube *k)
@@ -361,6 +435,8 @@ size_t kube_count(const struct kube *k, enum decode_kind kind)
 		return store_count_slices(k->st);
 	case DECODE_POD:
 		return store_count_pods(k->st);
+	case DECODE_IMPORT:
+		return store_count_imports(k->st);
 	case DECODE_NAMESPACE:
 		store_each_namespace(k->st, count_one, &n);
 		return n;
@@ -524,6 +600,17 @@ static int set_owner(struct kube *k, const char *key)
 	return rc == -EINVAL ? 0 : rc;
 }
 
+/* The same for the external zones (k8s_external), when there are. */
+static int set_ext_owner(struct kube *k, const char *key)
+{
+	if (!k->xi)
+		return 0;
+	if (k->buf.oom)
+		return -ENOMEM;
+	int rc = zone_owner_set(k->xi, key, k->buf.p, k->buf.len, k->gen);
+	return rc == -EINVAL ? 0 : rc;
+}
+
 /* Replace a service's endpoint names (n 0: none) and the PTRs of its own
  * addresses; a change moves the SOA serial at the next commit. */
 static int set_hosts(struct kube *k, const char *ns, const char *name,
@@ -597,6 +684,12 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	}
 	if ((rc = set_owner(k, key)) < 0)
 		goto out;
+	if (k->xi && (builder_ext_service(&k->bc, &k->bx, s, k->slices, n,
+					  &k->buf) < 0 ||
+		      (rc = set_ext_owner(k, key)) < 0)) {
+		rc = rc < 0 ? rc : -ENOMEM;
+		goto out;
+	}
 	size_t ne =
 	    builder_service_hosts(&k->bc, s, k->slices, n, k->eps, k->cap_eps);
 	if (ne > k->cap_eps) {
@@ -612,6 +705,58 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	const struct obj_addr *ips = NULL;
 	size_t nips = builder_service_ips(&k->bc, s, &ips);
 	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips);
+out:
+	for (size_t i = 0; i < nu; i++)
+		obj_slice_free(k->unpacked[i]);
+	return rc;
+}
+
+/* A ServiceImport and its multicluster slices (few: every one is walked
+ * in the first stage of a load). */
+static int apply_imp(const struct obj_import *s, void *arg)
+{
+	struct apply *a = arg;
+	struct kube *k = a->k;
+	char key[300];
+	size_t nu = 0;
+	int rc = 0;
+
+	if (!ns_exposed(k, s->ns))
+		return 0;
+	size_t n =
+	    store_mc_slices_of(a->st, s->ns, s->name, k->slices, k->cap_slices);
+	if (n > k->cap_slices) {
+		const struct obj_slice **p = realloc(k->slices, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->slices = p;
+		k->cap_slices = n;
+		n = store_mc_slices_of(a->st, s->ns, s->name, k->slices, n);
+	}
+	if (n > k->cap_unpacked) {
+		struct obj_slice **p = realloc(k->unpacked, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->unpacked = p;
+		k->cap_unpacked = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!k->slices[i]->packed)
+			continue;
+		struct obj_slice *u = obj_slice_unpack(k->slices[i]);
+		if (!u) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		k->unpacked[nu++] = u;
+		k->slices[i] = u;
+	}
+	snprintf(key, sizeof(key), "imp/%s/%s", s->ns, s->name);
+	if (builder_import(&k->bc, s, k->slices, n, &k->buf) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = set_owner(k, key);
 out:
 	for (size_t i = 0; i < nu; i++)
 		obj_slice_free(k->unpacked[i]);
@@ -680,6 +825,11 @@ static int apply_begin(struct kube *k, struct store *st)
 	if ((rc = builder_static(&k->bc, &k->buf)) < 0 ||
 	    (rc = set_owner(k, "static")) < 0)
 		return rc;
+	if (k->xi && ((rc = builder_ext_static(&k->bx, &k->buf)) < 0 ||
+		      (rc = set_ext_owner(k, "static")) < 0))
+		return rc;
+	if ((rc = store_each_import(st, apply_imp, &a)) < 0)
+		return rc;
 	return store_each_namespace(st, apply_ns, &a);
 }
 
@@ -714,6 +864,11 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
 	rc = zone_commit(k->zi);
+	if (k->xi) {
+		zone_owner_drop_stale(k->xi, k->gen);
+		if (zone_commit(k->xi) < 0)
+			rc = -ENOMEM;
+	}
 	*old = k->st;
 	k->st = st;
 	__atomic_store_n(&k->synced, 1, __ATOMIC_RELEASE);
@@ -725,6 +880,8 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 static void apply_abort(struct kube *k, struct store *st)
 {
 	zone_commit(k->zi);
+	if (k->xi)
+		zone_commit(k->xi);
 	store_free(st);
 }
 
@@ -1052,6 +1209,15 @@ static int mark_svc_in(const struct obj_service *s, void *arg)
 	return 0;
 }
 
+static int mark_imp_in(const struct obj_import *s, void *arg)
+{
+	struct mark_ns *m = arg;
+
+	if (!strcmp(s->ns, m->ns))
+		m->rc |= mark(m->k, "imp", s->ns, s->name);
+	return 0;
+}
+
 static int mark_namespace(struct kube *k, const char *ns)
 {
 	int rc = mark(k, "ns", NULL, ns);
@@ -1059,6 +1225,7 @@ static int mark_namespace(struct kube *k, const char *ns)
 	if (k->ns_by_label) {
 		struct mark_ns m = {k, ns, 0};
 		store_each_service(k->st, mark_svc_in, &m);
+		store_each_import(k->st, mark_imp_in, &m);
 		rc |= m.rc;
 	}
 	return rc ? -ENOMEM : 0;
@@ -1110,11 +1277,13 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		obj_slice_trim(s, k->bc.endpoint_pod_names);
 		s = o->u.slice = obj_slice_pack(s);
 		s->gen = k->list_gen[DECODE_SLICE];
-		if (old && old->service &&
-		    (!s->service || strcmp(old->service, s->service)))
-			rc |= mark(k, "svc", old->ns, old->service);
+		/* a multicluster slice belongs to an import */
+		if (old && old->service)
+			rc |= mark(k, old->cluster ? "imp" : "svc", old->ns,
+				   old->service);
 		if (s->service)
-			rc |= mark(k, "svc", s->ns, s->service);
+			rc |= mark(k, s->cluster ? "imp" : "svc", s->ns,
+				   s->service);
 		if (!store_has_namespace(k->st, s->ns))
 			rc |= mark_namespace(k, s->ns);
 		rc |= pending_latency(k, s->trigger_ms);
@@ -1138,6 +1307,15 @@ int kube_put(struct kube *k, struct decode_obj *o)
 			rc |= kube_put_pod(k, p->ns, p->name, p->ips, p->nips,
 					   p->terminal);
 		obj_pod_free(p);
+		break;
+	}
+	case DECODE_IMPORT: {
+		struct obj_import *s = o->u.imp;
+		s->gen = k->list_gen[DECODE_IMPORT];
+		rc |= mark(k, "imp", s->ns, s->name);
+		if (!store_has_namespace(k->st, s->ns))
+			rc |= mark_namespace(k, s->ns);
+		rc |= store_put_import(k->st, s);
 		break;
 	}
 	case DECODE_OTHER:
@@ -1164,10 +1342,15 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 	case DECODE_SLICE: {
 		const struct obj_slice *old = store_slice(k->st, ns, name);
 		if (old && old->service)
-			rc |= mark(k, "svc", old->ns, old->service);
+			rc |= mark(k, old->cluster ? "imp" : "svc", old->ns,
+				   old->service);
 		del = store_del_slice(k->st, ns, name);
 		break;
 	}
+	case DECODE_IMPORT:
+		rc |= mark(k, "imp", nsbuf, name);
+		del = store_del_import(k->st, ns, name);
+		break;
 	case DECODE_NAMESPACE:
 		snprintf(nsbuf, sizeof(nsbuf), "%s", name);
 		del = store_del_namespace(k->st, name);
@@ -1188,7 +1371,7 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 
 void kube_relist_begin(struct kube *k, enum decode_kind kind)
 {
-	if (kind > DECODE_OTHER && kind <= DECODE_POD)
+	if (kind > DECODE_OTHER && kind <= DECODE_IMPORT)
 		k->list_gen[kind]++;
 }
 
@@ -1225,6 +1408,12 @@ static int stale_svc(const struct obj_service *s, void *arg)
 	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
 }
 
+static int stale_import(const struct obj_import *s, void *arg)
+{
+	struct stale *st = arg;
+	return s->gen != st->gen ? stale_add(st, s->ns, s->name) : 0;
+}
+
 static int stale_slice(const struct obj_slice *s, void *arg)
 {
 	struct stale *st = arg;
@@ -1249,7 +1438,7 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 	struct stale st = {0};
 	struct stale_ns sn = {k, &st};
 
-	if (kind <= DECODE_OTHER || kind > DECODE_POD)
+	if (kind <= DECODE_OTHER || kind > DECODE_IMPORT)
 		return 0;
 	st.gen = k->list_gen[kind];
 	switch (kind) {
@@ -1265,6 +1454,9 @@ int kube_relist_end(struct kube *k, enum decode_kind kind)
 	case DECODE_POD:
 		if (podset_drop_stale(k->pods, st.gen))
 			zone_touch(k->zi);
+		break;
+	case DECODE_IMPORT:
+		store_each_import(k->st, stale_import, &st);
 		break;
 	default:
 		break;
@@ -1311,10 +1503,17 @@ static int rebuild(struct kube *k, const char *key)
 			struct apply a = {k, k->st, 0, 0};
 			if (s)
 				return apply_svc(s, &a);
+		} else if (!strcmp(kind, "imp")) {
+			const struct obj_import *s =
+			    store_import(k->st, ns, name);
+			struct apply a = {k, k->st, 0, 0};
+			if (s)
+				return apply_imp(s, &a);
 		}
 	}
 	if (!strcmp(kind, "svc") &&
-	    set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0)
+	    (set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0 ||
+	     set_ext_owner(k, key) < 0))
 		return -ENOMEM;
 	return set_owner(k, key);
 }
@@ -1327,7 +1526,7 @@ int kube_commit(struct kube *k)
 		if (rebuild(k, k->dirty.keys[i]) < 0)
 			rc = -ENOMEM;
 	keyset_clear(&k->dirty);
-	if (zone_commit(k->zi) < 0)
+	if (zone_commit(k->zi) < 0 || (k->xi && zone_commit(k->xi) < 0))
 		rc = -ENOMEM;
 	podset_reclaim(k->pods);
 	/* The changes are answered from now on. */

@@ -22,6 +22,10 @@ struct event_base;
 struct kube_conf {
 	const char *const *zones; /* lowercase, no trailing dot */
 	size_t nzones;
+	/* the multicluster zones (each one of zones): ServiceImports are
+	 * answered there, Services are not */
+	const char *const *multicluster;
+	size_t nmulticluster;
 	const char *objects; /* objects PATH */
 	enum builder_pods pods;
 	uint32_t ttl;
@@ -36,6 +40,13 @@ struct kube_conf {
 	 * (skiplog.h); NULL: not said */
 	void (*log)(void *arg, const char *msg);
 	void *log_arg;
+	/* k8s_external: its zones (lowercase, no trailing dot; none: no
+	 * external zone), served from a second index with its own TTL */
+	const char *const *ext_zones;
+	size_t next_zones;
+	const char *ext_apex; /* default "dns" */
+	uint32_t ext_ttl;
+	bool ext_headless;
 };
 
 /* The time from an EndpointSlice change (its last-change-trigger-time) to
@@ -90,6 +101,10 @@ void kube_load_ms(const struct kube *k, unsigned *read_ms, unsigned *apply_ms);
 
 /* The zone index, for readers. */
 struct zone_index *kube_zone(const struct kube *k);
+
+/* The external zones' index (k8s_external), for readers; NULL when the
+ * kube has none. */
+struct zone_index *kube_external_zone(const struct kube *k);
 
 /* The endpoint names of ClusterIP services, answered beside the zone
  * (hosts.h), for readers. */

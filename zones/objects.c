@@ -38,8 +38,21 @@ void obj_service_free(struct obj_service *s)
 	free(s->name);
 	free(s->ips);
 	free(s->external_name);
+	free(s->ext_ips);
+	free(s->lb_hostname);
 	free_ports(s->ports, s->nports);
 	free_labels(s->selector, s->nselector);
+	free(s);
+}
+
+void obj_import_free(struct obj_import *s)
+{
+	if (!s)
+		return;
+	free(s->ns);
+	free(s->name);
+	free(s->ips);
+	free_ports(s->ports, s->nports);
 	free(s);
 }
 
@@ -54,6 +67,7 @@ void obj_slice_free(struct obj_slice *s)
 	free(s->ns);
 	free(s->name);
 	free(s->service);
+	free(s->cluster);
 	for (size_t i = 0; i < s->neps; i++) {
 		free(s->eps[i].addrs);
 		free(s->eps[i].hostname);
@@ -145,14 +159,14 @@ static void ports_put(struct obj_port *dst, const struct obj_port *src,
 
 struct obj_service *obj_service_pack(struct obj_service *s)
 {
-	size_t strs =
-	    str_size(s->ns) + str_size(s->name) + str_size(s->external_name);
+	size_t strs = str_size(s->ns) + str_size(s->name) +
+		      str_size(s->external_name) + str_size(s->lb_hostname);
 
 	if (s->packed || s->nselector)
 		return s;
 	strs += ports_strs(s->ports, s->nports);
 	size_t size = sizeof(*s) + s->nports * sizeof(struct obj_port) +
-		      s->nips * sizeof(struct obj_addr) + strs;
+		      (s->nips + s->next_ips) * sizeof(struct obj_addr) + strs;
 	struct obj_service *p = malloc(size);
 	if (!p)
 		return s;
@@ -165,10 +179,15 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 	p->ips = s->nips ? ips : NULL;
 	if (s->nips)
 		memcpy(ips, s->ips, s->nips * sizeof(*ips));
-	char *at = (char *)(ips + s->nips);
+	struct obj_addr *ext = ips + s->nips;
+	p->ext_ips = s->next_ips ? ext : NULL;
+	if (s->next_ips)
+		memcpy(ext, s->ext_ips, s->next_ips * sizeof(*ext));
+	char *at = (char *)(ext + s->next_ips);
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->external_name = str_put(&at, s->external_name);
+	p->lb_hostname = str_put(&at, s->lb_hostname);
 	ports_put(ports, s->ports, s->nports, &at);
 	obj_service_free(s);
 	return p;
@@ -227,7 +246,7 @@ static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
 struct obj_slice *obj_slice_pack(struct obj_slice *s)
 {
 	size_t eplen = 0, strs = str_size(s->ns) + str_size(s->name) +
-				 str_size(s->service);
+				 str_size(s->service) + str_size(s->cluster);
 
 	if (s->packed)
 		return s;
@@ -253,6 +272,7 @@ struct obj_slice *obj_slice_pack(struct obj_slice *s)
 	p->ns = str_put(&at, s->ns);
 	p->name = str_put(&at, s->name);
 	p->service = str_put(&at, s->service);
+	p->cluster = str_put(&at, s->cluster);
 	ports_put(ports, s->ports, s->nports, &at);
 	obj_slice_free(s);
 	return p;
@@ -294,6 +314,7 @@ struct obj_slice *obj_slice_unpack(const struct obj_slice *s)
 	u->ns = dup_or_null(s->ns, &oom);
 	u->name = dup_or_null(s->name, &oom);
 	u->service = dup_or_null(s->service, &oom);
+	u->cluster = dup_or_null(s->cluster, &oom);
 	u->eps = NULL;
 	u->neps = 0;
 	u->ports = NULL;

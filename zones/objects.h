@@ -54,6 +54,12 @@ struct obj_service {
 	size_t nselector;
 	bool has_selector; /* spec.selector present (even if empty) */
 	bool publish_not_ready;
+	/* k8s_external: spec.externalIPs, then the ip of each
+	 * status.loadBalancer.ingress, in order (NULL/0: none); lb_hostname
+	 * the first ingress hostname (NULL: none) */
+	struct obj_addr *ext_ips;
+	size_t next_ips;
+	char *lb_hostname;
 	bool packed;  /* one allocation (obj_service_pack) */
 	uint32_t gen; /* the list generation that saw it last */
 };
@@ -70,7 +76,13 @@ struct obj_endpoint {
 struct obj_slice {
 	char *ns;
 	char *name;
-	char *service; /* label kubernetes.io/service-name; NULL when absent */
+	char *service; /* label kubernetes.io/service-name; NULL when absent.
+			* A multicluster slice (cluster set) holds the label
+			* multicluster.kubernetes.io/service-name here: it
+			* belongs to that ServiceImport, not to a Service */
+	char *cluster; /* multicluster slices only (non-NULL: one of them):
+			* label multicluster.kubernetes.io/source-cluster,
+			* "" when absent */
 	struct obj_endpoint *eps;
 	size_t neps;
 	struct obj_port *ports;
@@ -107,7 +119,27 @@ struct obj_pod {
 	uint32_t gen;  /* the list generation that saw it last */
 };
 
+/* A ServiceImport (multicluster.x-k8s.io/v1alpha1) of the Multi-Cluster
+ * Services API: a service of the cluster set, answered in the multicluster
+ * zones. */
+enum obj_import_type {
+	OBJ_IMPORT_CLUSTERSETIP = 0, /* spec.type ClusterSetIP: spec.ips */
+	OBJ_IMPORT_HEADLESS,	     /* spec.type Headless: the endpoints */
+};
+
+struct obj_import {
+	char *ns;
+	char *name;
+	enum obj_import_type type;
+	struct obj_addr *ips; /* spec.ips, in order */
+	size_t nips;
+	struct obj_port *ports; /* spec.ports */
+	size_t nports;
+	uint32_t gen; /* the list generation that saw it last */
+};
+
 /* Free an object and everything it owns; NULL is accepted. */
+void obj_import_free(struct obj_import *s);
 void obj_service_free(struct obj_service *s);
 void obj_slice_free(struct obj_slice *s);
 void obj_namespace_free(struct obj_namespace *n);

@@ -11,6 +11,8 @@
  * answer:
  *  - a group per (namespace, service name) holds the slices labelled with
  *    that service; a slice's table slot remembers its position in the group;
+ *    the slices of ServiceImports (multicluster) have groups of their own,
+ *    as an import may share its name with a Service;
  *  - a record per namespace holds its pods (the pod's slot remembers the
  *    position), a count of the objects living in it, and the Namespace
  *    object when there is one.  A record exists while either is non-zero.
@@ -61,9 +63,19 @@ struct store {
 	struct hmap svcs;
 	struct hmap slices;
 	struct hmap pods;
-	struct hmap nss;    /* struct ns_rec */
-	struct hmap groups; /* struct svc_group */
+	struct hmap nss;      /* struct ns_rec */
+	struct hmap groups;   /* struct svc_group */
+	struct hmap imports;  /* struct obj_import */
+	struct hmap mcgroups; /* struct svc_group of multicluster slices */
 };
+
+static void key_import(const void *p, const char **ns, const char **name)
+{
+	const struct obj_import *s = p;
+
+	*ns = s->ns;
+	*name = s->name;
+}
 
 static void key_svc(const void *p, const char **ns, const char **name)
 {
@@ -303,29 +315,35 @@ static void ns_unref(struct store *st, const char *name)
 
 /* --- service groups ---------------------------------------------------- */
 
-static struct svc_group *group_find(const struct store *st, const char *ns,
+/* The groups a slice goes in: a Service's, or a ServiceImport's. */
+static struct hmap *groups_of(struct store *st, const struct obj_slice *s)
+{
+	return s->cluster ? &st->mcgroups : &st->groups;
+}
+
+static struct svc_group *group_find(const struct hmap *gm, const char *ns,
 				    const char *svc)
 {
-	long i = hmap_find(&st->groups, hkey(ns, svc), ns, svc);
+	long i = hmap_find(gm, hkey(ns, svc), ns, svc);
 
-	return i < 0 ? NULL : st->groups.t[i].p;
+	return i < 0 ? NULL : gm->t[i].p;
 }
 
 /* The group of ns/svc with room for one more slice; NULL on ENOMEM. */
-static struct svc_group *group_get(struct store *st, const char *ns,
+static struct svc_group *group_get(struct hmap *gm, const char *ns,
 				   const char *svc)
 {
 	uint32_t h = hkey(ns, svc);
-	long i = hmap_find(&st->groups, h, ns, svc);
+	long i = hmap_find(gm, h, ns, svc);
 	struct svc_group *g;
 
 	if (i >= 0) {
-		g = st->groups.t[i].p;
+		g = gm->t[i].p;
 		if (grow(&g->v, g->n, &g->cap) < 0)
 			return NULL;
 		return g;
 	}
-	if (hmap_reserve(&st->groups) < 0)
+	if (hmap_reserve(gm) < 0)
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -339,7 +357,7 @@ static struct svc_group *group_get(struct store *st, const char *ns,
 		free(g);
 		return NULL;
 	}
-	hmap_add(&st->groups, h, g, 0);
+	hmap_add(gm, h, g, 0);
 	return g;
 }
 
@@ -355,13 +373,14 @@ static void group_free(struct svc_group *g)
 static void group_remove(struct store *st, const struct obj_slice *s,
 			 uint32_t ix)
 {
+	struct hmap *gm = groups_of(st, s);
 	struct svc_group *g;
 	const struct obj_slice *last;
 	long i;
 
 	if (!s->service)
 		return;
-	g = group_find(st, s->ns, s->service);
+	g = group_find(gm, s->ns, s->service);
 	if (!g || ix >= g->n)
 		return;
 	last = g->v[--g->n];
@@ -373,9 +392,9 @@ static void group_remove(struct store *st, const struct obj_slice *s,
 			st->slices.t[i].ix = ix;
 	}
 	if (g->n == 0) {
-		i = hmap_find(&st->groups, hkey(g->ns, g->svc), g->ns, g->svc);
+		i = hmap_find(gm, hkey(g->ns, g->svc), g->ns, g->svc);
 		if (i >= 0)
-			hmap_remove_at(&st->groups, (size_t)i);
+			hmap_remove_at(gm, (size_t)i);
 		group_free(g);
 	}
 }
@@ -393,6 +412,8 @@ struct store *store_new(void)
 	hmap_init(&st->pods, key_pod);
 	hmap_init(&st->nss, key_nsrec);
 	hmap_init(&st->groups, key_group);
+	hmap_init(&st->imports, key_import);
+	hmap_init(&st->mcgroups, key_group);
 	return st;
 }
 
@@ -412,6 +433,13 @@ void store_free(struct store *st)
 	for (size_t i = 0; i < st->groups.cap; i++)
 		if (st->groups.t[i].p)
 			group_free(st->groups.t[i].p);
+	for (size_t i = 0; i < st->imports.cap; i++)
+		obj_import_free(st->imports.t[i].p);
+	for (size_t i = 0; i < st->mcgroups.cap; i++)
+		if (st->mcgroups.t[i].p)
+			group_free(st->mcgroups.t[i].p);
+	free(st->imports.t);
+	free(st->mcgroups.t);
 	free(st->svcs.t);
 	free(st->slices.t);
 	free(st->pods.t);
@@ -462,9 +490,11 @@ int store_put_slice(struct store *st, struct obj_slice *obj)
 	i = hmap_find(&st->slices, h, obj->ns, obj->name);
 	if (i >= 0) {
 		old = st->slices.t[i].p;
-		if (streq_opt(old->service, obj->service)) {
+		if (streq_opt(old->service, obj->service) &&
+		    !old->cluster == !obj->cluster) {
 			if (obj->service) {
-				g = group_find(st, obj->ns, obj->service);
+				g = group_find(groups_of(st, obj), obj->ns,
+					       obj->service);
 				g->v[st->slices.t[i].ix] = obj;
 			}
 			st->slices.t[i].p = obj;
@@ -472,8 +502,8 @@ int store_put_slice(struct store *st, struct obj_slice *obj)
 			return 0;
 		}
 		/* The service label changed: move between groups. */
-		if (obj->service &&
-		    !(g = group_get(st, obj->ns, obj->service))) {
+		if (obj->service && !(g = group_get(groups_of(st, obj), obj->ns,
+						    obj->service))) {
 			obj_slice_free(obj);
 			return -ENOMEM;
 		}
@@ -490,16 +520,18 @@ int store_put_slice(struct store *st, struct obj_slice *obj)
 	}
 	if (hmap_reserve(&st->slices) < 0)
 		goto nomem;
-	if (obj->service && !(g = group_get(st, obj->ns, obj->service)))
+	if (obj->service &&
+	    !(g = group_get(groups_of(st, obj), obj->ns, obj->service)))
 		goto nomem;
 	r = ns_get(st, obj->ns);
 	if (!r) {
 		/* The group may be new and empty: drop it again. */
 		if (g && g->n == 0) {
-			long gi = hmap_find(&st->groups, hkey(g->ns, g->svc),
-					    g->ns, g->svc);
+			struct hmap *gm = groups_of(st, obj);
+			long gi =
+			    hmap_find(gm, hkey(g->ns, g->svc), g->ns, g->svc);
 
-			hmap_remove_at(&st->groups, (size_t)gi);
+			hmap_remove_at(gm, (size_t)gi);
 			group_free(g);
 		}
 		goto nomem;
@@ -750,13 +782,93 @@ int store_each_namespace(const struct store *st,
 size_t store_slices_of(const struct store *st, const char *ns, const char *svc,
 		       const struct obj_slice **out, size_t max)
 {
-	const struct svc_group *g = group_find(st, ns, svc);
+	const struct svc_group *g = group_find(&st->groups, ns, svc);
 
 	if (!g)
 		return 0;
 	for (size_t i = 0; i < g->n && i < max; i++)
 		out[i] = g->v[i];
 	return g->n;
+}
+
+/* --- ServiceImports (multicluster) --------------------------------------- */
+
+int store_put_import(struct store *st, struct obj_import *obj)
+{
+	uint32_t h;
+	long i;
+	struct ns_rec *r;
+
+	if (!obj->ns || !obj->name) {
+		obj_import_free(obj);
+		return -EINVAL;
+	}
+	h = hkey(obj->ns, obj->name);
+	i = hmap_find(&st->imports, h, obj->ns, obj->name);
+	if (i >= 0) {
+		obj_import_free(st->imports.t[i].p);
+		st->imports.t[i].p = obj;
+		return 0;
+	}
+	if (hmap_reserve(&st->imports) < 0 || !(r = ns_get(st, obj->ns))) {
+		obj_import_free(obj);
+		return -ENOMEM;
+	}
+	r->refs++;
+	hmap_add(&st->imports, h, obj, 0);
+	return 0;
+}
+
+int store_del_import(struct store *st, const char *ns, const char *name)
+{
+	long i = hmap_find(&st->imports, hkey(ns, name), ns, name);
+	struct obj_import *s;
+
+	if (i < 0)
+		return -ENOENT;
+	s = st->imports.t[i].p;
+	hmap_remove_at(&st->imports, (size_t)i);
+	ns_unref(st, s->ns);
+	obj_import_free(s);
+	return 0;
+}
+
+const struct obj_import *store_import(const struct store *st, const char *ns,
+				      const char *name)
+{
+	long i = hmap_find(&st->imports, hkey(ns, name), ns, name);
+
+	return i < 0 ? NULL : st->imports.t[i].p;
+}
+
+int store_each_import(const struct store *st,
+		      int (*cb)(const struct obj_import *, void *), void *arg)
+{
+	for (size_t i = 0; i < st->imports.cap; i++) {
+		int rc;
+
+		if (st->imports.t[i].p && (rc = cb(st->imports.t[i].p, arg)))
+			return rc;
+	}
+	return 0;
+}
+
+size_t store_mc_slices_of(const struct store *st, const char *ns,
+			  const char *svc, const struct obj_slice **out,
+			  size_t max)
+{
+	const struct svc_group *g = group_find(&st->mcgroups, ns, svc);
+
+	if (!g)
+		return 0;
+	for (size_t i = 0; i < g->n && i < max; i++)
+		out[i] = g->v[i];
+	return g->n;
+}
+
+size_t store_count_imports(const struct store *st)
+{
+	return st->imports.n;
 }
 
 size_t store_pods_in(const struct store *st, const char *ns,

@@ -70,14 +70,30 @@ int store_walk_pods(const struct store *st, size_t *pos,
 int store_each_namespace(const struct store *st,
 			 int (*cb)(const char *name, void *), void *arg);
 
-/* The slices of service ns/svc (label kubernetes.io/service-name), in no
- * particular order; returns how many exist and fills at most max of them. */
+/* The slices of service ns/svc (label kubernetes.io/service-name; not the
+ * multicluster ones), in no particular order; returns how many exist and fills
+ * at most max of them. */
 size_t store_slices_of(const struct store *st, const char *ns, const char *svc,
 		       const struct obj_slice **out, size_t max);
 
 /* The pods of namespace ns, for selector matching; same contract. */
 size_t store_pods_in(const struct store *st, const char *ns,
 		     const struct obj_pod **out, size_t max);
+
+/* ---- ServiceImports (multicluster.x-k8s.io), kept apart from Services:
+ * the same contracts as the Service functions above. ---- */
+int store_put_import(struct store *st, struct obj_import *obj);
+int store_del_import(struct store *st, const char *ns, const char *name);
+const struct obj_import *store_import(const struct store *st, const char *ns,
+				      const char *name);
+int store_each_import(const struct store *st,
+		      int (*cb)(const struct obj_import *, void *), void *arg);
+/* The multicluster slices (obj_slice.cluster set) of import ns/svc (label
+ * multicluster.kubernetes.io/service-name); as store_slices_of. */
+size_t store_mc_slices_of(const struct store *st, const char *ns,
+			  const char *svc, const struct obj_slice **out,
+			  size_t max);
+size_t store_count_imports(const struct store *st);
 
 /* Counts, for logs and tests. */
 size_t store_count_services(const struct store *st);

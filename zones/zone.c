@@ -96,10 +96,11 @@ struct zone_soa {
 struct zone_apex {
 	struct zone_soa *soa; /* RCU-protected */
 	struct zname *w;
-	struct zone_node *ent; /* answers of names without records */
-	uint8_t len, mlen;
+	struct zone_node *ent;	 /* answers of names without records */
+	uint8_t len, mlen, rlen; /* rlen 0: RNAME hostmaster.<name> */
 	uint8_t name[DNAME_MAX];
 	uint8_t mname[DNAME_MAX];
+	uint8_t rname[DNAME_MAX];
 };
 
 /* The answers of a name: entries, then their data. */
@@ -1227,8 +1228,12 @@ static void soa_rdata(const struct zone_index *zi, const struct zone_apex *a,
 				     'a', 's', 't', 'e', 'r'};
 
 	buf_put(b, a->mname, a->mlen);
-	buf_put(b, hm, sizeof(hm));
-	buf_put(b, a->name, a->len);
+	if (a->rlen) {
+		buf_put(b, a->rname, a->rlen);
+	} else {
+		buf_put(b, hm, sizeof(hm));
+		buf_put(b, a->name, a->len);
+	}
 	buf_u32(b, zi->serial);
 	buf_u32(b, 7200);
 	buf_u32(b, 1800);
@@ -1594,6 +1599,21 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 fail:
 	zone_index_free(zi);
 	return NULL;
+}
+
+int zone_set_rname(struct zone_index *zi, size_t i, const uint8_t *rname)
+{
+	if (i >= zi->napex)
+		return -EINVAL;
+	struct zone_apex *a = &zi->apex[i];
+	size_t len = dname_len(rname);
+	if (len == 0 || len > DNAME_MAX)
+		return -EINVAL;
+	a->rlen = (uint8_t)len;
+	memcpy(a->rname, rname, len);
+	dname_lower(a->rname, len);
+	mark_dirty(zi, a->w);
+	return 0;
 }
 
 static void zname_free(void *item, void *arg)

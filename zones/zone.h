@@ -64,6 +64,11 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 				  const uint8_t *const *mnames, size_t nzones,
 				  uint32_t ttl);
 
+/* Make the SOA RNAME of zone i rname (wire; the default is
+ * hostmaster.<zone>); the SOA changes at the next zone_commit.  Returns 0,
+ * or -EINVAL for no such zone or a malformed name. */
+int zone_set_rname(struct zone_index *zi, size_t i, const uint8_t *rname);
+
 /* Free the index and every node; no reader may use it any more. */
 void zone_index_free(struct zone_index *zi);
 

@@ -29,6 +29,7 @@ for f in coredns_build_info coredns_panics_total \
 	coredns_cache_hits_total coredns_cache_misses_total \
 	coredns_cache_prefetch_total coredns_cache_drops_total \
 	coredns_cache_served_stale_total coredns_cache_evictions_total \
+	coredns_autopath_success_total \
 	coredns_proxy_request_duration_seconds \
 	coredns_proxy_healthcheck_failures_total \
 	coredns_proxy_conn_cache_hits_total coredns_proxy_conn_cache_misses_total \

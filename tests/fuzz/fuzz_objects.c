@@ -28,10 +28,13 @@ static struct kube *kube;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *const zones[] = {"cluster.local", "in-addr.arpa",
-					    "ip6.arpa"};
+					    "ip6.arpa", "clusterset.local"};
+	static const char *const mc[] = {"clusterset.local"};
 	struct kube_conf c = {
 	    .zones = zones,
-	    .nzones = 3,
+	    .nzones = 4,
+	    .multicluster = mc,
+	    .nmulticluster = 1,
 	    .pods = BUILDER_PODS_VERIFIED,
 	    .ttl = 30,
 	};

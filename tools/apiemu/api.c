@@ -180,7 +180,8 @@ static void not_found(struct evhttp_request *req)
 			 "the server could not find the requested resource", 0);
 }
 
-static void resource_list(struct evhttp_request *req, bool core)
+/* The resources of group version gv ("v1", "discovery.k8s.io/v1"). */
+static void resource_list(struct evhttp_request *req, const char *gv)
 {
 	struct evbuffer *b = evbuffer_new();
 	bool first = true;
@@ -190,11 +191,11 @@ static void resource_list(struct evhttp_request *req, bool core)
 	evbuffer_add_printf(b,
 			    "{\"kind\":\"APIResourceList\",\"apiVersion\":"
 			    "\"v1\",\"groupVersion\":\"%s\",\"resources\":[",
-			    core ? "v1" : "discovery.k8s.io/v1");
+			    gv);
 	for (int r = 0; r < EMU_RES_COUNT; r++) {
 		const struct emu_resource_info *i = &emu_resources[r];
 
-		if ((strcmp(i->api_version, "v1") == 0) != core)
+		if (strcmp(i->api_version, gv) != 0)
 			continue;
 		evbuffer_add_printf(
 		    b,
@@ -483,9 +484,10 @@ out:
 /* segs after the group version: RES | RES NAME | namespaces NS RES [NAME]
  * (core: namespaces NAME is the namespace itself). */
 static void resources(struct emu_server *srv, struct evhttp_request *req,
-		      bool core, char **segs, int n)
+		      const char *gv, char **segs, int n)
 {
 	const char *ns = NULL, *name = NULL;
+	bool core = strcmp(gv, "v1") == 0;
 	int res;
 
 	if (n >= 3 && strcmp(segs[0], "namespaces") == 0) {
@@ -501,8 +503,7 @@ static void resources(struct emu_server *srv, struct evhttp_request *req,
 		return;
 	}
 	res = emu_resource_by_name(segs[0]);
-	if (res < 0 ||
-	    (strcmp(emu_resources[res].api_version, "v1") == 0) != core ||
+	if (res < 0 || strcmp(emu_resources[res].api_version, gv) != 0 ||
 	    (ns && !emu_resources[res].namespaced)) {
 		not_found(req);
 		return;
@@ -559,21 +560,35 @@ void emu_api_handle(struct emu_server *srv, struct evhttp_request *req,
 		    "\"groups\":[{\"name\":\"discovery.k8s.io\",\"versions\":[{"
 		    "\"groupVersion\":\"discovery.k8s.io/v1\",\"version\":"
 		    "\"v1\"}],\"preferredVersion\":{\"groupVersion\":"
-		    "\"discovery.k8s.io/v1\",\"version\":\"v1\"}}]}");
+		    "\"discovery.k8s.io/v1\",\"version\":\"v1\"}},"
+		    "{\"name\":\"multicluster.x-k8s.io\",\"versions\":[{"
+		    "\"groupVersion\":\"multicluster.x-k8s.io/v1alpha1\","
+		    "\"version\":\"v1alpha1\"}],\"preferredVersion\":{"
+		    "\"groupVersion\":\"multicluster.x-k8s.io/v1alpha1\","
+		    "\"version\":\"v1alpha1\"}}]}");
 	} else if (n == 2 && strcmp(segs[0], "api") == 0 &&
 		   strcmp(segs[1], "v1") == 0) {
-		resource_list(req, true);
+		resource_list(req, "v1");
 	} else if (n == 3 && strcmp(segs[0], "apis") == 0 &&
 		   strcmp(segs[1], "discovery.k8s.io") == 0 &&
 		   strcmp(segs[2], "v1") == 0) {
-		resource_list(req, false);
+		resource_list(req, "discovery.k8s.io/v1");
+	} else if (n == 3 && strcmp(segs[0], "apis") == 0 &&
+		   strcmp(segs[1], "multicluster.x-k8s.io") == 0 &&
+		   strcmp(segs[2], "v1alpha1") == 0) {
+		resource_list(req, "multicluster.x-k8s.io/v1alpha1");
 	} else if (n >= 3 && strcmp(segs[0], "api") == 0 &&
 		   strcmp(segs[1], "v1") == 0) {
-		resources(srv, req, true, segs + 2, n - 2);
+		resources(srv, req, "v1", segs + 2, n - 2);
 	} else if (n >= 4 && strcmp(segs[0], "apis") == 0 &&
 		   strcmp(segs[1], "discovery.k8s.io") == 0 &&
 		   strcmp(segs[2], "v1") == 0) {
-		resources(srv, req, false, segs + 3, n - 3);
+		resources(srv, req, "discovery.k8s.io/v1", segs + 3, n - 3);
+	} else if (n >= 4 && strcmp(segs[0], "apis") == 0 &&
+		   strcmp(segs[1], "multicluster.x-k8s.io") == 0 &&
+		   strcmp(segs[2], "v1alpha1") == 0) {
+		resources(srv, req, "multicluster.x-k8s.io/v1alpha1", segs + 3,
+			  n - 3);
 	} else {
 		not_found(req);
 	}

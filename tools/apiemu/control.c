@@ -376,14 +376,16 @@ static void state(struct emu_server *srv, struct evhttp_request *req)
 	reply(req, 200,
 	      "{\"resourceVersion\":%llu,\"oldestResourceVersion\":%llu,"
 	      "\"objects\":{\"namespaces\":%zu,\"services\":%zu,"
-	      "\"endpointslices\":%zu,\"pods\":%zu},\"watchers\":%u,"
+	      "\"endpointslices\":%zu,\"pods\":%zu,\"serviceimports\":%zu},"
+	      "\"watchers\":%u,"
 	      "\"requests\":%llu,\"stalled\":%s,\"pendingStatusFaults\":%u}",
 	      (unsigned long long)s->rv, (unsigned long long)s->compact_rv,
 	      emu_store_count(s, EMU_RES_NAMESPACES),
 	      emu_store_count(s, EMU_RES_SERVICES),
 	      emu_store_count(s, EMU_RES_ENDPOINTSLICES),
-	      emu_store_count(s, EMU_RES_PODS), srv->nwatches, srv->requests,
-	      srv->stalled ? "true" : "false", srv->fault_count);
+	      emu_store_count(s, EMU_RES_PODS),
+	      emu_store_count(s, EMU_RES_SERVICEIMPORTS), srv->nwatches,
+	      srv->requests, srv->stalled ? "true" : "false", srv->fault_count);
 }
 
 void emu_control_handle(struct emu_server *srv, struct evhttp_request *req,

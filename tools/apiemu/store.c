@@ -18,6 +18,8 @@ const struct emu_resource_info emu_resources[EMU_RES_COUNT] = {
     {"endpointslices", "EndpointSlice", "EndpointSliceList",
      "discovery.k8s.io/v1", true},
     {"pods", "Pod", "PodList", "v1", true},
+    {"serviceimports", "ServiceImport", "ServiceImportList",
+     "multicluster.x-k8s.io/v1alpha1", true},
 };
 
 const char *const emu_ev_names[3] = {"ADDED", "MODIFIED", "DELETED"};

@@ -28,6 +28,7 @@ enum emu_res {
 	EMU_RES_SERVICES,
 	EMU_RES_ENDPOINTSLICES,
 	EMU_RES_PODS,
+	EMU_RES_SERVICEIMPORTS, /* multicluster.x-k8s.io/v1alpha1 */
 	EMU_RES_COUNT
 };
 
@@ -35,7 +36,8 @@ struct emu_resource_info {
 	const char *name;	 /* plural, as in the path: "pods" */
 	const char *kind;	 /* "Pod" */
 	const char *list_kind;	 /* "PodList" */
-	const char *api_version; /* "v1" or "discovery.k8s.io/v1" */
+	const char *api_version; /* "v1", "discovery.k8s.io/v1" or
+				  * "multicluster.x-k8s.io/v1alpha1" */
 	bool namespaced;
 };
 
