@@ -76,13 +76,13 @@ static const struct directive directives[] = {
 
 /* CoreDNS plugins that clusterdns does not implement (yet). */
 static const char *const unsupported_directives[] = {
-    "metadata",	 "geoip",   "cancel", "tls",	  "timeouts", "multisocket",
-    "nsid",	 "bufsize", "debug",  "trace",	  "pprof",    "dnstap",
-    "local",	 "dns64",   "acl",    "any",	  "chaos",    "tsig",
-    "rewrite",	 "header",  "dnssec", "minimal",  "template",
-    "hosts",	 "route53", "azure",  "clouddns", "file",     "auto",
-    "secondary", "etcd",    "grpc",   "erratic",  "whoami",   "on",
-    "sign",	 "view",    "root",   NULL,
+    "metadata", "geoip",   "cancel",   "tls",	  "timeouts", "multisocket",
+    "nsid",	"bufsize", "debug",    "trace",	  "pprof",    "dnstap",
+    "local",	"dns64",   "acl",      "any",	  "chaos",    "tsig",
+    "rewrite",	"header",  "dnssec",   "minimal", "template", "hosts",
+    "route53",	"azure",   "clouddns", "file",	  "auto",     "secondary",
+    "etcd",	"grpc",	   "erratic",  "whoami",  "on",	      "sign",
+    "view",	"root",	   NULL,
 };
 
 /* Plugins CoreDNS removed, still found in old Corefiles: named as such,
