@@ -1349,7 +1349,14 @@ static size_t answer_xfr(const struct query_block *b, const uint8_t *req,
 			return error_rcode(req, len, q, PACKET_RCODE_FORMERR,
 					   udp_max, out, limit);
 		}
-		if (!tcp || !transfer_serial_older(serial, zone_serial(zi))) {
+		/* ours: the serial of the SOA published with the zone, the
+		 * first of the 20 octets that end its RR */
+		size_t sl;
+		const uint8_t *soa = zone_apex_soa(apex, &sl);
+		uint32_t ours = sl >= 22 ? (uint32_t)rd16(soa + sl - 20) << 16 |
+					       rd16(soa + sl - 18)
+					 : zone_serial(zi);
+		if (!tcp || !transfer_serial_older(serial, ours)) {
 			const struct zone_node *node =
 			    zone_lookup(zi, q->lname, q->qname_len);
 			const struct zone_entry *e =
