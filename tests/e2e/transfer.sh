@@ -5,7 +5,8 @@
 # and last with the serial an SOA query shows, in several messages),
 # REFUSED to others, IXFR answered with the whole zone or our SOA alone,
 # AXFR over UDP NOTIMP, REFUSED without the directive; NSD and Knot as
-# secondaries pull the zones and answer 200 names as clusterdns does; transfers
+# secondaries pull the zones and answer 200 names as clusterdns does, and
+# after a change and a NOTIFY ask IXFR and take the new zone; transfers
 # while the zone changes are each one version of it; a client that does not
 # read its transfer holds nothing up for the others and is reset at the
 # idle timeout; at most 10 transfers at once.
@@ -272,6 +273,7 @@ secondary()
 	check "$who secondary: the 200 names answered as clusterdns does" 0 "$differ"
 }
 
+SECONDARIES=()
 if command -v nsd >/dev/null 2>&1; then
 	d=$E2E_TMP/nsd
 	mkdir -p "$d"
@@ -303,6 +305,7 @@ EOC
 	nsd -d -c "$d/nsd.conf" >"$d/out.log" 2>&1 &
 	E2E_PIDS+=("$!")
 	secondary NSD "$NPORT" "$d/nsd.log"
+	SECONDARIES+=("NSD $NPORT")
 else
 	echo "# nsd not installed: no NSD secondary"
 fi
@@ -329,6 +332,10 @@ log:
 remote:
   - id: clusterdns
     address: 127.0.0.1@$CPORT
+acl:
+  - id: notify
+    address: 127.0.0.1
+    action: notify
 template:
   - id: default
     storage: "$d/zones"
@@ -337,6 +344,7 @@ template:
     journal-content: none
     semantic-checks: off
     master: clusterdns
+    acl: notify
 zone:
   - domain: $Z
   - domain: in-addr.arpa
@@ -345,8 +353,60 @@ EOC
 	knotd -c "$d/knot.conf" >"$d/out.log" 2>&1 &
 	E2E_PIDS+=("$!")
 	secondary Knot "$KPORT" "$d/out.log"
+	SECONDARIES+=("Knot $KPORT")
 else
 	echo "# knotd not installed: no Knot secondary"
+fi
+
+# ---- the zone changes; told with a NOTIFY, each secondary asks IXFR from
+# its serial and takes the whole zone we answer
+if [ "${#SECONDARIES[@]}" -gt 0 ]; then
+	churn >"$OBJ/churn.yaml"
+	new=$SERIAL
+	for _ in $(seq 1 50); do
+		new=$(dig +short +norec -p "$CPORT" @127.0.0.1 "$Z" SOA | awk '{ print $3 }')
+		[ "$new" != "$SERIAL" ] && break
+		sleep 0.1
+	done
+	want=$(answer "$CPORT" "churn-7.prod.svc.$Z" A)
+	check "the changed zone: churn-7 answered" "NOERROR,
+churn-7.prod.svc.$Z. 30 in a 10.96.200.8" "$want"
+	for s in "${SECONDARIES[@]}"; do
+		who=${s% *}
+		port=${s#* }
+		python3 - "$port" "$Z" <<'PY'
+import socket, struct, sys
+port, zone = int(sys.argv[1]), sys.argv[2]
+name = b"".join(bytes([len(l)]) + l.encode() for l in zone.split(".")) + b"\0"
+q = struct.pack(">HHHHHH", 0x7777, 4 << 11 | 0x0400, 1, 0, 0, 0) + name + struct.pack(">HH", 6, 1)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+u.sendto(q, ("127.0.0.1", port))
+try:
+    u.recv(512)
+except socket.timeout:
+    pass
+PY
+		got=
+		for _ in $(seq 1 100); do
+			got=$(dig +short +norec +time=1 +tries=1 -p "$port" \
+				@127.0.0.1 "$Z" SOA 2>/dev/null | awk '{ print $3 }')
+			[ "$got" = "$new" ] && break
+			sleep 0.1
+		done
+		check "$who secondary after a NOTIFY: the new serial" "$new" "$got"
+		check "$who secondary after a NOTIFY: churn-7 as clusterdns answers" \
+			"$want" "$(answer "$port" "churn-7.prod.svc.$Z" A)"
+	done
+	if [ -f "$E2E_TMP/knot/out.log" ]; then
+		check_match "Knot asked IXFR and took the whole zone" \
+			'IXFR, incoming, .*receiving AXFR-style IXFR' \
+			"$(cat "$E2E_TMP/knot/out.log")"
+	fi
+	check_match "the secondaries asked IXFR: answered with the zone" \
+		"Outgoing transfer of [0-9]+ records of zone \"$Z\.\" to 127\.0\.0\.1:[0-9]+ for $new SOA serial" \
+		"$(cat "$E2E_TMP/main/out.log")"
+	rm -f "$OBJ/churn.yaml"
 fi
 
 # ---- the client that did not read was reset at the idle timeout
