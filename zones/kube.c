@@ -537,6 +537,50 @@ int kube_each_rr(const struct kube *k,
 	return rc ? rc : podset_each(k->pods, each_pod, &x);
 }
 
+struct each_zone {
+	const struct kube *k;
+	const uint8_t *apex;
+	size_t alen;
+	int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+		  const uint8_t *rdata, uint16_t rdlen, void *arg);
+	void *arg;
+};
+
+static int each_zone_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			const uint8_t *rdata, uint16_t rdlen, void *arg)
+{
+	struct each_zone *x = arg;
+	size_t olen = dname_len(owner), alen;
+	const struct zone_apex *a = zone_apex_of(x->k->zi, owner, olen, &alen);
+
+	/* only the records of this zone: the longest apex holding them */
+	if (!a || alen != x->alen ||
+	    dname_suffix_at(owner, olen, x->apex, x->alen) < 0)
+		return 0;
+	return x->cb(owner, type, ttl, rdata, rdlen, x->arg);
+}
+
+int kube_each_zone_rr(const struct kube *k, size_t i,
+		      int (*cb)(const uint8_t *owner, uint16_t type,
+				uint32_t ttl, const uint8_t *rdata,
+				uint16_t rdlen, void *arg),
+		      void *arg)
+{
+	struct each_zone x = {k, NULL, 0, cb, arg};
+
+	if (i >= zone_count_apexes(k->zi))
+		return -EINVAL;
+	x.apex = zone_apex_name(k->zi, i);
+	x.alen = dname_len(x.apex);
+	/* zone_each_rr gives the apexes' SOAs before any other record */
+	return kube_each_rr(k, each_zone_rr, &x);
+}
+
+bool kube_applying(const struct kube *k)
+{
+	return k->applying != NULL;
+}
+
 /* ---- applying a store ---- */
 
 struct apply {

@@ -129,6 +129,22 @@ int kube_each_rr(const struct kube *k,
 			   const uint8_t *rdata, uint16_t rdlen, void *arg),
 		 void *arg);
 
+/*
+ * The records of zone i of the kube (zone_apex_name(kube_zone(k), i)) as
+ * kube_each_rr gives them, only those whose longest apex is that zone:
+ * its SOA first, then the others in no particular order (writer side).
+ * cb as for kube_each_rr.  The zone dump and zone transfers share it.
+ */
+int kube_each_zone_rr(const struct kube *k, size_t i,
+		      int (*cb)(const uint8_t *owner, uint16_t type,
+				uint32_t ttl, const uint8_t *rdata,
+				uint16_t rdlen, void *arg),
+		      void *arg);
+
+/* True while a reload of the objects PATH is being applied in slices: the
+ * records the writer walks are then not those served (control thread). */
+bool kube_applying(const struct kube *k);
+
 /* True once the first load has been applied (readable from any thread). */
 bool kube_synced(const struct kube *k);
 
