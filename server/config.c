@@ -24,6 +24,7 @@
 #include "server/log.h"
 #include "server/loop.h"
 #include "server/setup.h"
+#include "server/transfer.h"
 
 /*
  * The directives clusterdns supports, in pipeline order (the order of
@@ -49,6 +50,7 @@
 	X("loadbalance", loadbalance_setup, NULL)                              \
 	X("cache", cache_setup, NULL)                                          \
 	X("autopath", autopath_setup, autopath_end)                            \
+	X("transfer", transfer_setup, NULL)                                    \
 	X("k8s_external", k8s_external_setup, k8s_external_end)                \
 	X("kubernetes", kubernetes_setup, NULL)                                \
 	X("loop", loop_setup, NULL)                                            \
@@ -74,13 +76,13 @@ static const struct directive directives[] = {
 
 /* CoreDNS plugins that clusterdns does not implement (yet). */
 static const char *const unsupported_directives[] = {
-    "metadata",	 "geoip",   "cancel", "tls",	  "timeouts", "multisocket",
-    "nsid",	 "bufsize", "debug",  "trace",	  "pprof",    "dnstap",
-    "local",	 "dns64",   "acl",    "any",	  "chaos",    "tsig",
-    "rewrite",	 "header",  "dnssec", "minimal",  "template", "transfer",
-    "hosts",	 "route53", "azure",  "clouddns", "file",     "auto",
-    "secondary", "etcd",    "grpc",   "erratic",  "whoami",   "on",
-    "sign",	 "view",    "root",   NULL,
+    "metadata", "geoip",   "cancel",   "tls",	  "timeouts", "multisocket",
+    "nsid",	"bufsize", "debug",    "trace",	  "pprof",    "dnstap",
+    "local",	"dns64",   "acl",      "any",	  "chaos",    "tsig",
+    "rewrite",	"header",  "dnssec",   "minimal", "template", "hosts",
+    "route53",	"azure",   "clouddns", "file",	  "auto",     "secondary",
+    "etcd",	"grpc",	   "erratic",  "whoami",  "on",	      "sign",
+    "view",	"root",	   NULL,
 };
 
 /* Plugins CoreDNS removed, still found in old Corefiles: named as such,
@@ -186,6 +188,7 @@ static void block_free(struct config_block *b)
 	ready_conf_free(b->ready);
 	prometheus_conf_free(b->prometheus);
 	reload_conf_free(b->reload);
+	transfer_conf_free(b->transfer);
 	free(b->file);
 }
 

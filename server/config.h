@@ -22,6 +22,7 @@
 #include "server/prometheus.h"
 #include "server/ready.h"
 #include "server/reload.h"
+#include "server/transfer.h"
 
 /* A server block key: `[dns://]ZONE[:PORT]`. */
 struct config_key {
@@ -51,6 +52,8 @@ struct config_block {
 	struct prometheus_conf *prometheus; /* NULL: no prometheus */
 	struct reload_conf *reload;	    /* NULL: no reload directive */
 	struct k8s_external_conf *external; /* NULL: no k8s_external */
+	/* NULL: no transfer directive (transfer.h); all of them else */
+	struct transfer_conf *transfer;
 	char *file;
 	int line;
 };

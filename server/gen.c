@@ -188,6 +188,13 @@ static int make_plugins(const struct gen_env *env, struct gen *g, size_t i,
 			return -EINVAL;
 		qb->fwd = g->fwds[i];
 	}
+	if (b->transfer && qb->kube) {
+		qb->xfr = transfer_new(b->transfer, qb->kube, env->base);
+		if (!qb->xfr) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
 	if (b->loop) {
 		g->loops[i] = loop_new(b->keys[0].zone);
 		if (!g->loops[i]) {
@@ -244,6 +251,7 @@ void gen_free(struct gen *g)
 			metrics_source_remove(g->qblocks[i].cache);
 		if (g->cache_zones)
 			free(g->cache_zones[i]);
+		transfer_free(g->qblocks[i].xfr);
 		query_block_fini(&g->qblocks[i]);
 	}
 	for (size_t i = 0; g->srcs && i < n; i++)
@@ -370,6 +378,8 @@ static size_t block_plugins(const struct config_block *b, const char **out)
 		out[n++] = "cache";
 	if (b->autopath)
 		out[n++] = "autopath";
+	if (b->transfer)
+		out[n++] = "transfer";
 	if (b->kube)
 		out[n++] = "kubernetes";
 	if (b->loop)
@@ -459,4 +469,7 @@ void gen_forget(const struct gen *g, struct worker_pool *pool)
 	for (size_t i = 0; i < g->cfg->nblocks; i++)
 		if (g->fwds[i])
 			worker_pool_forget(pool, g->fwds[i]);
+	for (size_t i = 0; i < g->cfg->nblocks; i++)
+		if (g->qblocks[i].xfr)
+			worker_pool_forget(pool, g->qblocks[i].xfr);
 }

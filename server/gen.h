@@ -92,9 +92,9 @@ void gen_metrics(struct gen *g);
  * set. */
 int gen_start(struct gen *g, struct event_base *base, char *err, size_t errlen);
 
-/* Destroy the per-worker state of g's forwarders on pool's workers (their
- * sockets, answering what they still wait for), before g is freed while
- * the pool goes on. */
+/* Destroy the per-worker state of g's forwarders and transfers on pool's
+ * workers (their sockets, answering what they still wait for), before g is
+ * freed while the pool goes on. */
 void gen_forget(const struct gen *g, struct worker_pool *pool);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define TYPE_OPT 41
+#define TYPE_IXFR 251
 #define OPT_COOKIE 10
 #define OPCODE_MASK 0x7800
 #define OPCODE_SHIFT 11
@@ -217,8 +218,17 @@ enum packet_status packet_parse(const uint8_t *req, size_t len,
 	size_t off = parse_question(req, len, q);
 	if (off == 0)
 		return PACKET_FORMERR;
-	if (rd16(req + 6) != 0 || rd16(req + 8) != 0)
+	unsigned nscount = rd16(req + 8);
+	if (rd16(req + 6) != 0 || (nscount != 0 && q->qtype != TYPE_IXFR))
 		return PACKET_FORMERR;
+	/* IXFR: the client's SOA in the authority section (RFC 1995) */
+	for (unsigned i = 0; i < nscount; i++) {
+		off = packet_skip_name(req, len, off);
+		if (off == 0 || len - off < 10 ||
+		    len - off - 10 < rd16(req + off + 8))
+			return PACKET_FORMERR;
+		off += 10 + (size_t)rd16(req + off + 8);
+	}
 	unsigned arcount = rd16(req + 10);
 	if (arcount == 0)
 		return off == len ? PACKET_OK : PACKET_FORMERR;

@@ -62,9 +62,12 @@ enum packet_status {
 };
 
 /*
- * Parse and check a request of len bytes.  Returns PACKET_OK with q filled,
- * or another status saying how to answer.  q is filled as far as parsing got
- * (id and flags whenever the header was read), for packet_error().
+ * Parse and check a request of len bytes: one question, no answer
+ * section, no authority section but for IXFR (the client's SOA, RFC 1995;
+ * its records are only checked to fit), an additional section of whole
+ * records with at most one OPT, nothing after it.  Returns PACKET_OK with q
+ * filled, or another status saying how to answer.  q is filled as far as
+ * parsing got (id and flags whenever the header was read), for packet_error().
  */
 enum packet_status packet_parse(const uint8_t *req, size_t len,
 				struct packet_query *q);

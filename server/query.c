@@ -1673,6 +1673,81 @@ static size_t resolve_cached(const struct query_listener *l,
 			 : n;
 }
 
+/*
+ * A zone transfer asked of block b, which has a transfer directive: REFUSED
+ * unless the name is an apex of the block's cluster zones that the
+ * directive gives to peer; IXFR over UDP, or with the serial we have or a
+ * newer one, gets our SOA alone (RFC 1995 section 2), an IXFR without an
+ * SOA FORMERR; AXFR, and IXFR from an older serial, are deferred to the
+ * control thread, which builds the whole zone (transfer.h).
+ */
+static size_t answer_xfr(const struct query_block *b, const uint8_t *req,
+			 size_t len, const struct packet_query *q,
+			 uint16_t udp_max, bool tcp,
+			 const struct sockaddr *peer, struct worker_call *call,
+			 uint8_t *out, size_t limit, const char **why)
+{
+	struct zone_index *zi = b->kube ? kube_zone(b->kube) : NULL;
+	uint8_t fail[PACKET_HEADER + PACKET_MAX_NAME + 1 + 4 + OPT_LEN];
+	size_t alen, n;
+
+	if (!zi)
+		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
+				   out, limit);
+	rcu_read_lock();
+	const struct zone_apex *apex =
+	    zone_apex_of(zi, q->lname, q->qname_len, &alen);
+	if (!apex || alen != q->qname_len || q->qclass != CLASS_IN ||
+	    !transfer_allows(b->xfr, q->lname, q->qname_len, peer)) {
+		rcu_read_unlock();
+		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
+				   out, limit);
+	}
+	if (q->qtype == T_IXFR) {
+		uint32_t serial;
+		if (transfer_ixfr_serial(req, len, &serial) < 0) {
+			rcu_read_unlock();
+			return error_rcode(req, len, q, PACKET_RCODE_FORMERR,
+					   udp_max, out, limit);
+		}
+		/* ours: the serial of the SOA published with the zone, the
+		 * first of the 20 octets that end its RR */
+		size_t sl;
+		const uint8_t *soa = zone_apex_soa(apex, &sl);
+		uint32_t ours = sl >= 22 ? (uint32_t)rd16(soa + sl - 20) << 16 |
+					       rd16(soa + sl - 18)
+					 : zone_serial(zi);
+		if (!tcp || !transfer_serial_older(serial, ours)) {
+			const struct zone_node *node =
+			    zone_lookup(zi, q->lname, q->qname_len);
+			const struct zone_entry *e =
+			    node ? zone_node_find(node, T_SOA) : NULL;
+			n = e ? answer_entry(q, udp_max, node, e, apex, alen,
+					     out, limit)
+			      : 0;
+			rcu_read_unlock();
+			return n;
+		}
+	}
+	rcu_read_unlock();
+	if (!kube_synced(b->kube)) {
+		*why = "plugin/transfer: not synced with its source yet";
+		return error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
+				   out, limit);
+	}
+	size_t fl = error_rcode(req, len, q, PACKET_RCODE_SERVFAIL, udp_max,
+				fail, sizeof(fail));
+	int rc = transfer_start(b->xfr, q->lname, q->qname_len, req,
+				PACKET_HEADER + q->qname_len + 4,
+				q->edns ? udp_max : 0, fail, fl, peer, call);
+	if (rc == 0)
+		return WORKER_PENDING;
+	*why = rc == -EBUSY ? "plugin/transfer: too many transfers at once"
+			    : "plugin/transfer: out of memory";
+	memcpy(out, fail, fl <= limit ? fl : 0);
+	return fl <= limit ? fl : 0;
+}
+
 static void report_loop(const struct query_block *b,
 			const struct sockaddr *peer)
 {
@@ -1766,13 +1841,23 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 			      ? cache_of(b, &q)
 			      : NULL;
 	bool hit = false;
-	size_t n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
-				      &why, &next, &hit)
-		     : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
-			       &why, &next, peer);
-	enum metrics_plugin pl = hit		   ? METRICS_PLUGIN_CACHE
-				 : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
-						   : METRICS_PLUGIN_NONE;
+	size_t n;
+	enum metrics_plugin pl;
+	if ((q.qtype == T_AXFR || q.qtype == T_IXFR) && b->xfr) {
+		n = answer_xfr(b, req, len, &q, l->udp_max, tcp, peer, call,
+			       resp, limit, &why);
+		if (n == WORKER_PENDING)
+			return n;
+		pl = METRICS_PLUGIN_NONE;
+	} else {
+		n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
+				       &why, &next, &hit)
+		      : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
+				&why, &next, peer);
+		pl = hit	       ? METRICS_PLUGIN_CACHE
+		     : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
+				       : METRICS_PLUGIN_NONE;
+	}
 	if (b->autopath && next == NEXT_NONE && n >= 12 &&
 	    (resp[3] & 0x0f) == PACKET_RCODE_NXDOMAIN) {
 		n = ap_walk(l, b, &q, len, resp, n, &a, &pl);

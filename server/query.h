@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/forward.h"
 #include "server/loop.h"
+#include "server/transfer.h"
 #include "server/worker.h"
 #include "zones/kube.h"
 
@@ -56,8 +57,9 @@ struct query_block {
 	size_t mclen[QUERY_MAX_ZONES];
 	size_t nmc;
 	/* The plugins after kubernetes; set by the daemon after init. */
-	struct forward *fwd; /* NULL: no forward directive */
-	struct loop *loop;   /* NULL: no loop directive */
+	struct forward *fwd;  /* NULL: no forward directive */
+	struct loop *loop;    /* NULL: no loop directive */
+	struct transfer *xfr; /* NULL: no transfer directive */
 	bool loadbalance;
 	/* The loop plugin found a loop: called once, on a worker, after the
 	 * message is logged (the daemon stops with a failure). */

@@ -17,6 +17,9 @@
  * connections opened together (a client opening thousands at once and
  * reopening what is closed) do not all close, and come back, together:
  * a burst of closes and accepts holds the worker's UDP sockets back.
+ * A zone transfer is a stream of messages built elsewhere: it is sent
+ * from its own buffer as the client reads it, never copied, and counts
+ * as queued answers (the connection is not read until it is sent).
  *
  * Connection limits (tcplimit): one budget for the whole pool, so the
  * uneven spread of SO_REUSEPORT does not matter, and a limit per client
@@ -104,6 +107,14 @@ struct endpoint {
 	struct event pause; /* accept paused after EMFILE and the like */
 };
 
+struct stream {
+	struct stream *next;
+	uint8_t *buf;
+	size_t off, len;
+	void (*done)(void *arg);
+	void *arg;
+};
+
 struct conn {
 	struct conn *prev, *next; /* the worker's, latest progress first */
 	struct worker *w;
@@ -118,6 +129,10 @@ struct conn {
 	size_t in_len, in_cap;
 	uint8_t *out; /* answers the kernel did not take yet */
 	size_t out_off, out_len, out_cap;
+	/* Streams of answers (worker_answer_stream), in order, each sent
+	 * from its own buffer: before out once its first byte left, else
+	 * after what out holds. */
+	struct stream *xs, **xs_tail;
 	struct worker_defer *defers; /* answers the handler left for later */
 	unsigned ndefer;
 	bool reading, writing, eof, dead;
@@ -421,6 +436,26 @@ static void conn_touch(struct conn *c)
 		conn_publish(w);
 }
 
+/* Are answers waiting for the kernel to take them? */
+static inline bool conn_queued(const struct conn *c)
+{
+	return c->out_len != c->out_off || c->xs != NULL;
+}
+
+/* Free the first stream of c and say so to its owner. */
+static void conn_stream_end(struct conn *c)
+{
+	struct stream *x = c->xs;
+
+	c->xs = x->next;
+	if (!c->xs)
+		c->xs_tail = &c->xs;
+	free(x->buf);
+	if (x->done)
+		x->done(x->arg);
+	free(x);
+}
+
 static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -437,6 +472,8 @@ static void conn_close(struct conn *c)
 		conn_publish(w);
 	w->nconns--;
 	tcplimit_put(w->pool->limit, &c->key);
+	while (c->xs)
+		conn_stream_end(c);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -489,7 +526,7 @@ static void conn_send(struct conn *c, const uint8_t *p, size_t n)
 {
 	if (n == 0 || c->dead)
 		return;
-	if (c->out_len == c->out_off) {
+	if (!conn_queued(c)) {
 		ssize_t s;
 		do {
 			s = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -540,7 +577,7 @@ static size_t conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			conn_send(c, out, olen);
 			olen = 0;
 			pending = 0;
-			if (c->out_len != c->out_off)
+			if (conn_queued(c))
 				break;
 		}
 		if (mlen) {
@@ -658,7 +695,7 @@ static void tcp_closed(struct conn *c, enum metrics_tcp_closed why)
 static void conn_drop(struct conn *c, bool evict)
 {
 	int unsent = 0;
-	bool unread = c->out_len != c->out_off ||
+	bool unread = conn_queued(c) ||
 		      (ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0);
 
 	if (unread) {
@@ -681,7 +718,7 @@ static void conn_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (c->out_len != c->out_off) {
+		if (conn_queued(c)) {
 			conn_want(c, false, true);
 			if (c->dead)
 				continue;
@@ -761,7 +798,22 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	w->now_ms = mono_ms();
-	if (c->out_len != c->out_off) {
+	struct stream *x = c->xs;
+	if (x && (x->off || c->out_len == c->out_off)) {
+		ssize_t s = send(fd, x->buf + x->off, x->len - x->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (s < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			c->dead = true;
+		} else if (s > 0) {
+			x->off += (size_t)s;
+			conn_touch(c);
+			if (x->off == x->len)
+				conn_stream_end(c);
+		}
+	} else if (c->out_len != c->out_off) {
 		ssize_t s =
 		    send(fd, c->out + c->out_off, c->out_len - c->out_off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -1461,6 +1513,32 @@ static void defer_tcp(struct worker_defer *d, const uint8_t *resp, size_t len)
 		conn_send(c, w->tcp_out, len + 2);
 	}
 	conn_run(c); /* may read on, or close */
+}
+
+void worker_answer_stream(struct worker_defer *d, uint8_t *buf, size_t len,
+			  void (*done)(void *arg), void *arg)
+{
+	struct conn *c = d ? d->c : NULL;
+	struct stream *x = NULL;
+
+	if (d == NULL || d->w->stopping || !d->tcp || c == NULL || len == 0 ||
+	    c->dead || !(x = calloc(1, sizeof(*x)))) {
+		free(buf);
+		if (done)
+			done(arg);
+		worker_answer(d, NULL, 0);
+		return;
+	}
+	x->buf = buf;
+	x->len = len;
+	x->done = done;
+	x->arg = arg;
+	if (!c->xs)
+		c->xs_tail = &c->xs;
+	*c->xs_tail = x;
+	c->xs_tail = &x->next;
+	defer_tcp(d, NULL, 0); /* unlinks d; conn_run starts the writes */
+	free(d);
 }
 
 void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len)

@@ -106,6 +106,21 @@ struct worker_defer *worker_defer(struct worker_call *call);
 void worker_answer(struct worker_defer *d, const uint8_t *resp, size_t len);
 
 /*
+ * Send a deferred TCP answer made of several messages (a zone transfer) and
+ * free d: buf holds len bytes of messages, each with its 2-byte length
+ * prefix.  The worker takes buf and sends it from there as the client reads
+ * (the connection is not read meanwhile, and is closed at the idle timeout
+ * when the client stops reading); buf is freed with free() and done(arg)
+ * called (on this worker thread; done may be NULL) once it is sent, the
+ * connection closes, or at once when it cannot be sent (UDP, a closed
+ * connection, the pool stopping; done then runs on the thread stopping
+ * the pool).  Several streams of a connection go out one after another.
+ * Only on the worker thread that deferred, from its event loop.
+ */
+void worker_answer_stream(struct worker_defer *d, uint8_t *buf, size_t len,
+			  void (*done)(void *arg), void *arg);
+
+/*
  * On every worker thread of pool, destroy the state kept under key by
  * worker_local (its destroy runs there; a later worker_local with the same
  * key creates it anew).  Returns when every worker has done it; call from

@@ -358,13 +358,12 @@ static void test_directive_list(void **state)
 	(void)state;
 	while (config_directives[n])
 		n++;
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	/* CoreDNS's plugin.cfg order */
 	static const char *const want[] = {
-	    "reload",	  "bind",     "ready",	      "health",
-	    "prometheus", "errors",   "log",	      "loadbalance",
-	    "cache",	  "autopath", "k8s_external", "kubernetes",
-	    "loop",	  "forward",
+	    "reload",	"bind",		"ready",       "health", "prometheus",
+	    "errors",	"log",		"loadbalance", "cache",	 "autopath",
+	    "transfer", "k8s_external", "kubernetes",  "loop",	 "forward",
 	};
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(config_directives[i], want[i]);
@@ -388,9 +387,9 @@ static void test_unknown_directive(void **state)
 static void test_unsupported_directives(void **state)
 {
 	static const char *const names[] = {
-	    "dnssec",  "chaos", "nsid",	    "bufsize", "pprof",
-	    "minimal", "hosts", "whoami",   "rewrite", "template",
-	    "file",    "etcd",	"transfer",
+	    "dnssec",  "chaos", "nsid",	     "bufsize", "pprof",
+	    "minimal", "hosts", "whoami",    "rewrite", "template",
+	    "file",    "etcd",	"secondary",
 	};
 	char text[256], want[256];
 

@@ -112,7 +112,7 @@ static size_t echo(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		atomic_fetch_add(&bad_ctx, 1);
 	if (len < 12 || len > max)
 		return 0;
-	if (len > 13 && (req[13] == 'D' || req[13] == 'K'))
+	if (len > 13 && (req[13] == 'D' || req[13] == 'K' || req[13] == 'S'))
 		return defer_it(req, len, resp, tcp, call);
 	if (tcp && len > 12 && req[12] == 'B') {
 		for (size_t i = 0; i < BIG_ANSWER; i++)
@@ -131,6 +131,42 @@ static void fire_cb(evutil_socket_t fd, short what, void *arg)
 	struct later *l = arg;
 	later_unlink(l->st, l);
 	worker_answer(l->d, l->resp, l->len);
+	atomic_fetch_add(&later_sent, 1);
+	event_free(l->ev);
+	free(l);
+}
+
+/* A stream for 'S': STREAM_MSGS messages of STREAM_MSG bytes, each with
+ * the query's ID and its number after it. */
+#define STREAM_MSGS 160
+#define STREAM_MSG 60000
+static atomic_int streams_done;
+
+static void stream_done(void *arg)
+{
+	assert_true(arg == &streams_done);
+	atomic_fetch_add(&streams_done, 1);
+}
+
+static void stream_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct later *l = arg;
+	size_t len = (size_t)STREAM_MSGS * (STREAM_MSG + 2);
+	uint8_t *buf = malloc(len);
+
+	(void)fd;
+	(void)what;
+	assert_non_null(buf);
+	for (size_t i = 0; i < STREAM_MSGS; i++) {
+		uint8_t *m = buf + i * (STREAM_MSG + 2);
+		memset(m, (int)i, STREAM_MSG + 2);
+		m[0] = (uint8_t)(STREAM_MSG >> 8);
+		m[1] = (uint8_t)STREAM_MSG;
+		memcpy(m + 2, l->resp, 2);
+		m[4] = (uint8_t)i;
+	}
+	later_unlink(l->st, l);
+	worker_answer_stream(l->d, buf, len, stream_done, &streams_done);
 	atomic_fetch_add(&later_sent, 1);
 	event_free(l->ev);
 	free(l);
@@ -155,8 +191,12 @@ static size_t defer_it(const uint8_t *req, size_t len, uint8_t *resp, bool tcp,
 	l->st = st;
 	l->next = st->pending;
 	st->pending = l;
-	l->ev = evtimer_new(st->base, req[13] == 'D' ? fire_cb : never_cb, l);
-	if (req[13] == 'D') {
+	l->ev = evtimer_new(st->base,
+			    req[13] == 'D'   ? fire_cb
+			    : req[13] == 'S' ? stream_cb
+					     : never_cb,
+			    l);
+	if (req[13] == 'D' || req[13] == 'S') {
 		struct timeval tv = {0, 50000};
 		evtimer_add(l->ev, &tv);
 	}
@@ -915,6 +955,94 @@ static void test_deferred(void **state)
 	close(t);
 }
 
+/* A stream of answers (a zone transfer): sent in order behind what was
+ * answered before, while the worker goes on answering others; freed once
+ * sent, or when its client leaves. */
+static void test_stream(void **state)
+{
+	struct worker_conf conf = {.nthreads = 1};
+	uint8_t buf[128], a[STREAM_MSG + 2];
+	size_t n;
+
+	(void)state;
+	atomic_store(&streams_done, 0);
+	uint16_t port = free_port(AF_INET, "127.0.0.1");
+	struct worker_pool *pool = start(AF_INET, "127.0.0.1", port, &conf);
+
+	/* a stream, then an immediate answer pipelined behind it, to a
+	 * client with a small window */
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int small = 4096;
+	set_addr(&ss, &sl, AF_INET, "127.0.0.1", port);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(t >= 0);
+	assert_int_equal(
+	    setsockopt(t, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(connect(t, (struct sockaddr *)&ss, sl), 0);
+	query(buf + 2, &n, 0x5101, 'S');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	query(buf + 4 + n, &n, 0x5102, 'n');
+	buf[2 + n] = 0;
+	buf[3 + n] = (uint8_t)n;
+	assert_int_equal(send(t, buf, 2 * (n + 2), 0), (ssize_t)(2 * (n + 2)));
+	assert_int_equal(read_full(t, a, n + 2), n + 2);
+	assert_int_equal(rd16(a + 2), 0x5102);
+	/* 9.6 MB the client does not read yet: the others are served */
+	usleep(200000);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+	int t2 = tcp_connect(AF_INET, "127.0.0.1", port);
+	query(buf + 2, &n, 0x5103, 'n');
+	assert_int_equal(send(t2, buf, n + 2, 0), (ssize_t)(n + 2));
+	assert_int_equal(read_full(t2, a, n + 2), n + 2);
+	assert_int_equal(rd16(a + 2), 0x5103);
+	assert_int_equal(atomic_load(&streams_done), 0);
+	/* then every message, whole and in order */
+	for (int i = 0; i < STREAM_MSGS; i++) {
+		assert_int_equal(read_full(t, a, STREAM_MSG + 2),
+				 STREAM_MSG + 2);
+		assert_int_equal(rd16(a), STREAM_MSG);
+		assert_int_equal(rd16(a + 2), 0x5101);
+		assert_int_equal(a[4], i);
+		assert_int_equal(a[STREAM_MSG + 1], (uint8_t)i);
+	}
+	for (int i = 0; i < 100 && atomic_load(&streams_done) < 1; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&streams_done), 1);
+	/* the connection goes on */
+	query(buf + 2, &n, 0x5104, 'n');
+	assert_int_equal(send(t, buf, n + 2, 0), (ssize_t)(n + 2));
+	assert_int_equal(read_full(t, a, n + 2), n + 2);
+	assert_int_equal(rd16(a + 2), 0x5104);
+
+	/* two streams on one connection whose client leaves mid-way: both
+	 * are freed */
+	query(buf + 2, &n, 0x5105, 'S');
+	buf[0] = 0;
+	buf[1] = (uint8_t)n;
+	memcpy(buf + 2 + n, buf, n + 2);
+	assert_int_equal(send(t, buf, 2 * (n + 2), 0), (ssize_t)(2 * (n + 2)));
+	assert_int_equal(read_full(t, a, STREAM_MSG + 2), STREAM_MSG + 2);
+	assert_int_equal(rd16(a + 2), 0x5105);
+	close(t);
+	for (int i = 0; i < 200 && atomic_load(&streams_done) < 3; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&streams_done), 3);
+
+	/* a client gone before its stream is ready: freed at once */
+	t = tcp_connect(AF_INET, "127.0.0.1", port);
+	query(buf + 2, &n, 0x5106, 'S');
+	assert_int_equal(send(t, buf, n + 2, 0), (ssize_t)(n + 2));
+	close(t);
+	for (int i = 0; i < 200 && atomic_load(&streams_done) < 4; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&streams_done), 4);
+	udp_roundtrip(AF_INET, "127.0.0.1", port);
+	close(t2);
+	worker_pool_stop(pool);
+}
+
 /* worker_pool_forget destroys a module's per-worker state on the worker
  * while the pool runs: what it still held is answered then, and the next
  * use makes a fresh state. */
@@ -1007,6 +1135,7 @@ int main(void)
 	    cmocka_unit_test(test_bind_errors),
 	    cmocka_unit_test(test_many_pools),
 	    cmocka_unit_test(test_deferred),
+	    cmocka_unit_test(test_stream),
 	    cmocka_unit_test(test_forget),
 	    cmocka_unit_test(test_shared_overlap),
 	};

@@ -23,10 +23,6 @@
 
 struct collect {
 	ldns_rr_list *rrs;
-	const uint8_t *apex;
-	size_t alen;
-	struct zone_index *zi;
-	int err;
 };
 
 static ldns_rdf *wire_dname(const uint8_t *name)
@@ -39,13 +35,8 @@ static int collect_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
 		      const uint8_t *rdata, uint16_t rdlen, void *arg)
 {
 	struct collect *c = arg;
-	size_t olen = dname_len(owner), alen;
-	const struct zone_apex *a = zone_apex_of(c->zi, owner, olen, &alen);
+	size_t olen = dname_len(owner);
 
-	/* Only the records of this zone (the longest apex holding them). */
-	if (!a || alen != c->alen ||
-	    dname_suffix_at(owner, olen, c->apex, c->alen) < 0)
-		return 0;
 	/* Build the RR from wire: owner, then type/class/ttl/rdlen/rdata. */
 	size_t len = olen + 10 + rdlen;
 	uint8_t *w = malloc(len);
@@ -79,18 +70,14 @@ static int collect_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
 
 static int dump_zone(const struct kube *k, size_t i, FILE *out)
 {
-	struct zone_index *zi = kube_zone(k);
-	struct collect c = {.zi = zi};
-
-	c.apex = zone_apex_name(zi, i);
-	c.alen = dname_len(c.apex);
-	c.rrs = ldns_rr_list_new();
-	int rc = kube_each_rr(k, collect_rr, &c);
+	struct collect c = {ldns_rr_list_new()};
+	const uint8_t *apex = zone_apex_name(kube_zone(k), i);
+	int rc = kube_each_zone_rr(k, i, collect_rr, &c);
 	if (rc < 0) {
 		ldns_rr_list_deep_free(c.rrs);
 		return rc;
 	}
-	ldns_rdf *origin = wire_dname(c.apex);
+	ldns_rdf *origin = wire_dname(apex);
 	char *o = ldns_rdf2str(origin);
 	fprintf(out, "$ORIGIN %s\n", o);
 	free(o);

@@ -533,17 +533,105 @@ static int each_pod(const char *ns, const struct obj_addr *a, void *arg)
 	return 0;
 }
 
+/* ---- topology: zonal names are not records of the zone ---- */
+
+struct each_unzonal {
+	const struct kube *k;
+	int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+		  const uint8_t *rdata, uint16_t rdlen, void *arg);
+	void *arg;
+};
+
+/* A zonal name (<tz>.prefer._zone.<svc>.<ns>.svc.<zone>) or the marker
+ * (<svc>._zone.<ns>.svc.<zone>): _zone four or three labels above the
+ * apex.  They are answered to queries only, as in CoreDNS. */
+static bool zonal_owner(const struct kube *k, const uint8_t *owner)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	size_t olen = dname_len(owner), alen;
+
+	if (!zone_apex_of(k->zi, owner, olen, &alen))
+		return false;
+	unsigned above =
+	    dname_labels(owner) - dname_labels(owner + olen - alen);
+	size_t o = 0;
+	for (unsigned i = 0; i + 4 < above; i++)
+		o += (size_t)owner[o] + 1;
+	for (unsigned i = above >= 4 ? 0 : 1; i < 2 && above >= 3; i++) {
+		if (!memcmp(owner + o, anchor, sizeof(anchor)))
+			return true;
+		o += (size_t)owner[o] + 1;
+	}
+	return false;
+}
+
+static int each_unzonal(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			const uint8_t *rdata, uint16_t rdlen, void *arg)
+{
+	struct each_unzonal *x = arg;
+
+	if (zonal_owner(x->k, owner))
+		return 0;
+	return x->cb(owner, type, ttl, rdata, rdlen, x->arg);
+}
+
 int kube_each_rr(const struct kube *k,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
 			   const uint8_t *rdata, uint16_t rdlen, void *arg),
 		 void *arg)
 {
 	struct each_host x = {k, cb, arg};
-	int rc = zone_each_rr(k->zi, cb, arg);
+	struct each_unzonal u = {k, cb, arg};
+	int rc = k->bc.zonal ? zone_each_rr(k->zi, each_unzonal, &u)
+			     : zone_each_rr(k->zi, cb, arg);
 
 	if (!rc)
 		rc = hosts_each(k->hosts, each_host, &x);
 	return rc ? rc : podset_each(k->pods, each_pod, &x);
+}
+
+struct each_zone {
+	const struct kube *k;
+	const uint8_t *apex;
+	size_t alen;
+	int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+		  const uint8_t *rdata, uint16_t rdlen, void *arg);
+	void *arg;
+};
+
+static int each_zone_rr(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			const uint8_t *rdata, uint16_t rdlen, void *arg)
+{
+	struct each_zone *x = arg;
+	size_t olen = dname_len(owner), alen;
+	const struct zone_apex *a = zone_apex_of(x->k->zi, owner, olen, &alen);
+
+	/* only the records of this zone: the longest apex holding them */
+	if (!a || alen != x->alen ||
+	    dname_suffix_at(owner, olen, x->apex, x->alen) < 0)
+		return 0;
+	return x->cb(owner, type, ttl, rdata, rdlen, x->arg);
+}
+
+int kube_each_zone_rr(const struct kube *k, size_t i,
+		      int (*cb)(const uint8_t *owner, uint16_t type,
+				uint32_t ttl, const uint8_t *rdata,
+				uint16_t rdlen, void *arg),
+		      void *arg)
+{
+	struct each_zone x = {k, NULL, 0, cb, arg};
+
+	if (i >= zone_count_apexes(k->zi))
+		return -EINVAL;
+	x.apex = zone_apex_name(k->zi, i);
+	x.alen = dname_len(x.apex);
+	/* zone_each_rr gives the apexes' SOAs before any other record */
+	return kube_each_rr(k, each_zone_rr, &x);
+}
+
+bool kube_applying(const struct kube *k)
+{
+	return k->applying != NULL;
 }
 
 /* ---- applying a store ---- */

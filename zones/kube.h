@@ -130,13 +130,30 @@ const uint8_t *kube_primary(const struct kube *k, size_t *len);
 /*
  * Walk every record of the cluster (writer side): the zone's records
  * (zone_each_rr) and the endpoint names answered beside it, A/AAAA in every
- * forward zone and PTR in the reverse zone that holds the name.  cb as for
- * zone_each_rr.
+ * forward zone and PTR in the reverse zone that holds the name; not the
+ * zonal names (zonal, topology), which are answered to queries only.  cb
+ * as for zone_each_rr.
  */
 int kube_each_rr(const struct kube *k,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
 			   const uint8_t *rdata, uint16_t rdlen, void *arg),
 		 void *arg);
+
+/*
+ * The records of zone i of the kube (zone_apex_name(kube_zone(k), i)) as
+ * kube_each_rr gives them, only those whose longest apex is that zone:
+ * its SOA first, then the others in no particular order (writer side).
+ * cb as for kube_each_rr.  The zone dump and zone transfers share it.
+ */
+int kube_each_zone_rr(const struct kube *k, size_t i,
+		      int (*cb)(const uint8_t *owner, uint16_t type,
+				uint32_t ttl, const uint8_t *rdata,
+				uint16_t rdlen, void *arg),
+		      void *arg);
+
+/* True while a reload of the objects PATH is being applied in slices: the
+ * records the writer walks are then not those served (control thread). */
+bool kube_applying(const struct kube *k);
 
 /* True once the first load has been applied (readable from any thread). */
 bool kube_synced(const struct kube *k);

@@ -138,7 +138,8 @@ size_t zone_count_owners(const struct zone_index *zi);
 
 /*
  * Walk every record the owners contribute now (writer side, committed or
- * not; SOA included, no duplicates), in no particular order: cb(owner,
+ * not; no duplicates), the apexes' SOAs first, then the others in no
+ * particular order: cb(owner,
  * type, ttl, rdata, rdlen, arg).  A non-zero return from cb stops the walk and
  * is returned.
  */

@@ -25,7 +25,7 @@ order()
 }
 
 # ---- zonal: CoreDNS's names
-start_server zonal < <(corefile "pods none" zonal)
+start_server zonal < <(corefile "pods none" zonal | sed '2a\    transfer {\n        to 127.0.0.1\n    }')
 
 assert_answer "us-east-1b.pin._zone.$DB" A "10.9.1.2 | 10.9.1.3"
 assert_answer "us-east-1a.pin._zone.$DB" A "10.9.1.1"
@@ -86,6 +86,16 @@ assert_nodata "us-east-1a.prefer._zone.idle.shop.svc.$Z" A
 # the service's own names do not change
 assert_answer "$DB" A "$ALL"
 assert_answer "db-0.$DB" A "10.9.1.1"
+# zonal names are answered to queries, not transferred (as in CoreDNS)
+ask +tcp "$Z" AXFR
+XFR=$(printf '%s\n' "$OUT" | grep -v '^;' | awk 'NF >= 5 { $1 = $1; print }')
+check "zonal: AXFR begins and ends with the SOA" 2 \
+	"$(printf '%s\n' "$XFR" | awk '$4 == "SOA"' | wc -l | tr -d ' ')"
+check "zonal: AXFR has the service" "$ALL" \
+	"$(printf '%s\n' "$XFR" | awk -v n="$DB." '$1 == n && $4 == "A" { print $5 }' |
+		LC_ALL=C sort | awk 'NR > 1 { printf " | " } { printf "%s", $0 }')"
+check "zonal: AXFR without zonal names" "" \
+	"$(printf '%s\n' "$XFR" | grep -i '_zone\.' || true)"
 stop_server "$SERVER_PID"
 
 # ---- without zonal: the names do not exist
