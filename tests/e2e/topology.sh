@@ -154,6 +154,9 @@ for proto in +notcp +tcp; do
 	check "strict SRV $proto: glue" "10.9.1.2 | 10.9.1.3" \
 		"$(rdata ADDITIONAL A)"
 done
+# a client pod on IPv6 (::1, in us-east-1b)
+ASK_ADDR=::1 ask -b ::1 "$DB" A
+check "strict from ::1" "10.9.1.2 | 10.9.1.3" "$(rdata ANSWER A)"
 # the question's case is kept in the answer
 ask -b 127.0.0.12 "DB.shop.svc.$Z" A
 check "strict: question case kept" "DB.shop.svc.$Z." \
