@@ -393,6 +393,10 @@ struct kube_src {
 	const struct corefile_dir *namespaces, *namespace_labels;
 };
 
+static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
+			     struct kubernetes_conf *k);
+static int kube_option_topology(struct setup *c, const struct corefile_dir *s,
+				struct kubernetes_conf *k);
 /* multicluster ZONES...: each one of the directive's zones, none of them
  * reverse (CoreDNS: "is not authoritative for the multicluster zone"). */
 static int kube_multicluster(struct setup *c, struct kubernetes_conf *k,
@@ -561,12 +565,46 @@ static int kube_option(struct setup *c, struct kubernetes_conf *k,
 		if (s->nargs)
 			return setup_arg_err(c, s, "kubernetes");
 		k->noendpoints = true;
+	} else if (strcmp(o, "zonal") == 0) {
+		return kube_option_zonal(c, s, k);
+	} else if (strcmp(o, "topology") == 0) {
+		return kube_option_topology(c, s, k);
 	} else if (strcmp(o, "multicluster") == 0) {
 		return kube_multicluster(c, k, s);
 	} else {
 		return setup_err(c, s, "kubernetes", "unknown property '%s'",
 				 o);
 	}
+	return 0;
+}
+
+/* ---- topology: zonal ---- */
+
+/* `zonal`: the zone-scoped names of headless services (CoreDNS 1.14's
+ * <zone>.pin|prefer._zone.<svc>.<ns>.svc.<zone>); no arguments. */
+static int kube_option_zonal(struct setup *c, const struct corefile_dir *s,
+			     struct kubernetes_conf *k)
+{
+	if (s->nargs)
+		return setup_arg_err(c, s, "kubernetes");
+	k->zonal = true;
+	return 0;
+}
+
+/* `topology [strict]` (ours): a client pod asking for a headless service
+ * gets its zone's endpoints first, or with strict only them (all when its
+ * zone has none ready). */
+static int kube_option_topology(struct setup *c, const struct corefile_dir *s,
+				struct kubernetes_conf *k)
+{
+	if (s->nargs > 1)
+		return setup_arg_err(c, s, "kubernetes");
+	if (s->nargs && strcmp(s->args[0], "strict") != 0)
+		return setup_err(c, s, "kubernetes",
+				 "unable to parse topology value: '%s'",
+				 s->args[0]);
+	k->topology =
+	    s->nargs ? KUBERNETES_TOPOLOGY_STRICT : KUBERNETES_TOPOLOGY_FIRST;
 	return 0;
 }
 
@@ -719,5 +757,6 @@ bool kubernetes_conf_same(const struct kubernetes_conf *a,
 	       a->noendpoints == b->noendpoints &&
 	       strv_same(a->multicluster, a->nmulticluster, b->multicluster,
 			 b->nmulticluster) &&
-	       k8s_external_conf_same(a->external, b->external);
+	       k8s_external_conf_same(a->external, b->external) &&
+	       a->zonal == b->zonal && !a->topology == !b->topology;
 }

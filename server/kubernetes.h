@@ -22,6 +22,12 @@ enum kubernetes_pods {
 
 /* The kubernetes directive. Zone names are lowercase, without trailing dot
  * (the root zone is ""). */
+enum kubernetes_topology {
+	KUBERNETES_TOPOLOGY_OFF = 0,
+	KUBERNETES_TOPOLOGY_FIRST,  /* topology */
+	KUBERNETES_TOPOLOGY_STRICT, /* topology strict */
+};
+
 struct kubernetes_conf {
 	char *
 	    *zones; /* from the directive's arguments, else the block's keys */
@@ -63,6 +69,10 @@ struct kubernetes_conf {
 	size_t nfallthrough_zones;
 	bool ignore_empty_service;
 	bool noendpoints;
+	bool zonal; /* CoreDNS's zone-scoped names of headless services */
+	/* topology [strict]: a headless service's name answers a client pod
+	 * its own zone's endpoints first (strict: only them) */
+	enum kubernetes_topology topology;
 	/* multicluster ZONES...: zones (each one of zones, not reverse)
 	 * that answer the ServiceImports of the Multi-Cluster Services API
 	 * instead of the Services; none: no ServiceImports are watched */
@@ -91,9 +101,10 @@ void kubernetes_conf_free(struct kubernetes_conf *k);
 
 /* Would a and b build the same zone from the same source (zones, source,
  * credentials, selectors, pods, ttl, endpoint names, namespaces, resync
- * period, ignore, noendpoints, multicluster, and the block's k8s_external
- * zone)?  What only the query path reads (fallthrough, startup_timeout) does
- * not count: a reload keeps the zone of a directive that changed only that. */
+ * period, ignore, noendpoints, multicluster, the block's k8s_external
+ * zone, zonal and whether topology is on)?  What only the query path reads
+ * (fallthrough, startup_timeout) does not count: a reload keeps the zone
+ * of a directive that changed only that. */
 bool kubernetes_conf_same(const struct kubernetes_conf *a,
 			  const struct kubernetes_conf *b);
 

@@ -19,6 +19,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/packet.h"
+#include "zones/clientzone.h"
 #include "zones/dname.h"
 #include "zones/hosts.h"
 #include "zones/zone.h"
@@ -29,6 +30,7 @@
 #define T_PTR 12
 #define MAX_CNAMES 10
 #define T_AAAA 28
+#define T_SRV 33
 #define T_AXFR 252
 #define T_IXFR 251
 #define T_ANY 255
@@ -48,6 +50,10 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		const struct kubernetes_conf *k = cb->kube;
 		qb->pods = (enum builder_pods)k->pods;
 		qb->fallthrough = k->fallthrough;
+		qb->zonal = k->zonal && !k->noendpoints;
+		qb->topology =
+		    k->noendpoints ? KUBERNETES_TOPOLOGY_OFF : k->topology;
+		qb->zonal_hidden = !k->zonal && qb->topology;
 		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
 			if (qb->nft == QUERY_MAX_ZONES ||
 			    dname_zone_wire(k->fallthrough_zones[i],
@@ -522,6 +528,346 @@ static size_t answer_host_ptr(const struct query_block *b,
 	return finish(q, udp_max, out, n, limit);
 }
 
+/* ---- topology: CoreDNS's zonal names ---- */
+
+/* Copy len bytes of answer data built for a question dlt bytes shorter
+ * (dlt may be negative): owners that point elsewhere than at the question
+ * move by dlt.  Returns len, or 0 when a pointer would leave the 14 bits
+ * a pointer has or the data is malformed. */
+static size_t moved_copy(uint8_t *out, const uint8_t *data, size_t len,
+			 long dlt)
+{
+	size_t o = 0;
+
+	while (o < len) {
+		if ((data[o] & 0xc0) == 0xc0) {
+			if (len - o < 2)
+				return 0;
+			long p = (long)(((data[o] & 0x3f) << 8) | data[o + 1]);
+			if (p != 12)
+				p += dlt;
+			if (p < 12 || p > 0x3fff)
+				return 0;
+			out[o] = (uint8_t)(0xc0 | (p >> 8));
+			out[o + 1] = (uint8_t)p;
+			o += 2;
+		} else {
+			size_t nl = packet_skip_name(data, len, o);
+			if (nl == 0)
+				return 0;
+			memcpy(out + o, data + o, nl - o);
+			o = nl;
+		}
+		if (len - o < 10)
+			return 0;
+		size_t end = o + 10 + rd16(data + o + 8);
+		if (end > len)
+			return 0;
+		memcpy(out + o, data + o, end - o);
+		o = end;
+	}
+	return len;
+}
+
+/* answer_entry for an entry of another node, whose name is dlt bytes
+ * shorter than the question: the prefer name of a zone without endpoints
+ * answers what the service name answers. */
+static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_node *node,
+			   const struct zone_entry *e, long dlt,
+			   const struct zone_apex *apex, size_t alen,
+			   uint8_t *out, size_t limit)
+{
+	size_t n = packet_begin(q, PACKET_FLAG_AA, e->rcode, out, limit);
+	size_t soa = 0;
+
+	if (!n)
+		return 0;
+	if (e->flags & ZONE_ENTRY_SOA)
+		zone_apex_soa(apex, &soa);
+	const uint8_t *data = zone_node_data(node) + e->off;
+	size_t r = room(q, n, limit), len = e->len;
+	uint16_t an = e->an, ns = e->ns, ar = e->ar;
+	if (len + soa > r) {
+		len = e->len_noadd;
+		ar = 0;
+	}
+	if (len + soa > r && limit < PACKET_MAX_TCP)
+		return truncated(q, udp_max, out, limit);
+	if (len + soa > r) {
+		/* over TCP, as answer_entry: the whole records that fit */
+		len = fit_answers(data, e->len_noadd, e->an, r, &an);
+		ns = 0;
+		soa = 0;
+		if (an == 0)
+			return truncated(q, udp_max, out, limit);
+	}
+	if (len && !moved_copy(out + n, data, len, dlt))
+		return truncated(q, udp_max, out, limit);
+	n += len;
+	if (soa)
+		n = put_soa(q, apex, alen, out, n);
+	packet_set_counts(out, an, (uint16_t)(ns + (soa ? 1 : 0)), ar);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/* <tz>.pin._zone.<svc>... (the directive at offset dl): what the prefer
+ * name of that zone answers when it has a node (the zone has ready
+ * endpoints; only prefer names are stored, pin answers the same), else
+ * NODATA. */
+static size_t answer_pin(const struct query_block *b,
+			 const struct packet_query *q, uint16_t udp_max,
+			 size_t dl, const struct zone_apex *apex, size_t alen,
+			 uint8_t *out, size_t limit)
+{
+	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
+	size_t tail = dl + 4, pl = q->qname_len + sizeof(prefer) - 4;
+	uint8_t name[DNAME_MAX];
+	const struct zone_node *zn = NULL;
+
+	if (pl <= DNAME_MAX) {
+		memcpy(name, q->lname, dl);
+		memcpy(name + dl, prefer, sizeof(prefer));
+		memcpy(name + dl + sizeof(prefer), q->lname + tail,
+		       q->qname_len - tail);
+		zn = zone_lookup(kube_zone(b->kube), name, pl);
+	}
+	const struct zone_entry *e = zn ? zone_node_find(zn, q->qtype) : NULL;
+	if (!e)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	return answer_moved(q, udp_max, zn, e, (long)q->qname_len - (long)pl,
+			    apex, alen, out, limit);
+}
+
+/*
+ * <tz>.pin|prefer._zone.<svc>.<ns>.svc.<zone> of a headless service (its
+ * marker <svc>._zone.<ns>.svc.<zone> exists) that has no node: pin
+ * answers what prefer does when the zone has ready endpoints (only the
+ * prefer names are stored, builder.h), else NODATA; prefer of a zone
+ * without ready endpoints answers what the service name answers (every
+ * ready endpoint; NODATA when it has none), as in CoreDNS.  Returns the
+ * response length, 0 when the name is not such a name.
+ */
+static size_t answer_zonal(const struct query_block *b,
+			   const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_apex *apex, size_t alen,
+			   uint8_t *out, size_t limit)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	static const uint8_t pin[] = {3, 'p', 'i', 'n'};
+	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
+	struct zone_index *zi = kube_zone(b->kube);
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	uint8_t mark[DNAME_MAX];
+
+	/* <tz>... <directive> _zone <svc> <ns> svc: six labels at least */
+	if (above < 6)
+		return 0;
+	int dl = label_at(q->lname, above - 5);
+	int al = label_at(q->lname, above - 4);
+	if (dl < 0 || al < 0 || memcmp(q->lname + al, anchor, sizeof(anchor)))
+		return 0;
+	bool is_pin =
+	    q->lname[dl] == pin[0] && !memcmp(q->lname + dl, pin, sizeof(pin));
+	if (!is_pin && (q->lname[dl] != prefer[0] ||
+			memcmp(q->lname + dl, prefer, sizeof(prefer))))
+		return 0;
+	/* the marker: <svc> _zone <ns> svc <zone> */
+	size_t sl = (size_t)al + sizeof(anchor), svl = q->lname[sl] + 1u;
+	memcpy(mark, q->lname + sl, svl);
+	memcpy(mark + svl, anchor, sizeof(anchor));
+	memcpy(mark + svl + sizeof(anchor), q->lname + sl + svl,
+	       q->qname_len - sl - svl);
+	if (!zone_lookup(zi, mark, q->qname_len - sl + sizeof(anchor)))
+		return 0;
+	if (is_pin)
+		return answer_pin(b, q, udp_max, (size_t)dl, apex, alen, out,
+				  limit);
+	const struct zone_node *svc =
+	    zone_lookup(zi, q->lname + sl, q->qname_len - sl);
+	const struct zone_entry *e = svc ? zone_node_find(svc, q->qtype) : NULL;
+	if (!e)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	return answer_moved(q, udp_max, svc, e, (long)sl, apex, alen, out,
+			    limit);
+}
+
+/* ---- topology: client-zone answers of headless services ---- */
+
+static const uint8_t svc_label[] = {3, 's', 'v', 'c'};
+
+/* A name the answer of which depends on the client under `topology`:
+ * A, AAAA or SRV of <svc>.<ns>.svc.<zone> (checked by shape only; such
+ * names are not cached). */
+static bool topology_shape(const struct packet_query *q)
+{
+	int l2 = label_at(q->lname, 2);
+
+	return (q->qtype == T_A || q->qtype == T_AAAA || q->qtype == T_SRV) &&
+	       q->nlabels >= 4 && l2 >= 0 &&
+	       !memcmp(q->lname + l2, svc_label, sizeof(svc_label));
+}
+
+/* A name the zonal names bring that is not served (NXDOMAIN): the
+ * marker <svc>._zone.<ns>.svc.<zone> (and _zone.<ns>.svc.<zone> above
+ * it), and, when only `topology` built them, the zonal names and the
+ * names between them and the service (_zone four labels above the apex). */
+static bool zonal_unserved(const struct query_block *b,
+			   const struct packet_query *q, size_t alen)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	int ml = above >= 3 ? label_at(q->lname, above - 3) : -1;
+	int al =
+	    b->zonal_hidden && above >= 4 ? label_at(q->lname, above - 4) : -1;
+
+	return (ml >= 0 && !memcmp(q->lname + ml, anchor, sizeof(anchor))) ||
+	       (al >= 0 && !memcmp(q->lname + al, anchor, sizeof(anchor)));
+}
+
+/* The peer's address: family 4 (IPv4, also mapped in IPv6) or 6, 0 for
+ * neither. */
+static int peer_addr(const struct sockaddr *peer, uint8_t *addr)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+
+	if (peer->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		return 4;
+	}
+	if (peer->sa_family != AF_INET6)
+		return 0;
+	const uint8_t *a =
+	    ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	if (!memcmp(a, mapped, sizeof(mapped))) {
+		memcpy(addr, a + 12, 4);
+		return 4;
+	}
+	memcpy(addr, a, 16);
+	return 6;
+}
+
+/* <tz>.prefer._zone.<name> in wire form into out (255 bytes): the node
+ * whose answer is the zone's endpoints.  Returns its length, 0 when the
+ * zone name makes no valid name. */
+static size_t topology_name(const char *tz, const uint8_t *lname, size_t len,
+			    uint8_t *out)
+{
+	static const uint8_t tail[] = {6, 'p', 'r', 'e', 'f', 'e', 'r',
+				       5, '_', 'z', 'o', 'n', 'e'};
+	size_t o = 0;
+
+	for (const char *p = tz; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		if (l == 0 || l > 63 || o + 1 + l + sizeof(tail) + len > 255)
+			return 0;
+		out[o++] = (uint8_t)l;
+		for (size_t i = 0; i < l; i++) {
+			char ch = p[i];
+			out[o++] =
+			    (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a'
+							     : ch);
+		}
+		p += l + (dot ? 1 : 0);
+	}
+	if (o == 0)
+		return 0;
+	memcpy(out + o, tail, sizeof(tail));
+	memcpy(out + o + sizeof(tail), lname, len);
+	return o + sizeof(tail) + len;
+}
+
+/* The A or AAAA records of the zone's entry z first, then those of the
+ * service's entry e that z has not (both come in the order the endpoints
+ * have, z's a subsequence of e's).  Returns the response length, 0 when
+ * z is not such a subsequence (the caller answers e as it is). */
+static size_t answer_first(const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_node *zn,
+			   const struct zone_entry *z,
+			   const struct zone_node *node,
+			   const struct zone_entry *e, uint8_t *out,
+			   size_t limit)
+{
+	const uint8_t *zd = zone_node_data(zn) + z->off;
+	const uint8_t *ed = zone_node_data(node) + e->off;
+	size_t rr = 12 + (q->qtype == T_A ? 4 : 16);
+
+	if (z->len_noadd != z->an * rr || e->len_noadd != e->an * rr ||
+	    z->an > e->an || e->ns || e->ar)
+		return 0;
+	/* z's records, in order, among e's */
+	size_t j = 0;
+	for (size_t i = 0; i < e->an && j < z->an; i++)
+		if (!memcmp(ed + i * rr, zd + j * rr, rr))
+			j++;
+	if (j != z->an)
+		return 0;
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	if (!n)
+		return 0;
+	if (e->len_noadd > room(q, n, limit))
+		return truncated(q, udp_max, out, limit);
+	memcpy(out + n, zd, z->len_noadd);
+	n += z->len_noadd;
+	j = 0;
+	for (size_t i = 0; i < e->an; i++) {
+		if (j < z->an && !memcmp(ed + i * rr, zd + j * rr, rr)) {
+			j++;
+			continue;
+		}
+		memcpy(out + n, ed + i * rr, rr);
+		n += rr;
+	}
+	packet_set_counts(out, e->an, 0, 0);
+	return finish(q, udp_max, out, n, limit);
+}
+
+/*
+ * `topology`: the name of a headless service (node) asked by a client
+ * whose address an endpoint with a zone has (clientzone.h), when that
+ * zone has ready endpoints of the service (its prefer name has a node):
+ * strict answers what the prefer name answers (the zone's endpoints);
+ * without strict, A and AAAA answer the zone's endpoints first, then the
+ * others, and SRV is not changed.  Returns the response length, 0 to answer as
+ * without topology.
+ */
+static size_t answer_topology(const struct query_block *b,
+			      const struct packet_query *q,
+			      const struct sockaddr *peer,
+			      const struct zone_node *node, uint16_t udp_max,
+			      const struct zone_apex *apex, size_t alen,
+			      uint8_t *out, size_t limit)
+{
+	const struct clientzone *cz = kube_clientzone(b->kube);
+	unsigned above =
+	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
+	uint8_t addr[16], zname[DNAME_MAX];
+
+	if (!cz || above != 3 || !topology_shape(q))
+		return 0;
+	int fam = peer_addr(peer, addr);
+	uint16_t id = fam ? clientzone_find(cz, fam, addr) : 0;
+	const char *tz = id ? obj_zone_name(id) : NULL;
+	size_t zl = tz ? topology_name(tz, q->lname, q->qname_len, zname) : 0;
+	const struct zone_node *zn =
+	    zl ? zone_lookup(kube_zone(b->kube), zname, zl) : NULL;
+	const struct zone_entry *z = zn ? zone_node_find(zn, q->qtype) : NULL;
+	if (!z || z->rcode)
+		return 0; /* no ready endpoint there: everyone's answer */
+	if (b->topology == KUBERNETES_TOPOLOGY_STRICT)
+		return answer_moved(q, udp_max, zn, z,
+				    (long)q->qname_len - (long)zl, apex, alen,
+				    out, limit);
+	if (q->qtype == T_SRV)
+		return 0; /* an order means nothing to SRV clients */
+	const struct zone_entry *e = zone_node_find(node, q->qtype);
+	return e ? answer_first(q, udp_max, zn, z, node, e, out, limit) : 0;
+}
+
 static size_t error_rcode(const uint8_t *req, size_t len,
 			  const struct packet_query *q, uint8_t rcode,
 			  uint16_t udp_max, uint8_t *out, size_t limit)
@@ -554,14 +900,16 @@ static size_t external_prefix(const struct packet_query *q,
 }
 
 /* Answer from zone index zi: the cluster zone, or with ext the external
- * zones (k8s_external); *why says why a SERVFAIL, *next what is left to the
- * next plugins (nothing written then, except the start of the answer for
- * NEXT_EXTERNAL, whose length is returned). */
+ * zones (k8s_external), for the client peer (NULL: none known); *why
+ * says why a SERVFAIL, *next what is left to the next plugins (nothing
+ * written then, except the start of the answer for NEXT_EXTERNAL, whose
+ * length is returned). */
 static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 			 bool ext, const uint8_t *req, size_t len,
 			 const struct packet_query *q, uint16_t udp_max,
 			 uint8_t *out, size_t limit, size_t max,
-			 const char **why, enum next *next)
+			 const char **why, enum next *next,
+			 const struct sockaddr *peer)
 {
 	size_t alen, n;
 	rcu_read_lock();
@@ -577,7 +925,16 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
 				   out, limit);
 	}
-	const struct zone_node *node = zone_lookup(zi, q->lname, q->qname_len);
+	const struct zone_node *node =
+	    !ext && (b->zonal || b->zonal_hidden) && zonal_unserved(b, q, alen)
+		? NULL
+		: zone_lookup(zi, q->lname, q->qname_len);
+	if (node && !ext && b->topology && peer &&
+	    (n = answer_topology(b, q, peer, node, udp_max, apex, alen, out,
+				 limit))) {
+		rcu_read_unlock();
+		return n;
+	}
 	if (node) {
 		const struct zone_entry *e = zone_node_find(node, q->qtype);
 		if (e && (e->flags & ZONE_ENTRY_EXTERNAL) && b->fwd &&
@@ -600,7 +957,9 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 	}
 	if (!ext &&
 	    ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
-	     (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)))) {
+	     (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)) ||
+	     (b->zonal &&
+	      (n = answer_zonal(b, q, udp_max, apex, alen, out, limit))))) {
 		rcu_read_unlock();
 		return n;
 	}
@@ -638,11 +997,12 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 
 /* Answer from the block's zones: the external ones first (k8s_external
  * comes before kubernetes in CoreDNS), a name they let fall through then
- * from the cluster zone; *why and *next as for resolve_in. */
+ * from the cluster zone; *why, *next and peer as for resolve_in. */
 static size_t resolve(const struct query_block *b, const uint8_t *req,
 		      size_t len, const struct packet_query *q,
 		      uint16_t udp_max, uint8_t *out, size_t limit, size_t max,
-		      const char **why, enum next *next)
+		      const char **why, enum next *next,
+		      const struct sockaddr *peer)
 {
 	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
@@ -655,21 +1015,22 @@ static size_t resolve(const struct query_block *b, const uint8_t *req,
 		enum next x = NEXT_NONE;
 		size_t n =
 		    resolve_in(b, kube_external_zone(b->kube), true, req, len,
-			       q, udp_max, out, limit, max, why, &x);
+			       q, udp_max, out, limit, max, why, &x, NULL);
 		if (x != NEXT_OUTSIDE && x != NEXT_FALLTHROUGH) {
 			*next = x;
 			return n;
 		}
 		if (x == NEXT_FALLTHROUGH) {
 			n = resolve_in(b, kube_zone(b->kube), false, req, len,
-				       q, udp_max, out, limit, max, why, next);
+				       q, udp_max, out, limit, max, why, next,
+				       peer);
 			if (*next == NEXT_OUTSIDE)
 				*next = NEXT_FALLTHROUGH;
 			return n;
 		}
 	}
 	return resolve_in(b, kube_zone(b->kube), false, req, len, q, udp_max,
-			  out, limit, max, why, next);
+			  out, limit, max, why, next, peer);
 }
 
 static unsigned response_class(const uint8_t *resp, size_t n)
@@ -1256,7 +1617,7 @@ static void refresh(const struct query_listener *l, const struct query_block *b,
 	const char *why = NULL;
 	enum next next = NEXT_NONE;
 	size_t n = resolve(b, req, len, q, l->udp_max, scratch, sizeof(scratch),
-			   sizeof(scratch), &why, &next);
+			   sizeof(scratch), &why, &next, NULL);
 
 	if (next != NEXT_NONE) {
 		struct asker bg = {
@@ -1298,7 +1659,7 @@ static size_t resolve_cached(const struct query_listener *l,
 		return n;
 	}
 	metrics_cache_count(METRICS_C_MISSES);
-	n = resolve(b, req, len, q, udp_max, out, max, max, why, next);
+	n = resolve(b, req, len, q, udp_max, out, max, max, why, next, a->peer);
 	if (!n || *why || *next != NEXT_NONE)
 		return n;
 	if (cache_insert(c, q, out, n, now) > 0 && n > limit) {
@@ -1308,7 +1669,7 @@ static size_t resolve_cached(const struct query_listener *l,
 			return m;
 	}
 	return n > limit ? resolve(b, req, len, q, udp_max, out, limit, max,
-				   why, next)
+				   why, next, a->peer)
 			 : n;
 }
 
@@ -1476,7 +1837,9 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 	    .call = call,
 	    .mt0 = mt0,
 	};
-	struct cache *c = b->cache ? cache_of(b, &q) : NULL;
+	struct cache *c = b->cache && !(b->topology && topology_shape(&q))
+			      ? cache_of(b, &q)
+			      : NULL;
 	bool hit = false;
 	size_t n;
 	enum metrics_plugin pl;
@@ -1490,7 +1853,7 @@ size_t query_handle(void *ctx, const uint8_t *req, size_t len, uint8_t *resp,
 		n = c ? resolve_cached(l, b, c, req, len, &q, resp, max, &a,
 				       &why, &next, &hit)
 		      : resolve(b, req, len, &q, l->udp_max, resp, limit, max,
-				&why, &next);
+				&why, &next, peer);
 		pl = hit	       ? METRICS_PLUGIN_CACHE
 		     : b->kube && !why ? METRICS_PLUGIN_KUBERNETES
 				       : METRICS_PLUGIN_NONE;
@@ -1686,13 +2049,15 @@ static void ap_try(const struct query_listener *l, struct ap_cand *c,
 	c->st = AP_NO;
 	if (packet_parse(c->req, c->reqlen, &c->q) != PACKET_OK)
 		return;
-	struct cache *ca = cache_of(b, &c->q);
+	/* topology: the candidate answers the client, as the name asked */
+	struct cache *ca =
+	    b->topology && topology_shape(&c->q) ? NULL : cache_of(b, &c->q);
 	size_t n = ca ? cache_answer(ca, &c->q, l->udp_max, buf, max,
 				     cache_now_ms(), 0, &fl)
 		      : 0;
 	if (!n)
 		n = resolve(b, c->req, c->reqlen, &c->q, l->udp_max, buf, max,
-			    max, &why, &next);
+			    max, &why, &next, a->peer);
 	if (next == NEXT_NONE) {
 		if (why || n < 12 || n > max ||
 		    (buf[3] & 0x0f) != PACKET_RCODE_NOERROR ||

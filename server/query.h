@@ -33,6 +33,11 @@ struct query_block {
 	struct autopath *autopath;
 	enum builder_pods pods;
 	bool fallthrough;
+	bool zonal; /* kubernetes `zonal`: zone-scoped names */
+	/* kubernetes `topology`: client-zone answers of headless services;
+	 * zonal_hidden: the zonal names are built for it, not served */
+	enum kubernetes_topology topology;
+	bool zonal_hidden;
 	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
 	size_t ftlen[QUERY_MAX_ZONES];
 	size_t nft;

@@ -34,6 +34,8 @@ static struct kube_conf kube_conf_of(const struct kubernetes_conf *ck)
 	    .endpoint_pod_names = ck->endpoint_pod_names,
 	    .ignore_empty_service = ck->ignore_empty_service,
 	    .noendpoints = ck->noendpoints,
+	    .zonal = ck->zonal,
+	    .topology = ck->topology != KUBERNETES_TOPOLOGY_OFF,
 	    .namespaces = (const char *const *)ck->namespaces,
 	    .nnamespaces = ck->nnamespaces,
 	    .log = skipped_log,

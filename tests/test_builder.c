@@ -985,6 +985,131 @@ static void test_slice_pack(void **state)
 	obj_slice_free(p);
 }
 
+/* ---- topology: zonal names ---- */
+
+static void test_zone_intern(void **state)
+{
+	(void)state;
+	int a = obj_zone_intern("us-east-1a");
+	assert_true(a > 0);
+	assert_int_equal(obj_zone_intern("us-east-1a"), a);
+	int b = obj_zone_intern("us-east-1b");
+	assert_true(b > 0 && b != a);
+	assert_string_equal(obj_zone_name((uint16_t)a), "us-east-1a");
+	assert_string_equal(obj_zone_name((uint16_t)b), "us-east-1b");
+	assert_int_equal(obj_zone_intern(""), 0);
+	assert_int_equal(obj_zone_intern(NULL), 0);
+	char big[300];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(obj_zone_intern(big), 0);
+	assert_null(obj_zone_name(0));
+	assert_null(obj_zone_name(OBJ_MAX_ZONES));
+}
+
+static void test_zonal(void **state)
+{
+	struct builder_conf c = conf("cluster.local", "10.in-addr.arpa", NULL);
+	struct builder_buf b = {0};
+	struct obj_service *s = svc_new("prod", "db", OBJ_SVC_HEADLESS, NULL);
+	struct obj_slice *sl = slice_new("prod", "db-1", "db");
+	uint16_t za = (uint16_t)obj_zone_intern("us-east-1a");
+	uint16_t zb = (uint16_t)obj_zone_intern("eu.corp");
+	uint16_t zc = (uint16_t)obj_zone_intern("us-east-1c");
+
+	(void)state;
+	slice_port(sl, "pg", 5432, OBJ_PROTO_TCP);
+	slice_ep(sl, "10.244.1.5", "db-0", NULL, true);
+	sl->eps[0].zone = za;
+	slice_ep(sl, "10.244.1.6", NULL, NULL, true);
+	sl->eps[1].zone = zb;
+	slice_ep(sl, "10.244.1.7", NULL, NULL, true);
+	sl->eps[2].zone = zb;
+	slice_ep(sl, "10.244.1.8", NULL, NULL, false); /* not ready */
+	sl->eps[3].zone = zc;
+	slice_ep(sl, "10.244.1.9", NULL, NULL, true); /* no zone */
+	const struct obj_slice *sls[] = {sl};
+
+	/* Without zonal: no zonal name at all. */
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(count_prefix(&b, "us-east-1a."), 0);
+	assert_int_equal(count_prefix(&b, "db._zone."), 0);
+
+	c.zonal = true;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	/* the marker, outside the service's names */
+	assert_int_equal(count(&b, "db._zone.prod.svc.cluster.local. EXISTS"),
+			 1);
+	/* prefer names only: the query path answers pin from them */
+	assert_int_equal(count_prefix(&b, "us-east-1a.pin."), 0);
+	const char *dirs[] = {"prefer"};
+	for (size_t d = 0; d < 1; d++) {
+		char n[200], r[300];
+		snprintf(n, sizeof(n),
+			 "us-east-1a.%s._zone.db.prod.svc."
+			 "cluster.local.",
+			 dirs[d]);
+		snprintf(r, sizeof(r), "%s A 10.244.1.5", n);
+		assert_int_equal(count(&b, r), 1);
+		snprintf(r, sizeof(r),
+			 "%s SRV 0 100 5432 db-0.db.prod.svc.cluster.local.",
+			 n);
+		assert_int_equal(count(&b, r), 1);
+		assert_int_equal(count_prefix(&b, n), 2);
+		/* a dotted zone spans labels; two endpoints share weight */
+		snprintf(n, sizeof(n),
+			 "eu.corp.%s._zone.db.prod.svc.cluster.local.",
+			 dirs[d]);
+		assert_int_equal(count_prefix(&b, n), 4);
+		snprintf(r, sizeof(r),
+			 "%s SRV 0 50 5432 "
+			 "10-244-1-7.db.prod.svc.cluster.local.",
+			 n);
+		assert_int_equal(count(&b, r), 1);
+	}
+	/* no name for a zone with no ready endpoint, or for no zone */
+	assert_int_equal(count_prefix(&b, "us-east-1c."), 0);
+	assert_int_equal(count_prefix(&b, "pin."), 0);
+	/* the plain names are all still there */
+	assert_int_equal(count_prefix(&b, "db.prod.svc.cluster.local. A "), 4);
+	zone_accepts(&c, &b);
+
+	/* No ready endpoint: the marker alone (zonal names NODATA). */
+	for (size_t i = 0; i < sl->neps; i++)
+		sl->eps[i].ready = false;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	expect(&b, (const char *[]){"db._zone.prod.svc.cluster.local. EXISTS",
+				    NULL});
+
+	/* ClusterIP services have none; noendpoints none either. */
+	struct obj_service *w =
+	    svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
+	sl->eps[0].ready = true;
+	assert_int_equal(builder_service(&c, w, sls, 1, &b), 0);
+	assert_int_equal(count_prefix(&b, "us-east-1a."), 0);
+	assert_int_equal(count_prefix(&b, "web._zone."), 0);
+	c.noendpoints = true;
+	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
+	assert_int_equal(b.len, 0);
+
+	/* The zone survives packing. */
+	struct obj_slice *p = obj_slice_pack(sl);
+	assert_true(p->packed);
+	struct obj_slice *u = obj_slice_unpack(p);
+	assert_non_null(u);
+	assert_int_equal(u->eps[0].zone, za);
+	assert_int_equal(u->eps[1].zone, zb);
+	assert_int_equal(u->eps[3].zone, zc);
+	assert_int_equal(u->eps[4].zone, 0);
+	assert_string_equal(u->eps[0].hostname, "db-0");
+
+	obj_slice_free(u);
+	obj_slice_free(p);
+	obj_service_free(w);
+	obj_service_free(s);
+	builder_buf_free(&b);
+}
+
 /* ---- k8s_external ---- */
 
 static struct builder_ext ext_conf(const char *z1, const char *z2,
@@ -1406,6 +1531,8 @@ int main(void)
 	    cmocka_unit_test(test_import_clusterset),
 	    cmocka_unit_test(test_import_headless),
 	    cmocka_unit_test(test_slice_pack),
+	    cmocka_unit_test(test_zone_intern),
+	    cmocka_unit_test(test_zonal),
 	    cmocka_unit_test(test_mname),
 	    cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_namespace),

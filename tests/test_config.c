@@ -1874,9 +1874,62 @@ static void test_error_in_import_names_file(void **state)
 	assert_null(cfg);
 }
 
+/* ---- topology: zonal and topology ---- */
+
+static void test_kube_topology(void **state)
+{
+	struct config *cfg;
+	const struct kubernetes_conf *k;
+
+	(void)state;
+	cfg = load_ok(". {\n  kubernetes {\n    objects d\n  }\n}\n");
+	k = cfg->blocks[0].kube;
+	assert_false(k->zonal);
+	assert_int_equal(k->topology, KUBERNETES_TOPOLOGY_OFF);
+	config_free(cfg);
+	cfg = load_ok(". {\n  kubernetes {\n    objects d\n    zonal\n"
+		      "    topology\n  }\n}\n");
+	k = cfg->blocks[0].kube;
+	assert_true(k->zonal);
+	assert_int_equal(k->topology, KUBERNETES_TOPOLOGY_FIRST);
+	config_free(cfg);
+	cfg = load_ok(". {\n  kubernetes {\n    objects d\n"
+		      "    topology strict\n  }\n}\n");
+	k = cfg->blocks[0].kube;
+	assert_false(k->zonal);
+	assert_int_equal(k->topology, KUBERNETES_TOPOLOGY_STRICT);
+	config_free(cfg);
+	load_fails(". {\n  kubernetes {\n    objects d\n    zonal x\n"
+		   "  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after 'zonal'");
+	load_fails(". {\n  kubernetes {\n    objects d\n    topology loose\n"
+		   "  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: unable to "
+		   "parse topology value: 'loose'");
+	load_fails(". {\n  kubernetes {\n    objects d\n    topology strict "
+		   "x\n  }\n}\n",
+		   "Corefile:4 - Error during setup: kubernetes: Wrong "
+		   "argument count or unexpected line ending after "
+		   "'topology'");
+
+	/* zonal and topology on or off build another zone; strict or not
+	 * is the query path's */
+	struct kubernetes_conf a = {.zonal = false}, b = a;
+	assert_true(kubernetes_conf_same(&a, &b));
+	b.zonal = true;
+	assert_false(kubernetes_conf_same(&a, &b));
+	b = a;
+	b.topology = KUBERNETES_TOPOLOGY_FIRST;
+	assert_false(kubernetes_conf_same(&a, &b));
+	a.topology = KUBERNETES_TOPOLOGY_STRICT;
+	assert_true(kubernetes_conf_same(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_kube_topology),
 	    cmocka_unit_test(test_example),
 	    cmocka_unit_test(test_example_file),
 	    cmocka_unit_test(test_kubeadm),

@@ -872,6 +872,66 @@ static void test_list_streaming_edges(void **state)
 	store_free(st);
 }
 
+/* ---- topology: endpoint zones ---- */
+
+static void test_endpoint_zone(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_slice *sl;
+
+	(void)state;
+	assert_int_equal(
+	    yaml_str("apiVersion: discovery.k8s.io/v1\n"
+		     "kind: EndpointSlice\n"
+		     "metadata: {name: s, namespace: prod}\n"
+		     "addressType: IPv4\n"
+		     "endpoints:\n"
+		     "  - addresses: [10.0.0.1]\n"
+		     "    zone: us-east-1a\n"
+		     "    nodeName: node-1\n"
+		     "    hints: {forZones: [{name: us-east-1b}]}\n"
+		     "  - addresses: [10.0.0.2]\n"
+		     "  - addresses: [10.0.0.3]\n"
+		     "    zone: \"\"\n"
+		     "  - addresses: [10.0.0.4]\n"
+		     "    zone: us-east-1a\n",
+		     &st, &err),
+	    1);
+	sl = store_slice(st, "prod", "s");
+	assert_non_null(sl);
+	assert_int_equal(sl->neps, 4);
+	assert_true(sl->eps[0].zone > 0);
+	assert_string_equal(obj_zone_name(sl->eps[0].zone), "us-east-1a");
+	/* one name, one number: interned */
+	assert_int_equal(sl->eps[3].zone, sl->eps[0].zone);
+	assert_int_equal(sl->eps[1].zone, 0);
+	assert_int_equal(sl->eps[2].zone, 0); /* empty: none */
+	store_free(st);
+
+	assert_int_equal(
+	    json_str("{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		     "\"t\",\"namespace\":\"prod\"},\"addressType\":\"IPv6\","
+		     "\"endpoints\":[{\"addresses\":[\"fd00::1\"],"
+		     "\"zone\":\"eu.corp.example\"}]}",
+		     &st, &err),
+	    1);
+	sl = store_slice(st, "prod", "t");
+	assert_string_equal(obj_zone_name(sl->eps[0].zone), "eu.corp.example");
+	store_free(st);
+
+	/* a zone that is not a string is an error naming its path */
+	assert_int_equal(
+	    json_str("{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		     "\"u\",\"namespace\":\"prod\"},\"addressType\":\"IPv4\","
+		     "\"endpoints\":[{\"addresses\":[\"10.0.0.1\"]},"
+		     "{\"addresses\":[\"10.0.0.2\"],\"zone\":7}]}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "endpoints[1].zone"));
+	store_free(st);
+}
+
 /* k8s_external's fields: spec.externalIPs, then the load balancer
  * ingress IPs; the first hostname of an ingress without ip. */
 static void test_service_external(void **state)
@@ -980,6 +1040,7 @@ static void test_service_external(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_endpoint_zone),
 	    cmocka_unit_test(test_json_list),
 	    cmocka_unit_test(test_json_typed_list),
 	    cmocka_unit_test(test_json_stream),

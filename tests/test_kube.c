@@ -1127,6 +1127,82 @@ static void test_namespace_labels(void **state)
 	kube_free(k);
 }
 
+/* ---- topology: zonal names and client zones ---- */
+
+#define SLICE_ZONED(name, ip, zone)                                            \
+	"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"" name           \
+	"\",\"namespace\":\"prod\",\"labels\":{\"kubernetes.io/"               \
+	"service-name\":\"db\"}},\"addressType\":\"IPv4\",\"endpoints\":"      \
+	"[{\"addresses\":[\"" ip "\"],\"zone\":\"" zone "\"}],"                \
+	"\"ports\":[{\"name\":\"pg\",\"port\":5432}]}"
+
+static const char *client_zone(struct kube *k, const char *addr)
+{
+	struct obj_addr a;
+	const char *z;
+
+	assert_int_equal(obj_addr_parse(addr, &a), 0);
+	rcu_read_lock();
+	uint16_t id = clientzone_find(kube_clientzone(k), a.family, a.a);
+	z = id ? obj_zone_name(id) : "";
+	rcu_read_unlock();
+	return z;
+}
+
+static void test_topology(void **state)
+{
+	static const char *const zones[] = {"cluster.local"};
+	struct kube_conf c = {
+	    .zones = zones, .nzones = 1, .ttl = 5, .topology = true};
+	char err[256] = "";
+	struct ans a;
+
+	(void)state;
+	/* without the options: no client zones, no zonal names */
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	assert_null(kube_clientzone(k));
+	put_json(k, SVC_DB);
+	put_json(k, SLICE_ZONED("db-1", "10.244.1.5", "us-east-1a"));
+	assert_int_equal(kube_commit(k), 0);
+	assert_true(exists(k, "db.prod.svc.cluster.local"));
+	assert_false(
+	    exists(k, "us-east-1a.prefer._zone.db.prod.svc.cluster.local"));
+	assert_false(exists(k, "db._zone.prod.svc.cluster.local"));
+	kube_free(k);
+
+	k = kube_new(&c, err, sizeof(err));
+	assert_non_null(k);
+	assert_non_null(kube_clientzone(k));
+	put_json(k, SVC_DB);
+	put_json(k, SLICE_ZONED("db-1", "10.244.1.5", "us-east-1a"));
+	put_json(k, SLICE_ZONED("db-2", "10.244.2.6", "us-east-1b"));
+	assert_int_equal(kube_commit(k), 0);
+	look(k, "us-east-1a.prefer._zone.db.prod.svc.cluster.local", T_A, &a);
+	assert_true(a.has);
+	assert_int_equal(a.e.an, 1);
+	look(k, "us-east-1b.prefer._zone.db.prod.svc.cluster.local", T_A, &a);
+	assert_int_equal(a.e.an, 1);
+	assert_true(exists(k, "db._zone.prod.svc.cluster.local"));
+	assert_string_equal(client_zone(k, "10.244.1.5"), "us-east-1a");
+	assert_string_equal(client_zone(k, "10.244.2.6"), "us-east-1b");
+	assert_string_equal(client_zone(k, "10.244.9.9"), "");
+
+	/* a slice goes: its zone's names and its client zone with it */
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "prod", "db-2"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(
+	    exists(k, "us-east-1b.prefer._zone.db.prod.svc.cluster.local"));
+	assert_string_equal(client_zone(k, "10.244.2.6"), "");
+	assert_string_equal(client_zone(k, "10.244.1.5"), "us-east-1a");
+
+	/* the service goes: its names and client zones */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "prod", "db"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "db._zone.prod.svc.cluster.local"));
+	assert_string_equal(client_zone(k, "10.244.1.5"), "");
+	kube_free(k);
+}
+
 /* ---- k8s_external: the second index ---- */
 
 static struct kube *ext_kube(const char *const *nss, size_t nns)
@@ -1280,6 +1356,7 @@ static void test_external_apply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_topology),
 	    cmocka_unit_test(test_incremental),
 	    cmocka_unit_test(test_multicluster),
 	    cmocka_unit_test(test_multicluster_load),

@@ -402,6 +402,111 @@ static void service_endpoints(const struct builder_conf *c,
 	}
 }
 
+/* ---- topology: CoreDNS's zonal names ---- */
+
+#define ZONAL_MAX_ZONES 64 /* distinct topology zones of one service */
+
+/* The distinct topology zones of the service's ready endpoints, at most
+ * max, in the order they first appear. */
+static size_t zonal_zones(const struct obj_slice *const *sl, size_t nsl,
+			  uint16_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nsl; i++)
+		for (size_t j = 0; j < sl[i]->neps; j++) {
+			const struct obj_endpoint *ep = &sl[i]->eps[j];
+			size_t k = 0;
+			if (!ep->ready || !ep->zone || !ep->naddrs)
+				continue;
+			while (k < n && out[k] != ep->zone)
+				k++;
+			if (k == n && n < max)
+				out[n++] = ep->zone;
+		}
+	return n;
+}
+
+/* SRV records of the zone's ready endpoints (every port). */
+static size_t zonal_count_srv(const struct obj_slice *const *sl, size_t nsl,
+			      uint16_t zone)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nsl; i++)
+		for (size_t j = 0; j < sl[i]->neps; j++)
+			if (sl[i]->eps[j].ready && sl[i]->eps[j].zone == zone)
+				k += sl[i]->nports * sl[i]->eps[j].naddrs;
+	return k;
+}
+
+/* The records of <tz>.<directive>._zone.<svc>.<ns>.svc.<z> for zone id:
+ * the addresses of the zone's ready endpoints and an SRV per port to
+ * their host names, as the service name has for all of them. */
+static void zonal_name(const struct builder_conf *c,
+		       const struct obj_service *s,
+		       const struct obj_slice *const *sl, size_t nsl,
+		       const char *z, uint16_t zone, const char *directive,
+		       struct builder_buf *out)
+{
+	uint8_t own[DNAME_MAX], host[DNAME_MAX];
+	const char *tz = obj_zone_name(zone);
+	size_t ol = tz ? fmt_wire(own, "%s.%s._zone.%s.%s.svc" ZONE_FMT, tz,
+				  directive, s->name, s->ns, ZONE_ARGS(z))
+		       : 0;
+	size_t nsrv = zonal_count_srv(sl, nsl, zone);
+	char buf[64];
+
+	if (!ol)
+		return;
+	for (size_t i = 0; i < nsl; i++) {
+		const struct obj_slice *x = sl[i];
+		for (size_t j = 0; j < x->neps; j++) {
+			const struct obj_endpoint *ep = &x->eps[j];
+			if (!ep->ready || ep->zone != zone)
+				continue;
+			for (size_t k = 0; k < ep->naddrs; k++) {
+				const struct obj_addr *a = &ep->addrs[k];
+				const char *h =
+				    builder_host_label(c, ep, a, buf);
+				size_t hl =
+				    fmt_wire(host, "%s.%s.%s.svc" ZONE_FMT, h,
+					     s->name, s->ns, ZONE_ARGS(z));
+				emit_addr(out, own, ol, a);
+				for (size_t p = 0; hl && p < x->nports; p++)
+					emit_srv(out, own, ol, srv_weight(nsrv),
+						 x->ports[p].port, host, hl);
+			}
+		}
+	}
+}
+
+/* The zonal names of a headless service in forward zone z: the prefer
+ * name of each topology zone of its ready endpoints (answering that
+ * zone's endpoints; the pin name answers the same, and what both answer
+ * for other zones is the query path's), and <svc>._zone.<ns>.svc.<z>, which
+ * marks the service as one that has zonal names (outside the service's own
+ * names, so that a service without ready endpoints stays NXDOMAIN; the query
+ * path does not serve it). */
+static void service_zonal(const struct builder_conf *c,
+			  const struct obj_service *s,
+			  const struct obj_slice *const *sl, size_t nsl,
+			  const char *z, struct builder_buf *out)
+{
+	uint16_t zones[ZONAL_MAX_ZONES];
+	uint8_t n[DNAME_MAX];
+	size_t nl = fmt_wire(n, "%s._zone.%s.svc" ZONE_FMT, s->name, s->ns,
+			     ZONE_ARGS(z));
+
+	if (!nl)
+		return;
+	emit(out, n, nl, ZONE_TYPE_EXISTS, NULL, 0);
+	size_t nz = zonal_zones(sl, nsl, zones, ZONAL_MAX_ZONES);
+	for (size_t i = 0; i < nz; i++) {
+		zonal_name(c, s, sl, nsl, z, zones[i], "prefer", out);
+	}
+}
+
 static void service_clusterip(const struct obj_service *s, const char *z,
 			      struct builder_buf *out)
 {
@@ -475,6 +580,8 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 				service_clusterip(s, z, out);
 			break;
 		case OBJ_SVC_HEADLESS:
+			if (c->zonal && !c->noendpoints)
+				service_zonal(c, s, slices, nslices, z, out);
 			break;
 		}
 		service_endpoints(c, s, slices, nslices, z, is_prim, out);

@@ -37,6 +37,14 @@ struct builder_conf {
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
 	bool noendpoints;
+	/* CoreDNS's `zonal`: a headless service also has the name
+	 * <tz>.prefer._zone.<svc>.<ns>.svc.<zone> for every topology zone
+	 * <tz> (the endpoints' `zone`, which may span labels) of its ready
+	 * endpoints, answering that zone's endpoints (A, AAAA, SRV; the
+	 * query path answers <tz>.pin._zone... from it), and
+	 * <svc>._zone.<ns>.svc.<zone> exists (a marker the query path does not
+	 * serve) so that it answers the names of other zones. */
+	bool zonal;
 };
 
 /* A growing buffer of records. */

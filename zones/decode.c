@@ -642,6 +642,25 @@ fail:
 
 /* --- EndpointSlice ----------------------------------------------------- */
 
+/* The endpoint's topology zone (`zone`), interned: a zone name that is
+ * not a string is an error, an empty or overlong one is no zone. */
+static int slice_endpoint_zone(struct dctx *c, const cJSON *e, size_t i,
+			       struct obj_endpoint *ep)
+{
+	char path[80];
+	const char *zone;
+	int rc;
+
+	ipath(path, sizeof(path), "endpoints[", i, "].zone");
+	if ((rc = peek_str(c, e, "zone", path, &zone)) || !zone)
+		return rc;
+	int id = obj_zone_intern(zone);
+	if (id < 0)
+		return nomem(c);
+	ep->zone = (uint16_t)id;
+	return 0;
+}
+
 static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 			  struct obj_endpoint *ep)
 {
@@ -696,7 +715,7 @@ static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 		ipath(path, sizeof(path), "endpoints[", i, "].targetRef.name");
 		rc = get_str_nonempty(c, ref, "name", path, &ep->pod_name);
 	}
-	return rc;
+	return rc ? rc : slice_endpoint_zone(c, e, i, ep);
 }
 
 static int slice_port(struct dctx *c, const cJSON *p, size_t i,

@@ -115,6 +115,7 @@ struct kube {
 	struct zone_index *xi;
 	struct hosts *hosts; /* ClusterIP endpoint names, beside the zone */
 	struct podset *pods; /* pods verified: running pods' addresses */
+	struct clientzone *czone; /* topology: client zones; NULL without */
 	struct hosts_ep *eps;
 	size_t cap_eps;
 	struct obj_slice **unpacked; /* copies of packed slices, per rebuild */
@@ -262,6 +263,7 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	k->bc.endpoint_pod_names = c->endpoint_pod_names;
 	k->bc.ignore_empty_service = c->ignore_empty_service;
 	k->bc.noendpoints = c->noendpoints;
+	k->bc.zonal = c->zonal || c->topology;
 	if (c->objects && !(k->objects = strdup(c->objects)))
 		goto nomem;
 	if (c->nnamespaces) {
@@ -285,7 +287,8 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 		mp[i] = mw[i];
 	}
 	k->zi = zone_index_new(zp, mp, c->nzones, c->ttl);
-	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()))
+	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()) ||
+	    (c->topology && !(k->czone = clientzone_new())))
 		goto nomem;
 	const char *prim = builder_primary(&k->bc);
 	int pl = prim ? dname_from_str(prim, k->primary) : 0;
@@ -338,6 +341,7 @@ void kube_free(struct kube *k)
 		free(k->ext_zones[i]);
 	free(k->ext_apex);
 	hosts_free(k->hosts);
+	clientzone_free(k->czone);
 	podset_free(k->pods);
 	free(k->eps);
 	free(k->unpacked);
@@ -371,6 +375,11 @@ struct zone_index *kube_external_zone(const struct kube *k)
 const struct hosts *kube_hosts(const struct kube *k)
 {
 	return k->hosts;
+}
+
+const struct clientzone *kube_clientzone(const struct kube *k)
+{
+	return k->czone;
 }
 
 const struct podset *kube_pods(const struct kube *k)
@@ -524,13 +533,57 @@ static int each_pod(const char *ns, const struct obj_addr *a, void *arg)
 	return 0;
 }
 
+/* ---- topology: zonal names are not records of the zone ---- */
+
+struct each_unzonal {
+	const struct kube *k;
+	int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
+		  const uint8_t *rdata, uint16_t rdlen, void *arg);
+	void *arg;
+};
+
+/* A zonal name (<tz>.prefer._zone.<svc>.<ns>.svc.<zone>) or the marker
+ * (<svc>._zone.<ns>.svc.<zone>): _zone four or three labels above the
+ * apex.  They are answered to queries only, as in CoreDNS. */
+static bool zonal_owner(const struct kube *k, const uint8_t *owner)
+{
+	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
+	size_t olen = dname_len(owner), alen;
+
+	if (!zone_apex_of(k->zi, owner, olen, &alen))
+		return false;
+	unsigned above =
+	    dname_labels(owner) - dname_labels(owner + olen - alen);
+	size_t o = 0;
+	for (unsigned i = 0; i + 4 < above; i++)
+		o += (size_t)owner[o] + 1;
+	for (unsigned i = above >= 4 ? 0 : 1; i < 2 && above >= 3; i++) {
+		if (!memcmp(owner + o, anchor, sizeof(anchor)))
+			return true;
+		o += (size_t)owner[o] + 1;
+	}
+	return false;
+}
+
+static int each_unzonal(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			const uint8_t *rdata, uint16_t rdlen, void *arg)
+{
+	struct each_unzonal *x = arg;
+
+	if (zonal_owner(x->k, owner))
+		return 0;
+	return x->cb(owner, type, ttl, rdata, rdlen, x->arg);
+}
+
 int kube_each_rr(const struct kube *k,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,
 			   const uint8_t *rdata, uint16_t rdlen, void *arg),
 		 void *arg)
 {
 	struct each_host x = {k, cb, arg};
-	int rc = zone_each_rr(k->zi, cb, arg);
+	struct each_unzonal u = {k, cb, arg};
+	int rc = k->bc.zonal ? zone_each_rr(k->zi, each_unzonal, &u)
+			     : zone_each_rr(k->zi, cb, arg);
 
 	if (!rc)
 		rc = hosts_each(k->hosts, each_host, &x);
@@ -705,6 +758,9 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	const struct obj_addr *ips = NULL;
 	size_t nips = builder_service_ips(&k->bc, s, &ips);
 	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips);
+	if (rc == 0 && k->czone &&
+	    clientzone_set(k->czone, s->ns, s->name, k->slices, n, k->gen) < 0)
+		rc = -ENOMEM;
 out:
 	for (size_t i = 0; i < nu; i++)
 		obj_slice_free(k->unpacked[i]);
@@ -863,6 +919,8 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
+	if (k->czone)
+		clientzone_drop_stale(k->czone, k->gen);
 	rc = zone_commit(k->zi);
 	if (k->xi) {
 		zone_owner_drop_stale(k->xi, k->gen);
@@ -1513,7 +1571,9 @@ static int rebuild(struct kube *k, const char *key)
 	}
 	if (!strcmp(kind, "svc") &&
 	    (set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0 ||
-	     set_ext_owner(k, key) < 0))
+	     set_ext_owner(k, key) < 0 ||
+	     (k->czone &&
+	      clientzone_set(k->czone, ns, name, NULL, 0, k->gen) < 0)))
 		return -ENOMEM;
 	return set_owner(k, key);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "zones/builder.h"
+#include "zones/clientzone.h"
 #include "zones/decode.h"
 #include "zones/hosts.h"
 #include "zones/podset.h"
@@ -32,6 +33,10 @@ struct kube_conf {
 	bool endpoint_pod_names;
 	bool ignore_empty_service;
 	bool noendpoints;
+	bool zonal; /* zone-scoped names of headless services (builder.h) */
+	/* client zones (clientzone.h) are kept, and the zonal names built
+	 * (the query path hides them without zonal) */
+	bool topology;
 	const char *const *namespaces; /* exposed namespaces; 0: all */
 	size_t nnamespaces;
 	bool namespace_labels; /* only namespaces whose Namespace object the
@@ -114,6 +119,10 @@ const struct hosts *kube_hosts(const struct kube *k);
  * readers. */
 const struct podset *kube_pods(const struct kube *k);
 
+/* The client zones of `topology` (clientzone.h), NULL without it; for
+ * readers, as kube_hosts. */
+const struct clientzone *kube_clientzone(const struct kube *k);
+
 /* The primary zone in wire form (the zone PTR targets are in), NULL when
  * the kube has no forward zone. */
 const uint8_t *kube_primary(const struct kube *k, size_t *len);
@@ -121,8 +130,9 @@ const uint8_t *kube_primary(const struct kube *k, size_t *len);
 /*
  * Walk every record of the cluster (writer side): the zone's records
  * (zone_each_rr) and the endpoint names answered beside it, A/AAAA in every
- * forward zone and PTR in the reverse zone that holds the name.  cb as for
- * zone_each_rr.
+ * forward zone and PTR in the reverse zone that holds the name; not the
+ * zonal names (zonal, topology), which are answered to queries only.  cb
+ * as for zone_each_rr.
  */
 int kube_each_rr(const struct kube *k,
 		 int (*cb)(const uint8_t *owner, uint16_t type, uint32_t ttl,

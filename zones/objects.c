@@ -5,6 +5,8 @@
 #include "zones/objects.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,11 +196,14 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 }
 
 /* Endpoint flags in the packed form. */
-enum { EP_READY = 1, EP_HOST = 2, EP_POD = 4 };
+enum { EP_READY = 1, EP_HOST = 2, EP_POD = 4, EP_ZONE = 8 };
 
 static size_t ep_packed_size(const struct obj_endpoint *e)
 {
 	size_t n = 2, na = e->naddrs > 255 ? 255 : e->naddrs;
+
+	if (e->zone)
+		n += 2;
 
 	for (size_t i = 0; i < na; i++)
 		n += 1 + (e->addrs[i].family == 4 ? 4 : 16);
@@ -227,8 +232,12 @@ static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
 
 	*o++ =
 	    (uint8_t)((e->ready ? EP_READY : 0) | (e->hostname ? EP_HOST : 0) |
-		      (e->pod_name ? EP_POD : 0));
+		      (e->pod_name ? EP_POD : 0) | (e->zone ? EP_ZONE : 0));
 	*o++ = (uint8_t)na;
+	if (e->zone) {
+		*o++ = (uint8_t)(e->zone >> 8);
+		*o++ = (uint8_t)e->zone;
+	}
 	for (size_t i = 0; i < na; i++) {
 		const struct obj_addr *a = &e->addrs[i];
 		size_t al = a->family == 4 ? 4 : 16;
@@ -342,6 +351,10 @@ struct obj_slice *obj_slice_unpack(const struct obj_slice *s)
 		uint8_t flags = *p++, na = *p++;
 		u->neps++;
 		e->ready = flags & EP_READY;
+		if (flags & EP_ZONE) {
+			e->zone = (uint16_t)(p[0] << 8 | p[1]);
+			p += 2;
+		}
 		e->addrs = na ? calloc(na, sizeof(*e->addrs)) : NULL;
 		if (na && !e->addrs) {
 			oom = true;
@@ -451,4 +464,45 @@ int obj_addr_parse(const char *s, struct obj_addr *out)
 	}
 	*out = a;
 	return 0;
+}
+
+/* ---- topology zone names ---- */
+
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *zone_names[OBJ_MAX_ZONES + 1];
+static unsigned zone_count; /* published with release, read with acquire */
+
+int obj_zone_intern(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	int id = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	pthread_mutex_lock(&zone_lock);
+	for (unsigned i = 1; i <= zone_count; i++)
+		if (!strcmp(zone_names[i], name)) {
+			id = (int)i;
+			goto out;
+		}
+	if (zone_count == OBJ_MAX_ZONES)
+		goto out;
+	char *copy = strdup(name);
+	if (!copy) {
+		id = -ENOMEM;
+		goto out;
+	}
+	zone_names[zone_count + 1] = copy;
+	__atomic_store_n(&zone_count, zone_count + 1, __ATOMIC_RELEASE);
+	id = (int)zone_count;
+out:
+	pthread_mutex_unlock(&zone_lock);
+	return id;
+}
+
+const char *obj_zone_name(uint16_t id)
+{
+	unsigned n = __atomic_load_n(&zone_count, __ATOMIC_ACQUIRE);
+
+	return id && id <= n ? zone_names[id] : NULL;
 }

@@ -70,7 +70,8 @@ struct obj_endpoint {
 	char *
 	    pod_name; /* targetRef.name when targetRef.kind is Pod, else NULL */
 	uint32_t naddrs;
-	bool ready; /* conditions.ready true or absent */
+	bool ready;    /* conditions.ready true or absent */
+	uint16_t zone; /* the endpoint's zone (obj_zone_name), 0 when absent */
 };
 
 struct obj_slice {
@@ -175,6 +176,24 @@ struct obj_slice *obj_slice_unpack(const struct obj_slice *s);
 /* True when every selector label of s is among the pod's labels (an empty
  * or absent selector selects nothing). */
 bool obj_selects(const struct obj_service *s, const struct obj_pod *p);
+
+/*
+ * Topology zone names (EndpointSlice endpoints' `zone`), interned: a zone
+ * name is shared by thousands of endpoints, so an endpoint keeps a 16-bit
+ * number and the name is stored once for the life of the process.  Numbers
+ * start at 1 (0 is "no zone"); at most OBJ_MAX_ZONES names are kept.
+ * Safe from any thread.
+ */
+#define OBJ_MAX_ZONES 4096
+
+/* The number of zone name (1..253 bytes), interning it when new.  Returns
+ * it, 0 when the name is empty, too long or the table is full (the
+ * endpoint is then treated as having no zone), or -ENOMEM. */
+int obj_zone_intern(const char *name);
+
+/* The name of zone number id, NULL for 0 or an unknown number.  The
+ * string lives until the process ends. */
+const char *obj_zone_name(uint16_t id);
 
 /* Format an address: "10.0.0.1" / "fd00::1"; buf needs 46 bytes. */
 const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len);

@@ -4,9 +4,11 @@
  * fixture cluster (tests/fixtures/cluster) served by the blocks of a
  * Corefile: cluster.local with `pods verified`, cluster.test with a cache,
  * loadbalance, `pods insecure`, endpoint_pod_names and fallthrough (no
- * forward), and a root block without kubernetes.  Every answer must parse
- * with ldns, fit its transport, carry the query's ID and echo a question
- * that reads well byte for byte, type and class included.
+ * forward), topology.test on the topology fixture with `zonal` and
+ * `topology strict` (the queries come from 127.0.0.12, a client pod of
+ * that fixture in zone us-east-1b), and a root block without kubernetes.  Every
+ * answer must parse with ldns, fit its transport, carry the query's ID and echo
+ * a question that reads well byte for byte, type and class included.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <event2/event.h>
 #include <ldns/ldns.h>
@@ -28,6 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CLUSTER TEST_SRCDIR "/fixtures/cluster"
+#define TOPOLOGY TEST_SRCDIR "/fixtures/topology"
 
 static const char corefile[] =
     "cluster.local in-addr.arpa ip6.arpa {\n"
@@ -48,6 +54,14 @@ static const char corefile[] =
     "        endpoint_pod_names\n"
     "        ignore empty_service\n"
     "        fallthrough\n"
+    "    }\n"
+    "}\n"
+    "topology.test {\n"
+    "    bind 127.0.0.1\n"
+    "    kubernetes topology.test {\n"
+    "        objects " TOPOLOGY "\n"
+    "        zonal\n"
+    "        topology strict\n"
     "    }\n"
     "}\n"
     ".:53 {\n"
@@ -157,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > PACKET_MAX_TCP)
 		return 0;
 	peer.ss_family = AF_INET;
+	((struct sockaddr_in *)&peer)->sin_addr.s_addr = htonl(0x7f00000c);
 	for (int tcp = 0; tcp < 2; tcp++) {
 		rcu_read_lock();
 		n = query_handle(ql, data, size, resp, PACKET_MAX_TCP, tcp,
