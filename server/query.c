@@ -828,12 +828,13 @@ static size_t answer_first(const struct packet_query *q, uint16_t udp_max,
 
 /*
  * `topology`: the name of a headless service (node) asked by a client
- * whose address an endpoint with a zone has (clientzone.h), when that
- * zone has ready endpoints of the service (its prefer name has a node):
- * strict answers what the prefer name answers (the zone's endpoints);
- * without strict, A and AAAA answer the zone's endpoints first, then the
- * others, and SRV is not changed.  Returns the response length, 0 to answer as
- * without topology.
+ * whose address an endpoint with a zone has (clientzone.h), or else a
+ * running pod's (podset.h, `pods verified`) on a node whose zone an
+ * endpoint tells, when that zone has ready endpoints of the service (its prefer
+ * name has a node): strict answers what the prefer name answers (the zone's
+ * endpoints); without strict, A and AAAA answer the zone's endpoints first,
+ * then the others, and SRV is not changed.  Returns the response length, 0 to
+ * answer as without topology.
  */
 static size_t answer_topology(const struct query_block *b,
 			      const struct packet_query *q,
@@ -851,6 +852,9 @@ static size_t answer_topology(const struct query_block *b,
 		return 0;
 	int fam = peer_addr(peer, addr);
 	uint16_t id = fam ? clientzone_find(cz, fam, addr) : 0;
+	if (fam && !id) /* a pod (pods verified) on a node of known zone */
+		id = clientzone_node_zone(
+		    cz, podset_node(kube_pods(b->kube), fam, addr));
 	const char *tz = id ? obj_zone_name(id) : NULL;
 	size_t zl = tz ? topology_name(tz, q->lname, q->qname_len, zname) : 0;
 	const struct zone_node *zn =
