@@ -84,9 +84,16 @@ static void test_nodes(void **state)
 
 	(void)state;
 	assert_int_equal(node_of(ps, "10.3.0.1"), 0);
+	/* pods without nodes first: the tables have no node numbers yet,
+	 * and get them (rebuilt) with the first pod that has one */
+	assert_int_equal(put_on(ps, "prod", "c", "10.3.0.3", 0, 1), 1);
+	assert_int_equal(put_on(ps, "prod", "d", "fd00::3:3", 0, 1), 1);
+	assert_int_equal(node_of(ps, "10.3.0.3"), 0);
 	assert_int_equal(put_on(ps, "jobs", "a", "10.3.0.1", 7, 1), 1);
 	assert_int_equal(put_on(ps, "prod", "b", "fd00::3:1", 9, 1), 1);
-	assert_int_equal(put_on(ps, "prod", "c", "10.3.0.3", 0, 1), 1);
+	assert_true(has(ps, "prod", "10.3.0.3"));
+	assert_true(has(ps, "prod", "fd00::3:3"));
+	assert_int_equal(node_of(ps, "fd00::3:3"), 0);
 	assert_int_equal(node_of(ps, "10.3.0.1"), 7); /* any namespace */
 	assert_int_equal(node_of(ps, "fd00::3:1"), 9);
 	assert_int_equal(node_of(ps, "10.3.0.3"), 0); /* no node */
@@ -117,7 +124,7 @@ static void test_nodes(void **state)
 	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 9, 1), 1);
 	assert_int_equal(node_of(ps, "fd00::3:1"), 0);
 	assert_int_equal(put_on(ps, "bulk", "p-1", "10.4.0.1", 3, 2), 0);
-	assert_int_equal(podset_drop_stale(ps, 2), 4999 + 1);
+	assert_int_equal(podset_drop_stale(ps, 2), 4999 + 2);
 	podset_reclaim(ps);
 	assert_int_equal(node_of(ps, "10.4.0.1"), 3);
 	assert_int_equal(node_of(ps, "10.4.0.2"), 0);

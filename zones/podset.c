@@ -8,9 +8,11 @@
  * everything; an IPv6 key holds the namespace and 32 bits folded from the
  * address, and the address sits beside it.  Probing starts from the
  * address part of the key alone, so that podset_node finds an address in
- * any namespace.  About 20 bytes per IPv4 address at the tables' load,
- * plus 4 in the writer's index by pod: 30 to 35 bytes per pod where an
- * allocated entry and two pointer sets took about 75.
+ * any namespace.  The node numbers are there only once a pod had a node
+ * (the tables are rebuilt with them then).  About 16 bytes per IPv4
+ * address at the tables' load (about 23 with nodes), plus 4 in the
+ * writer's index by pod: 25 to 35 bytes per pod where an allocated entry
+ * and two pointer sets took about 75.
  *
  * A key goes from empty to live to removed (a tombstone) by single atomic
  * stores, so a reader sees the old or the new key, never a mix.  An IPv4
@@ -60,7 +62,8 @@ struct ptab {
 	uint32_t live, tomb; /* writer's counts */
 	uint64_t *key;	     /* cap keys, read by the workers */
 	uint64_t *w;	     /* cap: pod hash << 16 | generation */
-	uint32_t *node;	   /* cap: the pod's node number, read by the workers */
+	uint32_t *node;	   /* cap: the pods' node numbers, read by the workers;
+			    * NULL until a pod has a node */
 	uint8_t (*a6)[16]; /* IPv6 table: the addresses */
 };
 
@@ -76,6 +79,7 @@ struct podset {
 	struct nsent **ns;     /* by number, writer's */
 	uint32_t nns, capns;
 	uint32_t last; /* the namespace found last (lists come by namespace) */
+	bool nodes;    /* the tables have node numbers (a pod had a node) */
 	/* the writer's index: slot references (see REF_SLOT), by pod */
 	uint32_t *idx;
 	uint32_t icap, icount;
@@ -141,9 +145,9 @@ static uint64_t pod_key(const uint8_t *ns, const char *name)
 
 /* ---- tables ---- */
 
-static struct ptab *ptab_new(uint32_t cap, int v6)
+static struct ptab *ptab_new(uint32_t cap, int v6, bool nodes)
 {
-	size_t arrays = (size_t)cap * (20 + (v6 ? 16 : 0));
+	size_t arrays = (size_t)cap * (16 + (nodes ? 4 : 0) + (v6 ? 16 : 0));
 	struct ptab *t = calloc(1, sizeof(*t) + arrays);
 
 	if (!t)
@@ -151,9 +155,13 @@ static struct ptab *ptab_new(uint32_t cap, int v6)
 	t->cap = cap;
 	t->key = (uint64_t *)(t + 1);
 	t->w = t->key + cap;
-	t->node = (uint32_t *)(t->w + cap);
+	uint32_t *after = (uint32_t *)(t->w + cap);
+	if (nodes) {
+		t->node = after;
+		after += cap;
+	}
 	if (v6)
-		t->a6 = (uint8_t(*)[16])(t->node + cap);
+		t->a6 = (uint8_t(*)[16])after;
 	return t;
 }
 
@@ -198,7 +206,8 @@ static uint32_t ptab_put(struct ptab *t, uint64_t key, uint64_t w,
 	if (t->key[i] == KEY_TOMB)
 		t->tomb--;
 	t->w[i] = w;
-	t->node[i] = node;
+	if (t->node)
+		t->node[i] = node;
 	if (t->a6)
 		memcpy(t->a6[i], a, 16);
 	/* what the key stands for first, then the key that shows it */
@@ -322,7 +331,7 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 
 	if (cap >= REF_SLOT)
 		return -ENOMEM;
-	struct ptab *t = ptab_new((uint32_t)cap, f);
+	struct ptab *t = ptab_new((uint32_t)cap, f, ps->nodes);
 	uint32_t *v = t ? idx_alloc(iwant, &icap) : NULL;
 	if (!v) {
 		free(t);
@@ -330,7 +339,8 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 	}
 	for (uint32_t i = 0; old && i < old->cap; i++)
 		if (slot_live(old, i))
-			ptab_put(t, old->key[i], old->w[i], old->node[i],
+			ptab_put(t, old->key[i], old->w[i],
+				 old->node ? old->node[i] : 0,
 				 old->a6 ? old->a6[i] : NULL);
 	rcu_assign_pointer(ps->t[f], t);
 	if (old)
@@ -524,8 +534,24 @@ static void ref_set_gen(struct podset *ps, uint32_t ref, uint32_t gen,
 	struct ptab *t = (struct ptab *)ref_tab(ps, ref, &slot);
 
 	t->w[slot] = (t->w[slot] & ~GEN_MASK) | (gen & GEN_MASK);
-	if (t->node[slot] != node)
+	if (t->node && t->node[slot] != node)
 		CMM_STORE_SHARED(t->node[slot], node);
+}
+
+/* Writer: the tables get node numbers (rebuilt with them), 0 or -ENOMEM
+ * (nothing changed). */
+static int set_nodes(struct podset *ps)
+{
+	ps->nodes = true;
+	for (int f = 0; f < 2; f++) {
+		const struct ptab *t = ps->t[f];
+		if (t && !t->node &&
+		    ptab_rebuild(ps, f, t->live, ps->icount) < 0) {
+			ps->nodes = false;
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 int podset_put(struct podset *ps, const char *ns, const char *name,
@@ -542,6 +568,8 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 		n = 0, lab[0] = 0;
 	if (n > MAX_IPS)
 		n = MAX_IPS;
+	if (node && !ps->nodes && set_nodes(ps) < 0)
+		return -ENOMEM;
 	uint64_t pod = pod_key(lab, name);
 	long nsi = n ? ns_index(ps, lab) : ns_lookup(ps, lab);
 	if (nsi < 0)
@@ -727,7 +755,7 @@ uint32_t podset_node(const struct podset *ps, int family, const uint8_t *addr)
 		cmm_smp_rmb();
 		if (v6 && memcmp(t->a6[i], addr, 16) != 0)
 			continue;
-		uint32_t node = CMM_LOAD_SHARED(t->node[i]);
+		uint32_t node = t->node ? CMM_LOAD_SHARED(t->node[i]) : 0;
 		if (node)
 			return node;
 	}

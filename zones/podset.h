@@ -5,8 +5,8 @@
  * (namespace, address) by the readers and by pod by the writer; the pod
  * itself is known by a 48-bit hash of its namespace and name, not kept as
  * an object, and beside each address the number of its node (for
- * `topology`).  About 35 bytes per IPv4 pod address (about 60 per IPv6
- * one), and nothing in the zone.  Up to 16M namespaces are numbered; a
+ * `topology`).  About 30 bytes per IPv4 pod address (about 55 per IPv6
+ * one), 7 more once a pod has a node, and nothing in the zone.  Up to 16M namespaces are numbered; a
  * namespace keeps its number (about 100 bytes) until the set is freed.  A table
  * holds at most about 12M addresses of its family (16M slots).
  *
