@@ -420,6 +420,21 @@ emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
 converge "api: a new zone" "us-east-1c.pin._zone.$DB" A 10.9.1.7
 ask -b 127.0.0.12 "$DB" A
 check "api: strict after the move" "10.9.1.7" "$(rdata ANSWER A)"
+# a node's zone follows the slices: node-c9 has no endpoint, then one
+# (of another service) in us-east-1c, then none again
+api_pod node-c9 Running
+strict_from "api: a pod on a node of no known zone" 127.0.0.21 \
+	"10.9.1.1 | 10.9.1.2 | 10.9.1.7"
+emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+ "metadata":{"name":"app-2","namespace":"shop",
+  "labels":{"kubernetes.io/service-name":"app"}},"addressType":"IPv4",
+ "endpoints":[{"addresses":["10.9.9.9"],"zone":"us-east-1c",
+  "nodeName":"node-c9","conditions":{"ready":false}}],
+ "ports":[{"name":"http","port":8080,"protocol":"TCP"}]}'
+strict_from "api: an endpoint tells node-c9's zone" 127.0.0.21 "10.9.1.7"
+emu_del endpointslices/shop/app-2
+strict_from "api: node-c9's endpoint is gone" 127.0.0.21 \
+	"10.9.1.1 | 10.9.1.2 | 10.9.1.7"
 assert_nodata "us-east-1z.pin._zone.$DB" A
 
 finish
