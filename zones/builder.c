@@ -334,6 +334,112 @@ static size_t count_ep_srv(const struct obj_slice *const *sl, size_t n,
 	return k;
 }
 
+/* ---- what services, external names and imports share ---- */
+
+/* A service's (or an import's) name in one zone: NAME.NS<mid>.Z, mid
+ * ".svc" in the cluster and multicluster zones, "" in k8s_external's. */
+struct svc_name {
+	const char *name, *ns, *mid, *z;
+	uint8_t w[DNAME_MAX];
+	size_t len; /* 0: no DNS name (too long) */
+};
+
+static void svc_name_init(struct svc_name *n, const char *name, const char *ns,
+			  const char *mid, const char *z)
+{
+	n->name = name;
+	n->ns = ns;
+	n->mid = mid;
+	n->z = z;
+	n->len =
+	    fmt_wire(n->w, "%s.%s%s" ZONE_FMT, name, ns, mid, ZONE_ARGS(z));
+}
+
+/* _PORT._PROTO.NAME.NS<mid>.Z of port pt in out; 0 for a port without a
+ * name, or a name too long. */
+static size_t svc_port_name(const struct svc_name *n, const struct obj_port *pt,
+			    uint8_t *out)
+{
+	if (!pt->name || !*pt->name)
+		return 0;
+	return fmt_wire(out, "_%s._%s.%s.%s%s" ZONE_FMT, pt->name,
+			proto_name(pt->proto), n->name, n->ns, n->mid,
+			ZONE_ARGS(n->z));
+}
+
+/* An endpoint's name HOST.NAME.NS<mid>.Z, or with a cluster id (imports)
+ * HOST.CLUSTER.NAME.NS<mid>.Z, in out; 0 when too long. */
+static size_t svc_host_name(const struct svc_name *n, const char *host,
+			    const char *cluster, uint8_t *out)
+{
+	if (cluster)
+		return fmt_wire(out, "%s.%s.%s.%s%s" ZONE_FMT, host, cluster,
+				n->name, n->ns, n->mid, ZONE_ARGS(n->z));
+	return fmt_wire(out, "%s.%s.%s%s" ZONE_FMT, host, n->name, n->ns,
+			n->mid, ZONE_ARGS(n->z));
+}
+
+/* The SRV records of ports aimed at target (tl bytes): with at_svc one
+ * per port at the name itself, and one at each named port's name. */
+static void emit_port_srvs(const struct svc_name *n,
+			   const struct obj_port *ports, size_t nports,
+			   const uint8_t *target, size_t tl, bool at_svc,
+			   struct builder_buf *out)
+{
+	uint8_t srv[DNAME_MAX];
+
+	for (size_t p = 0; p < nports; p++) {
+		const struct obj_port *pt = &ports[p];
+		if (at_svc)
+			emit_srv(out, n->w, n->len, srv_weight(nports),
+				 pt->port, target, tl);
+		size_t sl = svc_port_name(n, pt, srv);
+		if (sl)
+			emit_srv(out, srv, sl, 100, pt->port, target, tl);
+	}
+}
+
+/* A name with addresses of its own (a ClusterIP service, a ClusterSetIP
+ * import): the addresses and the port SRVs, which point at the name. */
+static void emit_vip(const struct svc_name *n, const struct obj_addr *ips,
+		     size_t nips, const struct obj_port *ports, size_t nports,
+		     struct builder_buf *out)
+{
+	if (!n->len)
+		return;
+	for (size_t i = 0; i < nips; i++)
+		emit_addr(out, n->w, n->len, &ips[i]);
+	emit_port_srvs(n, ports, nports, n->w, n->len, true, out);
+}
+
+/* The SRV records of one ready endpoint address named host (hl bytes) of
+ * slice x among the nsl slices sl: one per port of x at the service name
+ * (nall there in all, for the weight), at each named port's name, and
+ * with at_host at host itself (k8s_external, as CoreDNS has it). */
+static void emit_ep_srvs(const struct svc_name *n,
+			 const struct obj_slice *const *sl, size_t nsl,
+			 const struct obj_slice *x, size_t nall,
+			 const uint8_t *host, size_t hl, bool at_host,
+			 struct builder_buf *out)
+{
+	uint8_t srv[DNAME_MAX];
+
+	for (size_t p = 0; p < x->nports; p++) {
+		const struct obj_port *pt = &x->ports[p];
+		emit_srv(out, n->w, n->len, srv_weight(nall), pt->port, host,
+			 hl);
+		if (at_host)
+			emit_srv(out, host, hl, srv_weight(x->nports), pt->port,
+				 host, hl);
+		size_t l = svc_port_name(n, pt, srv);
+		if (l)
+			emit_srv(out, srv, l,
+				 srv_weight(count_ep_srv(sl, nsl, pt->name,
+							 pt->proto)),
+				 pt->port, host, hl);
+	}
+}
+
 /* Endpoint records of one forward zone: host names, headless A/AAAA and
  * SRV; PTRs when the zone is the primary one. */
 static void service_endpoints(const struct builder_conf *c,
@@ -342,12 +448,12 @@ static void service_endpoints(const struct builder_conf *c,
 			      const char *z, bool prim, struct builder_buf *out)
 {
 	bool headless = s->type == OBJ_SVC_HEADLESS;
-	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	uint8_t host[DNAME_MAX];
+	struct svc_name n;
 	char buf[64];
 
-	if (!svl)
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
+	if (!n.len)
 		return;
 	size_t nall = headless ? count_ep_srv(sl, nsl, NULL, 0) : 0;
 	uint8_t last[DNAME_MAX];
@@ -367,36 +473,17 @@ static void service_endpoints(const struct builder_conf *c,
 								&lastlen);
 					continue;
 				}
-				const char *h =
-				    builder_host_label(c, ep, a, buf);
-				size_t hl =
-				    fmt_wire(host, "%s.%s.%s.svc" ZONE_FMT, h,
-					     s->name, s->ns, ZONE_ARGS(z));
-				emit_addr(out, svc, svl, a);
+				size_t hl = svc_host_name(
+				    &n, builder_host_label(c, ep, a, buf), NULL,
+				    host);
+				emit_addr(out, n.w, n.len, a);
 				if (!hl)
 					continue;
 				emit_addr(out, host, hl, a);
 				if (prim)
 					emit_ptr(c, out, a, host, hl);
-				for (size_t p = 0; p < x->nports; p++) {
-					const struct obj_port *pt =
-					    &x->ports[p];
-					emit_srv(out, svc, svl,
-						 srv_weight(nall), pt->port,
-						 host, hl);
-					if (!pt->name || !*pt->name)
-						continue;
-					size_t n = count_ep_srv(
-					    sl, nsl, pt->name, pt->proto);
-					size_t sl2 = fmt_wire(
-					    srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
-					    pt->name, proto_name(pt->proto),
-					    s->name, s->ns, ZONE_ARGS(z));
-					if (sl2)
-						emit_srv(out, srv, sl2,
-							 srv_weight(n),
-							 pt->port, host, hl);
-				}
+				emit_ep_srvs(&n, sl, nsl, x, nall, host, hl,
+					     false, out);
 			}
 		}
 	}
@@ -450,6 +537,7 @@ static void zonal_name(const struct builder_conf *c,
 		       struct builder_buf *out)
 {
 	uint8_t own[DNAME_MAX], host[DNAME_MAX];
+	struct svc_name n;
 	const char *tz = obj_zone_name(zone);
 	size_t ol = tz ? fmt_wire(own, "%s.%s._zone.%s.%s.svc" ZONE_FMT, tz,
 				  directive, s->name, s->ns, ZONE_ARGS(z))
@@ -459,6 +547,7 @@ static void zonal_name(const struct builder_conf *c,
 
 	if (!ol)
 		return;
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
 	for (size_t i = 0; i < nsl; i++) {
 		const struct obj_slice *x = sl[i];
 		for (size_t j = 0; j < x->neps; j++) {
@@ -467,11 +556,9 @@ static void zonal_name(const struct builder_conf *c,
 				continue;
 			for (size_t k = 0; k < ep->naddrs; k++) {
 				const struct obj_addr *a = &ep->addrs[k];
-				const char *h =
-				    builder_host_label(c, ep, a, buf);
-				size_t hl =
-				    fmt_wire(host, "%s.%s.%s.svc" ZONE_FMT, h,
-					     s->name, s->ns, ZONE_ARGS(z));
+				size_t hl = svc_host_name(
+				    &n, builder_host_label(c, ep, a, buf), NULL,
+				    host);
 				emit_addr(out, own, ol, a);
 				for (size_t p = 0; hl && p < x->nports; p++)
 					emit_srv(out, own, ol, srv_weight(nsrv),
@@ -510,49 +597,24 @@ static void service_zonal(const struct builder_conf *c,
 static void service_clusterip(const struct obj_service *s, const char *z,
 			      struct builder_buf *out)
 {
-	uint8_t svc[DNAME_MAX], srv[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	struct svc_name n;
 
-	if (!svl)
-		return;
-	for (size_t i = 0; i < s->nips; i++)
-		emit_addr(out, svc, svl, &s->ips[i]);
-	for (size_t p = 0; p < s->nports; p++) {
-		const struct obj_port *pt = &s->ports[p];
-		emit_srv(out, svc, svl, srv_weight(s->nports), pt->port, svc,
-			 svl);
-		if (!pt->name || !*pt->name)
-			continue;
-		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
-				     pt->name, proto_name(pt->proto), s->name,
-				     s->ns, ZONE_ARGS(z));
-		if (sl)
-			emit_srv(out, srv, sl, 100, pt->port, svc, svl);
-	}
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
+	emit_vip(&n, s->ips, s->nips, s->ports, s->nports, out);
 }
 
 static void service_external(const struct obj_service *s, const char *z,
 			     struct builder_buf *out)
 {
-	uint8_t svc[DNAME_MAX], srv[DNAME_MAX], target[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	uint8_t target[DNAME_MAX];
+	struct svc_name n;
 	size_t tl = s->external_name ? wire(s->external_name, target) : 0;
 
-	if (!svl || tl <= 1)
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
+	if (!n.len || tl <= 1)
 		return;
-	emit(out, svc, svl, T_CNAME, target, tl);
-	for (size_t p = 0; p < s->nports; p++) {
-		const struct obj_port *pt = &s->ports[p];
-		if (!pt->name || !*pt->name)
-			continue;
-		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
-				     pt->name, proto_name(pt->proto), s->name,
-				     s->ns, ZONE_ARGS(z));
-		if (sl)
-			emit_srv(out, srv, sl, 100, pt->port, target, tl);
-	}
+	emit(out, n.w, n.len, T_CNAME, target, tl);
+	emit_port_srvs(&n, s->ports, s->nports, target, tl, false, out);
 }
 
 int builder_service(const struct builder_conf *c, const struct obj_service *s,
@@ -718,40 +780,29 @@ static bool ext_dup(const struct obj_service *s, size_t i)
 static void ext_names(const struct obj_service *s, const char *z,
 		      struct builder_buf *out)
 {
-	uint8_t svc[DNAME_MAX], srv[DNAME_MAX], host[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
-	const uint8_t *target = svc;
-	size_t tl = svl;
+	uint8_t host[DNAME_MAX];
+	struct svc_name n;
 
-	if (!svl)
+	svc_name_init(&n, s->name, s->ns, "", z);
+	const uint8_t *target = n.w;
+	size_t tl = n.len;
+	if (!n.len)
 		return;
 	if (s->next_ips) {
 		for (size_t i = 0; i < s->next_ips; i++)
 			if (!ext_dup(s, i))
-				emit_addr(out, svc, svl, &s->ext_ips[i]);
+				emit_addr(out, n.w, n.len, &s->ext_ips[i]);
 	} else {
 		/* a CNAME is alone at its name, and SRV targets are no
 		 * aliases (RFC 2782): they name the hostname itself */
 		tl = wire(s->lb_hostname, host);
 		if (tl <= 1)
 			return;
-		emit(out, svc, svl, T_CNAME, host, tl);
+		emit(out, n.w, n.len, T_CNAME, host, tl);
 		target = host;
 	}
-	for (size_t p = 0; p < s->nports; p++) {
-		const struct obj_port *pt = &s->ports[p];
-		if (s->next_ips)
-			emit_srv(out, svc, svl, srv_weight(s->nports), pt->port,
-				 target, tl);
-		if (!pt->name || !*pt->name)
-			continue;
-		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s" ZONE_FMT, pt->name,
-				     proto_name(pt->proto), s->name, s->ns,
-				     ZONE_ARGS(z));
-		if (sl)
-			emit_srv(out, srv, sl, 100, pt->port, target, tl);
-	}
+	emit_port_srvs(&n, s->ports, s->nports, target, tl, s->next_ips != 0,
+		       out);
 }
 
 /* A headless service's ready endpoints in forward zone z: addresses at
@@ -761,13 +812,13 @@ static void ext_headless(const struct builder_conf *c,
 			 const struct obj_slice *const *sl, size_t nsl,
 			 const char *z, struct builder_buf *out)
 {
-	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	uint8_t host[DNAME_MAX];
+	struct svc_name n;
 	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
 	char buf[64];
 
-	if (!svl)
+	svc_name_init(&n, s->name, s->ns, "", z);
+	if (!n.len)
 		return;
 	for (size_t i = 0; i < nsl; i++) {
 		const struct obj_slice *x = sl[i];
@@ -777,39 +828,17 @@ static void ext_headless(const struct builder_conf *c,
 				continue;
 			for (size_t k = 0; k < ep->naddrs; k++) {
 				const struct obj_addr *a = &ep->addrs[k];
-				const char *h =
-				    builder_host_label(c, ep, a, buf);
-				size_t hl =
-				    fmt_wire(host, "%s.%s.%s" ZONE_FMT, h,
-					     s->name, s->ns, ZONE_ARGS(z));
-				emit_addr(out, svc, svl, a);
+				size_t hl = svc_host_name(
+				    &n, builder_host_label(c, ep, a, buf), NULL,
+				    host);
+				emit_addr(out, n.w, n.len, a);
 				if (!hl)
 					continue;
 				emit_addr(out, host, hl, a);
-				for (size_t p = 0; p < x->nports; p++) {
-					const struct obj_port *pt =
-					    &x->ports[p];
-					emit_srv(out, svc, svl,
-						 srv_weight(nall), pt->port,
-						 host, hl);
-					/* CoreDNS answers SRV at the
-					 * endpoint's own name too */
-					emit_srv(out, host, hl,
-						 srv_weight(x->nports),
-						 pt->port, host, hl);
-					if (!pt->name || !*pt->name)
-						continue;
-					size_t n = count_ep_srv(
-					    sl, nsl, pt->name, pt->proto);
-					size_t l = fmt_wire(
-					    srv, "_%s._%s.%s.%s" ZONE_FMT,
-					    pt->name, proto_name(pt->proto),
-					    s->name, s->ns, ZONE_ARGS(z));
-					if (l)
-						emit_srv(out, srv, l,
-							 srv_weight(n),
-							 pt->port, host, hl);
-				}
+				/* CoreDNS answers SRV at the endpoint's own
+				 * name too */
+				emit_ep_srvs(&n, sl, nsl, x, nall, host, hl,
+					     true, out);
 			}
 		}
 	}
@@ -876,26 +905,10 @@ int builder_ext_service(const struct builder_conf *c,
 static void import_clusterset(const struct obj_import *s, const char *z,
 			      struct builder_buf *out)
 {
-	uint8_t svc[DNAME_MAX], srv[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	struct svc_name n;
 
-	if (!svl)
-		return;
-	for (size_t i = 0; i < s->nips; i++)
-		emit_addr(out, svc, svl, &s->ips[i]);
-	for (size_t p = 0; p < s->nports; p++) {
-		const struct obj_port *pt = &s->ports[p];
-		emit_srv(out, svc, svl, srv_weight(s->nports), pt->port, svc,
-			 svl);
-		if (!pt->name || !*pt->name)
-			continue;
-		size_t sl = fmt_wire(srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
-				     pt->name, proto_name(pt->proto), s->name,
-				     s->ns, ZONE_ARGS(z));
-		if (sl)
-			emit_srv(out, srv, sl, 100, pt->port, svc, svl);
-	}
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
+	emit_vip(&n, s->ips, s->nips, s->ports, s->nports, out);
 }
 
 /* The ready endpoints of an import in zone z:
@@ -908,13 +921,13 @@ static void import_endpoints(const struct builder_conf *c,
 			     const char *z, struct builder_buf *out)
 {
 	bool headless = s->type == OBJ_IMPORT_HEADLESS;
-	uint8_t svc[DNAME_MAX], host[DNAME_MAX], srv[DNAME_MAX];
-	size_t svl =
-	    fmt_wire(svc, "%s.%s.svc" ZONE_FMT, s->name, s->ns, ZONE_ARGS(z));
+	uint8_t host[DNAME_MAX];
+	struct svc_name n;
 	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
 	char buf[64];
 
-	if (!svl)
+	svc_name_init(&n, s->name, s->ns, ".svc", z);
+	if (!n.len)
 		return;
 	for (size_t i = 0; i < nsl; i++) {
 		const struct obj_slice *x = sl[i];
@@ -924,42 +937,22 @@ static void import_endpoints(const struct builder_conf *c,
 				continue;
 			for (size_t k = 0; k < ep->naddrs; k++) {
 				const struct obj_addr *a = &ep->addrs[k];
-				const char *h =
-				    builder_host_label(c, ep, a, buf);
 				/* without a cluster id there is no name */
 				size_t hl =
 				    x->cluster && *x->cluster
-					? fmt_wire(host,
-						   "%s.%s.%s.%s.svc" ZONE_FMT,
-						   h, x->cluster, s->name,
-						   s->ns, ZONE_ARGS(z))
+					? svc_host_name(
+					      &n,
+					      builder_host_label(c, ep, a, buf),
+					      x->cluster, host)
 					: 0;
 				if (hl)
 					emit_addr(out, host, hl, a);
 				if (!headless)
 					continue;
-				emit_addr(out, svc, svl, a);
-				if (!hl)
-					continue;
-				for (size_t p = 0; p < x->nports; p++) {
-					const struct obj_port *pt =
-					    &x->ports[p];
-					emit_srv(out, svc, svl,
-						 srv_weight(nall), pt->port,
-						 host, hl);
-					if (!pt->name || !*pt->name)
-						continue;
-					size_t n = count_ep_srv(
-					    sl, nsl, pt->name, pt->proto);
-					size_t sl2 = fmt_wire(
-					    srv, "_%s._%s.%s.%s.svc" ZONE_FMT,
-					    pt->name, proto_name(pt->proto),
-					    s->name, s->ns, ZONE_ARGS(z));
-					if (sl2)
-						emit_srv(out, srv, sl2,
-							 srv_weight(n),
-							 pt->port, host, hl);
-				}
+				emit_addr(out, n.w, n.len, a);
+				if (hl)
+					emit_ep_srvs(&n, sl, nsl, x, nall, host,
+						     hl, false, out);
 			}
 		}
 	}

@@ -692,26 +692,29 @@ static int apply_ns(const char *name, void *arg)
 	return set_owner(a->k, key);
 }
 
-static int apply_svc(const struct obj_service *s, void *arg)
+/*
+ * The slices of service ns/name (mc: of the import ns/name) in k->slices;
+ * packed ones (from the API) are read through full copies made for this
+ * rebuild only, kept in k->unpacked: *nu of them, also on failure, for
+ * unpacked_free.  Returns how many slices, or -ENOMEM.
+ */
+static long slices_for(struct kube *k, const struct store *st, const char *ns,
+		       const char *name, bool mc, size_t *nu)
 {
-	struct apply *a = arg;
-	struct kube *k = a->k;
-	char key[300];
+	size_t (*of)(const struct store *, const char *, const char *,
+		     const struct obj_slice **, size_t) =
+	    mc ? store_mc_slices_of : store_slices_of;
+	size_t n = of(st, ns, name, k->slices, k->cap_slices);
 
-	if (!ns_exposed(k, s->ns))
-		return 0;
-	size_t n =
-	    store_slices_of(a->st, s->ns, s->name, k->slices, k->cap_slices);
+	*nu = 0;
 	if (n > k->cap_slices) {
 		const struct obj_slice **p = realloc(k->slices, n * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		k->slices = p;
 		k->cap_slices = n;
-		n = store_slices_of(a->st, s->ns, s->name, k->slices, n);
+		n = of(st, ns, name, k->slices, n);
 	}
-	/* Packed slices (from the API) are read through full copies, made
-	 * for this rebuild only. */
 	if (n > k->cap_unpacked) {
 		struct obj_slice **p = realloc(k->unpacked, n * sizeof(*p));
 		if (!p)
@@ -719,19 +722,41 @@ static int apply_svc(const struct obj_service *s, void *arg)
 		k->unpacked = p;
 		k->cap_unpacked = n;
 	}
-	size_t nu = 0;
-	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!k->slices[i]->packed)
 			continue;
 		struct obj_slice *u = obj_slice_unpack(k->slices[i]);
-		if (!u) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		k->unpacked[nu++] = u;
+		if (!u)
+			return -ENOMEM;
+		k->unpacked[(*nu)++] = u;
 		k->slices[i] = u;
 	}
+	return (long)n;
+}
+
+/* Free the nu copies slices_for made. */
+static void unpacked_free(struct kube *k, size_t nu)
+{
+	for (size_t i = 0; i < nu; i++)
+		obj_slice_free(k->unpacked[i]);
+}
+
+static int apply_svc(const struct obj_service *s, void *arg)
+{
+	struct apply *a = arg;
+	struct kube *k = a->k;
+	char key[300];
+	size_t nu;
+	int rc = 0;
+
+	if (!ns_exposed(k, s->ns))
+		return 0;
+	long got = slices_for(k, a->st, s->ns, s->name, false, &nu);
+	if (got < 0) {
+		rc = (int)got;
+		goto out;
+	}
+	size_t n = (size_t)got;
 	snprintf(key, sizeof(key), "svc/%s/%s", s->ns, s->name);
 	if (builder_service(&k->bc, s, k->slices, n, &k->buf) < 0) {
 		rc = -ENOMEM;
@@ -764,8 +789,7 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	    clientzone_set(k->czone, s->ns, s->name, k->slices, n, k->gen) < 0)
 		rc = -ENOMEM;
 out:
-	for (size_t i = 0; i < nu; i++)
-		obj_slice_free(k->unpacked[i]);
+	unpacked_free(k, nu);
 	return rc;
 }
 
@@ -776,48 +800,24 @@ static int apply_imp(const struct obj_import *s, void *arg)
 	struct apply *a = arg;
 	struct kube *k = a->k;
 	char key[300];
-	size_t nu = 0;
+	size_t nu;
 	int rc = 0;
 
 	if (!ns_exposed(k, s->ns))
 		return 0;
-	size_t n =
-	    store_mc_slices_of(a->st, s->ns, s->name, k->slices, k->cap_slices);
-	if (n > k->cap_slices) {
-		const struct obj_slice **p = realloc(k->slices, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		k->slices = p;
-		k->cap_slices = n;
-		n = store_mc_slices_of(a->st, s->ns, s->name, k->slices, n);
-	}
-	if (n > k->cap_unpacked) {
-		struct obj_slice **p = realloc(k->unpacked, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		k->unpacked = p;
-		k->cap_unpacked = n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!k->slices[i]->packed)
-			continue;
-		struct obj_slice *u = obj_slice_unpack(k->slices[i]);
-		if (!u) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		k->unpacked[nu++] = u;
-		k->slices[i] = u;
+	long n = slices_for(k, a->st, s->ns, s->name, true, &nu);
+	if (n < 0) {
+		rc = (int)n;
+		goto out;
 	}
 	snprintf(key, sizeof(key), "imp/%s/%s", s->ns, s->name);
-	if (builder_import(&k->bc, s, k->slices, n, &k->buf) < 0) {
+	if (builder_import(&k->bc, s, k->slices, (size_t)n, &k->buf) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	rc = set_owner(k, key);
 out:
-	for (size_t i = 0; i < nu; i++)
-		obj_slice_free(k->unpacked[i]);
+	unpacked_free(k, nu);
 	return rc;
 }
 
