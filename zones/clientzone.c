@@ -210,10 +210,13 @@ static void nz_count(struct clientzone *cz, uint32_t node, uint16_t zone,
 	for (i = 0; i < NZ_ZONES && !show; i++)
 		show = c->zone[i];
 	uint16_t *z = &cz->nz->zone[node];
-	if (*z != show) {
-		cz->nodes += !*z - !show;
-		CMM_STORE_SHARED(*z, show);
-	}
+	if (*z == show)
+		return;
+	if (!*z)
+		cz->nodes++;
+	else if (!show)
+		cz->nodes--;
+	CMM_STORE_SHARED(*z, show);
 }
 
 /* Count the node entries of s, delta +1 or -1. */
@@ -326,7 +329,7 @@ int clientzone_set(struct clientzone *cz, const char *ns, const char *name,
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->e[i].node > top)
 			top = s->e[i].node;
-	if (nz_reserve(cz, top + 1) < 0 ||
+	if ((top && nz_reserve(cz, top + 1) < 0) ||
 	    rcuhash_insert(cz->svcs, hash, s) < 0)
 		goto nomem;
 	for (uint32_t i = 0; i < s->n; i++) {

@@ -2,13 +2,14 @@
  * podset.h -- the addresses of running pods, for `pods verified`:
  * <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that address runs
  * in <ns>.  Each pod address is a slot of a flat table, found by
- * (namespace, address) by the readers and by pod by the writer; the pod
- * itself is known by a 48-bit hash of its namespace and name, not kept as
- * an object, and beside each address the number of its node (for
- * `topology`).  About 30 bytes per IPv4 pod address (about 55 per IPv6
- * one), 7 more once a pod has a node, and nothing in the zone.  Up to 16M namespaces are numbered; a
- * namespace keeps its number (about 100 bytes) until the set is freed.  A table
- * holds at most about 12M addresses of its family (16M slots).
+ * (namespace, address) or by address alone by the readers and by pod by
+ * the writer; the pod itself is known by a 48-bit hash of its namespace
+ * and name, not kept as an object, and beside each address is the number
+ * of its node (for `topology`).  About 30 bytes per IPv4 pod address
+ * (about 55 per IPv6 one), 7 more once a pod has a node, and nothing in
+ * the zone.  Up to 16M namespaces are numbered; a namespace keeps its
+ * number (about 100 bytes) until the set is freed.  A table holds at most
+ * about 12M addresses of its family (16M slots).
  *
  * One writer (the control thread) changes the set; readers (worker
  * threads) ask inside rcu_read_lock() of liburcu's default flavour,
