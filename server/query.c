@@ -783,8 +783,9 @@ static size_t topology_name(const char *tz, const uint8_t *lname, size_t len,
 
 /* The A or AAAA records of the zone's entry z first, then those of the
  * service's entry e that z has not (both come in the order the endpoints
- * have, z's a subsequence of e's).  Returns the response length, 0 when
- * z is not such a subsequence (the caller answers e as it is). */
+ * have, z's a subsequence of e's); over TCP, the first of them that fit
+ * when not all do.  Returns the response length, 0 when z is not such a
+ * subsequence (the caller answers e as it is). */
 static size_t answer_first(const struct packet_query *q, uint16_t udp_max,
 			   const struct zone_node *zn,
 			   const struct zone_entry *z,
@@ -809,31 +810,39 @@ static size_t answer_first(const struct packet_query *q, uint16_t udp_max,
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
 	if (!n)
 		return 0;
-	if (e->len_noadd > room(q, n, limit))
+	size_t r = room(q, n, limit), an = e->an;
+	if (e->len_noadd > r && limit < PACKET_MAX_TCP)
 		return truncated(q, udp_max, out, limit);
-	memcpy(out + n, zd, z->len_noadd);
-	n += z->len_noadd;
+	if (e->len_noadd > r) /* over TCP, as answer_entry: what fits */
+		an = r / rr;
+	if (an == 0)
+		return truncated(q, udp_max, out, limit);
+	size_t zn_an = z->an < an ? z->an : an;
+	memcpy(out + n, zd, zn_an * rr);
+	n += zn_an * rr;
 	j = 0;
-	for (size_t i = 0; i < e->an; i++) {
+	for (size_t i = 0, k = zn_an; i < e->an && k < an; i++) {
 		if (j < z->an && !memcmp(ed + i * rr, zd + j * rr, rr)) {
 			j++;
 			continue;
 		}
 		memcpy(out + n, ed + i * rr, rr);
 		n += rr;
+		k++;
 	}
-	packet_set_counts(out, e->an, 0, 0);
+	packet_set_counts(out, (uint16_t)an, 0, 0);
 	return finish(q, udp_max, out, n, limit);
 }
 
 /*
  * `topology`: the name of a headless service (node) asked by a client
- * whose address an endpoint with a zone has (clientzone.h), when that
- * zone has ready endpoints of the service (its prefer name has a node):
- * strict answers what the prefer name answers (the zone's endpoints);
- * without strict, A and AAAA answer the zone's endpoints first, then the
- * others, and SRV is not changed.  Returns the response length, 0 to answer as
- * without topology.
+ * whose address an endpoint with a zone has (clientzone.h), or else a
+ * running pod's (podset.h, `pods verified`) on a node whose zone an
+ * endpoint tells, when that zone has ready endpoints of the service (its prefer
+ * name has a node): strict answers what the prefer name answers (the zone's
+ * endpoints); without strict, A and AAAA answer the zone's endpoints first,
+ * then the others, and SRV is not changed.  Returns the response length, 0 to
+ * answer as without topology.
  */
 static size_t answer_topology(const struct query_block *b,
 			      const struct packet_query *q,
@@ -851,6 +860,9 @@ static size_t answer_topology(const struct query_block *b,
 		return 0;
 	int fam = peer_addr(peer, addr);
 	uint16_t id = fam ? clientzone_find(cz, fam, addr) : 0;
+	if (fam && !id) /* a pod (pods verified) on a node of known zone */
+		id = clientzone_node_zone(
+		    cz, podset_node(kube_pods(b->kube), fam, addr));
 	const char *tz = id ? obj_zone_name(id) : NULL;
 	size_t zl = tz ? topology_name(tz, q->lname, q->qname_len, zname) : 0;
 	const struct zone_node *zn =

@@ -543,9 +543,10 @@ static int walk_setup(void **state)
 	put_svc(st, "shop", "api", "10.96.2.10");
 	assert_int_equal(kube_apply_store(w.k, st), 0);
 	struct obj_addr a = addr("10.0.0.5");
-	assert_int_equal(kube_put_pod(w.k, "prod", "client", &a, 1, false), 0);
+	assert_int_equal(kube_put_pod(w.k, "prod", "client", &a, 1, 0, false),
+			 0);
 	struct obj_addr a6 = addr("fd00::5");
-	assert_int_equal(kube_put_pod(w.k, "shop", "client6", &a6, 1, false),
+	assert_int_equal(kube_put_pod(w.k, "shop", "client6", &a6, 1, 0, false),
 			 0);
 	assert_int_equal(kube_commit(w.k), 0);
 
@@ -706,7 +707,8 @@ static void test_walk_pod_changes(void **state)
 	(void)state;
 	/* the pod is deleted and its address goes to a pod of shop */
 	assert_int_equal(kube_delete(w.k, DECODE_POD, "prod", "client"), 0);
-	assert_int_equal(kube_put_pod(w.k, "shop", "reuser", &a, 1, false), 0);
+	assert_int_equal(kube_put_pod(w.k, "shop", "reuser", &a, 1, 0, false),
+			 0);
 	assert_int_equal(kube_commit(w.k), 0);
 	expect_plain_nx("10.0.0.5", "api.shop.prod.svc.cluster.local.");
 	expect_cname("10.0.0.5", false, "web.prod.shop.svc.cluster.local.", T_A,
@@ -715,12 +717,14 @@ static void test_walk_pod_changes(void **state)
 		     "web.prod.svc.cluster.local. 30 IN A 10.96.1.10");
 
 	/* it finishes (phase Succeeded): no pod has the address */
-	assert_int_equal(kube_put_pod(w.k, "shop", "reuser", &a, 1, true), 0);
+	assert_int_equal(kube_put_pod(w.k, "shop", "reuser", &a, 1, 0, true),
+			 0);
 	assert_int_equal(kube_commit(w.k), 0);
 	expect_plain_nx("10.0.0.5", "web.prod.shop.svc.cluster.local.");
 
 	/* a new pod of prod gets it */
-	assert_int_equal(kube_put_pod(w.k, "prod", "again", &a, 1, false), 0);
+	assert_int_equal(kube_put_pod(w.k, "prod", "again", &a, 1, 0, false),
+			 0);
 	assert_int_equal(kube_commit(w.k), 0);
 	expect_plain_nx("10.0.0.5", "web.prod.shop.svc.cluster.local.");
 	expect_cname("10.0.0.5", false, "api.shop.prod.svc.cluster.local.", T_A,

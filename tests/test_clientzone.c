@@ -2,7 +2,7 @@
  * test_clientzone.c -- client addresses to topology zones: a service's
  * endpoints with a zone by address (both families), endpoints without
  * one, replacement and its change report, an address two services share,
- * removal and stale services.
+ * removal and stale services; the zones of nodes the endpoints name.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +21,8 @@
 
 #include "zones/clientzone.h"
 
-/* One slice with endpoints "ADDR/ZONE" ("ADDR/" for no zone). */
+/* One slice with endpoints "ADDR/ZONE" ("ADDR/" for no zone), or
+ * "ADDR/ZONE@NODE" on a node. */
 static struct obj_slice *slice(const char *const *eps)
 {
 	struct obj_slice *s = calloc(1, sizeof(*s));
@@ -37,7 +38,13 @@ static struct obj_slice *slice(const char *const *eps)
 		char *z = strchr(buf, '/');
 		assert_non_null(z);
 		*z++ = 0;
+		char *node = strchr(z, '@');
+		if (node)
+			*node++ = 0;
 		struct obj_endpoint *e = &s->eps[i];
+		long nid = node ? obj_node_intern(node) : 0;
+		assert_true(nid >= 0);
+		e->node = (uint32_t)nid;
 		e->addrs = calloc(1, sizeof(*e->addrs));
 		assert_non_null(e->addrs);
 		assert_int_equal(obj_addr_parse(buf, &e->addrs[0]), 0);
@@ -112,6 +119,80 @@ static void test_lookup(void **state)
 	obj_slice_free(s2);
 }
 
+/* The zone name of node name node, "" when none. */
+static const char *node_zone(const struct clientzone *cz, const char *node)
+{
+	long nid = obj_node_intern(node);
+	const char *n;
+
+	assert_true(nid > 0);
+	rcu_read_lock();
+	uint16_t id = clientzone_node_zone(cz, (uint32_t)nid);
+	n = id ? obj_zone_name(id) : "";
+	rcu_read_unlock();
+	return n ? n : "?";
+}
+
+static void test_nodes(void **state)
+{
+	struct clientzone *cz = clientzone_new();
+	struct obj_slice *a = slice((const char *[]){
+	    "10.2.0.1/za@n1", "10.2.0.2/za@n1", "10.2.0.3/zb@n2",
+	    "10.2.0.4/@n3", /* no zone: tells nothing */
+	    "10.2.0.5/zc", NULL});
+	struct obj_slice *b = slice((const char *[]){"10.2.1.1/za@n1", NULL});
+	const struct obj_slice *sa[] = {a}, *sb[] = {b};
+
+	(void)state;
+	assert_string_equal(node_zone(cz, "n1"), "");
+	rcu_read_lock();
+	assert_int_equal(clientzone_node_zone(cz, 0), 0);
+	assert_int_equal(clientzone_node_zone(cz, OBJ_MAX_NODES), 0);
+	rcu_read_unlock();
+	assert_int_equal(clientzone_set(cz, "ns", "a", sa, 1, 1), 1);
+	assert_string_equal(node_zone(cz, "n1"), "za");
+	assert_string_equal(node_zone(cz, "n2"), "zb");
+	assert_string_equal(node_zone(cz, "n3"), "");
+	assert_string_equal(node_zone(cz, "never-seen"), "");
+	assert_int_equal(clientzone_nodes(cz), 2);
+	/* another service on n1: n1 stays while either names it */
+	assert_int_equal(clientzone_set(cz, "ns", "b", sb, 1, 1), 1);
+	assert_int_equal(clientzone_set(cz, "ns", "a", NULL, 0, 1), 1);
+	assert_string_equal(node_zone(cz, "n1"), "za");
+	assert_string_equal(node_zone(cz, "n2"), "");
+	assert_int_equal(clientzone_nodes(cz), 1);
+	/* the node is relabelled: an endpoint of the new zone comes, then
+	 * the old one goes; the node has a zone throughout */
+	a->eps[0].zone = (uint16_t)obj_zone_intern("zd");
+	const struct obj_slice *one[] = {a};
+	a->neps = 1;
+	assert_int_equal(clientzone_set(cz, "ns", "a", one, 1, 1), 1);
+	assert_string_equal(node_zone(cz, "n1"), "za"); /* the first seen */
+	assert_int_equal(clientzone_set(cz, "ns", "b", NULL, 0, 1), 1);
+	assert_string_equal(node_zone(cz, "n1"), "zd");
+	/* the endpoint moves to another node */
+	a->eps[0].node = (uint32_t)obj_node_intern("n2");
+	assert_int_equal(clientzone_set(cz, "ns", "a", one, 1, 1), 1);
+	assert_string_equal(node_zone(cz, "n1"), "");
+	assert_string_equal(node_zone(cz, "n2"), "zd");
+	/* a node number far above the others: the map grows */
+	b->eps[0].node = 100000;
+	assert_int_equal(clientzone_set(cz, "ns", "b", sb, 1, 2), 1);
+	rcu_read_lock();
+	assert_string_equal(obj_zone_name(clientzone_node_zone(cz, 100000)),
+			    "za");
+	rcu_read_unlock();
+	assert_string_equal(node_zone(cz, "n2"), "zd");
+	/* a relist that sees only b */
+	assert_int_equal(clientzone_drop_stale(cz, 2), 1);
+	assert_string_equal(node_zone(cz, "n2"), "");
+	assert_int_equal(clientzone_nodes(cz), 1);
+	a->neps = 5;
+	clientzone_free(cz);
+	obj_slice_free(a);
+	obj_slice_free(b);
+}
+
 static void test_stale(void **state)
 {
 	struct clientzone *cz = clientzone_new();
@@ -139,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

@@ -932,6 +932,130 @@ static void test_endpoint_zone(void **state)
 	store_free(st);
 }
 
+/* topology for every pod: nodeName of endpoints and spec.nodeName of pods,
+ * interned, in YAML and JSON, kept by a packed slice. */
+static void test_node_names(void **state)
+{
+	struct decode_err err;
+	struct store *st;
+	const struct obj_slice *sl;
+	const struct obj_pod *p;
+
+	(void)state;
+	assert_int_equal(yaml_str("apiVersion: discovery.k8s.io/v1\n"
+				  "kind: EndpointSlice\n"
+				  "metadata: {name: s, namespace: prod}\n"
+				  "addressType: IPv4\n"
+				  "endpoints:\n"
+				  "  - addresses: [10.0.0.1]\n"
+				  "    zone: us-east-1a\n"
+				  "    nodeName: node-1\n"
+				  "  - addresses: [10.0.0.2]\n"
+				  "  - addresses: [10.0.0.3]\n"
+				  "    nodeName: \"\"\n"
+				  "  - addresses: [10.0.0.4]\n"
+				  "    nodeName: node-1\n"
+				  "---\n"
+				  "kind: Pod\n"
+				  "metadata: {name: job-1, namespace: prod}\n"
+				  "spec: {nodeName: node-2}\n"
+				  "status: {phase: Running, podIP: 10.1.0.9}\n"
+				  "---\n"
+				  "kind: Pod\n"
+				  "metadata: {name: pending, namespace: prod}\n"
+				  "status: {phase: Pending}\n",
+				  &st, &err),
+			 3);
+	sl = store_slice(st, "prod", "s");
+	assert_non_null(sl);
+	assert_true(sl->eps[0].node > 0);
+	assert_string_equal(obj_node_name(sl->eps[0].node), "node-1");
+	/* one name, one number */
+	assert_int_equal(sl->eps[3].node, sl->eps[0].node);
+	assert_int_equal(sl->eps[1].node, 0);
+	assert_int_equal(sl->eps[2].node, 0); /* empty: none */
+	p = store_pod(st, "prod", "job-1");
+	assert_non_null(p);
+	assert_string_equal(obj_node_name(p->node), "node-2");
+	assert_int_not_equal(p->node, sl->eps[0].node);
+	assert_int_equal(store_pod(st, "prod", "pending")->node, 0);
+
+	/* the packed form keeps the node beside the zone */
+	struct obj_slice *u = calloc(1, sizeof(*u));
+	assert_non_null(u);
+	u->ns = strdup("prod");
+	u->name = strdup("s");
+	u->neps = 2;
+	u->eps = calloc(2, sizeof(*u->eps));
+	assert_non_null(u->eps);
+	for (size_t i = 0; i < 2; i++) {
+		u->eps[i].addrs = calloc(1, sizeof(*u->eps[i].addrs));
+		assert_non_null(u->eps[i].addrs);
+		u->eps[i].addrs[0] = sl->eps[i * 3].addrs[0];
+		u->eps[i].naddrs = 1;
+		u->eps[i].zone = sl->eps[i * 3].zone;
+		u->eps[i].node = sl->eps[i * 3].node;
+	}
+	u->eps[1].node = 0x01020304; /* all four bytes */
+	struct obj_slice *pk = obj_slice_pack(u);
+	assert_true(pk->packed);
+	struct obj_slice *back = obj_slice_unpack(pk);
+	assert_non_null(back);
+	assert_int_equal(back->neps, 2);
+	assert_string_equal(obj_node_name(back->eps[0].node), "node-1");
+	assert_string_equal(obj_zone_name(back->eps[0].zone), "us-east-1a");
+	assert_int_equal(back->eps[1].node, 0x01020304);
+	assert_int_equal(back->eps[1].zone, 0);
+	assert_int_equal(back->eps[1].addrs[0].a[3], 4);
+	obj_slice_free(back);
+	obj_slice_free(pk);
+	store_free(st);
+
+	assert_int_equal(
+	    json_str("{\"kind\":\"List\",\"items\":[{\"kind\":"
+		     "\"EndpointSlice\",\"metadata\":{\"name\":\"t\","
+		     "\"namespace\":\"prod\"},\"addressType\":\"IPv6\","
+		     "\"endpoints\":[{\"addresses\":[\"fd00::1\"],"
+		     "\"zone\":\"eu\",\"nodeName\":\"node-2\"}]},"
+		     "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"c\","
+		     "\"namespace\":\"prod\"},\"spec\":{\"nodeName\":"
+		     "\"node-1\"},\"status\":{\"phase\":\"Running\","
+		     "\"podIP\":\"fd00::9\"}}]}",
+		     &st, &err),
+	    2);
+	sl = store_slice(st, "prod", "t");
+	assert_string_equal(obj_node_name(sl->eps[0].node), "node-2");
+	assert_string_equal(obj_node_name(store_pod(st, "prod", "c")->node),
+			    "node-1");
+	store_free(st);
+
+	/* a node name that is not a string is an error naming its path */
+	assert_int_equal(
+	    json_str("{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+		     "\"u\",\"namespace\":\"prod\"},\"addressType\":\"IPv4\","
+		     "\"endpoints\":[{\"addresses\":[\"10.0.0.1\"]},"
+		     "{\"addresses\":[\"10.0.0.2\"],\"nodeName\":[]}]}",
+		     &st, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "endpoints[1].nodeName"));
+	store_free(st);
+	assert_int_equal(yaml_str("kind: Pod\n"
+				  "metadata: {name: p, namespace: prod}\n"
+				  "spec: {nodeName: {a: b}}\n",
+				  &st, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "spec.nodeName"));
+	store_free(st);
+	/* numbers are stable and names come back */
+	long a = obj_node_intern("node-x"), b = obj_node_intern("node-y");
+	assert_true(a > 0 && b > 0 && a != b);
+	assert_int_equal(obj_node_intern("node-x"), a);
+	assert_string_equal(obj_node_name((uint32_t)b), "node-y");
+	assert_null(obj_node_name(0));
+	assert_null(obj_node_name(OBJ_MAX_NODES));
+	assert_int_equal(obj_node_intern(""), 0);
+}
+
 /* k8s_external's fields: spec.externalIPs, then the load balancer
  * ingress IPs; the first hostname of an ingress without ip. */
 static void test_service_external(void **state)
@@ -1041,6 +1165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_endpoint_zone),
+	    cmocka_unit_test(test_node_names),
 	    cmocka_unit_test(test_json_list),
 	    cmocka_unit_test(test_json_typed_list),
 	    cmocka_unit_test(test_json_stream),

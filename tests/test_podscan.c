@@ -1,7 +1,7 @@
 /*
  * test_podscan.c -- PodList pages scanned for the fields of `pods
- * verified`: what is read, what is skipped and why, and pages that are not
- * JSON or not lists.
+ * verified`: what is read (with spec.nodeName), what is skipped and why, and
+ * pages that are not JSON or not lists.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -46,7 +46,9 @@ static void test_page(void **state)
 	    "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"ports\""
 	    ":[{\"containerPort\":80}],\"args\":[\"a\",\"b\\\"c\"],\"x\":-1.5e+"
 	    "3,"
-	    "\"y\":true,\"z\":null,\"w\":[[],{}]}]},\"status\":{\"phase\":"
+	    "\"y\":true,\"z\":null,\"w\":[[],{}],\"env\":[{\"name\":"
+	    "\"x\",\"nodeName\":\"not-this\"}]}],\"nodeName\":\"node-a\"},"
+	    "\"status\":{\"phase\":"
 	    "\"Running\",\"podIP\":\"10.1.0.5\",\"podIPs\":[{\"ip\":\"10.1.0."
 	    "5\""
 	    "},{\"ip\":\"fd00::5\"}]}},"
@@ -84,6 +86,9 @@ static void test_page(void **state)
 	assert_int_equal(g.p[0].ips[1].family, 6);
 	assert_true(g.p[0].running);
 	assert_false(g.p[0].terminal);
+	/* spec.nodeName, not a nodeName deeper in the spec */
+	assert_string_equal(g.p[0].node, "node-a");
+	assert_string_equal(g.p[1].node, ""); /* no spec */
 	assert_string_equal(g.p[1].ns, "default");
 	assert_string_equal(g.p[1].name, "a-b");
 	assert_int_equal(g.p[1].nips, 1);

@@ -1,8 +1,9 @@
 /*
  * test_podset.c -- the addresses of running pods: pods replaced, shared
  * addresses, namespaces apart, case, finished pods, removal, stale pods of
- * a relist, the walk, many pods, IPv6 churn, and readers that keep
- * finding what stays while the tables are rebuilt.
+ * a relist, the walk, many pods, IPv6 churn, the nodes of pods by address
+ * in any namespace, and readers that keep finding what stays while the
+ * tables are rebuilt.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -53,7 +54,81 @@ static int put(struct podset *ps, const char *ns, const char *name,
 	for (char *t = strtok_r(buf, ",", &save); t && n < 4;
 	     t = strtok_r(NULL, ",", &save))
 		ips[n++] = addr(t);
-	return podset_put(ps, ns, name, ips, n, gen);
+	return podset_put(ps, ns, name, ips, n, 0, gen);
+}
+
+/* The node number of a pod at ip, 0 none. */
+static uint32_t node_of(struct podset *ps, const char *ip)
+{
+	struct obj_addr a = addr(ip);
+
+	rcu_read_lock();
+	uint32_t n = podset_node(ps, a.family, a.a);
+	rcu_read_unlock();
+	return n;
+}
+
+/* put pod ns/name with one address on node node */
+static int put_on(struct podset *ps, const char *ns, const char *name,
+		  const char *ip, uint32_t node, uint32_t gen)
+{
+	struct obj_addr a = addr(ip);
+
+	return podset_put(ps, ns, name, &a, 1, node, gen);
+}
+
+static void test_nodes(void **state)
+{
+	struct podset *ps = podset_new();
+	char ip[32], name[32];
+
+	(void)state;
+	assert_int_equal(node_of(ps, "10.3.0.1"), 0);
+	/* pods without nodes first: the tables have no node numbers yet,
+	 * and get them (rebuilt) with the first pod that has one */
+	assert_int_equal(put_on(ps, "prod", "c", "10.3.0.3", 0, 1), 1);
+	assert_int_equal(put_on(ps, "prod", "d", "fd00::3:3", 0, 1), 1);
+	assert_int_equal(node_of(ps, "10.3.0.3"), 0);
+	assert_int_equal(put_on(ps, "jobs", "a", "10.3.0.1", 7, 1), 1);
+	assert_int_equal(put_on(ps, "prod", "b", "fd00::3:1", 9, 1), 1);
+	assert_true(has(ps, "prod", "10.3.0.3"));
+	assert_true(has(ps, "prod", "fd00::3:3"));
+	assert_int_equal(node_of(ps, "fd00::3:3"), 0);
+	assert_int_equal(node_of(ps, "10.3.0.1"), 7); /* any namespace */
+	assert_int_equal(node_of(ps, "fd00::3:1"), 9);
+	assert_int_equal(node_of(ps, "10.3.0.3"), 0); /* no node */
+	assert_int_equal(node_of(ps, "10.3.0.9"), 0);
+	assert_int_equal(node_of(ps, "fd00::3:9"), 0);
+	/* the same address in another namespace, with no node: the one with
+	 * a node still answers */
+	assert_int_equal(put_on(ps, "other", "a", "10.3.0.1", 0, 1), 1);
+	assert_int_equal(node_of(ps, "10.3.0.1"), 7);
+	assert_int_equal(podset_del(ps, "other", "a"), 0);
+	/* the pod moves: a new node alone is no change of the names */
+	assert_int_equal(put_on(ps, "jobs", "a", "10.3.0.1", 8, 1), 0);
+	assert_int_equal(node_of(ps, "10.3.0.1"), 8);
+	assert_true(has(ps, "jobs", "10.3.0.1"));
+	/* many more pods: the tables are rebuilt and keep the nodes */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.4.%d.%d", i >> 8, i & 255);
+		snprintf(name, sizeof(name), "p-%d", i);
+		assert_int_equal(
+		    put_on(ps, "bulk", name, ip, (uint32_t)(i % 50 + 1), 1), 1);
+	}
+	assert_int_equal(node_of(ps, "10.3.0.1"), 8);
+	assert_int_equal(node_of(ps, "fd00::3:1"), 9);
+	assert_int_equal(node_of(ps, "10.4.19.135"), 4999 % 50 + 1);
+	/* deleted, finished, or not seen by a relist: no node */
+	assert_int_equal(podset_del(ps, "jobs", "a"), 0);
+	assert_int_equal(node_of(ps, "10.3.0.1"), 0);
+	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 9, 1), 1);
+	assert_int_equal(node_of(ps, "fd00::3:1"), 0);
+	assert_int_equal(put_on(ps, "bulk", "p-1", "10.4.0.1", 3, 2), 0);
+	assert_int_equal(podset_drop_stale(ps, 2), 4999 + 2);
+	podset_reclaim(ps);
+	assert_int_equal(node_of(ps, "10.4.0.1"), 3);
+	assert_int_equal(node_of(ps, "10.4.0.2"), 0);
+	podset_free(ps);
 }
 
 static int count_cb(const char *ns, const struct obj_addr *a, void *arg)
@@ -88,7 +163,7 @@ static void test_pods(void **state)
 	assert_false(has(ps, "prod", "fd00::3"));
 	assert_int_equal(podset_del(ps, "prod", "a"), -ENOENT);
 	/* b finishes: no addresses */
-	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 1), 1);
+	assert_int_equal(podset_put(ps, "prod", "b", NULL, 0, 0, 1), 1);
 	assert_false(has(ps, "prod", "10.1.2.3"));
 	assert_int_equal(podset_count(ps), 0);
 	/* an address that changes replaces the old one */
@@ -266,7 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pods),     cmocka_unit_test(test_many),
 	    cmocka_unit_test(test_v6_churn), cmocka_unit_test(test_same_name),
-	    cmocka_unit_test(test_readers),
+	    cmocka_unit_test(test_readers),  cmocka_unit_test(test_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, rcu_group_setup,

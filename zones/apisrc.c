@@ -575,8 +575,10 @@ static void begin_relist(struct res *r, int cause)
 static void scanned_pod(void *arg, const struct podscan_pod *p)
 {
 	struct res *r = arg;
+	long node = obj_node_intern(p->node);
 
-	kube_put_pod(r->s->k, p->ns, p->name, p->ips, p->nips, p->terminal);
+	kube_put_pod(r->s->k, p->ns, p->name, p->ips, p->nips,
+		     node > 0 ? (uint32_t)node : 0, p->terminal);
 }
 
 static void list_done(struct res *r, const char *rv, const char *cont);

@@ -5,6 +5,12 @@
  * indexed by address in an RCU pointer set, the services by name in
  * another (writer side).  A change builds the service's new block, indexes
  * it, then retires the old one after a grace period.
+ *
+ * The zones of nodes: the readers' map is a flat array of zone numbers by
+ * node number, replaced by a bigger copy when a higher node number comes
+ * (the old one freed after a grace period).  The writer counts, per node,
+ * the entries of each zone that name it (a few zones inline: a node has
+ * one, two while it is relabelled); the map shows the first zone counted.
  */
 #include "zones/clientzone.h"
 
@@ -19,9 +25,24 @@
 #include "zones/rcuhash.h"
 
 struct cz_entry {
+	uint32_t node; /* obj_node_name, 0 none */
 	uint16_t zone;
 	uint8_t family;
 	uint8_t addr[16];
+};
+
+/* The readers' map: zone[node], cap numbers. */
+struct nzmap {
+	struct rcu_head rcu;
+	uint32_t cap;
+	uint16_t zone[];
+};
+
+/* The writer's counts of one node. */
+#define NZ_ZONES 4
+struct nzcount {
+	uint16_t zone[NZ_ZONES]; /* 0: unused */
+	uint32_t count[NZ_ZONES];
 };
 
 struct cz_svc {
@@ -37,6 +58,9 @@ struct clientzone {
 	struct rcuhash *svcs;  /* struct cz_svc, by key */
 	struct rcuhash *addrs; /* struct cz_entry, by address */
 	size_t n;
+	struct nzmap *nz;    /* RCU-protected; NULL: no node yet */
+	struct nzcount *nzc; /* the writer's, nz->cap of them */
+	size_t nodes;	     /* nodes with a zone */
 };
 
 static uint32_t addr_hash(int family, const uint8_t *a)
@@ -85,6 +109,8 @@ void clientzone_free(struct clientzone *cz)
 		rcuhash_each(cz->svcs, free_svc, NULL);
 	rcuhash_free(cz->svcs);
 	rcuhash_free(cz->addrs);
+	free(cz->nz);
+	free(cz->nzc);
 	free(cz);
 }
 
@@ -114,7 +140,100 @@ uint16_t clientzone_find(const struct clientzone *cz, int family,
 	return e ? e->zone : 0;
 }
 
+uint16_t clientzone_node_zone(const struct clientzone *cz, uint32_t node)
+{
+	const struct nzmap *m = rcu_dereference(cz->nz);
+
+	return m && node && node < m->cap ? CMM_LOAD_SHARED(m->zone[node]) : 0;
+}
+
+/* ---- the writer: node zones ---- */
+
+static void map_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct nzmap, rcu));
+}
+
+/* Room for node numbers below want; 0 or -ENOMEM (nothing changed). */
+static int nz_reserve(struct clientzone *cz, uint32_t want)
+{
+	struct nzmap *old = cz->nz;
+	uint32_t cap = old ? old->cap : 0;
+
+	if (want <= cap)
+		return 0;
+	uint64_t ncap = (uint64_t)cap * 2 > want ? (uint64_t)cap * 2 : want;
+	if (ncap < 64)
+		ncap = 64;
+	if (ncap > OBJ_MAX_NODES + 1)
+		ncap = OBJ_MAX_NODES + 1;
+	struct nzmap *m = calloc(1, sizeof(*m) + ncap * sizeof(m->zone[0]));
+	struct nzcount *c = m ? realloc(cz->nzc, ncap * sizeof(*c)) : NULL;
+	if (!c) {
+		free(m);
+		return -ENOMEM;
+	}
+	memset(c + cap, 0, (ncap - cap) * sizeof(*c));
+	cz->nzc = c;
+	m->cap = (uint32_t)ncap;
+	if (old)
+		memcpy(m->zone, old->zone, cap * sizeof(m->zone[0]));
+	rcu_assign_pointer(cz->nz, m);
+	if (old)
+		call_rcu(&old->rcu, map_free_rcu);
+	return 0;
+}
+
+/* Count delta (+1 or -1) entries of zone on node, and show the node's
+ * zone to the readers (room was reserved for the node). */
+static void nz_count(struct clientzone *cz, uint32_t node, uint16_t zone,
+		     int delta)
+{
+	struct nzcount *c = &cz->nzc[node];
+	int i, freei = -1;
+
+	for (i = 0; i < NZ_ZONES && c->zone[i] != zone; i++)
+		if (!c->zone[i] && freei < 0)
+			freei = i;
+	if (i == NZ_ZONES) {
+		if (delta < 0 || freei < 0)
+			return; /* not counted: a node of many zones */
+		i = freei;
+		c->zone[i] = zone;
+	}
+	if (delta > 0) {
+		c->count[i]++;
+	} else if (--c->count[i] == 0) {
+		c->zone[i] = 0;
+	}
+	uint16_t show = 0;
+	for (i = 0; i < NZ_ZONES && !show; i++)
+		show = c->zone[i];
+	uint16_t *z = &cz->nz->zone[node];
+	if (*z == show)
+		return;
+	if (!*z)
+		cz->nodes++;
+	else if (!show)
+		cz->nodes--;
+	CMM_STORE_SHARED(*z, show);
+}
+
+/* Count the node entries of s, delta +1 or -1. */
+static void nz_count_svc(struct clientzone *cz, const struct cz_svc *s,
+			 int delta)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->e[i].node)
+			nz_count(cz, s->e[i].node, s->e[i].zone, delta);
+}
+
 /* ---- the writer ---- */
+
+static void svc_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct cz_svc, rcu));
+}
 
 static bool svc_match(const void *item, const void *key)
 {
@@ -146,6 +265,7 @@ static struct cz_svc *svc_build(const char *key, uint32_t hash,
 				struct cz_entry *e = &s->e[s->n++];
 				memset(e, 0, sizeof(*e));
 				e->zone = ep->zone;
+				e->node = ep->node;
 				e->family = ep->addrs[k].family;
 				memcpy(e->addr, ep->addrs[k].a,
 				       e->family == 4 ? 4 : 16);
@@ -159,11 +279,6 @@ static bool svc_same(const struct cz_svc *a, const struct cz_svc *b)
 	return a->n == b->n && !memcmp(a->e, b->e, a->n * sizeof(a->e[0]));
 }
 
-static void svc_free_rcu(struct rcu_head *head)
-{
-	free(caa_container_of(head, struct cz_svc, rcu));
-}
-
 static void unindex(struct clientzone *cz, struct cz_svc *s, uint32_t upto)
 {
 	for (uint32_t i = 0; i < upto; i++)
@@ -174,6 +289,7 @@ static void unindex(struct clientzone *cz, struct cz_svc *s, uint32_t upto)
 static void svc_retire(struct clientzone *cz, struct cz_svc *s)
 {
 	unindex(cz, s, s->n);
+	nz_count_svc(cz, s, -1);
 	cz->n -= s->n;
 	rcuhash_remove(cz->svcs, s->hash, s);
 	call_rcu(&s->rcu, svc_free_rcu);
@@ -209,7 +325,12 @@ int clientzone_set(struct clientzone *cz, const char *ns, const char *name,
 		free(s);
 		return 0;
 	}
-	if (rcuhash_insert(cz->svcs, hash, s) < 0)
+	uint32_t top = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->e[i].node > top)
+			top = s->e[i].node;
+	if ((top && nz_reserve(cz, top + 1) < 0) ||
+	    rcuhash_insert(cz->svcs, hash, s) < 0)
 		goto nomem;
 	for (uint32_t i = 0; i < s->n; i++) {
 		if (rcuhash_insert(cz->addrs, entry_hash(&s->e[i]), &s->e[i]) <
@@ -222,6 +343,8 @@ int clientzone_set(struct clientzone *cz, const char *ns, const char *name,
 		}
 	}
 	cz->n += s->n;
+	/* the new counts first: a node keeps its zone throughout */
+	nz_count_svc(cz, s, +1);
 	if (old)
 		svc_retire(cz, old);
 	return 1;
@@ -256,4 +379,9 @@ size_t clientzone_drop_stale(struct clientzone *cz, uint64_t gen)
 size_t clientzone_count(const struct clientzone *cz)
 {
 	return cz->n;
+}
+
+size_t clientzone_nodes(const struct clientzone *cz)
+{
+	return cz->nodes;
 }

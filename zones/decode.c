@@ -661,6 +661,23 @@ static int slice_endpoint_zone(struct dctx *c, const cJSON *e, size_t i,
 	return 0;
 }
 
+/* A node name (`nodeName` at path), interned into *node: one that is not
+ * a string is an error, an empty or overlong one is no node. */
+static int node_name(struct dctx *c, const cJSON *o, const char *path,
+		     uint32_t *node)
+{
+	const char *name;
+	int rc;
+
+	if ((rc = peek_str(c, o, "nodeName", path, &name)) || !name)
+		return rc;
+	long id = obj_node_intern(name);
+	if (id < 0)
+		return nomem(c);
+	*node = (uint32_t)id;
+	return 0;
+}
+
 static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 			  struct obj_endpoint *ep)
 {
@@ -715,7 +732,10 @@ static int slice_endpoint(struct dctx *c, const cJSON *e, size_t i, int family,
 		ipath(path, sizeof(path), "endpoints[", i, "].targetRef.name");
 		rc = get_str_nonempty(c, ref, "name", path, &ep->pod_name);
 	}
-	return rc ? rc : slice_endpoint_zone(c, e, i, ep);
+	if (rc || (rc = slice_endpoint_zone(c, e, i, ep)))
+		return rc;
+	ipath(path, sizeof(path), "endpoints[", i, "].nodeName");
+	return node_name(c, e, path, &ep->node);
 }
 
 static int slice_port(struct dctx *c, const cJSON *p, size_t i,
@@ -1126,6 +1146,8 @@ static int decode_pod(struct dctx *c, const cJSON *o, struct obj_pod **out)
 	rc = get_str_nonempty(c, spec, "subdomain", "spec.subdomain",
 			      &p->subdomain);
 	if (rc)
+		goto fail;
+	if ((rc = node_name(c, spec, "spec.nodeName", &p->node)))
 		goto fail;
 	if ((rc = pod_ports(c, spec, p)))
 		goto fail;

@@ -390,12 +390,14 @@ const struct podset *kube_pods(const struct kube *k)
 /* The addresses `pods verified` answers for pod ns/name: all of them until
  * it has finished. */
 static int pod_set(struct kube *k, const char *ns, const char *name,
-		   const struct obj_addr *ips, size_t n, bool terminal,
-		   uint32_t gen)
+		   const struct obj_addr *ips, size_t n, uint32_t node,
+		   bool terminal, uint32_t gen)
 {
 	if (k->bc.pods != BUILDER_PODS_VERIFIED)
 		return 0;
-	int rc = podset_put(k->pods, ns, name, ips, terminal ? 0 : n, gen);
+	/* the node matters only to topology */
+	int rc = podset_put(k->pods, ns, name, ips, terminal ? 0 : n,
+			    k->czone ? node : 0, gen);
 	/* pod names are DNS-visible: the SOA serial moves */
 	if (rc > 0)
 		zone_touch(k->zi);
@@ -823,8 +825,8 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 {
 	struct apply *a = arg;
 
-	return pod_set(a->k, p->ns, p->name, p->ips, p->nips, p->terminal,
-		       (uint32_t)a->k->gen);
+	return pod_set(a->k, p->ns, p->name, p->ips, p->nips, p->node,
+		       p->terminal, (uint32_t)a->k->gen);
 }
 
 /* ---- applying a store, whole or in slices ---- */
@@ -1306,9 +1308,11 @@ static int pending_latency(struct kube *k, int64_t ms)
 }
 
 int kube_put_pod(struct kube *k, const char *ns, const char *name,
-		 const struct obj_addr *ips, size_t n, bool terminal)
+		 const struct obj_addr *ips, size_t n, uint32_t node,
+		 bool terminal)
 {
-	return pod_set(k, ns, name, ips, n, terminal, k->list_gen[DECODE_POD]);
+	return pod_set(k, ns, name, ips, n, node, terminal,
+		       k->list_gen[DECODE_POD]);
 }
 
 int kube_put(struct kube *k, struct decode_obj *o)
@@ -1363,7 +1367,7 @@ int kube_put(struct kube *k, struct decode_obj *o)
 		struct obj_pod *p = o->u.pod;
 		if (p->ns && p->name)
 			rc |= kube_put_pod(k, p->ns, p->name, p->ips, p->nips,
-					   p->terminal);
+					   p->node, p->terminal);
 		obj_pod_free(p);
 		break;
 	}

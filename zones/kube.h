@@ -175,9 +175,11 @@ int kube_delete(struct kube *k, enum decode_kind kind, const char *ns,
 		const char *name);
 
 /* A pod from the API, as its fields (what kube_put keeps of a
- * DECODE_POD): ns/name with its n addresses, none once terminal. */
+ * DECODE_POD): ns/name with its n addresses, none once terminal, on node
+ * number node (obj_node_name, 0 none). */
 int kube_put_pod(struct kube *k, const char *ns, const char *name,
-		 const struct obj_addr *ips, size_t n, bool terminal);
+		 const struct obj_addr *ips, size_t n, uint32_t node,
+		 bool terminal);
 
 /* A full list of one kind: the objects put between begin and end are all
  * there are; end deletes the others.  Returns 0 or -ENOMEM. */

@@ -196,7 +196,7 @@ struct obj_service *obj_service_pack(struct obj_service *s)
 }
 
 /* Endpoint flags in the packed form. */
-enum { EP_READY = 1, EP_HOST = 2, EP_POD = 4, EP_ZONE = 8 };
+enum { EP_READY = 1, EP_HOST = 2, EP_POD = 4, EP_ZONE = 8, EP_NODE = 16 };
 
 static size_t ep_packed_size(const struct obj_endpoint *e)
 {
@@ -204,6 +204,8 @@ static size_t ep_packed_size(const struct obj_endpoint *e)
 
 	if (e->zone)
 		n += 2;
+	if (e->node)
+		n += 4;
 
 	for (size_t i = 0; i < na; i++)
 		n += 1 + (e->addrs[i].family == 4 ? 4 : 16);
@@ -232,11 +234,18 @@ static uint8_t *ep_pack(uint8_t *o, const struct obj_endpoint *e)
 
 	*o++ =
 	    (uint8_t)((e->ready ? EP_READY : 0) | (e->hostname ? EP_HOST : 0) |
-		      (e->pod_name ? EP_POD : 0) | (e->zone ? EP_ZONE : 0));
+		      (e->pod_name ? EP_POD : 0) | (e->zone ? EP_ZONE : 0) |
+		      (e->node ? EP_NODE : 0));
 	*o++ = (uint8_t)na;
 	if (e->zone) {
 		*o++ = (uint8_t)(e->zone >> 8);
 		*o++ = (uint8_t)e->zone;
+	}
+	if (e->node) {
+		*o++ = (uint8_t)(e->node >> 24);
+		*o++ = (uint8_t)(e->node >> 16);
+		*o++ = (uint8_t)(e->node >> 8);
+		*o++ = (uint8_t)e->node;
 	}
 	for (size_t i = 0; i < na; i++) {
 		const struct obj_addr *a = &e->addrs[i];
@@ -354,6 +363,11 @@ struct obj_slice *obj_slice_unpack(const struct obj_slice *s)
 		if (flags & EP_ZONE) {
 			e->zone = (uint16_t)(p[0] << 8 | p[1]);
 			p += 2;
+		}
+		if (flags & EP_NODE) {
+			e->node = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				  (uint32_t)p[2] << 8 | p[3];
+			p += 4;
 		}
 		e->addrs = na ? calloc(na, sizeof(*e->addrs)) : NULL;
 		if (na && !e->addrs) {
@@ -505,4 +519,104 @@ const char *obj_zone_name(uint16_t id)
 	unsigned n = __atomic_load_n(&zone_count, __ATOMIC_ACQUIRE);
 
 	return id && id <= n ? zone_names[id] : NULL;
+}
+
+/* ---- node names ---- */
+
+/* The names in chunks that never move, so that obj_node_name needs no
+ * lock; the writers' index is open addressing over numbers. */
+#define NODE_CHUNK 4096
+static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **node_chunks[OBJ_MAX_NODES / NODE_CHUNK + 1];
+static uint32_t node_count;  /* published with release, read with acquire */
+static uint32_t *node_index; /* cap numbers, 0 free; under node_lock */
+static uint32_t node_icap;
+
+static uint32_t node_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static const char *node_at(uint32_t id)
+{
+	return node_chunks[id / NODE_CHUNK][id % NODE_CHUNK];
+}
+
+/* Under node_lock: room in the index for one more number, 0 or -ENOMEM. */
+static int node_index_room(void)
+{
+	if ((uint64_t)(node_count + 1) * 2 <= node_icap)
+		return 0;
+	uint32_t cap = node_icap ? node_icap * 2 : 256;
+	uint32_t *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t id = 1; id <= node_count; id++) {
+		uint32_t i = node_hash(node_at(id)) & (cap - 1);
+		while (v[i])
+			i = (i + 1) & (cap - 1);
+		v[i] = id;
+	}
+	free(node_index);
+	node_index = v;
+	node_icap = cap;
+	return 0;
+}
+
+long obj_node_intern(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	long id = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	pthread_mutex_lock(&node_lock);
+	uint32_t h = node_hash(name), i = 0;
+	if (node_icap) {
+		for (i = h & (node_icap - 1); node_index[i];
+		     i = (i + 1) & (node_icap - 1))
+			if (!strcmp(node_at(node_index[i]), name)) {
+				id = node_index[i];
+				goto out;
+			}
+	}
+	if (node_count == OBJ_MAX_NODES)
+		goto out;
+	uint32_t nid = node_count + 1;
+	char ***chunk = &node_chunks[nid / NODE_CHUNK];
+	if (!*chunk && !(*chunk = calloc(NODE_CHUNK, sizeof(**chunk))))
+		goto nomem;
+	char *copy = strdup(name);
+	if (!copy)
+		goto nomem;
+	(*chunk)[nid % NODE_CHUNK] = copy;
+	/* the index may grow first: it takes numbers up to node_count */
+	if (node_index_room() < 0) {
+		(*chunk)[nid % NODE_CHUNK] = NULL;
+		free(copy);
+		goto nomem;
+	}
+	for (i = h & (node_icap - 1); node_index[i];
+	     i = (i + 1) & (node_icap - 1))
+		;
+	node_index[i] = nid;
+	__atomic_store_n(&node_count, nid, __ATOMIC_RELEASE);
+	id = nid;
+	goto out;
+nomem:
+	id = -ENOMEM;
+out:
+	pthread_mutex_unlock(&node_lock);
+	return id;
+}
+
+const char *obj_node_name(uint32_t id)
+{
+	uint32_t n = __atomic_load_n(&node_count, __ATOMIC_ACQUIRE);
+
+	return id && id <= n ? node_at(id) : NULL;
 }

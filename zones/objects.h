@@ -72,6 +72,7 @@ struct obj_endpoint {
 	uint32_t naddrs;
 	bool ready;    /* conditions.ready true or absent */
 	uint16_t zone; /* the endpoint's zone (obj_zone_name), 0 when absent */
+	uint32_t node; /* nodeName (obj_node_name), 0 when absent */
 };
 
 struct obj_slice {
@@ -117,6 +118,7 @@ struct obj_pod {
 	bool running;  /* status.phase == Running */
 	bool terminal; /* status.phase Succeeded or Failed */
 	bool ready;    /* condition Ready is True */
+	uint32_t node; /* spec.nodeName (obj_node_name), 0 when absent */
 	uint32_t gen;  /* the list generation that saw it last */
 };
 
@@ -194,6 +196,25 @@ int obj_zone_intern(const char *name);
 /* The name of zone number id, NULL for 0 or an unknown number.  The
  * string lives until the process ends. */
 const char *obj_zone_name(uint16_t id);
+
+/*
+ * Node names (Pods' spec.nodeName, EndpointSlice endpoints' nodeName),
+ * interned as the zone names are: a node name is shared by every pod and
+ * endpoint on the node, which keep its 32-bit number; the name is stored
+ * once for the life of the process (about 60 bytes a node).  Numbers start
+ * at 1 (0 is "no node"); at most OBJ_MAX_NODES names are kept.  Safe from
+ * any thread.
+ */
+#define OBJ_MAX_NODES (1u << 24)
+
+/* The number of node name (1..253 bytes), interning it when new.  Returns
+ * it, 0 when the name is empty, too long or the table is full (no node),
+ * or -ENOMEM. */
+long obj_node_intern(const char *name);
+
+/* The name of node number id, NULL for 0 or an unknown number.  The string
+ * lives until the process ends. */
+const char *obj_node_name(uint32_t id);
 
 /* Format an address: "10.0.0.1" / "fd00::1"; buf needs 46 bytes. */
 const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len);

@@ -413,10 +413,21 @@ static int item_status(struct sc *s, struct podscan_pod *pod)
 	return rc;
 }
 
+static int spec_field(struct sc *s, const char *k, size_t kn, void *arg)
+{
+	struct podscan_pod *pod = arg;
+
+	if (key_is(k, kn, "nodeName"))
+		return want_str(s, pod->node, sizeof(pod->node));
+	return skip(s);
+}
+
 static int item_field(struct sc *s, const char *k, size_t kn, void *arg)
 {
 	if (key_is(k, kn, "metadata"))
 		return members(s, meta_field, arg);
+	if (key_is(k, kn, "spec"))
+		return members(s, spec_field, arg);
 	if (key_is(k, kn, "status"))
 		return item_status(s, arg);
 	return skip(s);

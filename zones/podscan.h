@@ -7,8 +7,8 @@
  *
  * The scanner checks the JSON syntax of the whole page (strings, escapes,
  * numbers, literals, nesting up to 64 levels) and reads, per item:
- * metadata.name, metadata.namespace, status.phase, status.podIP and
- * status.podIPs[].ip.
+ * metadata.name, metadata.namespace, spec.nodeName, status.phase,
+ * status.podIP and status.podIPs[].ip.
  */
 #ifndef CLUSTERDNS_PODSCAN_H
 #define CLUSTERDNS_PODSCAN_H
@@ -26,8 +26,9 @@ struct podscan_pod {
 	char name[254];
 	struct obj_addr ips[PODSCAN_MAX_IPS]; /* podIPs, else podIP */
 	size_t nips;
-	bool running;  /* status.phase Running */
-	bool terminal; /* status.phase Succeeded or Failed */
+	char node[254]; /* spec.nodeName, "" when absent */
+	bool running;	/* status.phase Running */
+	bool terminal;	/* status.phase Succeeded or Failed */
 };
 
 /* What a page gives besides its pods. */

@@ -1,13 +1,17 @@
 /*
  * podset.c -- pod addresses inline in two flat RCU tables, one per family.
  *
- * A slot of a table is a 64-bit key the readers compare, and 64 bits only
- * the writer reads: 48 bits of the pod's hash and 16 of its generation.
- * An IPv4 key holds the whole address and the namespace's index, so one
- * atomic load tells a reader everything; an IPv6 key holds the namespace
- * and 32 bits folded from the address, and the address sits beside it.
- * About 16 bytes per IPv4 address at the tables' load, plus 4 in the
- * writer's index by pod: 25 to 30 bytes per pod where an allocated entry
+ * A slot of a table is a 64-bit key the readers compare, 64 bits only
+ * the writer reads (48 bits of the pod's hash and 16 of its generation),
+ * and the 32-bit number of the pod's node.  An IPv4 key holds the whole
+ * address and the namespace's index, so one atomic load tells a reader
+ * everything; an IPv6 key holds the namespace and 32 bits folded from the
+ * address, and the address sits beside it.  Probing starts from the
+ * address part of the key alone, so that podset_node finds an address in
+ * any namespace.  The node numbers are there only once a pod had a node
+ * (the tables are rebuilt with them then).  About 16 bytes per IPv4
+ * address at the tables' load (about 23 with nodes), plus 4 in the
+ * writer's index by pod: 25 to 35 bytes per pod where an allocated entry
  * and two pointer sets took about 75.
  *
  * A key goes from empty to live to removed (a tombstone) by single atomic
@@ -58,7 +62,9 @@ struct ptab {
 	uint32_t live, tomb; /* writer's counts */
 	uint64_t *key;	     /* cap keys, read by the workers */
 	uint64_t *w;	     /* cap: pod hash << 16 | generation */
-	uint8_t (*a6)[16];   /* IPv6 table: the addresses */
+	uint32_t *node;	   /* cap: the pods' node numbers, read by the workers;
+			    * NULL until a pod has a node */
+	uint8_t (*a6)[16]; /* IPv6 table: the addresses */
 };
 
 struct nsent {
@@ -73,6 +79,7 @@ struct podset {
 	struct nsent **ns;     /* by number, writer's */
 	uint32_t nns, capns;
 	uint32_t last; /* the namespace found last (lists come by namespace) */
+	bool nodes;    /* the tables have node numbers (a pod had a node) */
 	/* the writer's index: slot references (see REF_SLOT), by pod */
 	uint32_t *idx;
 	uint32_t icap, icount;
@@ -93,6 +100,13 @@ static uint32_t mix64(uint64_t k)
 static uint32_t home(uint32_t hash, uint32_t cap)
 {
 	return (uint32_t)(((uint64_t)hash * cap) >> 32);
+}
+
+/* Where probing for a key starts: its address part only, so that an
+ * address is found without its namespace (podset_node). */
+static uint32_t key_home(uint64_t key, uint32_t cap)
+{
+	return home(mix64(key & 0xffffffffULL), cap);
 }
 
 static uint32_t next(uint32_t i, uint32_t cap)
@@ -131,9 +145,9 @@ static uint64_t pod_key(const uint8_t *ns, const char *name)
 
 /* ---- tables ---- */
 
-static struct ptab *ptab_new(uint32_t cap, int v6)
+static struct ptab *ptab_new(uint32_t cap, int v6, bool nodes)
 {
-	size_t arrays = (size_t)cap * (16 + (v6 ? 16 : 0));
+	size_t arrays = (size_t)cap * (16 + (nodes ? 4 : 0) + (v6 ? 16 : 0));
 	struct ptab *t = calloc(1, sizeof(*t) + arrays);
 
 	if (!t)
@@ -141,8 +155,13 @@ static struct ptab *ptab_new(uint32_t cap, int v6)
 	t->cap = cap;
 	t->key = (uint64_t *)(t + 1);
 	t->w = t->key + cap;
+	uint32_t *after = (uint32_t *)(t->w + cap);
+	if (nodes) {
+		t->node = after;
+		after += cap;
+	}
 	if (v6)
-		t->a6 = (uint8_t(*)[16])(t->w + cap);
+		t->a6 = (uint8_t(*)[16])after;
 	return t;
 }
 
@@ -170,22 +189,25 @@ static uint64_t slot_pod(const struct ptab *t, uint32_t i)
  * as free); the table has one. */
 static uint32_t ptab_free_slot(const struct ptab *t, uint64_t key)
 {
-	uint32_t i = home(mix64(key), t->cap);
+	uint32_t i = key_home(key, t->cap);
 
 	while (t->key[i] != KEY_EMPTY && (t->a6 || t->key[i] != KEY_TOMB))
 		i = next(i, t->cap);
 	return i;
 }
 
-/* Writer: put key (address a for IPv6) with writer word w into t. */
+/* Writer: put key (address a for IPv6) with writer word w and node number
+ * node into t. */
 static uint32_t ptab_put(struct ptab *t, uint64_t key, uint64_t w,
-			 const uint8_t *a)
+			 uint32_t node, const uint8_t *a)
 {
 	uint32_t i = ptab_free_slot(t, key);
 
 	if (t->key[i] == KEY_TOMB)
 		t->tomb--;
 	t->w[i] = w;
+	if (t->node)
+		t->node[i] = node;
 	if (t->a6)
 		memcpy(t->a6[i], a, 16);
 	/* what the key stands for first, then the key that shows it */
@@ -309,7 +331,7 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 
 	if (cap >= REF_SLOT)
 		return -ENOMEM;
-	struct ptab *t = ptab_new((uint32_t)cap, f);
+	struct ptab *t = ptab_new((uint32_t)cap, f, ps->nodes);
 	uint32_t *v = t ? idx_alloc(iwant, &icap) : NULL;
 	if (!v) {
 		free(t);
@@ -318,6 +340,7 @@ static int ptab_rebuild(struct podset *ps, int f, uint32_t want, uint32_t iwant)
 	for (uint32_t i = 0; old && i < old->cap; i++)
 		if (slot_live(old, i))
 			ptab_put(t, old->key[i], old->w[i],
+				 old->node ? old->node[i] : 0,
 				 old->a6 ? old->a6[i] : NULL);
 	rcu_assign_pointer(ps->t[f], t);
 	if (old)
@@ -504,16 +527,36 @@ static void ref_drop(struct podset *ps, uint32_t ref)
 	t->tomb++;
 }
 
-static void ref_set_gen(struct podset *ps, uint32_t ref, uint32_t gen)
+static void ref_set_gen(struct podset *ps, uint32_t ref, uint32_t gen,
+			uint32_t node)
 {
 	uint32_t slot;
 	struct ptab *t = (struct ptab *)ref_tab(ps, ref, &slot);
 
 	t->w[slot] = (t->w[slot] & ~GEN_MASK) | (gen & GEN_MASK);
+	if (t->node && t->node[slot] != node)
+		CMM_STORE_SHARED(t->node[slot], node);
+}
+
+/* Writer: the tables get node numbers (rebuilt with them), 0 or -ENOMEM
+ * (nothing changed). */
+static int set_nodes(struct podset *ps)
+{
+	ps->nodes = true;
+	for (int f = 0; f < 2; f++) {
+		const struct ptab *t = ps->t[f];
+		if (t && !t->node &&
+		    ptab_rebuild(ps, f, t->live, ps->icount) < 0) {
+			ps->nodes = false;
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 int podset_put(struct podset *ps, const char *ns, const char *name,
-	       const struct obj_addr *ips, size_t n, uint32_t gen)
+	       const struct obj_addr *ips, size_t n, uint32_t node,
+	       uint32_t gen)
 {
 	uint8_t lab[64];
 	uint32_t old[MAX_IPS];
@@ -525,6 +568,8 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 		n = 0, lab[0] = 0;
 	if (n > MAX_IPS)
 		n = MAX_IPS;
+	if (node && !ps->nodes && set_nodes(ps) < 0)
+		return -ENOMEM;
 	uint64_t pod = pod_key(lab, name);
 	long nsi = n ? ns_index(ps, lab) : ns_lookup(ps, lab);
 	if (nsi < 0)
@@ -553,14 +598,14 @@ int podset_put(struct podset *ps, const char *ns, const char *name,
 	if (moved4 || moved6)
 		nold = pod_slots(ps, pod, (uint32_t)nsi, old, MAX_IPS);
 	for (size_t j = 0; j < nold; j++)
-		ref_set_gen(ps, old[j], gen);
+		ref_set_gen(ps, old[j], gen, node);
 	/* The new addresses first, */
 	uint64_t w = pod << POD_SHIFT | (gen & GEN_MASK);
 	for (size_t i = 0; i < nadd; i++) {
 		int v6 = add[i]->family == 6;
 		uint32_t slot =
 		    ptab_put(ps->t[v6], make_key(v6, (uint32_t)nsi, add[i]->a),
-			     w, add[i]->a);
+			     w, node, add[i]->a);
 		idx_add(ps, ref_make(v6, slot, pod));
 	}
 	/* then the old ones it no longer has go. */
@@ -672,7 +717,7 @@ bool podset_has(const struct podset *ps, const uint8_t *ns, int family,
 	if (!t)
 		return false;
 	uint64_t key = make_key(v6, e->idx, addr);
-	for (uint32_t i = home(mix64(key), t->cap);; i = next(i, t->cap)) {
+	for (uint32_t i = key_home(key, t->cap);; i = next(i, t->cap)) {
 		uint64_t k = CMM_LOAD_SHARED(t->key[i]);
 		if (k == KEY_EMPTY)
 			return false;
@@ -685,5 +730,33 @@ bool podset_has(const struct podset *ps, const uint8_t *ns, int family,
 			if (memcmp(t->a6[i], addr, 16) == 0)
 				return true;
 		}
+	}
+}
+
+uint32_t podset_node(const struct podset *ps, int family, const uint8_t *addr)
+{
+	int v6 = family == 6;
+
+	if (family != 4 && !v6)
+		return 0;
+	const struct ptab *t = rcu_dereference(ps->t[v6]);
+	if (!t)
+		return 0;
+	/* the address part of the key, in any namespace */
+	const uint64_t mask = KEY_LIVE | 0xffffffffULL;
+	uint64_t key = make_key(v6, 0, addr) & mask;
+	for (uint32_t i = key_home(key, t->cap);; i = next(i, t->cap)) {
+		uint64_t k = CMM_LOAD_SHARED(t->key[i]);
+		if (k == KEY_EMPTY)
+			return 0;
+		if ((k & mask) != key)
+			continue;
+		/* the node and address are stored before the key */
+		cmm_smp_rmb();
+		if (v6 && memcmp(t->a6[i], addr, 16) != 0)
+			continue;
+		uint32_t node = t->node ? CMM_LOAD_SHARED(t->node[i]) : 0;
+		if (node)
+			return node;
 	}
 }

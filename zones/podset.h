@@ -2,12 +2,14 @@
  * podset.h -- the addresses of running pods, for `pods verified`:
  * <a-b-c-d>.<ns>.pod.<zone> answers only when a pod with that address runs
  * in <ns>.  Each pod address is a slot of a flat table, found by
- * (namespace, address) by the readers and by pod by the writer; the pod
- * itself is known by a 48-bit hash of its namespace and name, not kept as
- * an object.  About 30 bytes per IPv4 pod address (about 55 per IPv6 one), and
- * nothing in the zone.  Up to 16M namespaces are numbered; a namespace
- * keeps its number (about 100 bytes) until the set is freed.  A table holds
- * at most about 12M addresses of its family (16M slots).
+ * (namespace, address) or by address alone by the readers and by pod by
+ * the writer; the pod itself is known by a 48-bit hash of its namespace
+ * and name, not kept as an object, and beside each address is the number
+ * of its node (for `topology`).  About 30 bytes per IPv4 pod address
+ * (about 55 per IPv6 one), 7 more once a pod has a node, and nothing in
+ * the zone.  Up to 16M namespaces are numbered; a namespace keeps its
+ * number (about 100 bytes) until the set is freed.  A table holds at most
+ * about 12M addresses of its family (16M slots).
  *
  * One writer (the control thread) changes the set; readers (worker
  * threads) ask inside rcu_read_lock() of liburcu's default flavour,
@@ -32,13 +34,15 @@ void podset_free(struct podset *ps);
 
 /*
  * Writer: pod ns/name now has the n addresses ips (n 0: none, e.g. it has
- * finished) and generation gen.  Addresses it keeps stay answered
- * throughout; a namespace over 63 bytes has none.  Returns 1 when the
- * addresses answered changed, 0 when not, or -ENOMEM (the pod keeps what
- * it had, with the new gen).
+ * finished), runs on node number node (obj_node_name; 0 unknown) and has
+ * generation gen.  Addresses it keeps stay answered throughout; a
+ * namespace over 63 bytes has none.  Returns 1 when the addresses answered
+ * changed, 0 when not (a new node alone is not such a change), or -ENOMEM
+ * (the pod keeps what it had, with the new gen and node).
  */
 int podset_put(struct podset *ps, const char *ns, const char *name,
-	       const struct obj_addr *ips, size_t n, uint32_t gen);
+	       const struct obj_addr *ips, size_t n, uint32_t node,
+	       uint32_t gen);
 
 /* Writer: free, after a grace period, what the changes since the last
  * call took away from the readers (call it once per batch of changes). */
@@ -66,5 +70,11 @@ int podset_each(const struct podset *ps,
  * byte first, lowercase). */
 bool podset_has(const struct podset *ps, const uint8_t *ns, int family,
 		const uint8_t *addr);
+
+/* Reader: the node number of a pod with this address (family 4 or 6, addr
+ * 4 or 16 bytes) in any namespace, 0 when no such pod is known or none of
+ * them has a node.  With pods on several nodes at one address, one of
+ * them. */
+uint32_t podset_node(const struct podset *ps, int family, const uint8_t *addr);
 
 #endif

@@ -24,6 +24,21 @@ order()
 		tr '\n' ' '
 }
 
+# strict_from WHAT ADDR WANT: `topology strict` answers the client at
+# ADDR the A records WANT (rdata), within a few seconds (a change of the
+# objects files or the API's watch is on its way).
+strict_from()
+{
+	local i got
+	for i in $(seq 1 50); do
+		ask -b "$2" "$DB" A
+		got=$(rdata ANSWER A)
+		[ "$got" = "$3" ] && break
+		sleep 0.2
+	done
+	check "$1 (from $2)" "$3" "$got"
+}
+
 # ---- zonal: CoreDNS's names
 start_server zonal < <(corefile "pods none" zonal | sed '2a\    transfer {\n        to 127.0.0.1\n    }')
 
@@ -204,6 +219,138 @@ for mode in topology "topology strict"; do
 	check "$mode over TCP from us-east-1a" "$want" "$(count ANSWER A)"
 	stop_server "$SERVER_PID"
 done
+
+# ---- over TCP, an answer bigger than one DNS message: the first whole
+# records that fit (as the service's own answer), the zone's first
+HUGE=$E2E_TMP/huge
+mkdir -p "$HUGE"
+cp "$OBJECTS"/*.yaml "$OBJECTS"/*.json "$HUGE"/
+{
+	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: huge, namespace: shop}\n'
+	printf 'spec: {clusterIP: None, ports: [{name: http, port: 80}]}\n'
+	# 5 slices of 1000 endpoints: 4200 in us-east-1b (16 bytes a record,
+	# 67200 > 65535), then 10 in us-east-1a and 790 without a zone
+	for sl in 0 1 2 3 4; do
+		printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
+		printf 'metadata:\n  name: huge-%d\n  namespace: shop\n' "$sl"
+		printf '  labels: {kubernetes.io/service-name: huge}\n'
+		printf 'addressType: IPv4\nports: [{name: http, port: 80}]\n'
+		printf 'endpoints:\n'
+		for i in $(seq 0 999); do
+			n=$((sl * 1000 + i))
+			if [ "$n" -lt 4200 ]; then
+				z=", zone: us-east-1b"
+			elif [ "$n" -lt 4210 ]; then
+				z=", zone: us-east-1a"
+			else
+				z=
+			fi
+			printf '  - {addresses: [10.12.%d.%d]%s}\n' \
+				$((n / 250)) $((n % 250 + 1)) "$z"
+		done
+	done
+} >"$HUGE/huge.yaml"
+for mode in topology "topology strict"; do
+	OBJECTS=$HUGE
+	start_server "huge-${mode// /-}" < <(corefile "pods none" "$mode")
+	# the service's own answer over TCP: what fits of the 5000
+	ask +tcp "huge.shop.svc.$Z" A
+	assert_noflag tc
+	fits=$(count ANSWER A)
+	[ "$fits" -gt 4000 ] && [ "$fits" -lt 4200 ]
+	check "$mode huge: the plain answer is cut at one message" 0 $?
+	ask +ignore -b 127.0.0.12 "huge.shop.svc.$Z" A
+	assert_flag tc
+	ask +tcp -b 127.0.0.12 "huge.shop.svc.$Z" A
+	assert_status NOERROR
+	assert_noflag tc
+	check "$mode huge over TCP: as many records" "$fits" \
+		"$(count ANSWER A)"
+	check "$mode huge over TCP: all of us-east-1b" "" \
+		"$(section ANSWER | awk '$4 == "A" && $5 !~ /^10\.12\./')"
+	check "$mode huge over TCP: us-east-1b only (4200 of them)" "" \
+		"$(section ANSWER | awk '$4 == "A"' |
+			awk '{ split($5, a, "."); if (a[3] * 250 + a[4] - 1 >= 4200) print }')"
+	# us-east-1a's 10 fit: first (topology) or alone (strict)
+	ask +tcp -b 127.0.0.11 "huge.shop.svc.$Z" A
+	want=$fits
+	[ "$mode" = topology ] || want=10
+	check "$mode huge over TCP from us-east-1a" "$want" "$(count ANSWER A)"
+	check "$mode huge over TCP from us-east-1a: its own first" \
+		"10.12.16.201 10.12.16.210" \
+		"$(section ANSWER | awk '$4 == "A" { print $5 }' | sed -n '1p;10p' |
+			tr '\n' ' ' | sed 's/ $//')"
+	stop_server "$SERVER_PID"
+done
+OBJECTS=$top_srcdir/tests/fixtures/topology
+
+# ---- pods verified: every running pod is a client of known zone, the
+# zone of its node as the endpoints on that node tell it; its own
+# endpoint, when it has one, decides first
+PODS=$E2E_TMP/pods
+mkdir -p "$PODS"
+cp "$OBJECTS"/*.yaml "$OBJECTS"/*.json "$PODS"/
+# jobs_yaml NODE-OF-BATCH-1 [batch-2]: client pods that back no Service
+jobs_yaml()
+{
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: jobs}\n'
+	printf -- '---\nkind: Pod\nmetadata: {name: batch-1, namespace: jobs}\n'
+	printf 'spec: {nodeName: %s}\n' "$1"
+	printf 'status: {phase: Running, podIP: 127.0.0.21}\n'
+	if [ -n "${2:-}" ]; then
+		printf -- '---\nkind: Pod\nmetadata: {name: batch-2, namespace: jobs}\n'
+		printf 'spec: {nodeName: node-a1}\n'
+		printf 'status: {phase: Running, podIP: 127.0.0.22}\n'
+	fi
+	# node-c1 has an endpoint of zone us-east-1c, none of db ready
+	printf -- '---\nkind: Pod\nmetadata: {name: on-c1, namespace: jobs}\n'
+	printf 'spec: {nodeName: node-c1}\n'
+	printf 'status: {phase: Running, podIP: 127.0.0.23}\n'
+	# no endpoint lives on node-z: its zone is not known
+	printf -- '---\nkind: Pod\nmetadata: {name: far, namespace: jobs}\n'
+	printf 'spec: {nodeName: node-z}\n'
+	printf 'status: {phase: Running, podIP: 127.0.0.24}\n'
+	printf -- '---\nkind: Pod\nmetadata: {name: done, namespace: jobs}\n'
+	printf 'spec: {nodeName: node-b1}\n'
+	printf 'status: {phase: Succeeded, podIP: 127.0.0.25}\n'
+	# the pod behind 127.0.0.12 (us-east-1b by its endpoint) on a node
+	# of us-east-1a: its endpoint decides
+	printf -- '---\nkind: Pod\nmetadata: {name: app-b, namespace: shop}\n'
+	printf 'spec: {nodeName: node-a1}\n'
+	printf 'status: {phase: Running, podIP: 127.0.0.12}\n'
+}
+jobs_yaml node-b1 batch-2 >"$PODS/jobs.yaml"
+OBJECTS=$PODS
+# without pods verified: today's answers
+start_server pods-none < <(corefile "pods none" "topology strict")
+ask -b 127.0.0.21 "$DB" A
+check "pods none: a pod without endpoint gets all" "$ALL" "$(rdata ANSWER A)"
+stop_server "$SERVER_PID"
+start_server pods-first < <(corefile "pods verified" topology)
+ask -b 127.0.0.21 "$DB" A
+check "pods verified, topology: node-b1's zone first" \
+	"10.9.1.2 10.9.1.3 10.9.1.1 10.9.1.5 10.9.1.6 " "$(order)"
+ask -b 127.0.0.24 "$DB" A
+check "pods verified, topology: node of no known zone" \
+	"10.9.1.1 10.9.1.2 10.9.1.3 10.9.1.5 10.9.1.6 " "$(order)"
+stop_server "$SERVER_PID"
+start_server pods-strict < <(corefile "pods verified" "topology strict")
+strict_from "pods: on node-b1" 127.0.0.21 "10.9.1.2 | 10.9.1.3"
+strict_from "pods: on node-a1" 127.0.0.22 "10.9.1.1"
+strict_from "pods: on node-c1, no ready db there" 127.0.0.23 "$ALL"
+strict_from "pods: on node-z" 127.0.0.24 "$ALL"
+strict_from "pods: a finished pod" 127.0.0.25 "$ALL"
+strict_from "pods: its own endpoint first" 127.0.0.12 "10.9.1.2 | 10.9.1.3"
+strict_from "pods: no pod" 127.0.0.1 "$ALL"
+# the pod's name answers as before
+assert_answer "127-0-0-21.jobs.pod.$Z" A 127.0.0.21
+# batch-1 is moved to node-a1, batch-2 is deleted: the files reload
+sleep 1.1
+jobs_yaml node-a1 >"$PODS/jobs.yaml.new"
+mv "$PODS/jobs.yaml.new" "$PODS/jobs.yaml"
+strict_from "pods: moved to node-a1" 127.0.0.21 "10.9.1.1"
+strict_from "pods: deleted" 127.0.0.22 "$ALL"
+stop_server "$SERVER_PID"
 OBJECTS=$top_srcdir/tests/fixtures/topology
 
 # ---- with a cache in front, answers still follow the client
@@ -231,10 +378,33 @@ EMU_TOKEN=$(new_token)
 emu_start emu 0 -load "$top_srcdir/tests/fixtures/api/topology.json"
 KC=$E2E_TMP/emu.kubeconfig
 write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
-start_server api < <(api_corefile "kubeconfig $KC" zonal "topology strict")
+start_server api < <(api_corefile "kubeconfig $KC" zonal "topology strict" \
+	"pods verified")
 converge "api: pin" "us-east-1b.pin._zone.$DB" A 10.9.1.2
 ask -b 127.0.0.12 "$DB" A
 check "api: strict us-east-1b" "10.9.1.2" "$(rdata ANSWER A)"
+# a pod that backs no Service, on node-a1 (us-east-1a by db-1's endpoint)
+# through the Pods watch; it moves to node-b1, then is deleted
+api_pod()
+{
+	emu_put '{"apiVersion":"v1","kind":"Pod",
+ "metadata":{"name":"batch-1","namespace":"jobs"},
+ "spec":{"nodeName":"'"$1"'","containers":[{"name":"c","image":"x"}]},
+ "status":{"phase":"'"$2"'","podIP":"127.0.0.21",
+  "podIPs":[{"ip":"127.0.0.21"}]}}'
+}
+ask -b 127.0.0.21 "$DB" A
+check "api: no such pod yet" "10.9.1.1 | 10.9.1.2" "$(rdata ANSWER A)"
+api_pod node-a1 Running
+strict_from "api: a pod on node-a1" 127.0.0.21 "10.9.1.1"
+api_pod node-b1 Running
+strict_from "api: the pod on node-b1" 127.0.0.21 "10.9.1.2"
+api_pod node-b1 Failed
+strict_from "api: the pod has failed" 127.0.0.21 "10.9.1.1 | 10.9.1.2"
+api_pod node-a1 Running
+strict_from "api: a pod on node-a1 again" 127.0.0.21 "10.9.1.1"
+emu_del pods/jobs/batch-1
+strict_from "api: the pod is deleted" 127.0.0.21 "10.9.1.1 | 10.9.1.2"
 # a pod moves to us-east-1c through a watch event: its endpoint's zone
 # follows, and so do its answers
 emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
@@ -250,6 +420,21 @@ emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
 converge "api: a new zone" "us-east-1c.pin._zone.$DB" A 10.9.1.7
 ask -b 127.0.0.12 "$DB" A
 check "api: strict after the move" "10.9.1.7" "$(rdata ANSWER A)"
+# a node's zone follows the slices: node-c9 has no endpoint, then one
+# (of another service) in us-east-1c, then none again
+api_pod node-c9 Running
+strict_from "api: a pod on a node of no known zone" 127.0.0.21 \
+	"10.9.1.1 | 10.9.1.2 | 10.9.1.7"
+emu_put '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+ "metadata":{"name":"app-2","namespace":"shop",
+  "labels":{"kubernetes.io/service-name":"app"}},"addressType":"IPv4",
+ "endpoints":[{"addresses":["10.9.9.9"],"zone":"us-east-1c",
+  "nodeName":"node-c9","conditions":{"ready":false}}],
+ "ports":[{"name":"http","port":8080,"protocol":"TCP"}]}'
+strict_from "api: an endpoint tells node-c9's zone" 127.0.0.21 "10.9.1.7"
+emu_del endpointslices/shop/app-2
+strict_from "api: node-c9's endpoint is gone" 127.0.0.21 \
+	"10.9.1.1 | 10.9.1.2 | 10.9.1.7"
 assert_nodata "us-east-1z.pin._zone.$DB" A
 
 finish

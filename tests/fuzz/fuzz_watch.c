@@ -121,7 +121,11 @@ static void scanned_pod(void *arg, const struct podscan_pod *p)
 
 	if (!p->name[0] || !p->ns[0] || p->nips > PODSCAN_MAX_IPS)
 		abort();
-	kube_put_pod(r->k, p->ns, p->name, p->ips, p->nips, p->terminal);
+	if (strlen(p->node) >= sizeof(p->node))
+		abort();
+	long node = obj_node_intern(p->node);
+	kube_put_pod(r->k, p->ns, p->name, p->ips, p->nips,
+		     node > 0 ? (uint32_t)node : 0, p->terminal);
 }
 
 static void list_begin(struct res *r)
