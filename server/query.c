@@ -229,6 +229,42 @@ static size_t fit_answers(const uint8_t *data, size_t len, uint16_t an,
 	return off;
 }
 
+/* What of an entry goes into a response. */
+struct fit {
+	size_t len;	     /* bytes of the entry's data */
+	size_t soa;	     /* bytes of the SOA after them (0: none) */
+	uint16_t an, ns, ar; /* their counts, the SOA's not included */
+};
+
+/*
+ * Fit entry e (its data) with an SOA of f->soa bytes (set by the caller)
+ * into r bytes of room: the whole entry, or without the additional
+ * section; larger than any DNS message (a headless service of thousands
+ * of endpoints over TCP, limit PACKET_MAX_TCP) as many whole answer
+ * records as fit, TC clear, as TCP has no bigger transport to retry on.
+ * False when the answer must be TC instead.
+ */
+static bool entry_fit(const struct zone_entry *e, const uint8_t *data, size_t r,
+		      size_t limit, struct fit *f)
+{
+	f->len = e->len;
+	f->an = e->an;
+	f->ns = e->ns;
+	f->ar = e->ar;
+	if (f->len + f->soa > r) {
+		f->len = e->len_noadd;
+		f->ar = 0;
+	}
+	if (f->len + f->soa <= r)
+		return true;
+	if (limit < PACKET_MAX_TCP)
+		return false;
+	f->len = fit_answers(data, e->len_noadd, e->an, r, &f->an);
+	f->ns = 0;
+	f->soa = 0;
+	return f->an != 0;
+}
+
 static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
 			   const struct zone_node *node,
 			   const struct zone_entry *e,
@@ -236,38 +272,20 @@ static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
 			   uint8_t *out, size_t limit)
 {
 	size_t n = packet_begin(q, PACKET_FLAG_AA, e->rcode, out, limit);
-	size_t soa = 0;
+	struct fit f = {0};
 
 	if (!n)
 		return 0;
 	if (e->flags & ZONE_ENTRY_SOA)
-		zone_apex_soa(apex, &soa);
-	size_t r = room(q, n, limit);
+		zone_apex_soa(apex, &f.soa);
 	const uint8_t *data = zone_node_data(node) + e->off;
-	uint16_t an = e->an, ns = e->ns, ar = e->ar;
-	size_t len = e->len;
-	if (len + soa > r) {
-		len = e->len_noadd;
-		ar = 0;
-	}
-	if (len + soa > r && limit < PACKET_MAX_TCP)
+	if (!entry_fit(e, data, room(q, n, limit), limit, &f))
 		return truncated(q, udp_max, out, limit);
-	if (len + soa > r) {
-		/* Larger than any DNS message (a headless service of
-		 * thousands of endpoints over TCP): as many whole answer
-		 * records as fit, TC clear, as TCP has no bigger transport
-		 * to retry on. */
-		len = fit_answers(data, e->len_noadd, e->an, r, &an);
-		ns = 0;
-		soa = 0;
-		if (an == 0)
-			return truncated(q, udp_max, out, limit);
-	}
-	memcpy(out + n, data, len);
-	n += len;
-	if (soa)
+	memcpy(out + n, data, f.len);
+	n += f.len;
+	if (f.soa)
 		n = put_soa(q, apex, alen, out, n);
-	packet_set_counts(out, an, (uint16_t)(ns + (soa ? 1 : 0)), ar);
+	packet_set_counts(out, f.an, (uint16_t)(f.ns + (f.soa ? 1 : 0)), f.ar);
 	return finish(q, udp_max, out, n, limit);
 }
 
@@ -579,35 +597,20 @@ static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
 			   uint8_t *out, size_t limit)
 {
 	size_t n = packet_begin(q, PACKET_FLAG_AA, e->rcode, out, limit);
-	size_t soa = 0;
+	struct fit f = {0};
 
 	if (!n)
 		return 0;
 	if (e->flags & ZONE_ENTRY_SOA)
-		zone_apex_soa(apex, &soa);
+		zone_apex_soa(apex, &f.soa);
 	const uint8_t *data = zone_node_data(node) + e->off;
-	size_t r = room(q, n, limit), len = e->len;
-	uint16_t an = e->an, ns = e->ns, ar = e->ar;
-	if (len + soa > r) {
-		len = e->len_noadd;
-		ar = 0;
-	}
-	if (len + soa > r && limit < PACKET_MAX_TCP)
+	if (!entry_fit(e, data, room(q, n, limit), limit, &f) ||
+	    (f.len && !moved_copy(out + n, data, f.len, dlt)))
 		return truncated(q, udp_max, out, limit);
-	if (len + soa > r) {
-		/* over TCP, as answer_entry: the whole records that fit */
-		len = fit_answers(data, e->len_noadd, e->an, r, &an);
-		ns = 0;
-		soa = 0;
-		if (an == 0)
-			return truncated(q, udp_max, out, limit);
-	}
-	if (len && !moved_copy(out + n, data, len, dlt))
-		return truncated(q, udp_max, out, limit);
-	n += len;
-	if (soa)
+	n += f.len;
+	if (f.soa)
 		n = put_soa(q, apex, alen, out, n);
-	packet_set_counts(out, an, (uint16_t)(ns + (soa ? 1 : 0)), ar);
+	packet_set_counts(out, f.an, (uint16_t)(f.ns + (f.soa ? 1 : 0)), f.ar);
 	return finish(q, udp_max, out, n, limit);
 }
 
