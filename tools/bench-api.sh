@@ -8,7 +8,9 @@
 #    ClusterIP through the emulator's /_control/objects and asks A of its
 #    name over UDP until the new address is answered; p50/p99 over -c
 #    changes, with each cluster size of -P (services with -E endpoints each,
-#    pods not watched).
+#    pods not watched); before the changes, each size's start -> ready and
+#    its RSS once the sync has settled (the 100k services x 2 endpoints
+#    cluster of the defaults).
 # 2. start -> ready: -s services with -e endpoints each in one EndpointSlice
 #    and -p pods loaded in the emulator; time from starting clusterdns to the
 #    first answer of an existing name (startup_timeout 60s, so the first sync
@@ -18,6 +20,8 @@
 #    kind relist: sampled every -i microseconds and the kernel's VmHWM
 #    (reset before the fault).  Next to it the CoreDNS estimate of the issue:
 #    (pods + services) x 0.86 KB + 49 MB, twice that on a relist.
+# The last lines are the headline figures for tools/bench-all.sh
+# (record|...).
 #
 # The daemon runs with CLUSTERDNS_THREADS=1 on one CPU, the emulator and the
 # probe on another.  The emulator gets TCP_NODELAY through a small
@@ -107,9 +111,8 @@ PROBE=$W/apiprobe
 # stop PID: end one process we started and wait (at most 5 s) for it.
 stop()
 {
-	local i
 	kill "$1" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -174,6 +177,9 @@ for n in $PSIZES; do
 	"$W/genapi" -n "$NNS" -s "$n" -e "$PEPS" -p 0 "$W/objects" || exit 1
 	emulator "$W/objects"
 	start "prop$n" disabled
+	sleep 3
+	R[prop$n.rss]=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' \
+		"/proc/$DPID/status")
 	out=$(taskset -c "$CCPU" "$PROBE" change -api "127.0.0.1:$EPORT" \
 		-dns "$DPORT" -services "$n" -namespaces "$NNS" \
 		-changes "$CHANGES" -zone "$ZONE" -out "$W/propagation.$n")
@@ -236,6 +242,12 @@ echo
 echo "clusterdns fed by the API emulator over HTTP on 127.0.0.1; daemon: 1 worker thread on CPU $SCPU; emulator and probe on CPU $CCPU"
 printf '%-48s %14s %14s %18s\n' metric value goal "CoreDNS estimate"
 for n in $PSIZES; do
+	goal=-
+	[ "$n" -ge 100000 ] && goal="<= 100"
+	printf '%-48s %14s %14s %18s\n' "start -> ready, $n services x $PEPS (ms)" \
+		"${R[prop$n.ready]:--}" "-" "-"
+	printf '%-48s %14s %14s %18s\n' "RSS steady, $n services x $PEPS (MB)" \
+		"${R[prop$n.rss]:--}" "$goal" "$(coredns_mb "$n")"
 	printf '%-48s %14s %14s %18s\n' "propagation p50, $n services (ms)" \
 		"${R[prop$n.p50]:--}" "-" "-"
 	printf '%-48s %14s %14s %18s\n' "propagation p99, $n services (ms)" \
@@ -277,3 +289,22 @@ if [ "$BIG" = yes ]; then
 	echo "(CoreDNS estimate: (pods + services) x 0.86 KB + 49 MB; pods counted only when watched, i.e. with pods verified; doubled on relist)"
 fi
 echo "(propagation: $CHANGES ClusterIP changes to random services, each with $PEPS endpoints; time from the HTTP write to the first UDP answer carrying the new address, asked every 0.1 ms)"
+
+echo
+# the largest cluster of -P, and the one with pods
+LARGEST=0
+for n in $PSIZES; do
+	[ "$n" -gt "$LARGEST" ] && LARGEST=$n
+done
+bench_record "RSS steady, $LARGEST services x $PEPS endpoints (MB)" \
+	"${R[prop$LARGEST.rss]:--}" "CoreDNS (estimate)" "$(coredns_mb "$LARGEST")"
+bench_record "start -> ready, $LARGEST services x $PEPS endpoints (ms)" \
+	"${R[prop$LARGEST.ready]:--}"
+bench_record "propagation p99, $LARGEST services (ms)" \
+	"${R[prop$LARGEST.p99]:--}"
+if [ "$BIG" = yes ]; then
+	bench_record "RSS steady, $NSVC services x $NEPS endpoints + $NPODS pods, pods verified (MB)" \
+		"${R[verified.steady]:--}" "CoreDNS (estimate)" "$cd_all"
+	bench_record "start -> ready, $NSVC services + $NPODS pods, pods verified (ms)" \
+		"${R[verified.ready]:--}"
+fi

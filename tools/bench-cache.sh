@@ -16,8 +16,9 @@
 # measured query is a hit.  Each server is pinned to one CPU, dnsperf to
 # another (NSD shares dnsperf's: it only answers the priming passes).  Per
 # server: QPS at saturation, server CPU microseconds per answered query,
-# dnsperf's average latency, memory.  This prints numbers; it asserts
-# nothing.
+# dnsperf's average latency, memory.  The last lines are the headline
+# figures for tools/bench-all.sh (record|...).  This prints numbers; it
+# asserts nothing.
 #
 # Usage: tools/bench-cache.sh [-l seconds] [-s services] [-H headless]
 #                             [-e endpoints] [-n namespaces] [-q queries]
@@ -245,3 +246,8 @@ echo "(clusterdns-fwd: cache 30 in front of forward . NSD; unbound-fwd: its cach
 for n in "${NAMES[@]}"; do
 	echo "$n rcodes: ${R[$n.codes]:--}"
 done
+echo
+bench_record "cache hit, cluster names, CPU us/query, 1 worker" \
+	"${R[clusterdns-cache.cpu]:--}" unbound "${R[unbound.cpu]:--}"
+bench_record "cache hit, upstream names, CPU us/query, 1 worker" \
+	"${R[clusterdns-fwd.cpu]:--}" unbound "${R[unbound-fwd.cpu]:--}"

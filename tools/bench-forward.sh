@@ -7,7 +7,9 @@
 # and is forwarded.  Both servers share one CPU, dnsperf runs on another.
 # For each path: latency at a fixed rate (avg, p50, p99 from dnsperf -v),
 # then QPS at full speed; for clusterdns also its CPU microseconds per
-# forwarded query.  This prints numbers; it asserts nothing.
+# forwarded query (and NSD's per query it answers directly).  The last
+# lines are the headline figures for tools/bench-all.sh (record|...).
+# This prints numbers; it asserts nothing.
 #
 # Usage: tools/bench-forward.sh [-l seconds] [-r rate] [-n names]
 # top_builddir (default: the directory above this script) locates
@@ -107,3 +109,10 @@ added()
 }
 printf '%-22s %10s %10s %10s\n' "added by forwarding" "$(added lavg)" \
 	"$(added p50)" "$(added p99)"
+echo "(nsd's CPU per query it answers directly: ${R[direct.cpu]:--} us)"
+
+echo
+bench_record "forwarded query, p99 latency at $RATE qps (us)" \
+	"${R[forwarded.p99]:--}" "nsd directly" "${R[direct.p99]:--}"
+bench_record "forwarded query, CPU us/query, 1 worker" \
+	"${R[forwarded.cpu]:--}" "nsd directly" "${R[direct.cpu]:--}"

@@ -20,7 +20,9 @@
 # (dnsperf at a fixed rate), bench_pct (a percentile), bench_start_nsd
 # (NSD serving zone files), bench_spin (keep the benchmark's CPUs from
 # halting; BENCH_HALT=1 lets them), bench_stolen and bench_steal_pct (the
-# share of CPU time a hypervisor took).
+# share of CPU time a hypervisor took), bench_ratio and bench_best (ours
+# over a peer's, the better peer) and bench_record (the summary line of a
+# headline figure that tools/bench-all.sh collects).
 
 # bench_usage: the Usage part of the calling script's header comment.
 bench_usage()
@@ -155,11 +157,13 @@ EOF
 # bench_start_clusterdns NAME COREFILE PORT: clusterdns with one worker
 # thread, pinned to CPU $SCPU, serving COREFILE (listening on PORT), its
 # output in $W/NAME.log, run by the command in the array BENCH_WRAP when
-# set (e.g. valgrind and its options).  Sets CPID (added to PIDS); exits
-# when it does not answer for $ZONE's apex.
+# set (e.g. valgrind and its options).  BENCH_THREADS and BENCH_CPUS, when
+# set, give other worker threads and CPUs (a taskset list).  Sets CPID
+# (added to PIDS); exits when it does not answer for $ZONE's apex.
 bench_start_clusterdns()
 {
-	CLUSTERDNS_THREADS=1 taskset -c "$SCPU" ${BENCH_WRAP[@]+"${BENCH_WRAP[@]}"} \
+	CLUSTERDNS_THREADS=${BENCH_THREADS:-1} taskset -c "${BENCH_CPUS:-$SCPU}" \
+		${BENCH_WRAP[@]+"${BENCH_WRAP[@]}"} \
 		"$CLUSTERDNS" -conf "$2" \
 		-quiet >"$W/$1.log" 2>&1 &
 	CPID=$!
@@ -315,9 +319,11 @@ bench_mem()
 }
 
 # bench_measure NAME PORT PID SECONDS [QUERIES]: dnsperf on CPU $CCPU with
-# the query file QUERIES (default $W/queries.txt; 4 clients, 200
-# outstanding) against the server PID (and its children) for SECONDS, at
-# full speed, or at $BENCH_RATE queries a second when that is set and not 0.
+# the query file QUERIES (default $W/queries.txt; 4 clients, or
+# $BENCH_CLIENTS, 200 outstanding) against the server PID (and its
+# children) for SECONDS, at full speed, or at $BENCH_RATE queries a second
+# when that is set and not 0, over UDP, or $BENCH_MODE (dnsperf -m: tcp
+# pipelines the outstanding queries on each client's connection).
 # Sets R[NAME.qps], .done, .lost, .avg (average latency in us), .codes
 # (response codes), .cpu (server CPU us per completed query), .user (the
 # percentage of that CPU time spent in user space), .rss and
@@ -325,24 +331,25 @@ bench_mem()
 bench_measure()
 {
 	local name=$1 port=$2 pid=$3 pids t0 t1 u0 u1 out hz rate=()
+	local mode=${BENCH_MODE:-udp}
 	mapfile -t pids < <(bench_tree "$pid")
 	if [ "${BENCH_RATE:-0}" != 0 ]; then
 		rate=(-Q "$BENCH_RATE")
-		echo "# $name: $4 s at $BENCH_RATE qps (server pids ${pids[*]})"
+		echo "# $name: $4 s at $BENCH_RATE qps over $mode (server pids ${pids[*]})"
 	else
-		echo "# $name: $4 s at full speed (server pids ${pids[*]})"
+		echo "# $name: $4 s at full speed over $mode (server pids ${pids[*]})"
 	fi
 	out=$W/$name.dnsperf
 	read -r t0 u0 < <(bench_ticks "${pids[@]}")
-	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" \
-		-d "${5:-$W/queries.txt}" -l "$4" -c 4 -q 200 "${rate[@]}" \
-		>"$out" 2>&1
+	taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -m "$mode" \
+		-d "${5:-$W/queries.txt}" -l "$4" -c "${BENCH_CLIENTS:-4}" \
+		-q 200 "${rate[@]}" >"$out" 2>&1
 	read -r t1 u1 < <(bench_ticks "${pids[@]}")
 	hz=$(getconf CLK_TCK)
 	R[$name.qps]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
 	R[$name.done]=$(awk '/Queries completed:/ { print $3 }' "$out")
 	R[$name.lost]=$(awk '/Queries lost:/ { print $3 }' "$out")
-	R[$name.avg]=$(awk '/Average Latency/ { printf "%.1f", $4 * 1e6 }' "$out")
+	R[$name.avg]=$(awk '/Average Latency/ && !n++ { printf "%.1f", $4 * 1e6 }' "$out")
 	R[$name.codes]=$(sed -n 's/^ *Response codes: *//p' "$out")
 	R[$name.cpu]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" \
 		-v n="${R[$name.done]:-0}" \
@@ -450,4 +457,34 @@ bench_start_apiemu()
 		exit 1
 	fi
 	echo "# $(grep 'loaded' "$W/emu.log")"
+}
+
+# bench_ratio A B: A / B (two decimals), "-" unless both are positive
+# numbers.
+bench_ratio()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && a > 0 && b > 0)
+			printf "%.2f", a / b; else print "-" }'
+}
+
+# bench_best NAME VALUE...: "NAME VALUE" of the pair with the lowest
+# number (every figure recorded is a cost: lower is better), "- -" when
+# no VALUE is a number.
+bench_best()
+{
+	printf '%s %s\n' "$@" | awk '$2 ~ /^[0-9.]+$/ &&
+		(!n++ || $2 + 0 < best + 0) { name = $1; best = $2 }
+		END { if (n) print name, best; else print "- -" }'
+}
+
+# bench_record FIGURE OURS [PEER PEER_VALUE]: the machine-readable line of
+# one headline figure, which tools/bench-all.sh collects:
+#   record|FIGURE|OURS|PEER|PEER_VALUE|OURS / PEER_VALUE
+# FIGURE says what and in which unit (no "|"); a missing number is "-",
+# and so are PEER and the ratio when there is no peer.
+bench_record()
+{
+	printf 'record|%s|%s|%s|%s|%s\n' "$1" "${2:--}" "${3:--}" "${4:--}" \
+		"$(bench_ratio "${2:--}" "${4:--}")"
 }

@@ -33,7 +33,9 @@
 # over the queries completed, are printed with the differences to bare.
 # The kernel's part (receiving and sending) is not in those counts; the
 # "user %" column of the CPU-time table says how much of the CPU time is
-# user space.  This prints numbers; it asserts nothing.
+# user space.  The last lines are the headline figures for
+# tools/bench-all.sh (record|...; not with -C).  This prints numbers; it
+# asserts nothing.
 #
 # Usage: tools/bench-metrics.sh [-l seconds] [-r rate] [-R repeats]
 #                               [-C queries] [-s services] [-H headless]
@@ -313,3 +315,8 @@ echo "prom's /metrics at the end: coredns_dns_requests_total sum $COUNTED, cored
 for n in "${NAMES[@]}"; do
 	echo "$n rcodes (last repetition): ${R[$n.$REPEATS.codes]:--}"
 done
+echo
+bench_record "kubeadm's Corefile (prometheus, cache, ...), CPU us/query, 1 worker" \
+	"$(mean kubeadm cpu)" nsd "$(mean nsd cpu)"
+bench_record "prometheus alone, CPU us/query, 1 worker" \
+	"$(mean prom cpu)" "bare clusterdns" "$(mean bare cpu)"

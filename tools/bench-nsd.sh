@@ -9,12 +9,23 @@
 # each server: QPS at saturation, server CPU microseconds per answered query
 # (utime+stime of the server's processes before/after, over the queries
 # completed), dnsperf's average latency, p50/p99 latency at a fixed lower
-# rate (from dnsperf -v), and memory.  This prints numbers; it asserts
-# nothing.
+# rate (from dnsperf -v), and memory.  Then over TCP (dnsperf -m tcp, the
+# 200 outstanding queries pipelined on the 4 clients' connections): QPS at
+# saturation and server CPU microseconds per answered query of each.  Then
+# clusterdns with one worker thread (CLUSTERDNS_THREADS=1, on CPU
+# BENCH_SERVER_CPU) and with two (=2, on the CPUs of BENCH_WORKER_CPUS:
+# default that CPU and another one, dnsperf's when there are only two), at
+# the same offered load (-w qps, default half the QPS one worker reached
+# above, which both sustain; 8 clients, so that the kernel spreads them
+# over both workers' sockets): CPU microseconds per query of each and the
+# ratio, 2 over 1.  Every table puts the peers' numbers of the same run
+# beside ours and the ratio, clusterdns over the better peer; the last
+# lines are the headline figures for tools/bench-all.sh (record|...).
+# This prints numbers; it asserts nothing.
 #
 # Usage: tools/bench-nsd.sh [-l seconds] [-s services] [-H headless]
 #                           [-e endpoints] [-n namespaces] [-q queries]
-#                           [-r rate] [-S seed] [-K]
+#                           [-r rate] [-w rate] [-S seed] [-K]
 # top_builddir (default: the directory above this script) locates
 # server/clusterdns, tools/zonedump and tools/gencluster.  BENCH_SERVER_CPU
 # and BENCH_CLIENT_CPU (default 0 and 1) choose the CPUs; BENCH_KEEP=1 keeps
@@ -29,6 +40,7 @@ NEPS=10
 NNS=50
 NQUERIES=100000
 RATE=5000
+WRATE=0
 SEED=1
 KNOT=yes
 LAT_SECONDS=5
@@ -40,7 +52,7 @@ WARM_SECONDS=2
 # shellcheck source=tools/knot.sh
 . "$(dirname "$0")/knot.sh"
 
-while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
+while getopts "l:s:H:e:n:q:r:w:S:Kh" opt; do
 	case $opt in
 	l) DURATION=$OPTARG ;;
 	s) NSVC=$OPTARG ;;
@@ -49,13 +61,14 @@ while getopts "l:s:H:e:n:q:r:S:Kh" opt; do
 	n) NNS=$OPTARG ;;
 	q) NQUERIES=$OPTARG ;;
 	r) RATE=$OPTARG ;;
+	w) WRATE=$OPTARG ;;
 	S) SEED=$OPTARG ;;
 	K) KNOT=no ;;
 	*) bench_opt_other "$opt" ;;
 	esac
 done
 bench_numbers bench-nsd "$DURATION" "$NSVC" "$NHEADLESS" "$NEPS" "$NNS" \
-	"$NQUERIES" "$RATE" "$SEED"
+	"$NQUERIES" "$RATE" "$WRATE" "$SEED"
 if [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 600 ]; then
 	echo "bench-nsd: -l must be 1..600 seconds" >&2
 	exit 2
@@ -80,13 +93,15 @@ echo "# zone dump: $(grep -vc '^;' "$W/zones/$ZONE.zone") lines in $ZONE, $(grep
 NAMES=()
 declare -A R
 
-# bench NAME PORT PID: run dnsperf against one server, keep the numbers.
+# bench NAME PORT PID: run dnsperf against one server, keep the numbers:
+# over UDP as NAME, over TCP as NAME-tcp.
 bench()
 {
 	echo "# $1: warming up"
 	bench_warm "$2" "$WARM_SECONDS"
 	bench_measure "$1" "$2" "$3" "$DURATION"
 	bench_latency "$1" "$2" "$LAT_SECONDS" "$RATE"
+	BENCH_MODE=tcp bench_measure "$1-tcp" "$2" "$3" "$DURATION"
 	NAMES+=("$1")
 }
 
@@ -146,20 +161,95 @@ if [ "$KNOT" = yes ] && command -v knotd >/dev/null 2>&1; then
 	kill "$KPID" 2>/dev/null
 fi
 
+# ---- clusterdns, 1 worker and 2 at the same offered load
+if [ "$WRATE" = 0 ]; then
+	WRATE=$(awk -v q="${R[clusterdns.qps]:-0}" \
+		'BEGIN { r = int(q / 2 / 1000) * 1000; print r < 1000 ? 1000 : r }')
+fi
+if [ -n "${BENCH_WORKER_CPUS:-}" ]; then
+	WCPUS=$BENCH_WORKER_CPUS
+else
+	other=$(seq 0 $(($(nproc) - 1)) |
+		awk -v s="$SCPU" -v c="$CCPU" '$1 != s && $1 != c { print; exit }')
+	WCPUS=$SCPU,${other:-$CCPU}
+fi
+echo "# clusterdns, 1 worker (CPU $SCPU) and 2 workers (CPUs $WCPUS) at $WRATE qps"
+bench_warm "$CPORT" "$WARM_SECONDS"
+BENCH_RATE=$WRATE BENCH_CLIENTS=8 bench_measure workers1 "$CPORT" "$CPID" \
+	"$DURATION"
+kill "$CPID" 2>/dev/null
+wait "$CPID" 2>/dev/null
+C2PORT=$(free_port)
+bench_corefile "$C2PORT" >"$W/Corefile.2"
+BENCH_THREADS=2 BENCH_CPUS=$WCPUS \
+	bench_start_clusterdns clusterdns2 "$W/Corefile.2" "$C2PORT"
+bench_warm "$C2PORT" "$WARM_SECONDS"
+BENCH_RATE=$WRATE BENCH_CLIENTS=8 bench_measure workers2 "$C2PORT" "$CPID" \
+	"$DURATION"
+# each thread's CPU time since the start, the loading thread's included:
+# shows whether the kernel gave both workers a share of the clients
+echo "# clusterdns, 2 workers: CPU ticks per thread since its start: $(
+	for t in /proc/"$CPID"/task/*; do
+		sed 's/^.*) //' "$t/stat" | awk -v t="${t##*/}" '{ printf "%s:%d ", t, $12 + $13 }'
+	done)"
+kill "$CPID" 2>/dev/null
+
 # ---------------------------------------------------------------- table
+# better SUFFIX: "PEER CPU" of the peer (nsd or knot) with the lower CPU
+# us per query: over UDP for SUFFIX "", over TCP for "-tcp".
+better()
+{
+	bench_best nsd "${R[nsd$1.cpu]:--}" knot "${R[knot$1.cpu]:--}"
+}
+read -r UBEST UBESTV < <(better "")
+read -r TBEST TBESTV < <(better -tcp)
+
 echo
 echo "clusterdns vs peers: $NSVC ClusterIP + $NHEADLESS headless x $NEPS endpoints over $NNS namespaces; dnsperf ${DURATION}s, 4 clients, 200 outstanding; server on CPU $SCPU, dnsperf on CPU $CCPU"
-printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s\n' server QPS \
-	"CPU us/q" "avg us" "p50 us" "p99 us" "RSS MB" "PSS MB" lost
+printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s %9s\n' server QPS \
+	"CPU us/q" "avg us" "p50 us" "p99 us" "RSS MB" "PSS MB" lost ours/it
 for n in "${NAMES[@]}"; do
-	printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s\n' "$n" \
+	printf '%-11s %10s %10s %10s %10s %10s %10s %10s %9s %9s\n' "$n" \
 		"${R[$n.qps]:--}" "${R[$n.cpu]:--}" "${R[$n.avg]:--}" \
 		"${R[$n.p50]:--}" "${R[$n.p99]:--}" \
 		"$(awk -v k="${R[$n.rss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
 		"$(awk -v k="${R[$n.pss]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"${R[$n.lost]:--}"
+		"${R[$n.lost]:--}" \
+		"$(bench_ratio "${R[clusterdns.cpu]:--}" "${R[$n.cpu]:--}")"
 done
-echo "(p50/p99: dnsperf -v at $RATE qps for $LAT_SECONDS s; avg: at full speed; RSS: largest process; PSS: all processes of the server)"
+echo "(p50/p99: dnsperf -v at $RATE qps for $LAT_SECONDS s; avg: at full speed; RSS: largest process; PSS: all processes of the server; ours/it: clusterdns's CPU us/q over this server's)"
+echo "CPU us per query, clusterdns / the better peer ($UBEST $UBESTV): $(bench_ratio "${R[clusterdns.cpu]:--}" "$UBESTV")"
+
+echo
+echo "over TCP: dnsperf -m tcp ${DURATION}s at full speed, 4 clients (one connection each), 200 queries outstanding pipelined on them; same pinning"
+printf '%-11s %10s %10s %10s %9s %9s\n' server QPS "CPU us/q" "avg us" lost \
+	ours/it
 for n in "${NAMES[@]}"; do
-	echo "$n rcodes: ${R[$n.codes]:--}"
+	printf '%-11s %10s %10s %10s %9s %9s\n' "$n" "${R[$n-tcp.qps]:--}" \
+		"${R[$n-tcp.cpu]:--}" "${R[$n-tcp.avg]:--}" "${R[$n-tcp.lost]:--}" \
+		"$(bench_ratio "${R[clusterdns-tcp.cpu]:--}" "${R[$n-tcp.cpu]:--}")"
 done
+echo "CPU us per query over TCP, clusterdns / the better peer ($TBEST $TBESTV): $(bench_ratio "${R[clusterdns-tcp.cpu]:--}" "$TBESTV")"
+
+echo
+echo "clusterdns, 1 worker vs 2, the same offered load: dnsperf ${DURATION}s at $WRATE qps, 8 clients, 200 outstanding, on CPU $CCPU"
+printf '%-8s %-8s %10s %10s %10s %9s\n' workers CPUs QPS "CPU us/q" \
+	"avg us" lost
+printf '%-8s %-8s %10s %10s %10s %9s\n' 1 "$SCPU" "${R[workers1.qps]:--}" \
+	"${R[workers1.cpu]:--}" "${R[workers1.avg]:--}" "${R[workers1.lost]:--}"
+printf '%-8s %-8s %10s %10s %10s %9s\n' 2 "$WCPUS" "${R[workers2.qps]:--}" \
+	"${R[workers2.cpu]:--}" "${R[workers2.avg]:--}" "${R[workers2.lost]:--}"
+echo "CPU us per query, 2 workers / 1: $(bench_ratio "${R[workers2.cpu]:--}" "${R[workers1.cpu]:--}")"
+case ",$WCPUS," in
+*",$CCPU,"*) echo "(one of the 2 workers shares CPU $CCPU with dnsperf: this machine has no third CPU, or BENCH_WORKER_CPUS says so)" ;;
+esac
+for n in "${NAMES[@]}"; do
+	echo "$n rcodes: ${R[$n.codes]:--}; over TCP: ${R[$n-tcp.codes]:--}"
+done
+echo
+bench_record "UDP, cluster names, CPU us/query, 1 worker" \
+	"${R[clusterdns.cpu]:--}" "$UBEST" "$UBESTV"
+bench_record "TCP pipelined, cluster names, CPU us/query, 1 worker" \
+	"${R[clusterdns-tcp.cpu]:--}" "$TBEST" "$TBESTV"
+bench_record "UDP, CPU us/query with 2 workers, at $WRATE qps, vs 1 worker" \
+	"${R[workers2.cpu]:--}" "1-worker" "${R[workers1.cpu]:--}"

@@ -9,7 +9,9 @@
 # meanwhile, the slowest /health answer, and the
 # reloads' read and apply times, for each clusterdns binary given (the
 # build's own first, then -o OTHER, e.g. an older build), side by side.
-# Not a test.
+# The last line is the headline figure for tools/bench-all.sh (record|...:
+# the p99 while reloading next to the p99 of no reload, or of OTHER
+# reloading when -o is given).  Not a test.
 #
 # Usage: tools/bench-reload.sh [-s SERVICES] [-r QPS] [-d SECONDS] [-o BINARY]
 #   -s  ClusterIP services in the file (default 150000)
@@ -123,3 +125,16 @@ for f in "$W"/clusterdns.rows ${OTHER:+"$W"/other.rows}; do
 done
 echo "# steal: CPU time the hypervisor took from this machine during the phase (bench_stolen), 0% on bare metal"
 [ -n "$OTHER" ] && echo "# other: $OTHER"
+# p99 NAME PHASE: the p99 of that row.
+p99()
+{
+	awk -v p="$2" '$2 == p { print $4 }' "$W/$1.rows"
+}
+echo
+if [ -n "$OTHER" ]; then
+	bench_record "UDP p99 at $QPS qps while reloading $NSVC services (us)" \
+		"$(p99 clusterdns reloading)" "other build" "$(p99 other reloading)"
+else
+	bench_record "UDP p99 at $QPS qps while reloading $NSVC services (us)" \
+		"$(p99 clusterdns reloading)" "no reload" "$(p99 clusterdns steady)"
+fi

@@ -17,7 +17,9 @@
 # against the same server's no-load row, how many of the TCP connections
 # were still open when the measurement ended, and the CPU time the
 # hypervisor stole; then every round's p99.  The peers' TCP settings are
-# in its footer.  Not a test.
+# in its footer; the last lines are the headline figures for
+# tools/bench-all.sh (record|...: clusterdns's p99 under each load next to
+# the better peer's).  Not a test.
 #
 # Usage: tools/bench-tcp.sh [-r QPS] [-d SECONDS] [-k ROUNDS] [-n IDLE] [-s SLOW] [-P]
 #   -r  UDP queries per second (default 5000)
@@ -243,7 +245,8 @@ echo
 echo "UDP latency under TCP load: udplat at $QPS qps for $SECS s per load and round, $ROUNDS rounds, in us (medians over the rounds); servers on CPU $SCPU, clients on CPU $CCPU"
 echo "loads: none; idle = $NIDLE idle TCP connections (20 source addresses), measured for $(sort -n "$W/idle_secs" | head -n 1)-$(sort -n "$W/idle_secs" | tail -n 1) s while they stay open, before any times out;"
 echo "  churn = the same, reopened as the server closes them after its idle timeout, so that $NIDLE stay open; slow = $NSLOW slowloris clients (a byte a second, reconnecting)"
-awk -v servers="${SERVERS[*]}" '
+awk -v servers="${SERVERS[*]}" -v rec="$W/records" -v qps="$QPS" \
+	-v nidle="$NIDLE" -v nslow="$NSLOW" '
 	# median of the numbers in the space-separated list l
 	function median(l,    v, n, i, j, t) {
 		n = split(l, v, " ")
@@ -290,6 +293,21 @@ awk -v servers="${SERVERS[*]}" '
 			}
 			printf "\n"
 		}
+		# FIGURE|OURS|PEER|PEER_VALUE: the better peer under each load
+		what["idle"] = nidle " idle TCP connections"
+		what["churn"] = nidle " TCP connections, reopened (churn)"
+		what["slow"] = nslow " slowloris clients"
+		for (l = 2; l <= nl; l++) {
+			best = ""; bv = ""
+			for (i = 2; i <= n; i++) {
+				v = p99[s[i] " " loads[l]]
+				if (v != "" && (bv == "" || v + 0 < bv + 0)) {
+					best = s[i]; bv = v
+				}
+			}
+			printf "UDP p99 at %s qps with %s (us)|%s|%s|%s\n", qps,
+				what[loads[l]], p99["clusterdns " loads[l]], best, bv > rec
+		}
 	}' "$W/open" "$W/results" | sed 's/ *$//'
 echo "(lost: UDP queries unanswered within 1 s, all rounds; open: TCP connections of the load still open when it ended, the fewest of any round;"
 echo " steal: CPU time the hypervisor took from this machine meanwhile, 0% on bare metal; a p99 measured with more than a few percent stolen says more about the host than about the server)"
@@ -299,3 +317,7 @@ awk '{ k = $1 " " $2; r[k] = r[k] " " $4; if (!(k in seen)) { seen[k] = 1; o[++n
 for f in "${FOOT[@]}"; do
 	echo "$f"
 done
+echo
+while IFS='|' read -r fig ours peer pv; do
+	bench_record "$fig" "$ours" "$peer" "$pv"
+done <"$W/records"
