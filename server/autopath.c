@@ -21,7 +21,6 @@
 #define T_CNAME 5
 #define T_SOA 6
 #define T_OPT 41
-#define CLASS_IN 1
 #define OPT_LEN 11
 
 /* ------------------------------------------------------------------ */
@@ -355,17 +354,7 @@ size_t autopath_compose(const struct packet_query *q, uint16_t udp_max,
 		goto truncated;
 	uint16_t tgt = (uint16_t)(n + 12);
 	uint32_t t = cname_ttl(pp, pa, ttl);
-	uint8_t *p = out + n;
-	wr16(p, 0xc000 | 12);
-	wr16(p + 2, T_CNAME);
-	wr16(p + 4, CLASS_IN);
-	p[6] = (uint8_t)(t >> 24);
-	p[7] = (uint8_t)(t >> 16);
-	p[8] = (uint8_t)(t >> 8);
-	p[9] = (uint8_t)t;
-	wr16(p + 10, (uint16_t)cand_len);
-	memcpy(p + 12, cand, cand_len);
-	n += 12 + cand_len;
+	n = packet_put_rr(out, n, 12, T_CNAME, t, cand, cand_len);
 	an = 1;
 	if ((pp && !put_list(lb, ldns_pkt_answer(pp), lcand, cand_len, tgt, out,
 			     &n, room, &an)) ||

@@ -282,6 +282,21 @@ static size_t put_opt(uint16_t our_udp_size, uint8_t ext_rcode, bool do_bit,
 	return len + 11;
 }
 
+size_t packet_put_rr(uint8_t *out, size_t n, uint16_t owner, uint16_t type,
+		     uint32_t ttl, const void *d, size_t rdlen)
+{
+	uint8_t *p = out + n;
+
+	wr16(p, (uint16_t)(0xc000 | owner));
+	wr16(p + 2, type);
+	wr16(p + 4, 1); /* IN */
+	wr16(p + 6, (uint16_t)(ttl >> 16));
+	wr16(p + 8, (uint16_t)ttl);
+	wr16(p + 10, (uint16_t)rdlen);
+	memcpy(p + 12, d, rdlen);
+	return n + 12 + rdlen;
+}
+
 size_t packet_put_opt(const struct packet_query *q, uint16_t our_udp_size,
 		      uint8_t ext_rcode, uint8_t *out, size_t len, size_t max)
 {

@@ -86,6 +86,13 @@ size_t packet_begin(const struct packet_query *q, uint16_t flags, uint8_t rcode,
  * packet_put_opt, which adds one to ARCOUNT). */
 void packet_set_counts(uint8_t *out, uint16_t an, uint16_t ns, uint16_t ar);
 
+/* Append at out+n an RR of class IN owned by the name at response offset
+ * owner (a compression pointer to it), with rdata d (rdlen bytes).
+ * Returns the new length; the caller has checked that 12 + rdlen bytes
+ * fit. */
+size_t packet_put_rr(uint8_t *out, size_t n, uint16_t owner, uint16_t type,
+		     uint32_t ttl, const void *d, size_t rdlen);
+
 /* Append an OPT record (our UDP size, version 0, extended rcode ext_rcode,
  * no option, DO and the Z flags clear: clusterdns signs nothing) at out+len
  * and bump ARCOUNT.  Returns the new length, or 0 when it does not fit in

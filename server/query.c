@@ -40,6 +40,41 @@
 static int ap_block_init(struct query_block *qb, const struct config_block *cb,
 			 char *err, size_t errlen);
 
+/* Append the n zones of names (text) to s.  Returns 0, or -EINVAL for one
+ * too many or one that is no DNS name. */
+static int zones_add(struct query_zones *s, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s->n == QUERY_MAX_ZONES ||
+		    dname_zone_wire(names[i], s->z[s->n], &s->len[s->n]) < 0)
+			return -EINVAL;
+		s->n++;
+	}
+	return 0;
+}
+
+/* Is name (len bytes) at or below one of the zones of s? */
+static bool zones_under(const struct query_zones *s, const uint8_t *name,
+			size_t len)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (dname_suffix_at(name, len, s->z[i], s->len[i]) >= 0)
+			return true;
+	return false;
+}
+
+/* Is the apex (alen bytes) that ends name (len bytes) one of the zones of
+ * s? */
+static bool zones_apex(const struct query_zones *s, const uint8_t *name,
+		       size_t len, size_t alen)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->len[i] == alen &&
+		    memcmp(s->z[i], name + len - alen, alen) == 0)
+			return true;
+	return false;
+}
+
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen)
 {
@@ -54,34 +89,18 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		qb->topology =
 		    k->noendpoints ? KUBERNETES_TOPOLOGY_OFF : k->topology;
 		qb->zonal_hidden = !k->zonal && qb->topology;
-		for (size_t i = 0; i < k->nfallthrough_zones; i++) {
-			if (qb->nft == QUERY_MAX_ZONES ||
-			    dname_zone_wire(k->fallthrough_zones[i],
-					    qb->ft[qb->nft],
-					    &qb->ftlen[qb->nft]) < 0)
-				goto bad;
-			qb->nft++;
-		}
-		for (size_t i = 0; i < k->nmulticluster; i++) {
-			if (qb->nmc == QUERY_MAX_ZONES ||
-			    dname_zone_wire(k->multicluster[i], qb->mc[qb->nmc],
-					    &qb->mclen[qb->nmc]) < 0)
-				goto bad;
-			qb->nmc++;
-		}
+		if (zones_add(&qb->ft, k->fallthrough_zones,
+			      k->nfallthrough_zones) < 0 ||
+		    zones_add(&qb->mc, k->multicluster, k->nmulticluster) < 0)
+			goto bad;
 	}
 	if (cb->external && kube && kube_external_zone(kube)) {
 		const struct k8s_external_conf *x = cb->external;
 		qb->external = true;
 		qb->ext_fallthrough = x->fallthrough;
-		for (size_t i = 0; i < x->nfallthrough_zones; i++) {
-			if (qb->next_ft == QUERY_MAX_ZONES ||
-			    dname_zone_wire(x->fallthrough_zones[i],
-					    qb->ext_ft[qb->next_ft],
-					    &qb->ext_ftlen[qb->next_ft]) < 0)
-				goto bad;
-			qb->next_ft++;
-		}
+		if (zones_add(&qb->ext_ft, x->fallthrough_zones,
+			      x->nfallthrough_zones) < 0)
+			goto bad;
 	}
 	if (cb->cache && !(qb->cache = cache_new(&cb->cache->conf))) {
 		snprintf(err, errlen, "%s:%d - Error during setup: cache: %s",
@@ -93,16 +112,9 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		query_block_fini(qb);
 		return rc;
 	}
-	if (cb->log) {
-		for (size_t i = 0; i < cb->log->nnames; i++) {
-			if (qb->nlognames == QUERY_MAX_ZONES ||
-			    dname_zone_wire(cb->log->names[i],
-					    qb->lognames[qb->nlognames],
-					    &qb->loglen[qb->nlognames]) < 0)
-				goto bad;
-			qb->nlognames++;
-		}
-	}
+	if (cb->log &&
+	    zones_add(&qb->lognames, cb->log->names, cb->log->nnames) < 0)
+		goto bad;
 	return 0;
 bad:
 	snprintf(err, errlen,
@@ -118,15 +130,6 @@ void query_block_fini(struct query_block *qb)
 	qb->cache = NULL;
 	free(qb->autopath);
 	qb->autopath = NULL;
-}
-
-static bool under_any(const uint8_t *name, size_t len, const uint8_t (*z)[256],
-		      const size_t *zl, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (dname_suffix_at(name, len, z[i], zl[i]) >= 0)
-			return true;
-	return false;
 }
 
 static const struct query_key *select_key(const struct query_listener *l,
@@ -265,9 +268,51 @@ static bool entry_fit(const struct zone_entry *e, const uint8_t *data, size_t r,
 	return f->an != 0;
 }
 
-static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
+/* Copy len bytes of answer data built for a question dlt bytes shorter
+ * (dlt may be negative): owners that point elsewhere than at the question
+ * move by dlt.  Returns len, or 0 when a pointer would leave the 14 bits
+ * a pointer has or the data is malformed. */
+static size_t moved_copy(uint8_t *out, const uint8_t *data, size_t len,
+			 long dlt)
+{
+	size_t o = 0;
+
+	while (o < len) {
+		if ((data[o] & 0xc0) == 0xc0) {
+			if (len - o < 2)
+				return 0;
+			long p = (long)(((data[o] & 0x3f) << 8) | data[o + 1]);
+			if (p != 12)
+				p += dlt;
+			if (p < 12 || p > 0x3fff)
+				return 0;
+			out[o] = (uint8_t)(0xc0 | (p >> 8));
+			out[o + 1] = (uint8_t)p;
+			o += 2;
+		} else {
+			size_t nl = packet_skip_name(data, len, o);
+			if (nl == 0)
+				return 0;
+			memcpy(out + o, data + o, nl - o);
+			o = nl;
+		}
+		if (len - o < 10)
+			return 0;
+		size_t end = o + 10 + rd16(data + o + 8);
+		if (end > len)
+			return 0;
+		memcpy(out + o, data + o, end - o);
+		o = end;
+	}
+	return len;
+}
+
+/* The answer of entry e of node: of the name asked (dlt 0), or of another
+ * name dlt bytes shorter than the question (the prefer name of a zone
+ * without endpoints answers what the service name answers). */
+static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
 			   const struct zone_node *node,
-			   const struct zone_entry *e,
+			   const struct zone_entry *e, long dlt,
 			   const struct zone_apex *apex, size_t alen,
 			   uint8_t *out, size_t limit)
 {
@@ -281,12 +326,24 @@ static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
 	const uint8_t *data = zone_node_data(node) + e->off;
 	if (!entry_fit(e, data, room(q, n, limit), limit, &f))
 		return truncated(q, udp_max, out, limit);
-	memcpy(out + n, data, f.len);
+	if (dlt == 0)
+		memcpy(out + n, data, f.len);
+	else if (f.len && !moved_copy(out + n, data, f.len, dlt))
+		return truncated(q, udp_max, out, limit);
 	n += f.len;
 	if (f.soa)
 		n = put_soa(q, apex, alen, out, n);
 	packet_set_counts(out, f.an, (uint16_t)(f.ns + (f.soa ? 1 : 0)), f.ar);
 	return finish(q, udp_max, out, n, limit);
+}
+
+static size_t answer_entry(const struct packet_query *q, uint16_t udp_max,
+			   const struct zone_node *node,
+			   const struct zone_entry *e,
+			   const struct zone_apex *apex, size_t alen,
+			   uint8_t *out, size_t limit)
+{
+	return answer_moved(q, udp_max, node, e, 0, apex, alen, out, limit);
 }
 
 /* NODATA (rcode 0) or NXDOMAIN (rcode 3) with the SOA in authority. */
@@ -305,26 +362,6 @@ static size_t answer_negative(const struct packet_query *q, uint16_t udp_max,
 	n = put_soa(q, apex, alen, out, n);
 	packet_set_counts(out, 0, 1, 0);
 	return finish(q, udp_max, out, n, limit);
-}
-
-/* Append an RR owned by the name at response offset owner (a compression
- * pointer to it) with rdata d (rdlen bytes); returns the new length.  The
- * caller has checked the room. */
-static size_t put_rr(uint8_t *out, size_t n, uint16_t owner, uint16_t type,
-		     uint32_t ttl, const void *d, size_t rdlen)
-{
-	uint8_t *p = out + n;
-
-	wr16(p, (uint16_t)(0xc000 | owner));
-	wr16(p + 2, type);
-	wr16(p + 4, CLASS_IN);
-	p[6] = (uint8_t)(ttl >> 24);
-	p[7] = (uint8_t)(ttl >> 16);
-	p[8] = (uint8_t)(ttl >> 8);
-	p[9] = (uint8_t)ttl;
-	wr16(p + 10, (uint16_t)rdlen);
-	memcpy(p + 12, d, rdlen);
-	return n + 12 + rdlen;
 }
 
 /* Label i (0-based) of a wire name: its offset, or -1. */
@@ -379,7 +416,8 @@ static size_t answer_pod(const struct query_block *b,
 	size_t rdlen = fam == 4 ? 4 : 16;
 	if (!n || 12 + rdlen > room(q, n, limit))
 		return n ? truncated(q, udp_max, out, limit) : 0;
-	n = put_rr(out, n, 12, want, zone_ttl(kube_zone(b->kube)), addr, rdlen);
+	n = packet_put_rr(out, n, 12, want, zone_ttl(kube_zone(b->kube)), addr,
+			  rdlen);
 	packet_set_counts(out, 1, 0, 0);
 	return finish(q, udp_max, out, n, limit);
 }
@@ -402,10 +440,8 @@ static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
 	if (labels != 4 || memcmp(lname + l3, svc, sizeof(svc)) != 0)
 		return 0;
 	/* a multicluster zone has no ClusterIP endpoint names */
-	for (size_t i = 0; i < b->nmc; i++)
-		if (b->mclen[i] == alen &&
-		    memcmp(b->mc[i], lname + len - alen, alen) == 0)
-			return 0;
+	if (zones_apex(&b->mc, lname, len, alen))
+		return 0;
 	const struct hosts_svc *s =
 	    hosts_service(kube_hosts(b->kube), lname + l1, lname + l2);
 	return s ? hosts_match(s, lname, first) : 0;
@@ -431,8 +467,8 @@ static size_t put_hosts(const struct query_block *b, uint16_t qtype,
 			continue;
 		if (n - start + 12 + rdlen > r)
 			return 0;
-		n = put_rr(out, n, owner, t, ttl, hosts_entry_addr(&e[i]),
-			   rdlen);
+		n = packet_put_rr(out, n, owner, t, ttl,
+				  hosts_entry_addr(&e[i]), rdlen);
 		(*an)++;
 	}
 	return n;
@@ -541,78 +577,18 @@ static size_t answer_host_ptr(const struct query_block *b,
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
 	if (!n || 12 + tl > room(q, n, limit))
 		return n ? truncated(q, udp_max, out, limit) : 0;
-	n = put_rr(out, n, 12, T_PTR, zone_ttl(kube_zone(b->kube)), target, tl);
+	n = packet_put_rr(out, n, 12, T_PTR, zone_ttl(kube_zone(b->kube)),
+			  target, tl);
 	packet_set_counts(out, 1, 0, 0);
 	return finish(q, udp_max, out, n, limit);
 }
 
 /* ---- topology: CoreDNS's zonal names ---- */
 
-/* Copy len bytes of answer data built for a question dlt bytes shorter
- * (dlt may be negative): owners that point elsewhere than at the question
- * move by dlt.  Returns len, or 0 when a pointer would leave the 14 bits
- * a pointer has or the data is malformed. */
-static size_t moved_copy(uint8_t *out, const uint8_t *data, size_t len,
-			 long dlt)
-{
-	size_t o = 0;
-
-	while (o < len) {
-		if ((data[o] & 0xc0) == 0xc0) {
-			if (len - o < 2)
-				return 0;
-			long p = (long)(((data[o] & 0x3f) << 8) | data[o + 1]);
-			if (p != 12)
-				p += dlt;
-			if (p < 12 || p > 0x3fff)
-				return 0;
-			out[o] = (uint8_t)(0xc0 | (p >> 8));
-			out[o + 1] = (uint8_t)p;
-			o += 2;
-		} else {
-			size_t nl = packet_skip_name(data, len, o);
-			if (nl == 0)
-				return 0;
-			memcpy(out + o, data + o, nl - o);
-			o = nl;
-		}
-		if (len - o < 10)
-			return 0;
-		size_t end = o + 10 + rd16(data + o + 8);
-		if (end > len)
-			return 0;
-		memcpy(out + o, data + o, end - o);
-		o = end;
-	}
-	return len;
-}
-
-/* answer_entry for an entry of another node, whose name is dlt bytes
- * shorter than the question: the prefer name of a zone without endpoints
- * answers what the service name answers. */
-static size_t answer_moved(const struct packet_query *q, uint16_t udp_max,
-			   const struct zone_node *node,
-			   const struct zone_entry *e, long dlt,
-			   const struct zone_apex *apex, size_t alen,
-			   uint8_t *out, size_t limit)
-{
-	size_t n = packet_begin(q, PACKET_FLAG_AA, e->rcode, out, limit);
-	struct fit f = {0};
-
-	if (!n)
-		return 0;
-	if (e->flags & ZONE_ENTRY_SOA)
-		zone_apex_soa(apex, &f.soa);
-	const uint8_t *data = zone_node_data(node) + e->off;
-	if (!entry_fit(e, data, room(q, n, limit), limit, &f) ||
-	    (f.len && !moved_copy(out + n, data, f.len, dlt)))
-		return truncated(q, udp_max, out, limit);
-	n += f.len;
-	if (f.soa)
-		n = put_soa(q, apex, alen, out, n);
-	packet_set_counts(out, f.an, (uint16_t)(f.ns + (f.soa ? 1 : 0)), f.ar);
-	return finish(q, udp_max, out, n, limit);
-}
+/* The labels of zonal names, wire form. */
+static const uint8_t L_ZONE[] = {5, '_', 'z', 'o', 'n', 'e'};
+static const uint8_t L_PIN[] = {3, 'p', 'i', 'n'};
+static const uint8_t L_PREFER[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
 
 /* <tz>.pin._zone.<svc>... (the directive at offset dl): what the prefer
  * name of that zone answers when it has a node (the zone has ready
@@ -623,15 +599,15 @@ static size_t answer_pin(const struct query_block *b,
 			 size_t dl, const struct zone_apex *apex, size_t alen,
 			 uint8_t *out, size_t limit)
 {
-	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
-	size_t tail = dl + 4, pl = q->qname_len + sizeof(prefer) - 4;
+	size_t tail = dl + sizeof(L_PIN),
+	       pl = q->qname_len + sizeof(L_PREFER) - sizeof(L_PIN);
 	uint8_t name[DNAME_MAX];
 	const struct zone_node *zn = NULL;
 
 	if (pl <= DNAME_MAX) {
 		memcpy(name, q->lname, dl);
-		memcpy(name + dl, prefer, sizeof(prefer));
-		memcpy(name + dl + sizeof(prefer), q->lname + tail,
+		memcpy(name + dl, L_PREFER, sizeof(L_PREFER));
+		memcpy(name + dl + sizeof(L_PREFER), q->lname + tail,
 		       q->qname_len - tail);
 		zn = zone_lookup(kube_zone(b->kube), name, pl);
 	}
@@ -656,9 +632,6 @@ static size_t answer_zonal(const struct query_block *b,
 			   const struct zone_apex *apex, size_t alen,
 			   uint8_t *out, size_t limit)
 {
-	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
-	static const uint8_t pin[] = {3, 'p', 'i', 'n'};
-	static const uint8_t prefer[] = {6, 'p', 'r', 'e', 'f', 'e', 'r'};
 	struct zone_index *zi = kube_zone(b->kube);
 	unsigned above =
 	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
@@ -669,20 +642,20 @@ static size_t answer_zonal(const struct query_block *b,
 		return 0;
 	int dl = label_at(q->lname, above - 5);
 	int al = label_at(q->lname, above - 4);
-	if (dl < 0 || al < 0 || memcmp(q->lname + al, anchor, sizeof(anchor)))
+	if (dl < 0 || al < 0 || memcmp(q->lname + al, L_ZONE, sizeof(L_ZONE)))
 		return 0;
-	bool is_pin =
-	    q->lname[dl] == pin[0] && !memcmp(q->lname + dl, pin, sizeof(pin));
-	if (!is_pin && (q->lname[dl] != prefer[0] ||
-			memcmp(q->lname + dl, prefer, sizeof(prefer))))
+	bool is_pin = q->lname[dl] == L_PIN[0] &&
+		      !memcmp(q->lname + dl, L_PIN, sizeof(L_PIN));
+	if (!is_pin && (q->lname[dl] != L_PREFER[0] ||
+			memcmp(q->lname + dl, L_PREFER, sizeof(L_PREFER))))
 		return 0;
 	/* the marker: <svc> _zone <ns> svc <zone> */
-	size_t sl = (size_t)al + sizeof(anchor), svl = q->lname[sl] + 1u;
+	size_t sl = (size_t)al + sizeof(L_ZONE), svl = q->lname[sl] + 1u;
 	memcpy(mark, q->lname + sl, svl);
-	memcpy(mark + svl, anchor, sizeof(anchor));
-	memcpy(mark + svl + sizeof(anchor), q->lname + sl + svl,
+	memcpy(mark + svl, L_ZONE, sizeof(L_ZONE));
+	memcpy(mark + svl + sizeof(L_ZONE), q->lname + sl + svl,
 	       q->qname_len - sl - svl);
-	if (!zone_lookup(zi, mark, q->qname_len - sl + sizeof(anchor)))
+	if (!zone_lookup(zi, mark, q->qname_len - sl + sizeof(L_ZONE)))
 		return 0;
 	if (is_pin)
 		return answer_pin(b, q, udp_max, (size_t)dl, apex, alen, out,
@@ -719,24 +692,25 @@ static bool topology_shape(const struct packet_query *q)
 static bool zonal_unserved(const struct query_block *b,
 			   const struct packet_query *q, size_t alen)
 {
-	static const uint8_t anchor[] = {5, '_', 'z', 'o', 'n', 'e'};
 	unsigned above =
 	    q->nlabels - dname_labels(q->lname + q->qname_len - alen);
 	int ml = above >= 3 ? label_at(q->lname, above - 3) : -1;
 	int al =
 	    b->zonal_hidden && above >= 4 ? label_at(q->lname, above - 4) : -1;
 
-	return (ml >= 0 && !memcmp(q->lname + ml, anchor, sizeof(anchor))) ||
-	       (al >= 0 && !memcmp(q->lname + al, anchor, sizeof(anchor)));
+	return (ml >= 0 && !memcmp(q->lname + ml, L_ZONE, sizeof(L_ZONE))) ||
+	       (al >= 0 && !memcmp(q->lname + al, L_ZONE, sizeof(L_ZONE)));
 }
 
 /* The peer's address: family 4 (IPv4, also mapped in IPv6) or 6, 0 for
- * neither. */
+ * neither or no peer. */
 static int peer_addr(const struct sockaddr *peer, uint8_t *addr)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 					   0, 0, 0, 0, 0xff, 0xff};
 
+	if (!peer)
+		return 0;
 	if (peer->sa_family == AF_INET) {
 		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 		return 4;
@@ -753,35 +727,23 @@ static int peer_addr(const struct sockaddr *peer, uint8_t *addr)
 	return 6;
 }
 
-/* <tz>.prefer._zone.<name> in wire form into out (255 bytes): the node
- * whose answer is the zone's endpoints.  Returns its length, 0 when the
- * zone name makes no valid name. */
-static size_t topology_name(const char *tz, const uint8_t *lname, size_t len,
+/* <tz>.prefer._zone.<name> in wire form into out (255 bytes) for zone
+ * number id: the node whose answer is the zone's endpoints.  Returns its
+ * length, 0 when the zone makes no valid name. */
+static size_t topology_name(uint16_t id, const uint8_t *lname, size_t len,
 			    uint8_t *out)
 {
-	static const uint8_t tail[] = {6, 'p', 'r', 'e', 'f', 'e', 'r',
-				       5, '_', 'z', 'o', 'n', 'e'};
-	size_t o = 0;
+	size_t zl = 0;
+	const uint8_t *zw = obj_zone_wire(id, &zl);
+	size_t n = zl + sizeof(L_PREFER) + sizeof(L_ZONE) + len;
 
-	for (const char *p = tz; *p;) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-		if (l == 0 || l > 63 || o + 1 + l + sizeof(tail) + len > 255)
-			return 0;
-		out[o++] = (uint8_t)l;
-		for (size_t i = 0; i < l; i++) {
-			char ch = p[i];
-			out[o++] =
-			    (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a'
-							     : ch);
-		}
-		p += l + (dot ? 1 : 0);
-	}
-	if (o == 0)
+	if (!zw || n > DNAME_MAX)
 		return 0;
-	memcpy(out + o, tail, sizeof(tail));
-	memcpy(out + o + sizeof(tail), lname, len);
-	return o + sizeof(tail) + len;
+	memcpy(out, zw, zl);
+	memcpy(out + zl, L_PREFER, sizeof(L_PREFER));
+	memcpy(out + zl + sizeof(L_PREFER), L_ZONE, sizeof(L_ZONE));
+	memcpy(out + zl + sizeof(L_PREFER) + sizeof(L_ZONE), lname, len);
+	return n;
 }
 
 /* The A or AAAA records of the zone's entry z first, then those of the
@@ -866,8 +828,7 @@ static size_t answer_topology(const struct query_block *b,
 	if (fam && !id) /* a pod (pods verified) on a node of known zone */
 		id = clientzone_node_zone(
 		    cz, podset_node(kube_pods(b->kube), fam, addr));
-	const char *tz = id ? obj_zone_name(id) : NULL;
-	size_t zl = tz ? topology_name(tz, q->lname, q->qname_len, zname) : 0;
+	size_t zl = id ? topology_name(id, q->lname, q->qname_len, zname) : 0;
 	const struct zone_node *zn =
 	    zl ? zone_lookup(kube_zone(b->kube), zname, zl) : NULL;
 	const struct zone_entry *z = zn ? zone_node_find(zn, q->qtype) : NULL;
@@ -985,13 +946,9 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 	}
 	rcu_read_unlock();
 
-	if (ext ? b->ext_fallthrough &&
-		      (b->next_ft == 0 ||
-		       under_any(q->lname, q->qname_len, b->ext_ft,
-				 b->ext_ftlen, b->next_ft))
-		: b->fallthrough &&
-		      (b->nft == 0 || under_any(q->lname, q->qname_len, b->ft,
-						b->ftlen, b->nft))) {
+	const struct query_zones *ft = ext ? &b->ext_ft : &b->ft;
+	if ((ext ? b->ext_fallthrough : b->fallthrough) &&
+	    (ft->n == 0 || zones_under(ft, q->lname, q->qname_len))) {
 		*next = NEXT_FALLTHROUGH;
 		return 0;
 	}
@@ -1070,8 +1027,7 @@ static void log_it(const struct query_block *b, const struct packet_query *q,
 
 	if (!(lg->classes & response_class(resp, n)))
 		return;
-	if (b->nlognames && !under_any(q->lname, q->qname_len, b->lognames,
-				       b->loglen, b->nlognames))
+	if (b->lognames.n && !zones_under(&b->lognames, q->lname, q->qname_len))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	packet_name_str(q->qname, name, sizeof(name));
@@ -1983,28 +1939,6 @@ static void ap_free(struct ap_walk *w)
 	free(w);
 }
 
-/* The client's address: 4 or 6 (an IPv4-mapped one is 4), 0 if none. */
-static int ap_peer_addr(const struct sockaddr *peer, uint8_t *addr)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-					   0, 0, 0, 0, 0xff, 0xff};
-
-	if (peer && peer->sa_family == AF_INET) {
-		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-		return 4;
-	}
-	if (!peer || peer->sa_family != AF_INET6)
-		return 0;
-	const uint8_t *a =
-	    ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
-	if (memcmp(a, mapped, sizeof(mapped)) == 0) {
-		memcpy(addr, a + 12, 4);
-		return 4;
-	}
-	memcpy(addr, a, 16);
-	return 6;
-}
-
 /*
  * Does q get the server's search path: BASE.<ns>.svc.<zone> in autopath's
  * zones, asked by a running pod of <ns>?  Returns the length of BASE with
@@ -2021,7 +1955,7 @@ static size_t ap_match(const struct query_block *b,
 
 	if (q->qclass != CLASS_IN || q->qtype == T_AXFR || q->qtype == T_IXFR ||
 	    !ps || !autopath_in_zones(b->autopath, q->lname, q->qname_len) ||
-	    !(fam = ap_peer_addr(peer, addr)))
+	    !(fam = peer_addr(peer, addr)))
 		return 0;
 	rcu_read_lock();
 	if (zone_apex_of(kube_zone(b->kube), q->lname, q->qname_len, alen))

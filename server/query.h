@@ -23,6 +23,14 @@
 
 #define QUERY_MAX_ZONES 16
 
+/* A list of zones of a block (wire, lowercase), as its directives name
+ * them. */
+struct query_zones {
+	uint8_t z[QUERY_MAX_ZONES][256];
+	size_t len[QUERY_MAX_ZONES];
+	size_t n;
+};
+
 /* A server block as the query path sees it (immutable while serving). */
 struct query_block {
 	const struct config_block *conf;
@@ -38,24 +46,16 @@ struct query_block {
 	 * zonal_hidden: the zonal names are built for it, not served */
 	enum kubernetes_topology topology;
 	bool zonal_hidden;
-	uint8_t ft[QUERY_MAX_ZONES][256]; /* fallthrough zones; none: all */
-	size_t ftlen[QUERY_MAX_ZONES];
-	size_t nft;
+	struct query_zones ft; /* fallthrough zones; none: all */
 	/* k8s_external: its zones, from the kube's second index, answer
 	 * before the cluster zone (CoreDNS's plugin order) */
 	bool external;
 	bool ext_fallthrough;
-	uint8_t ext_ft[QUERY_MAX_ZONES][256]; /* its fallthrough zones */
-	size_t ext_ftlen[QUERY_MAX_ZONES];
-	size_t next_ft;
-	uint8_t lognames[QUERY_MAX_ZONES][256];
-	size_t loglen[QUERY_MAX_ZONES];
-	size_t nlognames;
+	struct query_zones ext_ft; /* its fallthrough zones */
+	struct query_zones lognames;
 	/* multicluster zones (wire, lowercase): their names are the zone's
 	 * only, never the endpoint names of hosts.h */
-	uint8_t mc[QUERY_MAX_ZONES][256];
-	size_t mclen[QUERY_MAX_ZONES];
-	size_t nmc;
+	struct query_zones mc;
 	/* The plugins after kubernetes; set by the daemon after init. */
 	struct forward *fwd;  /* NULL: no forward directive */
 	struct loop *loop;    /* NULL: no loop directive */

@@ -699,6 +699,16 @@ static void job_fail(struct job *j)
 	free(j);
 }
 
+/* job_fail every job of the list j. */
+static void jobs_fail(struct job *j)
+{
+	while (j) {
+		struct job *next = j->next;
+		job_fail(j);
+		j = next;
+	}
+}
+
 static void stream_done(void *arg)
 {
 	(void)arg;
@@ -779,20 +789,12 @@ static void inbox_free(void *state)
 	while (*t->tail)
 		t->tail = &(*t->tail)->next;
 	pthread_mutex_unlock(&t->mu);
-	while (mine) {
-		struct job *next = mine->next;
-		job_fail(mine);
-		mine = next;
-	}
+	jobs_fail(mine);
 	pthread_mutex_lock(&box->mu);
 	struct job *j = box->done;
 	box->done = NULL;
 	pthread_mutex_unlock(&box->mu);
-	while (j) {
-		struct job *next = j->next;
-		job_fail(j);
-		j = next;
-	}
+	jobs_fail(j);
 	pthread_mutex_destroy(&box->mu);
 	free(box);
 }

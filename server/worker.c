@@ -798,40 +798,28 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	w->now_ms = mono_ms();
+	/* the first stream once it started or out is empty, else out */
 	struct stream *x = c->xs;
-	if (x && (x->off || c->out_len == c->out_off)) {
-		ssize_t s = send(fd, x->buf + x->off, x->len - x->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (s < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return;
-			c->dead = true;
-		} else if (s > 0) {
-			x->off += (size_t)s;
-			conn_touch(c);
-			if (x->off == x->len)
-				conn_stream_end(c);
-		}
-	} else if (c->out_len != c->out_off) {
-		ssize_t s =
-		    send(fd, c->out + c->out_off, c->out_len - c->out_off,
+	bool stream = x && (x->off || c->out_len == c->out_off);
+	size_t n = stream ? x->len - x->off : c->out_len - c->out_off;
+	ssize_t s = 0;
+	if (n)
+		s = send(fd, stream ? x->buf + x->off : c->out + c->out_off, n,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (s < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return;
-			c->dead = true;
-		} else if (s > 0) {
-			c->out_off += (size_t)s;
-			conn_touch(c);
-			if (c->out_off == c->out_len) {
-				c->out_off = c->out_len = 0;
-				if (c->out_cap > TCP_WBUF) {
-					free(c->out);
-					c->out = NULL;
-					c->out_cap = 0;
-				}
+	if (s < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		c->dead = true;
+	} else if (s > 0) {
+		conn_touch(c);
+		if (stream && (x->off += (size_t)s) == x->len) {
+			conn_stream_end(c);
+		} else if (!stream && (c->out_off += (size_t)s) == c->out_len) {
+			c->out_off = c->out_len = 0;
+			if (c->out_cap > TCP_WBUF) {
+				free(c->out);
+				c->out = NULL;
+				c->out_cap = 0;
 			}
 		}
 	}

@@ -962,12 +962,12 @@ static void test_block_init(void **state)
 	assert_int_equal(query_block_init(&qb, &cb, w.ka, err, sizeof(err)), 0);
 	assert_int_equal(qb.pods, BUILDER_PODS_VERIFIED);
 	assert_true(qb.fallthrough);
-	assert_int_equal(qb.nft, 2);
+	assert_int_equal(qb.ft.n, 2);
 	assert_ptr_equal(qb.kube, w.ka);
 	assert_ptr_equal(qb.conf, &cb);
 	/* Zones are kept lowercase in wire form. */
-	assert_int_equal(qb.ftlen[0], 19);
-	assert_memory_equal(qb.ft[0], "\3sub\7cluster\5local", 19);
+	assert_int_equal(qb.ft.len[0], 19);
+	assert_memory_equal(qb.ft.z[0], "\3sub\7cluster\5local", 19);
 
 	ck.fallthrough_zones = bad;
 	ck.nfallthrough_zones = 1;

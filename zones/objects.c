@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zones/dname.h"
+
 static void free_labels(struct obj_label *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -484,6 +486,10 @@ int obj_addr_parse(const char *s, struct obj_addr *out)
 
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *zone_names[OBJ_MAX_ZONES + 1];
+/* Each name's labels in lowercase wire form, without the root label, in
+ * the same allocation (zone_wlen 0: the name is no DNS name). */
+static const uint8_t *zone_wires[OBJ_MAX_ZONES + 1];
+static uint8_t zone_wlen[OBJ_MAX_ZONES + 1];
 static unsigned zone_count; /* published with release, read with acquire */
 
 int obj_zone_intern(const char *name)
@@ -501,11 +507,18 @@ int obj_zone_intern(const char *name)
 		}
 	if (zone_count == OBJ_MAX_ZONES)
 		goto out;
-	char *copy = strdup(name);
+	char *copy = malloc(len + 1 + DNAME_MAX + 1);
 	if (!copy) {
 		id = -ENOMEM;
 		goto out;
 	}
+	memcpy(copy, name, len + 1);
+	uint8_t *w = (uint8_t *)copy + len + 1;
+	size_t wl;
+	zone_wlen[zone_count + 1] = dname_zone_wire(name, w, &wl) == 0 && wl > 1
+					? (uint8_t)(wl - 1)
+					: 0;
+	zone_wires[zone_count + 1] = w;
 	zone_names[zone_count + 1] = copy;
 	__atomic_store_n(&zone_count, zone_count + 1, __ATOMIC_RELEASE);
 	id = (int)zone_count;
@@ -519,6 +532,16 @@ const char *obj_zone_name(uint16_t id)
 	unsigned n = __atomic_load_n(&zone_count, __ATOMIC_ACQUIRE);
 
 	return id && id <= n ? zone_names[id] : NULL;
+}
+
+const uint8_t *obj_zone_wire(uint16_t id, size_t *len)
+{
+	unsigned n = __atomic_load_n(&zone_count, __ATOMIC_ACQUIRE);
+
+	if (!id || id > n || !zone_wlen[id])
+		return NULL;
+	*len = zone_wlen[id];
+	return zone_wires[id];
 }
 
 /* ---- node names ---- */

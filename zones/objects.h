@@ -197,6 +197,11 @@ int obj_zone_intern(const char *name);
  * string lives until the process ends. */
 const char *obj_zone_name(uint16_t id);
 
+/* The labels of zone number id as a lowercase wire name without the root
+ * label (*len bytes, living until the process ends), for readers on any
+ * thread; NULL for 0, an unknown number, or a name that is no DNS name. */
+const uint8_t *obj_zone_wire(uint16_t id, size_t *len);
+
 /*
  * Node names (Pods' spec.nodeName, EndpointSlice endpoints' nodeName),
  * interned as the zone names are: a node name is shared by every pod and
