@@ -63,18 +63,6 @@ static bool zones_under(const struct query_zones *s, const uint8_t *name,
 	return false;
 }
 
-/* Is the apex (alen bytes) that ends name (len bytes) one of the zones of
- * s? */
-static bool zones_apex(const struct query_zones *s, const uint8_t *name,
-		       size_t len, size_t alen)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->len[i] == alen &&
-		    memcmp(s->z[i], name + len - alen, alen) == 0)
-			return true;
-	return false;
-}
-
 int query_block_init(struct query_block *qb, const struct config_block *cb,
 		     struct kube *kube, char *err, size_t errlen)
 {
@@ -90,8 +78,7 @@ int query_block_init(struct query_block *qb, const struct config_block *cb,
 		    k->noendpoints ? KUBERNETES_TOPOLOGY_OFF : k->topology;
 		qb->zonal_hidden = !k->zonal && qb->topology;
 		if (zones_add(&qb->ft, k->fallthrough_zones,
-			      k->nfallthrough_zones) < 0 ||
-		    zones_add(&qb->mc, k->multicluster, k->nmulticluster) < 0)
+			      k->nfallthrough_zones) < 0)
 			goto bad;
 	}
 	if (cb->external && kube && kube_external_zone(kube)) {
@@ -422,31 +409,6 @@ static size_t answer_pod(const struct query_block *b,
 	return finish(q, udp_max, out, n, limit);
 }
 
-/*
- * <host>.<svc>.<ns>.svc.<zone> of a ClusterIP service's endpoint: its
- * addresses of the type asked.  labels are the labels above the apex.
- * Returns the response length, 0 when no endpoint has that name.
- */
-static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
-			  size_t len, size_t alen,
-			  const struct hosts_entry **first)
-{
-	static const uint8_t svc[] = {3, 's', 'v', 'c'};
-	unsigned labels =
-	    dname_labels(lname) - dname_labels(lname + len - alen);
-	int l1 = label_at(lname, 1), l2 = label_at(lname, 2);
-	int l3 = label_at(lname, 3);
-
-	if (labels != 4 || memcmp(lname + l3, svc, sizeof(svc)) != 0)
-		return 0;
-	/* a multicluster zone has no ClusterIP endpoint names */
-	if (zones_apex(&b->mc, lname, len, alen))
-		return 0;
-	const struct hosts_svc *s =
-	    hosts_service(kube_hosts(b->kube), lname + l1, lname + l2);
-	return s ? hosts_match(s, lname, first) : 0;
-}
-
 /* Append the addresses of the m endpoints from e that qtype asks for, owned
  * by the name at response offset owner; *an counts them.  ANY takes the
  * family of the first one only: one RRset (RFC 8482).  Returns the new
@@ -474,13 +436,204 @@ static size_t put_hosts(const struct query_block *b, uint16_t qtype,
 	return n;
 }
 
+static const uint8_t svc_label[] = {3, 's', 'v', 'c'};
+
+/*
+ * The names of ClusterIP services (hosts.h) are <svc>.<ns>.svc.<zone>,
+ * _<port>._<proto>.<svc>..., _<proto>.<svc>... and <host>.<svc>...: the
+ * number of labels above apex (alen bytes) of lname (len bytes) when it
+ * has 3 to 5 and the last is svc, in a zone that has such names (a
+ * forward zone that is not a multicluster one); else 0.
+ */
+static unsigned svc_depth(const struct zone_apex *apex, const uint8_t *lname,
+			  size_t len, size_t alen)
+{
+	size_t above = len - alen, o = 0, last = 0;
+	unsigned labels = 0;
+
+	if (!(zone_apex_tag(apex) & KUBE_APEX_SERVICES))
+		return 0;
+	for (; o < above && labels < 6; labels++) {
+		last = o;
+		o += (size_t)lname[o] + 1;
+	}
+	const uint8_t *l = lname + last;
+	if (o != above || labels < 3 || labels > 5 || l[0] != 3 ||
+	    l[1] != 's' || l[2] != 'v' || l[3] != 'c')
+		return 0;
+	return labels;
+}
+
+/* The ClusterIP service whose own name starts with the wire labels at
+ * name (<svc>.<ns>...), when hosts.h answers that name; else NULL. */
+static const struct hosts_svc *vip_of(const struct query_block *b,
+				      const uint8_t *name)
+{
+	const struct hosts_svc *s = hosts_service(kube_hosts(b->kube), name,
+						  name + (size_t)name[0] + 1);
+
+	return s && hosts_svc_named(s) ? s : NULL;
+}
+
+/*
+ * <host>.<svc>.<ns>.svc.<zone> of a ClusterIP service's endpoint (lname of
+ * svc_depth d): the endpoints of that name from *first.  Returns how many,
+ * 0 when no endpoint has that name.
+ */
+static size_t host_lookup(const struct query_block *b, const uint8_t *lname,
+			  unsigned d, const struct hosts_entry **first)
+{
+	if (d != 4 || lname[1] == '_')
+		return 0;
+	const uint8_t *svc = lname + (size_t)lname[0] + 1;
+	const struct hosts_svc *s =
+	    hosts_service(kube_hosts(b->kube), svc, svc + (size_t)svc[0] + 1);
+	return s ? hosts_match(s, lname, first) : 0;
+}
+
+/* A name of a ClusterIP service's own (svc_depth d): the service, and
+ * with *port which of its ports the name is (NULL: the service name);
+ * *skip is the bytes of lname before the service's name.  NULL when the
+ * name is none of the service's (the _<proto> name between a port's and
+ * the service's, d 4, gives the first port of that protocol). */
+static const struct hosts_svc *vip_lookup(const struct query_block *b,
+					  const uint8_t *lname, unsigned d,
+					  const struct hosts_port **port,
+					  size_t *skip)
+{
+	const uint8_t *l2 = lname + (size_t)lname[0] + 1;
+	const struct hosts_svc *s;
+
+	*port = NULL;
+	*skip = 0;
+	if (d == 3)
+		return vip_of(b, lname);
+	if (lname[0] < 2 || lname[1] != '_')
+		return NULL;
+	*skip =
+	    d == 5 ? (size_t)(l2 - lname) + l2[0] + 1 : (size_t)(l2 - lname);
+	if (!(s = vip_of(b, lname + *skip)))
+		return NULL;
+	*port = d == 5 ? hosts_port_match(s, lname, l2)
+		       : hosts_port_match(s, NULL, lname);
+	return *port ? s : NULL;
+}
+
+/*
+ * Append the SRV records of a ClusterIP service's name (port NULL: one per
+ * port, weight as CoreDNS's) or of one port's name (weight 100), owned by
+ * the name at response offset owner and aimed at the service's name
+ * (target, tl bytes, lowercase wire); *an counts them, *tpos is where the
+ * first one's target is (0: none written).  Returns the new length, 0 when
+ * they do not fit in r bytes from start.
+ */
+static size_t put_vip_srv(const struct query_block *b,
+			  const struct hosts_svc *s,
+			  const struct hosts_port *port, uint16_t owner,
+			  const uint8_t *target, size_t tl, uint8_t *out,
+			  size_t n, size_t start, size_t r, uint16_t *an,
+			  size_t *tpos)
+{
+	uint32_t ttl = zone_ttl(kube_zone(b->kube));
+	size_t np;
+	uint16_t w;
+	const struct hosts_port *ports = hosts_srv_ports(s, port, &np, &w);
+	uint8_t rd[6 + DNAME_MAX];
+
+	rd[0] = rd[1] = 0;
+	wr16(rd + 2, w);
+	memcpy(rd + 6, target, tl);
+	*tpos = 0;
+	for (size_t i = 0; i < np; i++) {
+		if (hosts_srv_dup(ports, i))
+			continue;
+		if (n - start + 12 + 6 + tl > r)
+			return 0;
+		wr16(rd + 4, ports[i].port);
+		if (!*tpos)
+			*tpos = n + 12 + 6;
+		n = packet_put_rr(out, n, owner, T_SRV, ttl, rd, 6 + tl);
+		(*an)++;
+	}
+	return n;
+}
+
+/* Append what qtype asks of a ClusterIP service's name or port's name
+ * (vip_lookup), as put_vip_srv: the service's addresses of that type, its
+ * SRV records, ANY the first RRset (RFC 8482).  *tpos as put_vip_srv. */
+static size_t put_vip(const struct query_block *b, const struct hosts_svc *s,
+		      const struct hosts_port *port, uint16_t qtype,
+		      uint16_t owner, const uint8_t *target, size_t tl,
+		      uint8_t *out, size_t n, size_t start, size_t r,
+		      uint16_t *an, size_t *tpos)
+{
+	const struct hosts_entry *ips;
+	size_t nips = hosts_svc_ips(s, &ips);
+
+	*tpos = 0;
+	if (!port && qtype != T_SRV && (qtype != T_ANY || nips))
+		return put_hosts(b, qtype, ips, nips, owner, out, n, start, r,
+				 an);
+	if (qtype != T_SRV && qtype != T_ANY)
+		return n;
+	return put_vip_srv(b, s, port, owner, target, tl, out, n, start, r, an,
+			   tpos);
+}
+
+/*
+ * The service's own name (svc_depth 3) or one of its ports' names (5) of a
+ * ClusterIP service that hosts.h answers, or the _<proto> name between them
+ * (4, NODATA): the records of the type asked, and for SRV the service's
+ * addresses as additional records when they fit.  Returns the response
+ * length, 0 when the name is not such a name.
+ */
+static size_t answer_vip(const struct query_block *b,
+			 const struct packet_query *q, uint16_t udp_max,
+			 unsigned d, const struct zone_apex *apex, size_t alen,
+			 uint8_t *out, size_t limit)
+{
+	const struct hosts_port *port;
+	size_t skip, tpos;
+	const struct hosts_svc *s = vip_lookup(b, q->lname, d, &port, &skip);
+
+	if (!s)
+		return 0;
+	if (d == 4)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
+	if (!n)
+		return 0;
+	size_t r = room(q, n, limit), start = n;
+	uint16_t an = 0, ar = 0;
+	n = put_vip(b, s, port, q->qtype, 12, q->lname + skip,
+		    q->qname_len - skip, out, n, start, r, &an, &tpos);
+	if (!n)
+		return truncated(q, udp_max, out, limit);
+	if (!an)
+		return answer_negative(q, udp_max, 0, apex, alen, out, limit);
+	if (tpos) {
+		/* the target's addresses, A then AAAA, all or none */
+		const struct hosts_entry *ips;
+		size_t nips = hosts_svc_ips(s, &ips), m = n;
+		for (uint16_t t = T_A; m && t; t = t == T_A ? T_AAAA : 0)
+			m = put_hosts(b, t, ips, nips, (uint16_t)tpos, out, m,
+				      start, r, &ar);
+		if (m)
+			n = m;
+		else
+			ar = 0;
+	}
+	packet_set_counts(out, an, 0, ar);
+	return finish(q, udp_max, out, n, limit);
+}
+
 static size_t answer_host(const struct query_block *b,
 			  const struct packet_query *q, uint16_t udp_max,
-			  const struct zone_apex *apex, size_t alen,
+			  unsigned d, const struct zone_apex *apex, size_t alen,
 			  uint8_t *out, size_t limit)
 {
 	const struct hosts_entry *e;
-	size_t m = host_lookup(b, q->lname, q->qname_len, alen, &e);
+	size_t m = host_lookup(b, q->lname, d, &e);
 	if (!m)
 		return 0;
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
@@ -498,9 +651,10 @@ static size_t answer_host(const struct query_block *b,
 
 /*
  * A CNAME chain of the zone that ends at a name without a node (entry e of
- * node, ZONE_ENTRY_DANGLING): when that name is an endpoint name answered
- * beside the zone, the chain and its addresses.  Returns the response
- * length, 0 to answer the entry as it is (NXDOMAIN).
+ * node, ZONE_ENTRY_DANGLING): when that name is one answered beside the
+ * zone (a ClusterIP service's, hosts.h), the chain and the records of the
+ * type asked.  Returns the response length, 0 to answer the entry as it is
+ * (NXDOMAIN).
  */
 static size_t answer_chased_host(const struct query_block *b,
 				 const struct packet_query *q, uint16_t udp_max,
@@ -517,10 +671,16 @@ static size_t answer_chased_host(const struct query_block *b,
 
 	dname_lower_copy(l, t, tl);
 	const struct hosts_entry *first;
-	size_t m = zone_apex_of(kube_zone(b->kube), l, tl, &talen)
-		       ? host_lookup(b, l, tl, talen, &first)
-		       : 0;
-	if (!m)
+	const struct hosts_svc *s = NULL;
+	const struct hosts_port *port = NULL;
+	const struct zone_apex *ta =
+	    zone_apex_of(kube_zone(b->kube), l, tl, &talen);
+	unsigned d = ta ? svc_depth(ta, l, tl, talen) : 0;
+	size_t skip = 0, tpos;
+	size_t m = host_lookup(b, l, d, &first);
+	if (!m && d && !(s = vip_lookup(b, l, d, &port, &skip)))
+		return 0;
+	if (!m && !s)
 		return 0;
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
 	if (!n)
@@ -531,7 +691,12 @@ static size_t answer_chased_host(const struct query_block *b,
 	memcpy(out + n, data, e->len_noadd);
 	n += e->len_noadd;
 	uint16_t an = e->an;
-	n = put_hosts(b, q->qtype, first, m, e->tgt, out, n, start, r, &an);
+	if (m)
+		n = put_hosts(b, q->qtype, first, m, e->tgt, out, n, start, r,
+			      &an);
+	else if (d != 4)
+		n = put_vip(b, s, port, q->qtype, e->tgt, l + skip, tl - skip,
+			    out, n, start, r, &an, &tpos);
 	if (!n)
 		return truncated(q, udp_max, out, limit);
 	if (an == e->an) {
@@ -670,8 +835,6 @@ static size_t answer_zonal(const struct query_block *b,
 }
 
 /* ---- topology: client-zone answers of headless services ---- */
-
-static const uint8_t svc_label[] = {3, 's', 'v', 'c'};
 
 /* A name the answer of which depends on the client under `topology`:
  * A, AAAA or SRV of <svc>.<ns>.svc.<zone> (checked by shape only; such
@@ -901,6 +1064,13 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 		return error_rcode(req, len, q, PACKET_RCODE_REFUSED, udp_max,
 				   out, limit);
 	}
+	/* A ClusterIP service's name is hosts.h's, the names most asked. */
+	unsigned d = ext ? 0 : svc_depth(apex, q->lname, q->qname_len, alen);
+	if (d == 3 &&
+	    (n = answer_vip(b, q, udp_max, d, apex, alen, out, limit))) {
+		rcu_read_unlock();
+		return n;
+	}
 	const struct zone_node *node =
 	    !ext && (b->zonal || b->zonal_hidden) && zonal_unserved(b, q, alen)
 		? NULL
@@ -932,7 +1102,9 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 		return n;
 	}
 	if (!ext &&
-	    ((n = answer_host(b, q, udp_max, apex, alen, out, limit)) ||
+	    ((d > 3 &&
+	      (n = answer_vip(b, q, udp_max, d, apex, alen, out, limit))) ||
+	     (n = answer_host(b, q, udp_max, d, apex, alen, out, limit)) ||
 	     (n = answer_host_ptr(b, q, udp_max, apex, alen, out, limit)) ||
 	     (b->zonal &&
 	      (n = answer_zonal(b, q, udp_max, apex, alen, out, limit))))) {

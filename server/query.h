@@ -53,9 +53,6 @@ struct query_block {
 	bool ext_fallthrough;
 	struct query_zones ext_ft; /* its fallthrough zones */
 	struct query_zones lognames;
-	/* multicluster zones (wire, lowercase): their names are the zone's
-	 * only, never the endpoint names of hosts.h */
-	struct query_zones mc;
 	/* The plugins after kubernetes; set by the daemon after init. */
 	struct forward *fwd;  /* NULL: no forward directive */
 	struct loop *loop;    /* NULL: no loop directive */

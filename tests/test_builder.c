@@ -433,51 +433,44 @@ static void test_clusterip_dual_stack(void **state)
 	slice_ep(sl, "10.244.1.6", "down", NULL, false);
 	const struct obj_slice *sls[] = {sl};
 
+	/* Every name of a ClusterIP service is hosts.h's: no records. */
 	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	expect(&b,
-	       (const char *[]){
-		   "web.prod.svc.cluster.local. A 10.96.0.10",
-		   "web.prod.svc.cluster.local. AAAA fd00::10",
-		   /* every port on the bare name, weight floor(100/3) */
-		   "web.prod.svc.cluster.local. SRV 0 33 80 "
-		   "web.prod.svc.cluster.local.",
-		   "web.prod.svc.cluster.local. SRV 0 33 53 "
-		   "web.prod.svc.cluster.local.",
-		   "web.prod.svc.cluster.local. SRV 0 33 9000 "
-		   "web.prod.svc.cluster.local.",
-		   /* named ports only */
-		   "_http._tcp.web.prod.svc.cluster.local. SRV 0 100 80 "
-		   "web.prod.svc.cluster.local.",
-		   "_dns._udp.web.prod.svc.cluster.local. SRV 0 100 53 "
-		   "web.prod.svc.cluster.local.",
-		   /* the ready endpoint's PTR is looked up (hosts.h);
-		    * its parent exists */
-		   "1.244.10.in-addr.arpa. EXISTS",
-		   /* so are the cluster IPs' PTRs */
-		   "0.96.10.in-addr.arpa. EXISTS",
-		   "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
-		   "0.d.f.ip6.arpa. EXISTS",
-		   NULL,
-	       });
+	assert_int_equal(b.len, 0);
+	/* its own name with its addresses and every port (hosts.h writes
+	 * the SRVs, _port._proto names for named ports only) */
+	struct hosts_vip vip = {0};
+	assert_true(builder_service_vip(&c, s, sls, 1, &vip));
+	assert_ptr_equal(vip.ports, s->ports);
+	assert_int_equal(vip.nports, 3);
+	/* the names above the PTRs it answers exist: the parent of the ready
+	 * endpoint's and of the cluster IPs' */
+	struct obj_addr a;
+	assert_int_equal(obj_addr_parse("10.244.1.5", &a), 0);
+	assert_int_equal(builder_rev_parent(&c, &a, &b), 0);
+	expect(&b, (const char *[]){"1.244.10.in-addr.arpa. EXISTS", NULL});
 	zone_accepts(&c, &b);
+	assert_int_equal(obj_addr_parse("fd00::10", &a), 0);
+	assert_int_equal(builder_rev_parent(&c, &a, &b), 0);
+	expect(&b, (const char *[]){"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+				    "0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. EXISTS",
+				    NULL});
 	const struct obj_addr *ips = NULL;
 	assert_int_equal(builder_service_ips(&c, s, &ips), 2);
 	assert_ptr_equal(ips, s->ips);
 	/* the ready endpoint, by its dashed address */
 	expect_hosts(&c, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
-	/* Without reverse zones: no PTR at all. */
+	/* Without reverse zones: no PTR parent at all. */
 	struct builder_conf f = conf("cluster.local", NULL, NULL);
-	assert_int_equal(builder_service(&f, s, sls, 1, &b), 0);
-	assert_int_equal(count_prefix(&b, "0.96.10.in-addr.arpa."), 0);
-	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
+	assert_int_equal(obj_addr_parse("10.244.1.5", &a), 0);
+	assert_int_equal(builder_rev_parent(&f, &a, &b), 0);
+	assert_int_equal(b.len, 0);
 	expect_hosts(&f, s, sls, 1, (const char *[]){"- 10.244.1.5", NULL});
 
-	/* A reverse zone that does not hold the address: no PTR either. */
+	/* A reverse zone that does not hold the address: none either. */
 	struct builder_conf o = conf("cluster.local", "11.in-addr.arpa", NULL);
-	assert_int_equal(builder_service(&o, s, sls, 1, &b), 0);
-	assert_int_equal(count_prefix(&b, "0.96.10.in-addr.arpa."), 0);
-	assert_int_equal(count_prefix(&b, "1.244.10.in-addr.arpa."), 0);
+	assert_int_equal(builder_rev_parent(&o, &a, &b), 0);
+	assert_int_equal(b.len, 0);
 
 	/* endpoint_pod_names names the endpoint by its pod. */
 	f.endpoint_pod_names = true;
@@ -487,6 +480,7 @@ static void test_clusterip_dual_stack(void **state)
 	struct builder_conf r = conf("10.in-addr.arpa", NULL, NULL);
 	expect_hosts(&r, s, sls, 1, (const char *[]){NULL});
 	assert_int_equal(builder_service_ips(&r, s, NULL), 0);
+	assert_false(builder_service_vip(&r, s, sls, 1, NULL));
 
 	builder_buf_free(&b);
 	obj_service_free(s);
@@ -695,17 +689,13 @@ static void test_ptr_primary_zone(void **state)
 	slice_ep(sl, "192.168.1.5", "outside", NULL, true);
 	const struct obj_slice *sls[] = {sl};
 	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	expect(&b, (const char *[]){
-		       "web.prod.svc.example.org. A 10.96.0.10",
-		       "web.prod.svc.cluster.local. A 10.96.0.10",
-		       /* 192.168.1.5 is in no reverse zone */
-		       "1.244.10.in-addr.arpa. EXISTS",
-		       /* the cluster IP's PTR (hosts.h) names the service
-			* under example.org */
-		       "0.96.10.in-addr.arpa. EXISTS",
-		       NULL,
-		   });
-	zone_accepts(&c, &b);
+	assert_int_equal(b.len, 0);
+	assert_true(builder_service_vip(&c, s, sls, 1, NULL));
+	/* 192.168.1.5 is in no reverse zone */
+	struct obj_addr a;
+	assert_int_equal(obj_addr_parse("192.168.1.5", &a), 0);
+	assert_int_equal(builder_rev_parent(&c, &a, &b), 0);
+	assert_int_equal(b.len, 0);
 	expect_hosts(
 	    &c, s, sls, 1,
 	    (const char *[]){"h 10.244.1.5", "outside 192.168.1.5", NULL});
@@ -724,18 +714,16 @@ static void test_kube_dns(void **state)
 	    svc_new("prod", "kube-dns", OBJ_SVC_CLUSTERIP, "10.96.0.11");
 
 	(void)state;
+	/* the service's own names are hosts.h's; ns.dns is a record */
 	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
 	expect(&b, (const char *[]){
-		       "kube-dns.kube-system.svc.cluster.local. A 10.96.0.10",
-		       "kube-dns.kube-system.svc.example.org. A 10.96.0.10",
 		       "ns.dns.cluster.local. A 10.96.0.10",
 		       "ns.dns.example.org. A 10.96.0.10",
 		       NULL,
 		   });
 	assert_int_equal(builder_service(&c, o, NULL, 0, &b), 0);
-	assert_int_equal(count_prefix(&b, "ns.dns."), 0);
-	assert_int_equal(
-	    count(&b, "kube-dns.prod.svc.cluster.local. A 10.96.0.11"), 1);
+	assert_int_equal(b.len, 0);
+	assert_true(builder_service_vip(&c, o, NULL, 0, NULL));
 	builder_buf_free(&b);
 	obj_service_free(s);
 	obj_service_free(o);
@@ -758,33 +746,21 @@ static void test_ignore_empty_and_noendpoints(void **state)
 	const struct obj_slice *sls[] = {sl}, *hss[] = {hs};
 
 	/* Not ignoring: the ClusterIP answers without ready endpoints. */
-	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	assert_int_equal(count(&b, "web.prod.svc.cluster.local. A 10.96.0.10"),
-			 1);
+	assert_true(builder_service_vip(&c, s, sls, 1, NULL));
 	c.ignore_empty_service = true;
-	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	assert_int_equal(b.len, 0);
-	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
-	assert_int_equal(b.len, 0);
+	assert_false(builder_service_vip(&c, s, sls, 1, NULL));
+	assert_false(builder_service_vip(&c, s, NULL, 0, NULL));
 	sl->eps[0].ready = true;
-	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	assert_int_equal(count(&b, "web.prod.svc.cluster.local. A 10.96.0.10"),
-			 1);
+	assert_true(builder_service_vip(&c, s, sls, 1, NULL));
 	expect_hosts(&c, s, sls, 1, (const char *[]){"h 10.244.1.5", NULL});
 	c.ignore_empty_service = false;
 
-	/* noendpoints: no endpoint names; the ClusterIP stays, a headless
-	 * service gives nothing. */
+	/* noendpoints: no endpoint names; the ClusterIP's names stay, a
+	 * headless service gives nothing. */
 	c.noendpoints = true;
-	assert_int_equal(builder_service(&c, s, sls, 1, &b), 0);
-	expect(&b, (const char *[]){
-		       "web.prod.svc.cluster.local. A 10.96.0.10",
-		       "web.prod.svc.cluster.local. SRV 0 100 80 "
-		       "web.prod.svc.cluster.local.",
-		       "_http._tcp.web.prod.svc.cluster.local. SRV 0 100 80 "
-		       "web.prod.svc.cluster.local.",
-		       NULL,
-		   });
+	struct hosts_vip vip = {0};
+	assert_true(builder_service_vip(&c, s, sls, 1, &vip));
+	assert_int_equal(vip.nports, 1);
 	expect_hosts(&c, s, sls, 1, (const char *[]){NULL});
 	assert_int_equal(builder_service(&c, h, hss, 1, &b), 0);
 	assert_int_equal(b.len, 0);
@@ -849,20 +825,9 @@ static void test_names_too_long(void **state)
 	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
 	assert_int_equal(b.len, 0);
 	assert_int_equal(builder_service_ips(&c, s, NULL), 0);
+	assert_false(builder_service_vip(&c, s, NULL, 0, NULL));
 	obj_service_free(s);
-
-	/* A port name too long: only its _port._proto name is left out. */
-	s = svc_new("prod", "web", OBJ_SVC_CLUSTERIP, "10.96.0.10");
-	svc_port(s, l64, 80, OBJ_PROTO_TCP);
-	assert_int_equal(builder_service(&c, s, NULL, 0, &b), 0);
-	expect(&b, (const char *[]){
-		       "web.prod.svc.cluster.local. A 10.96.0.10",
-		       "web.prod.svc.cluster.local. SRV 0 100 80 "
-		       "web.prod.svc.cluster.local.",
-		       "0.96.10.in-addr.arpa. EXISTS",
-		       NULL,
-		   });
-	obj_service_free(s);
+	/* (a port name too long has no _port._proto name: test_hosts) */
 
 	/* An endpoint hostname too long: its names are left out, the
 	 * service's A stays. */

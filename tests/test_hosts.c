@@ -1,8 +1,10 @@
 /*
- * test_hosts.c -- endpoint names answered beside the zone: a service's
- * endpoints by host label (explicit, dashed, case, both families,
+ * test_hosts.c -- ClusterIP service names answered beside the zone: a
+ * service's endpoints by host label (explicit, dashed, case, both families,
  * repeats), by address, replacement and its change report, removal, stale
- * services and the walk.
+ * services and the walk; a service's own name and its ports (labels,
+ * protocols, SRV weights, repeated port numbers); the shared names above
+ * the table's (reverse parents) as services come and go.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,7 +99,8 @@ static void test_lookup(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, NULL, 1),
+			 1);
 	assert_int_equal(hosts_count_services(h), 1);
 	/* the label with a dot is left out, the repeat is merged */
 	assert_int_equal(hosts_count_entries(h), 6);
@@ -125,22 +128,27 @@ static void test_lookup(void **state)
 	struct hosts_ep rev[8];
 	for (int i = 0; i < 8; i++)
 		rev[i] = eps[7 - i];
-	assert_int_equal(hosts_set(h, "prod", "web", rev, 8, NULL, 0, 1), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", rev, 8, NULL, 0, NULL, 1),
+			 0);
 	/* One address changes: a change. */
 	eps[2] = ep("10.244.1.66", NULL);
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, NULL, 1),
+			 1);
 	assert_int_equal(lookup(h, "10-244-1-66", "web", "prod", a), 1);
 	/* the other copy of .6 is still there */
 	assert_int_equal(lookup(h, "10-244-1-6", "web", "prod", a), 1);
 	eps[4] = ep("10.244.1.67", NULL);
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 8, NULL, 0, NULL, 1),
+			 1);
 	assert_int_equal(lookup(h, "10-244-1-6", "web", "prod", a), 0);
 	ptr(h, "10.244.1.6", t);
 	assert_string_equal(t, "");
 
 	/* Removal. */
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 1);
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, NULL, 1),
+			 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, NULL, 1),
+			 0);
 	assert_int_equal(hosts_count_entries(h), 0);
 	assert_int_equal(lookup(h, "cart-0", "web", "prod", a), 0);
 	ptr(h, "10.244.1.5", t);
@@ -172,7 +180,7 @@ static void test_many_and_stale(void **state)
 		}
 		snprintf(name, sizeof(name), "svc-%d", s);
 		assert_int_equal(hosts_set(h, "ns", name, eps, 15, NULL, 0,
-					   s < 1000 ? 1 : 2),
+					   NULL, s < 1000 ? 1 : 2),
 				 1);
 	}
 	assert_int_equal(hosts_count_entries(h), 30000);
@@ -206,7 +214,8 @@ static void test_limits(void **state)
 		eps[i].addr.a[3] = (uint8_t)i;
 	}
 	/* a table holds at most HOSTS_MAX_ENTRIES addresses */
-	assert_int_equal(hosts_set(h, "ns", "huge", eps, N, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "ns", "huge", eps, N, NULL, 0, NULL, 1),
+			 1);
 	assert_int_equal(hosts_count_entries(h), HOSTS_MAX_ENTRIES);
 	size_t found = 0;
 	for (int i = 0; i < N; i++) {
@@ -241,7 +250,8 @@ static void test_service_ips(void **state)
 	(void)state;
 	assert_int_equal(obj_addr_parse("10.96.0.10", &ips[0]), 0);
 	assert_int_equal(obj_addr_parse("fd00::10", &ips[1]), 0);
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, NULL, 1),
+			 1);
 	assert_int_equal(hosts_count_entries(h), 3);
 	expect_ptr(h, "10.96.0.10", "web.prod.svc");
 	expect_ptr(h, "fd00::10", "web.prod.svc");
@@ -253,21 +263,229 @@ static void test_service_ips(void **state)
 	assert_int_equal(hosts_match(s, l, &e), 0);
 	rcu_read_unlock();
 	/* the same again: no change; without endpoints: the IPs stay */
-	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, 1), 0);
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 1, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", eps, 1, ips, 2, NULL, 1),
+			 0);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 1, NULL, 1),
+			 1);
 	assert_int_equal(hosts_count_entries(h), 1);
 	expect_ptr(h, "10.96.0.10", "web.prod.svc");
 	expect_ptr(h, "fd00::10", "");
 	expect_ptr(h, "10.244.1.5", "");
-	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, NULL, 1),
+			 1);
 	expect_ptr(h, "10.96.0.10", "");
 	assert_int_equal(hosts_count_services(h), 0);
+	hosts_free(h);
+}
+
+static struct obj_port port(const char *name, uint16_t n, uint8_t proto)
+{
+	struct obj_port p = {.name = (char *)name, .port = n, .proto = proto};
+
+	return p;
+}
+
+/* A service that answers its own name: its addresses, its ports, the
+ * _<port>._<proto> labels of the named ones, the SRV weights. */
+static void test_vip(void **state)
+{
+	struct hosts *h = hosts_new();
+	struct obj_addr ips[2];
+	struct obj_port ports[] = {
+	    port("HTTP", 80, OBJ_PROTO_TCP), port("dns", 53, OBJ_PROTO_UDP),
+	    port("dns-tcp", 53, OBJ_PROTO_TCP), port(NULL, 9000, OBJ_PROTO_TCP),
+	    port("bad.name", 81, OBJ_PROTO_SCTP)};
+	struct hosts_vip vip = {ports, 5};
+	const struct hosts_entry *e;
+	uint8_t l[64 + 6], w1[64], w2[64];
+	size_t n;
+	uint16_t wt;
+
+	(void)state;
+	assert_int_equal(obj_addr_parse("10.96.0.10", &ips[0]), 0);
+	assert_int_equal(obj_addr_parse("fd00::10", &ips[1]), 0);
+	/* a named service stays without endpoints or addresses */
+	assert_int_equal(
+	    hosts_set(h, "prod", "empty", NULL, 0, NULL, 0, &vip, 1), 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 2, &vip, 1),
+			 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 2, &vip, 1),
+			 0);
+	rcu_read_lock();
+	const struct hosts_svc *s =
+	    hosts_service(h, wl("web", w1), wl("prod", w2));
+	assert_non_null(s);
+	assert_true(hosts_svc_named(s));
+	assert_int_equal(hosts_svc_ips(s, &e), 2);
+	assert_int_equal(e[0].family, 4);
+	assert_memory_equal(hosts_entry_addr(&e[0]), ips[0].a, 4);
+	assert_int_equal(e[1].family, 6);
+	assert_memory_equal(hosts_entry_addr(&e[1]), ips[1].a, 16);
+	const struct hosts_port *p = hosts_svc_ports(s, &n);
+	assert_int_equal(n, 5);
+	assert_int_equal(p[0].port, 80);
+	assert_int_equal(p[3].lablen, 0);
+	/* labels are lowercase; a name with a dot has none */
+	assert_int_equal(hosts_port_labels(s, &p[0], l), 11);
+	assert_memory_equal(l, "\5_http\4_tcp", 11);
+	assert_int_equal(hosts_port_labels(s, &p[3], l), 0);
+	assert_int_equal(hosts_port_labels(s, &p[4], l), 0);
+	assert_ptr_equal(hosts_port_match(s, (const uint8_t *)"\5_http",
+					  (const uint8_t *)"\4_tcp"),
+			 &p[0]);
+	assert_null(hosts_port_match(s, (const uint8_t *)"\5_http",
+				     (const uint8_t *)"\4_udp"));
+	assert_ptr_equal(hosts_port_match(s, (const uint8_t *)"\4_dns",
+					  (const uint8_t *)"\4_udp"),
+			 &p[1]);
+	/* any named port of a protocol (the _<proto> name exists) */
+	assert_ptr_equal(hosts_port_match(s, NULL, (const uint8_t *)"\4_tcp"),
+			 &p[0]);
+	assert_null(hosts_port_match(s, NULL, (const uint8_t *)"\5_sctp"));
+	/* SRV RRsets: every port at the name, weight 100/5; one at a port's
+	 * name; 53 twice (udp and tcp) is one record */
+	assert_ptr_equal(hosts_srv_ports(s, NULL, &n, &wt), p);
+	assert_int_equal(n, 5);
+	assert_int_equal(wt, 20);
+	assert_false(hosts_srv_dup(p, 1));
+	assert_true(hosts_srv_dup(p, 2));
+	assert_ptr_equal(hosts_srv_ports(s, &p[1], &n, &wt), &p[1]);
+	assert_int_equal(n, 1);
+	assert_int_equal(wt, 100);
+	/* the ClusterIPs still name the service in PTRs */
+	assert_non_null(hosts_by_addr(h, 4, ips[0].a));
+	const struct hosts_svc *x =
+	    hosts_service(h, wl("empty", w1), wl("prod", w2));
+	assert_non_null(x);
+	assert_int_equal(hosts_svc_ips(x, &e), 0);
+	rcu_read_unlock();
+	/* a change of ports is a change; without vip the name is not ours */
+	vip.nports = 1;
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 2, &vip, 1),
+			 1);
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, ips, 2, NULL, 1),
+			 1);
+	rcu_read_lock();
+	s = hosts_service(h, wl("web", w1), wl("prod", w2));
+	assert_false(hosts_svc_named(s));
+	rcu_read_unlock();
+	/* unnamed and without addresses: gone */
+	assert_int_equal(
+	    hosts_set(h, "prod", "empty", NULL, 0, NULL, 0, NULL, 1), 1);
+	assert_int_equal(hosts_count_services(h), 1);
+	hosts_free(h);
+}
+
+struct seen {
+	char names[16][80];
+	bool exists[16];
+	size_t n;
+};
+
+static void shared_text(const struct hosts_shared *sh, char *out)
+{
+	struct obj_addr a = {.family = (uint8_t)sh->family};
+	char t[64];
+
+	memcpy(a.a, sh->key, sh->len);
+	sprintf(out, "parent %s", obj_addr_str(&a, t, sizeof(t)));
+}
+
+static int took(const struct hosts_shared *sh, bool exists, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 16);
+	shared_text(sh, s->names[s->n]);
+	s->exists[s->n++] = exists;
+	return 0;
+}
+
+/* The change of name (1 born, 0 gone) is among what seen took. */
+static void expect_took(const struct seen *s, const char *name, bool exists)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->names[i], name)) {
+			assert_int_equal(s->exists[i], exists);
+			return;
+		}
+	fail_msg("no change of %s", name);
+}
+
+static int count_each(const struct hosts_shared *sh, void *arg)
+{
+	(void)sh;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* The names above the table's (reverse parents): reported once when the
+ * first address needs them and once when the last one lets go. */
+static void test_shared(void **state)
+{
+	struct hosts *h = hosts_new();
+	struct obj_addr ip[2];
+	const struct hosts_ep e1[] = {ep("10.244.1.5", NULL),
+				      ep("10.244.1.6", NULL)};
+	const struct hosts_ep e2[] = {ep("10.244.1.7", NULL),
+				      ep("fd00::1:17", NULL)};
+	struct hosts_vip vip = {NULL, 0};
+	struct seen s = {0};
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(obj_addr_parse("10.96.0.10", &ip[0]), 0);
+	assert_int_equal(obj_addr_parse("10.96.0.11", &ip[1]), 0);
+	assert_int_equal(hosts_set(h, "prod", "web", e1, 2, &ip[0], 1, &vip, 1),
+			 1);
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 2);
+	expect_took(&s, "parent 10.244.1.0", true);
+	expect_took(&s, "parent 10.96.0.0", true);
+	/* nothing new: nothing to take */
+	s.n = 0;
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 0);
+	/* a second service under the same parents adds the IPv6 one only */
+	assert_int_equal(hosts_set(h, "prod", "api", e2, 2, &ip[1], 1, NULL, 1),
+			 1);
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 1);
+	expect_took(&s, "parent fd00::1:10", true);
+	assert_int_equal(hosts_each_shared(h, count_each, &n), 0);
+	assert_int_equal(n, 3);
+	/* the first goes: the others hold every parent it held */
+	s.n = 0;
+	assert_int_equal(hosts_set(h, "prod", "web", NULL, 0, NULL, 0, NULL, 1),
+			 1);
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 0);
+	/* gone and back before a take: no change to report */
+	s.n = 0;
+	assert_int_equal(hosts_set(h, "prod", "api", e2, 1, &ip[1], 1, NULL, 2),
+			 1);
+	assert_int_equal(hosts_set(h, "prod", "api", e2, 2, &ip[1], 1, NULL, 2),
+			 1);
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 0);
+	/* stale services let go too */
+	assert_int_equal(hosts_drop_stale(h, 3), 1);
+	assert_int_equal(hosts_take_shared(h, took, &s), 0);
+	assert_int_equal(s.n, 3);
+	expect_took(&s, "parent 10.244.1.0", false);
+	expect_took(&s, "parent 10.96.0.0", false);
+	expect_took(&s, "parent fd00::1:10", false);
+	n = 0;
+	assert_int_equal(hosts_each_shared(h, count_each, &n), 0);
+	assert_int_equal(n, 0);
 	hosts_free(h);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_vip),
+	    cmocka_unit_test(test_shared),
 	    cmocka_unit_test(test_service_ips),
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_many_and_stale),

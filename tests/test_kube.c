@@ -176,6 +176,40 @@ struct ans {
 	uint8_t d[4096];
 };
 
+/* A ClusterIP service's own name (hosts.h answers it): what look() says
+ * of a zone name, the data being the addresses of the type asked (or
+ * the SRV ports, 2 bytes each). */
+static void look_vip(struct kube *k, const uint8_t *n, uint16_t qtype,
+		     struct ans *a)
+{
+	const uint8_t *ns = n + n[0] + 1, *svc = ns + ns[0] + 1;
+	const struct hosts_entry *ips;
+	size_t np;
+
+	if (!n[0] || !ns[0] || memcmp(svc, "\3svc", 4) != 0)
+		return;
+	const struct hosts_svc *s = hosts_service(kube_hosts(k), n, ns);
+	if (!s || !hosts_svc_named(s))
+		return;
+	a->exists = true;
+	size_t nips = hosts_svc_ips(s, &ips);
+	const struct hosts_port *p = hosts_svc_ports(s, &np);
+	for (size_t i = 0; i < nips && qtype != T_SRV; i++) {
+		size_t al = ips[i].family == 4 ? 4 : 16;
+		if ((qtype == T_A) != (ips[i].family == 4))
+			continue;
+		memcpy(a->d + a->e.len, hosts_entry_addr(&ips[i]), al);
+		a->e.len += (uint32_t)al;
+		a->e.an++;
+	}
+	for (size_t i = 0; i < np && qtype == T_SRV; i++) {
+		a->d[a->e.len++] = (uint8_t)(p[i].port >> 8);
+		a->d[a->e.len++] = (uint8_t)p[i].port;
+		a->e.an++;
+	}
+	a->has = a->e.an > 0;
+}
+
 static void look(struct kube *k, const char *name, uint16_t qtype,
 		 struct ans *a)
 {
@@ -197,6 +231,8 @@ static void look(struct kube *k, const char *name, uint16_t qtype,
 			assert_true(e->len <= sizeof(a->d));
 			memcpy(a->d, zone_node_data(node) + e->off, e->len);
 		}
+	} else {
+		look_vip(k, n, qtype, a);
 	}
 	rcu_read_unlock();
 }
@@ -682,6 +718,71 @@ static void put_json(struct kube *k, const char *json)
 	"last-change-trigger-time\":\"2020-01-01T00:00:00Z\"}},"               \
 	"\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"" ip        \
 	"\"]}],\"ports\":[{\"name\":\"pg\",\"port\":5432}]}"
+
+/* Namespace solo without its object: a (10.96.7.1, an endpoint
+ * 10.244.7.5) and b (10.96.7.2). */
+static struct store *solo_store(void)
+{
+	struct store *st = store_new();
+
+	put_svc(st, "solo", "a", OBJ_SVC_CLUSTERIP, "10.96.7.1");
+	put_slice(st, "solo", "a-1", "a", "10.244.7.5", NULL);
+	put_svc(st, "solo", "b", OBJ_SVC_CLUSTERIP, "10.96.7.2");
+	return st;
+}
+
+/* The names above a ClusterIP service's names (hosts.h answers those):
+ * its namespace without a Namespace object (the store's), the parents of
+ * its PTR names; they stay while one service needs them, through full
+ * loads and incremental deletes, and go with the last. */
+static void test_vip_shared_names(void **state)
+{
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, NULL, NULL, 0);
+	struct ans x;
+	size_t owners = zone_count_owners(kube_zone(k));
+
+	(void)state;
+	assert_int_equal(kube_apply_store(k, solo_store()), 0);
+	assert_true(exists(k, "solo.svc.cluster.local"));
+	assert_true(exists(k, "7.96.10.in-addr.arpa"));
+	assert_true(exists(k, "7.244.10.in-addr.arpa"));
+	assert_true(exists(k, "244.10.in-addr.arpa")); /* above them too */
+	/* the service names themselves are not the zone's */
+	look(k, "a.solo.svc.cluster.local", T_A, &x);
+	assert_null(x.node);
+	assert_int_equal(x.e.an, 1);
+	look(k, "_http._tcp.a.solo.svc.cluster.local", T_SRV, &x);
+	assert_false(x.exists); /* look_vip reads service names only */
+	/* no owner per service: the namespace and the two parents */
+	assert_int_equal(zone_count_owners(kube_zone(k)), owners + 3);
+
+	/* A full load of the same: all of them stay. */
+	assert_int_equal(kube_apply_store(k, solo_store()), 0);
+	assert_true(exists(k, "solo.svc.cluster.local"));
+	assert_true(exists(k, "7.96.10.in-addr.arpa"));
+	assert_true(exists(k, "7.244.10.in-addr.arpa"));
+
+	/* Deleting a: its endpoint's parent goes, b keeps the others. */
+	assert_int_equal(kube_delete(k, DECODE_SERVICE, "solo", "a"), 0);
+	assert_int_equal(kube_delete(k, DECODE_SLICE, "solo", "a-1"), 0);
+	assert_int_equal(kube_commit(k), 0);
+	assert_false(exists(k, "7.244.10.in-addr.arpa"));
+	assert_false(exists(k, "244.10.in-addr.arpa"));
+	assert_true(exists(k, "7.96.10.in-addr.arpa"));
+	assert_true(exists(k, "solo.svc.cluster.local"));
+	look(k, "a.solo.svc.cluster.local", T_A, &x);
+	assert_false(x.exists);
+
+	/* A full load without b: the namespace goes too. */
+	struct store *st = store_new();
+	put_svc(st, "other", "c", OBJ_SVC_CLUSTERIP, "10.96.8.1");
+	assert_int_equal(kube_apply_store(k, st), 0);
+	assert_false(exists(k, "solo.svc.cluster.local"));
+	assert_false(exists(k, "7.96.10.in-addr.arpa"));
+	assert_true(exists(k, "other.svc.cluster.local"));
+	assert_true(exists(k, "8.96.10.in-addr.arpa"));
+	kube_free(k);
+}
 
 static void test_incremental(void **state)
 {
@@ -1358,6 +1459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_topology),
 	    cmocka_unit_test(test_incremental),
+	    cmocka_unit_test(test_vip_shared_names),
 	    cmocka_unit_test(test_multicluster),
 	    cmocka_unit_test(test_multicluster_load),
 	    cmocka_unit_test(test_relist_sweeps),

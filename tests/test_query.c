@@ -625,6 +625,87 @@ static void test_any(void **state)
 	ldns_pkt_free(p);
 }
 
+/* The names of a ClusterIP service, answered from its table (hosts.h):
+ * SRV at its name and at a port's name with the addresses as glue, the
+ * _<proto> name between them, names that are none of its own, ANY, a
+ * CNAME chased into them, and the same shape under a reverse zone. */
+static void test_vip(void **state)
+{
+	(void)state;
+	ldns_pkt *p = ask("web.prod.svc.cluster.local", T_SRV);
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "web.prod.svc.cluster.local. 30 IN SRV 0 100 80 "
+		  "web.prod.svc.cluster.local.");
+	assert_int_equal(ldns_pkt_arcount(p), 1);
+	assert_rr(ldns_pkt_additional(p), 0,
+		  "web.prod.svc.cluster.local. 30 IN A 10.96.1.10");
+	ldns_pkt_free(p);
+
+	/* the target is lowercase whatever the question's case, which is
+	 * echoed */
+	p = ask("_HTTP._tcp.Web.prod.svc.cluster.local", T_SRV);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "_http._tcp.web.prod.svc.cluster.local. 30 IN SRV 0 100 80 "
+		  "web.prod.svc.cluster.local.");
+	assert_rr(ldns_pkt_additional(p), 0,
+		  "web.prod.svc.cluster.local. 30 IN A 10.96.1.10");
+	assert_memory_equal(resp + 12, "\5_HTTP\4_tcp\3Web", 15);
+	ldns_pkt_free(p);
+	p = ask("_http._tcp.web.prod.svc.cluster.local", T_ANY);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_int_equal(
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+	    LDNS_RR_TYPE_SRV);
+	ldns_pkt_free(p);
+	p = ask("web.prod.svc.cluster.local", T_ANY);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "web.prod.svc.cluster.local. 30 IN A 10.96.1.10");
+	ldns_pkt_free(p);
+
+	/* the _<proto> name of a named port exists without records */
+	p = ask("_tcp.web.prod.svc.cluster.local", T_A);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_soa(p, "cluster.local.", 30);
+	ldns_pkt_free(p);
+	expect_rcode("_http._tcp.web.prod.svc.cluster.local", T_A,
+		     LDNS_RCODE_NOERROR);
+	expect_rcode("_udp.web.prod.svc.cluster.local", T_SRV,
+		     LDNS_RCODE_NXDOMAIN);
+	expect_rcode("_http._udp.web.prod.svc.cluster.local", T_SRV,
+		     LDNS_RCODE_NXDOMAIN);
+	expect_rcode("_dns._tcp.web.prod.svc.cluster.local", T_SRV,
+		     LDNS_RCODE_NXDOMAIN);
+	expect_rcode("x._http._tcp.web.prod.svc.cluster.local", T_SRV,
+		     LDNS_RCODE_NXDOMAIN);
+	expect_rcode("web.nons.svc.cluster.local", T_A, LDNS_RCODE_NXDOMAIN);
+	/* the shape under a reverse zone is no service name */
+	expect_rcode("web.prod.svc.10.in-addr.arpa", T_A, LDNS_RCODE_NXDOMAIN);
+
+	/* an ExternalName into the service: the chain, then what the
+	 * service's name has of the type */
+	p = ask("ext.prod.svc.cluster.local", T_SRV);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	assert_rr(ldns_pkt_answer(p), 0,
+		  "ext.prod.svc.cluster.local. 30 IN CNAME "
+		  "web.prod.svc.cluster.local.");
+	assert_rr(ldns_pkt_answer(p), 1,
+		  "web.prod.svc.cluster.local. 30 IN SRV 0 100 80 "
+		  "web.prod.svc.cluster.local.");
+	ldns_pkt_free(p);
+	p = ask("ext.prod.svc.cluster.local", T_AAAA);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_soa(p, "cluster.local.", 30);
+	ldns_pkt_free(p);
+}
+
 static void test_edns(void **state)
 {
 	struct msg m;
@@ -984,6 +1065,7 @@ int main(void)
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_huge_tcp),
 	    cmocka_unit_test(test_any),
+	    cmocka_unit_test(test_vip),
 	    cmocka_unit_test(test_edns),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_insecure_pods),

@@ -176,16 +176,8 @@ static void emit_ptr(const struct builder_conf *c, struct builder_buf *b,
 		emit(b, rev, rl, T_PTR, target, tlen);
 }
 
-/*
- * The PTR names of a ClusterIP service's endpoints are answered by lookup
- * (hosts.h), not stored; their parent (the /24 of an IPv4 address, the
- * /124 of an IPv6 one) is stored as existing, so that the names above them
- * answer NODATA rather than NXDOMAIN.  last/lastlen keep the parent written
- * before, as neighbouring addresses share it.
- */
-static void emit_rev_parent(const struct builder_conf *c, struct builder_buf *b,
-			    const struct obj_addr *a, uint8_t *last,
-			    size_t *lastlen)
+int builder_rev_parent(const struct builder_conf *c, const struct obj_addr *a,
+		       struct builder_buf *out)
 {
 	uint8_t rev[DNAME_MAX];
 	size_t rl = a->family == 4 ? dname_reverse4(a->a, rev)
@@ -193,13 +185,10 @@ static void emit_rev_parent(const struct builder_conf *c, struct builder_buf *b,
 	const uint8_t *parent = rev + rev[0] + 1;
 	size_t pl = rl - rev[0] - 1;
 
-	if (pl == *lastlen && memcmp(parent, last, pl) == 0)
-		return;
-	if (!in_reverse_zone(c, parent, pl))
-		return;
-	emit(b, parent, pl, ZONE_TYPE_EXISTS, NULL, 0);
-	memcpy(last, parent, pl);
-	*lastlen = pl;
+	reset(out);
+	if (in_reverse_zone(c, parent, pl))
+		emit(out, parent, pl, ZONE_TYPE_EXISTS, NULL, 0);
+	return out->oom ? -ENOMEM : 0;
 }
 
 static void emit_srv(struct builder_buf *b, const uint8_t *owner, size_t olen,
@@ -224,18 +213,6 @@ static uint16_t srv_weight(size_t n)
 	size_t w = n ? 100 / n : 100;
 
 	return (uint16_t)(w ? w : 1);
-}
-
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case OBJ_PROTO_UDP:
-		return "udp";
-	case OBJ_PROTO_SCTP:
-		return "sctp";
-	default:
-		return "tcp";
-	}
 }
 
 int builder_static(const struct builder_conf *c, struct builder_buf *out)
@@ -363,7 +340,7 @@ static size_t svc_port_name(const struct svc_name *n, const struct obj_port *pt,
 	if (!pt->name || !*pt->name)
 		return 0;
 	return fmt_wire(out, "_%s._%s.%s.%s%s" ZONE_FMT, pt->name,
-			proto_name(pt->proto), n->name, n->ns, n->mid,
+			obj_proto_name(pt->proto), n->name, n->ns, n->mid,
 			ZONE_ARGS(n->z));
 }
 
@@ -440,24 +417,22 @@ static void emit_ep_srvs(const struct svc_name *n,
 	}
 }
 
-/* Endpoint records of one forward zone: host names, headless A/AAAA and
- * SRV; PTRs when the zone is the primary one. */
+/* A headless service's endpoint records in one forward zone: host names,
+ * the service's A/AAAA and SRV; PTRs when the zone is the primary one.  (A
+ * ClusterIP service's endpoint names are hosts.h's.) */
 static void service_endpoints(const struct builder_conf *c,
 			      const struct obj_service *s,
 			      const struct obj_slice *const *sl, size_t nsl,
 			      const char *z, bool prim, struct builder_buf *out)
 {
-	bool headless = s->type == OBJ_SVC_HEADLESS;
 	uint8_t host[DNAME_MAX];
 	struct svc_name n;
 	char buf[64];
 
 	svc_name_init(&n, s->name, s->ns, ".svc", z);
-	if (!n.len)
+	if (!n.len || s->type != OBJ_SVC_HEADLESS)
 		return;
-	size_t nall = headless ? count_ep_srv(sl, nsl, NULL, 0) : 0;
-	uint8_t last[DNAME_MAX];
-	size_t lastlen = 0;
+	size_t nall = count_ep_srv(sl, nsl, NULL, 0);
 	for (size_t i = 0; i < nsl; i++) {
 		const struct obj_slice *x = sl[i];
 		for (size_t j = 0; j < x->neps; j++) {
@@ -466,13 +441,6 @@ static void service_endpoints(const struct builder_conf *c,
 				continue;
 			for (size_t k = 0; k < ep->naddrs; k++) {
 				const struct obj_addr *a = &ep->addrs[k];
-				if (!headless) {
-					/* The names themselves: hosts.h. */
-					if (prim)
-						emit_rev_parent(c, out, a, last,
-								&lastlen);
-					continue;
-				}
 				size_t hl = svc_host_name(
 				    &n, builder_host_label(c, ep, a, buf), NULL,
 				    host);
@@ -594,15 +562,6 @@ static void service_zonal(const struct builder_conf *c,
 	}
 }
 
-static void service_clusterip(const struct obj_service *s, const char *z,
-			      struct builder_buf *out)
-{
-	struct svc_name n;
-
-	svc_name_init(&n, s->name, s->ns, ".svc", z);
-	emit_vip(&n, s->ips, s->nips, s->ports, s->nports, out);
-}
-
 static void service_external(const struct obj_service *s, const char *z,
 			     struct builder_buf *out)
 {
@@ -622,7 +581,6 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 		    struct builder_buf *out)
 {
 	const char *prim = primary(c);
-	bool empty = count_ready(slices, nslices) == 0;
 	uint8_t n[DNAME_MAX];
 
 	reset(out);
@@ -638,8 +596,7 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 			service_external(s, z, out);
 			continue;
 		case OBJ_SVC_CLUSTERIP:
-			if (!(c->ignore_empty_service && empty))
-				service_clusterip(s, z, out);
+			/* the names are hosts.h's (builder_service_vip) */
 			break;
 		case OBJ_SVC_HEADLESS:
 			if (c->zonal && !c->noendpoints)
@@ -656,13 +613,28 @@ int builder_service(const struct builder_conf *c, const struct obj_service *s,
 				emit_addr(out, n, nl, &s->ips[k]);
 		}
 	}
-	/* The PTRs of the ClusterIPs are answered by lookup (hosts.h), as
-	 * the endpoints' are: their parents exist. */
-	uint8_t last[DNAME_MAX];
-	size_t lastlen = 0;
-	for (size_t k = 0; k < builder_service_ips(c, s, NULL); k++)
-		emit_rev_parent(c, out, &s->ips[k], last, &lastlen);
 	return out->oom ? -ENOMEM : 0;
+}
+
+bool builder_service_vip(const struct builder_conf *c,
+			 const struct obj_service *s,
+			 const struct obj_slice *const *slices, size_t nslices,
+			 struct hosts_vip *vip)
+{
+	uint8_t n[DNAME_MAX];
+
+	if (s->type != OBJ_SVC_CLUSTERIP || !primary(c) ||
+	    (!s->nips && !s->nports) ||
+	    !fmt_wire(n, "%s.%s.svc" ZONE_FMT, s->name, s->ns,
+		      ZONE_ARGS(primary(c))))
+		return false;
+	if (c->ignore_empty_service && count_ready(slices, nslices) == 0)
+		return false;
+	if (vip) {
+		vip->ports = s->ports;
+		vip->nports = s->nports;
+	}
+	return true;
 }
 
 size_t builder_service_ips(const struct builder_conf *c,

@@ -76,6 +76,12 @@ int builder_mname(const struct builder_conf *c, size_t i, uint8_t *out);
  * svc.<zone> and pod.<zone>. */
 int builder_static(const struct builder_conf *c, struct builder_buf *out);
 
+/* The parent of the PTR name of address a (its bits below the /24 or the
+ * /124 zero) as an existing name, when a reverse zone holds it: the names
+ * above a PTR that hosts.h answers answer NODATA. */
+int builder_rev_parent(const struct builder_conf *c, const struct obj_addr *a,
+		       struct builder_buf *out);
+
 /* An existing namespace: <ns>.svc.<zone> (and <ns>.pod.<zone> unless pods
  * are disabled) exist. */
 int builder_namespace(const struct builder_conf *c, const char *ns,
@@ -83,9 +89,10 @@ int builder_namespace(const struct builder_conf *c, const char *ns,
 
 /* A service with the EndpointSlices of it (merged): service name, SRV,
  * PTR, a headless service's endpoint names; for kube-system/kube-dns also
- * ns.dns.<zone>.  A ClusterIP service's endpoint names and their PTRs are
- * not records (builder_service_hosts); the parents of those PTR names are
- * stored as existing names. */
+ * ns.dns.<zone>.  A ClusterIP service's own name, its ports' names, its
+ * endpoint names and their PTRs are not records (builder_service_vip,
+ * builder_service_hosts); the names above their PTRs that exist because of
+ * them are builder_rev_parent's. */
 int builder_service(const struct builder_conf *c, const struct obj_service *s,
 		    const struct obj_slice *const *slices, size_t nslices,
 		    struct builder_buf *out);
@@ -101,6 +108,16 @@ size_t builder_service_hosts(const struct builder_conf *c,
 			     const struct obj_service *s,
 			     const struct obj_slice *const *slices,
 			     size_t nslices, struct hosts_ep *out, size_t max);
+
+/* Whether hosts.h answers the service's own name <svc>.<ns>.svc.<zone>
+ * and its ports' names instead of records: a ClusterIP service with an
+ * address or a port when there is a forward zone, unless
+ * ignore_empty_service hides it for want of ready endpoints.  With vip,
+ * sets the ports the name has SRV records for. */
+bool builder_service_vip(const struct builder_conf *c,
+			 const struct obj_service *s,
+			 const struct obj_slice *const *slices, size_t nslices,
+			 struct hosts_vip *vip);
 
 /* The addresses of the service whose PTRs hosts.h answers, naming the
  * service: the ClusterIPs when there is a forward zone.  Returns how many

@@ -290,6 +290,9 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	if (!k->zi || !(k->hosts = hosts_new()) || !(k->pods = podset_new()) ||
 	    (c->topology && !(k->czone = clientzone_new())))
 		goto nomem;
+	for (size_t i = 0; i < c->nzones; i++)
+		if (!builder_is_reverse(c->zones[i]) && !k->bc.multicluster[i])
+			zone_set_tag(k->zi, i, KUBE_APEX_SERVICES);
 	const char *prim = builder_primary(&k->bc);
 	int pl = prim ? dname_from_str(prim, k->primary) : 0;
 	if (pl > 0) {
@@ -476,23 +479,34 @@ static size_t host_name(uint8_t *out, const uint8_t *lab, size_t ll,
 	return ll + sl + zl;
 }
 
+/* Zone i in wire form in z when it holds ClusterIP services' names (a
+ * forward zone, not a multicluster one): its length, else 0. */
+static size_t svc_zone(const struct kube *k, size_t i, uint8_t *z)
+{
+	int zl = dname_from_str(k->bc.zones[i], z);
+
+	if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
+	    k->bc.multicluster[i])
+		return 0;
+	return (size_t)zl;
+}
+
 static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
 		     void *arg)
 {
 	struct each_host *x = arg;
 	const struct kube *k = x->k;
 	uint8_t lab[64], name[DNAME_MAX], z[DNAME_MAX], rev[DNAME_MAX];
-	size_t sl, ll = hosts_entry_label(s, e, lab), alen;
+	size_t sl, ll = hosts_entry_label(s, e, lab), alen, zl;
 	const uint8_t *sn = hosts_svc_name(s, &sl);
 	uint32_t ttl = zone_ttl(k->zi);
 	int rc;
 
-	/* a service's own address has its A/AAAA in the zone: only the PTR */
+	/* a service's own address: its PTR (the name is each_vip's) */
 	for (size_t i = 0; ll && i < k->bc.nzones; i++) {
-		int zl = dname_from_str(k->bc.zones[i], z);
 		size_t nl;
-		if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
-		    !(nl = host_name(name, lab, ll, sn, sl, z, (size_t)zl)))
+		if (!(zl = svc_zone(k, i, z)) ||
+		    !(nl = host_name(name, lab, ll, sn, sl, z, zl)))
 			continue;
 		rc =
 		    x->cb(name, e->family == 4 ? 1 : 28, ttl,
@@ -507,6 +521,70 @@ static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
 	if (!k->primary_len || !nl || !zone_apex_of(k->zi, rev, rl, &alen))
 		return 0;
 	return x->cb(rev, 12, ttl, name, (uint16_t)nl, x->arg);
+}
+
+/* The SRV records of s's name (port NULL) or of a port's name at owner,
+ * aimed at the service's name (target, tl bytes). */
+static int each_vip_srv(struct each_host *x, const struct hosts_svc *s,
+			const struct hosts_port *port, const uint8_t *owner,
+			const uint8_t *target, size_t tl)
+{
+	size_t np;
+	uint16_t w;
+	const struct hosts_port *p = hosts_srv_ports(s, port, &np, &w);
+	uint8_t rd[6 + DNAME_MAX];
+	int rc = 0;
+
+	rd[0] = rd[1] = 0;
+	rd[2] = (uint8_t)(w >> 8);
+	rd[3] = (uint8_t)w;
+	memcpy(rd + 6, target, tl);
+	for (size_t i = 0; i < np && !rc; i++) {
+		if (hosts_srv_dup(p, i))
+			continue;
+		rd[4] = (uint8_t)(p[i].port >> 8);
+		rd[5] = (uint8_t)p[i].port;
+		rc = x->cb(owner, 33, zone_ttl(x->k->zi), rd,
+			   (uint16_t)(6 + tl), x->arg);
+	}
+	return rc;
+}
+
+/* A ClusterIP service's own name and its ports' names in every zone that
+ * has them (hosts.h answers them): its addresses and SRV records. */
+static int each_vip(const struct hosts_svc *s, void *arg)
+{
+	struct each_host *x = arg;
+	const struct kube *k = x->k;
+	uint8_t z[DNAME_MAX], name[DNAME_MAX], pn[DNAME_MAX], lab[64 + 6];
+	size_t sl, zl, np, nips;
+	const uint8_t *sn = hosts_svc_name(s, &sl);
+	const struct hosts_entry *ips;
+	const struct hosts_port *ports = hosts_svc_ports(s, &np);
+	int rc = 0;
+
+	if (!hosts_svc_named(s))
+		return 0;
+	nips = hosts_svc_ips(s, &ips);
+	for (size_t i = 0; i < k->bc.nzones && !rc; i++) {
+		size_t nl;
+		if (!(zl = svc_zone(k, i, z)) ||
+		    !(nl = host_name(name, sn, sl, z, zl, z + zl, 0)))
+			continue;
+		for (size_t j = 0; j < nips && !rc; j++)
+			rc = x->cb(name, ips[j].family == 4 ? 1 : 28,
+				   zone_ttl(k->zi), hosts_entry_addr(&ips[j]),
+				   ips[j].family == 4 ? 4 : 16, x->arg);
+		if (!rc)
+			rc = each_vip_srv(x, s, NULL, name, name, nl);
+		for (size_t j = 0; j < np && !rc; j++) {
+			size_t ll = hosts_port_labels(s, &ports[j], lab);
+			if (ll && host_name(pn, lab, ll, sn, sl, z, zl))
+				rc =
+				    each_vip_srv(x, s, &ports[j], pn, name, nl);
+		}
+	}
+	return rc;
 }
 
 static int each_pod(const char *ns, const struct obj_addr *a, void *arg)
@@ -589,6 +667,8 @@ int kube_each_rr(const struct kube *k,
 
 	if (!rc)
 		rc = hosts_each(k->hosts, each_host, &x);
+	if (!rc)
+		rc = hosts_each_service(k->hosts, each_vip, &x);
 	return rc ? rc : podset_each(k->pods, each_pod, &x);
 }
 
@@ -666,17 +746,43 @@ static int set_ext_owner(struct kube *k, const char *key)
 	return rc == -EINVAL ? 0 : rc;
 }
 
-/* Replace a service's endpoint names (n 0: none) and the PTRs of its own
- * addresses; a change moves the SOA serial at the next commit. */
+/* A reverse parent (hosts.h) as the owner "rev/<address>" of its name. */
+static int shared_set(const struct hosts_shared *sh, bool exists, void *arg)
+{
+	struct kube *k = arg;
+	struct obj_addr a = {.family = (uint8_t)sh->family};
+	char key[80], text[64];
+
+	memcpy(a.a, sh->key, sh->len);
+	snprintf(key, sizeof(key), "rev/%s",
+		 obj_addr_str(&a, text, sizeof(text)));
+	if (builder_rev_parent(&k->bc, &a, &k->buf) < 0)
+		return -ENOMEM;
+	if (!exists)
+		k->buf.len = 0;
+	return set_owner(k, key);
+}
+
+static int shared_stamp(const struct hosts_shared *sh, void *arg)
+{
+	return shared_set(sh, true, arg);
+}
+
+/* Replace a service's endpoint names (n 0: none), the PTRs of its own
+ * addresses and, with vip, its own name; a change moves the SOA serial at
+ * the next commit, and the names above them follow (hosts_take_shared). */
 static int set_hosts(struct kube *k, const char *ns, const char *name,
 		     const struct hosts_ep *eps, size_t n,
-		     const struct obj_addr *ips, size_t nips)
+		     const struct obj_addr *ips, size_t nips,
+		     const struct hosts_vip *vip)
 {
-	int rc = hosts_set(k->hosts, ns, name, eps, n, ips, nips, k->gen);
+	int rc = hosts_set(k->hosts, ns, name, eps, n, ips, nips, vip, k->gen);
 
 	if (rc > 0)
 		zone_touch(k->zi);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	return hosts_take_shared(k->hosts, shared_set, k);
 }
 
 static int apply_ns(const char *name, void *arg)
@@ -784,7 +890,10 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	}
 	const struct obj_addr *ips = NULL;
 	size_t nips = builder_service_ips(&k->bc, s, &ips);
-	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips);
+	struct hosts_vip vip;
+	bool named = builder_service_vip(&k->bc, s, k->slices, n, &vip);
+	rc = set_hosts(k, s->ns, s->name, k->eps, ne, ips, nips,
+		       named ? &vip : NULL);
 	if (rc == 0 && k->czone &&
 	    clientzone_set(k->czone, s->ns, s->name, k->slices, n, k->gen) < 0)
 		rc = -ENOMEM;
@@ -918,9 +1027,16 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	if (podset_drop_stale(k->pods, (uint32_t)k->gen))
 		zone_touch(k->zi);
 	podset_reclaim(k->pods);
-	zone_owner_drop_stale(k->zi, k->gen);
 	if (hosts_drop_stale(k->hosts, k->gen))
 		zone_touch(k->zi);
+	/* the names above the table's: those that went, and the others
+	 * stamped with this generation (else none is dropped) */
+	int shared = hosts_take_shared(k->hosts, shared_set, k) < 0 ||
+			     hosts_each_shared(k->hosts, shared_stamp, k) < 0
+			 ? -ENOMEM
+			 : 0;
+	if (!shared)
+		zone_owner_drop_stale(k->zi, k->gen);
 	if (k->czone)
 		clientzone_drop_stale(k->czone, k->gen);
 	rc = zone_commit(k->zi);
@@ -932,7 +1048,7 @@ static int apply_end(struct kube *k, struct store *st, struct store **old)
 	*old = k->st;
 	k->st = st;
 	__atomic_store_n(&k->synced, 1, __ATOMIC_RELEASE);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : shared;
 }
 
 /* Applying st failed (-ENOMEM): publish what was applied so far (the next
@@ -1574,12 +1690,15 @@ static int rebuild(struct kube *k, const char *key)
 		}
 	}
 	if (!strcmp(kind, "svc") &&
-	    (set_hosts(k, ns, name, NULL, 0, NULL, 0) < 0 ||
-	     set_ext_owner(k, key) < 0 ||
+	    (set_ext_owner(k, key) < 0 ||
 	     (k->czone &&
 	      clientzone_set(k->czone, ns, name, NULL, 0, k->gen) < 0)))
 		return -ENOMEM;
-	return set_owner(k, key);
+	int rc = set_owner(k, key);
+	/* last: the names it frees are written through k->buf */
+	if (rc == 0 && !strcmp(kind, "svc"))
+		rc = set_hosts(k, ns, name, NULL, 0, NULL, 0, NULL);
+	return rc;
 }
 
 int kube_commit(struct kube *k)

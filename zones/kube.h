@@ -127,6 +127,11 @@ const struct clientzone *kube_clientzone(const struct kube *k);
  * the kube has no forward zone. */
 const uint8_t *kube_primary(const struct kube *k, size_t *len);
 
+/* The tag (zone_apex_tag) of the zones of kube_zone that have ClusterIP
+ * services' names, answered from kube_hosts: the forward zones that are
+ * not multicluster ones. */
+#define KUBE_APEX_SERVICES 1
+
 /*
  * Walk every record of the cluster (writer side): the zone's records
  * (zone_each_rr) and the endpoint names answered beside it, A/AAAA in every

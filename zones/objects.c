@@ -464,6 +464,18 @@ size_t obj_addr_dashed(const struct obj_addr *a, char *buf)
 	return n;
 }
 
+const char *obj_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case OBJ_PROTO_UDP:
+		return "udp";
+	case OBJ_PROTO_SCTP:
+		return "sctp";
+	default:
+		return "tcp";
+	}
+}
+
 int obj_addr_parse(const char *s, struct obj_addr *out)
 {
 	struct obj_addr a;

@@ -229,6 +229,10 @@ const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len);
  * address. */
 size_t obj_addr_dashed(const struct obj_addr *a, char *buf);
 
+/* The name of a port protocol as SRV names spell it: "tcp", "udp",
+ * "sctp" (anything else reads as TCP, the API's default). */
+const char *obj_proto_name(uint8_t proto);
+
 /* Parse a textual IPv4/IPv6 address. Returns 0 or -1. */
 int obj_addr_parse(const char *s, struct obj_addr *out);
 

@@ -51,12 +51,16 @@ struct ns_rec {
 	uint32_t cap;
 };
 
+/* The slices of one service: one allocation with the names, and room for
+ * one slice inline (most services have one). */
 struct svc_group {
 	char *ns;
 	char *svc;
-	const struct obj_slice **v;
+	const struct obj_slice **v; /* &one, or an array of its own */
 	uint32_t n;
 	uint32_t cap;
+	const struct obj_slice *one;
+	char names[];
 };
 
 struct store {
@@ -339,33 +343,37 @@ static struct svc_group *group_get(struct hmap *gm, const char *ns,
 
 	if (i >= 0) {
 		g = gm->t[i].p;
+		if (g->v == &g->one && g->n == 1) {
+			/* a second slice: an array of its own */
+			const struct obj_slice **v = malloc(4 * sizeof(*v));
+			if (!v)
+				return NULL;
+			v[0] = g->one;
+			g->v = v;
+			g->cap = 4;
+		}
 		if (grow(&g->v, g->n, &g->cap) < 0)
 			return NULL;
 		return g;
 	}
 	if (hmap_reserve(gm) < 0)
 		return NULL;
-	g = calloc(1, sizeof(*g));
+	size_t nl = strlen(ns) + 1, sl = strlen(svc) + 1;
+	g = calloc(1, sizeof(*g) + nl + sl);
 	if (!g)
 		return NULL;
-	g->ns = strdup(ns);
-	g->svc = strdup(svc);
-	if (!g->ns || !g->svc || grow(&g->v, g->n, &g->cap) < 0) {
-		free(g->ns);
-		free(g->svc);
-		free(g->v);
-		free(g);
-		return NULL;
-	}
+	g->ns = memcpy(g->names, ns, nl);
+	g->svc = memcpy(g->names + nl, svc, sl);
+	g->v = &g->one;
+	g->cap = 1;
 	hmap_add(gm, h, g, 0);
 	return g;
 }
 
 static void group_free(struct svc_group *g)
 {
-	free(g->ns);
-	free(g->svc);
-	free(g->v);
+	if (g->v != &g->one)
+		free(g->v);
 	free(g);
 }
 

@@ -98,6 +98,7 @@ struct zone_apex {
 	struct zname *w;
 	struct zone_node *ent;	 /* answers of names without records */
 	uint8_t len, mlen, rlen; /* rlen 0: RNAME hostmaster.<name> */
+	uint8_t tag;		 /* zone_set_tag */
 	uint8_t name[DNAME_MAX];
 	uint8_t mname[DNAME_MAX];
 	uint8_t rname[DNAME_MAX];
@@ -1353,6 +1354,19 @@ const struct zone_entry *zone_node_find(const struct zone_node *n,
 const uint8_t *zone_node_data(const struct zone_node *n)
 {
 	return (const uint8_t *)(n->e + n->nentries);
+}
+
+unsigned zone_apex_tag(const struct zone_apex *a)
+{
+	return a->tag;
+}
+
+int zone_set_tag(struct zone_index *zi, size_t i, unsigned tag)
+{
+	if (i >= zi->napex || tag > 0xff)
+		return -EINVAL;
+	zi->apex[i].tag = (uint8_t)tag;
+	return 0;
 }
 
 const struct zone_apex *zone_node_apex(const struct zone_node *n)

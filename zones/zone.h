@@ -69,6 +69,10 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
  * or -EINVAL for no such zone or a malformed name. */
 int zone_set_rname(struct zone_index *zi, size_t i, const uint8_t *rname);
 
+/* Give zone i the tag tag (0 until then), an opaque mark of the index's
+ * owner that readers get with zone_apex_tag.  Returns 0 or -EINVAL. */
+int zone_set_tag(struct zone_index *zi, size_t i, unsigned tag);
+
 /* Free the index and every node; no reader may use it any more. */
 void zone_index_free(struct zone_index *zi);
 
@@ -88,6 +92,9 @@ const struct zone_node *zone_lookup(const struct zone_index *zi,
  * name exists without data of that type (NODATA). */
 const struct zone_entry *zone_node_find(const struct zone_node *n,
 					uint16_t qtype);
+
+/* The tag of a zone (zone_set_tag). */
+unsigned zone_apex_tag(const struct zone_apex *a);
 
 /* Base of the entries' data; the zone a node belongs to. */
 const uint8_t *zone_node_data(const struct zone_node *n);
