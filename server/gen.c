@@ -83,6 +83,7 @@ static int listener_add_key(struct listener *l, const char *zone,
 	struct query_key *k = &l->ql.keys[l->ql.nkeys];
 	if (dname_zone_wire(zone, k->zone, &k->len) < 0)
 		return -EINVAL;
+	k->nlabels = dname_labels(k->zone);
 	k->block = qb;
 	l->ql.nkeys++;
 	return 0;

@@ -38,12 +38,34 @@ static inline void wr16(uint8_t *p, uint16_t v)
  * Parse the question name at req[off]: uncompressed labels only.  Fills
  * q->lname and q->nlabels; returns the wire length or 0 when malformed.
  */
+/* Copy n bytes from src to dst with the ASCII capitals lowercased, eight
+ * at a time: a byte below 0x80 gets bit 5 when it is 'A'..'Z'.  (Label
+ * length bytes are below 64 and pass unchanged.) */
+static void lower_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	const uint64_t ones7 = 0x7f7f7f7f7f7f7f7fULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, src + i, 8);
+		uint64_t h = x & ones7;
+		/* bit 7 of each byte: >= 'A', then > 'Z' */
+		uint64_t ge_a = h + 0x3f3f3f3f3f3f3f3fULL;
+		uint64_t gt_z = h + 0x2525252525252525ULL;
+		x |= ((ge_a ^ gt_z) & ~x & high) >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++)
+		dst[i] = lower_tab[src[i]];
+}
+
 static size_t parse_qname(const uint8_t *req, size_t len, size_t off,
 			  struct packet_query *q)
 {
 	const uint8_t *p = req + off;
 	const uint8_t *end = req + len;
-	uint8_t *out = q->lname;
 	unsigned labels = 0;
 	size_t total = 0;
 
@@ -55,18 +77,13 @@ static size_t parse_qname(const uint8_t *req, size_t len, size_t off,
 			break;
 		if (l & 0xc0) /* pointer, or an extended label type */
 			return 0;
-		total += (size_t)l + 1;
-		if (total + 1 > PACKET_MAX_NAME || (size_t)(end - p) <= l)
+		if (total + l + 2 > PACKET_MAX_NAME || (size_t)(end - p) <= l)
 			return 0;
-		*out++ = l;
-		p++;
-		for (unsigned i = 0; i < l; i++)
-			out[i] = lower_tab[p[i]];
-		out += l;
-		p += l;
-		labels++;
+		q->loff[labels++] = (uint8_t)total;
+		total += (size_t)l + 1;
+		p += (size_t)l + 1;
 	}
-	*out = 0;
+	lower_copy(q->lname, req + off, total + 1);
 	q->nlabels = labels;
 	return total + 1;
 }

@@ -12,6 +12,7 @@
 
 #define PACKET_HEADER 12
 #define PACKET_MAX_NAME 255
+#define PACKET_MAX_LABELS 127 /* of a name of PACKET_MAX_NAME bytes */
 #define PACKET_MAX_TCP 65535
 #define PACKET_MIN_UDP 512
 
@@ -44,7 +45,8 @@ struct packet_query {
 	const uint8_t *qname;
 	size_t qname_len; /* wire length, final root label included */
 	uint8_t lname[PACKET_MAX_NAME + 1];
-	unsigned nlabels; /* labels, root not counted */
+	unsigned nlabels;		 /* labels, root not counted */
+	uint8_t loff[PACKET_MAX_LABELS]; /* where label i starts in lname */
 	uint16_t qtype;
 	uint16_t qclass;
 	bool edns;

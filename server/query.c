@@ -127,8 +127,9 @@ static const struct query_key *select_key(const struct query_listener *l,
 	for (size_t i = 0; i < l->nkeys; i++) {
 		const struct query_key *k = &l->keys[i];
 		if ((!best || k->len > best->len) &&
-		    dname_suffix_at(q->lname, q->qname_len, k->zone, k->len) >=
-			0)
+		    dname_suffix_loff(q->lname, q->qname_len, q->loff,
+				      q->nlabels, k->zone, k->len,
+				      k->nlabels) >= 0)
 			best = k;
 	}
 	return best;
@@ -1052,8 +1053,8 @@ static size_t resolve_in(const struct query_block *b, struct zone_index *zi,
 {
 	size_t alen, n;
 	rcu_read_lock();
-	const struct zone_apex *apex =
-	    zone_apex_of(zi, q->lname, q->qname_len, &alen);
+	const struct zone_apex *apex = zone_apex_of_labels(
+	    zi, q->lname, q->qname_len, q->loff, q->nlabels, &alen);
 	if (!apex) {
 		rcu_read_unlock();
 		*next = NEXT_OUTSIDE;

@@ -69,6 +69,7 @@ struct query_block {
 struct query_key {
 	uint8_t zone[256]; /* wire, lowercase */
 	size_t len;
+	unsigned nlabels; /* of zone, the root not counted */
 	const struct query_block *block;
 	uint32_t msite; /* metrics: its site (metrics_site), 0: not counted */
 };

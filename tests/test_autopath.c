@@ -568,6 +568,7 @@ static int walk_setup(void **state)
 	w.qb.autopath->slen[0] =
 	    wire("shop.svc.cluster.local", w.qb.autopath->search[0]);
 	w.key.len = wire("cluster.local", w.key.zone);
+	w.key.nlabels = 2;
 	w.key.block = &w.qb;
 	w.l.keys = &w.key;
 	w.l.nkeys = 1;

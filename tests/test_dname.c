@@ -184,13 +184,22 @@ static void test_lower(void **state)
 	assert_memory_equal(odd, odd_l, sizeof(odd));
 }
 
+/* Where zone starts in name (dname_suffix_at), checked to be what
+ * dname_suffix_loff says from the name's label offsets. */
 static int suffix(const char *name, const char *zone)
 {
-	uint8_t n[DNAME_MAX], z[DNAME_MAX];
+	uint8_t n[DNAME_MAX], z[DNAME_MAX], loff[128];
 	int nl = dname_from_str(name, n), zl = dname_from_str(zone, z);
+	unsigned labels = 0;
 
 	assert_true(nl > 0 && zl > 0);
-	return dname_suffix_at(n, (size_t)nl, z, (size_t)zl);
+	for (size_t o = 0; n[o]; o += (size_t)n[o] + 1)
+		loff[labels++] = (uint8_t)o;
+	int at = dname_suffix_at(n, (size_t)nl, z, (size_t)zl);
+	assert_int_equal(dname_suffix_loff(n, (size_t)nl, loff, labels, z,
+					   (size_t)zl, dname_labels(z)),
+			 at);
+	return at;
 }
 
 static void test_suffix_at(void **state)

@@ -115,6 +115,36 @@ static void test_valid_query(void **state)
 	assert_int_equal(q.udp_size, 512);
 }
 
+/* The name lowercased eight bytes at a time: every capital, nothing else
+ * (the bytes next to 'A' and 'Z', and above 0x7f, stay), in labels of
+ * every length around 8; the labels' offsets. */
+static void test_lowercase(void **state)
+{
+	struct msg m;
+	struct packet_query q;
+	const char *name =
+	    "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[`az{.A.Bc.\200\377Zz\193."
+	    "XyZ0123-_.SEVENCH.EIGHTCHR.NINECHARS";
+	uint8_t want[256];
+
+	(void)state;
+	header(&m, 1, 0x0100, 1, 0, 0, 0);
+	question(&m, name, 1, 1);
+	assert_int_equal(packet_parse(m.b, m.n, &q), PACKET_OK);
+	for (size_t i = 0; i < q.qname_len; i++) {
+		uint8_t c = q.qname[i];
+		want[i] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+	}
+	assert_memory_equal(q.lname, want, q.qname_len);
+	assert_int_equal(q.nlabels, 8);
+	size_t o = 0;
+	for (unsigned i = 0; i < q.nlabels; i++) {
+		assert_int_equal(q.loff[i], o);
+		o += (size_t)q.lname[o] + 1;
+	}
+	assert_int_equal(o + 1, q.qname_len);
+}
+
 static void test_root_query(void **state)
 {
 	struct msg m;
@@ -688,6 +718,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_query),
 	    cmocka_unit_test(test_root_query),
+	    cmocka_unit_test(test_lowercase),
 	    cmocka_unit_test(test_edns),
 	    cmocka_unit_test(test_other_additional_skipped),
 	    cmocka_unit_test(test_drop),

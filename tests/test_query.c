@@ -186,6 +186,7 @@ static void key(struct query_key *k, const char *zone,
 
 	assert_true(n > 0);
 	k->len = (size_t)n;
+	k->nlabels = dname_labels(k->zone);
 	k->block = b;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DNAME_MAX 255
 
@@ -42,6 +43,24 @@ void dname_lower_copy(uint8_t *dst, const uint8_t *src, size_t len);
 
 /* Offset of zone inside name when name is zone or below it (comparing bytes
  * exactly, so both must be lowercased); -1 otherwise. */
+/* Offset of zone inside name when name is zone or below it (comparing bytes
+ * exactly, so both must be lowercased); -1 otherwise. */
+/* dname_suffix_at for a name whose label i starts at loff[i] (nlabels
+ * labels, the root not counted) and a zone of zlabels labels: one
+ * comparison, no walk over the labels. */
+static inline int dname_suffix_loff(const uint8_t *name, size_t len,
+				    const uint8_t *loff, unsigned nlabels,
+				    const uint8_t *zone, size_t zlen,
+				    unsigned zlabels)
+{
+	if (zlabels > nlabels)
+		return -1;
+	size_t off = zlabels ? loff[nlabels - zlabels] : len - 1;
+	if (len - off != zlen || memcmp(name + off, zone, zlen) != 0)
+		return -1;
+	return (int)off;
+}
+
 int dname_suffix_at(const uint8_t *name, size_t len, const uint8_t *zone,
 		    size_t zlen);
 

@@ -99,6 +99,7 @@ struct zone_apex {
 	struct zone_node *ent;	 /* answers of names without records */
 	uint8_t len, mlen, rlen; /* rlen 0: RNAME hostmaster.<name> */
 	uint8_t tag;		 /* zone_set_tag */
+	uint8_t nlabels;	 /* of name, the root not counted */
 	uint8_t name[DNAME_MAX];
 	uint8_t mname[DNAME_MAX];
 	uint8_t rname[DNAME_MAX];
@@ -1327,6 +1328,25 @@ const struct zone_apex *zone_apex_of(const struct zone_index *zi,
 	return &zi->apex[i];
 }
 
+const struct zone_apex *zone_apex_of_labels(const struct zone_index *zi,
+					    const uint8_t *lname, size_t len,
+					    const uint8_t *loff,
+					    unsigned nlabels, size_t *apex_len)
+{
+	const struct zone_apex *best = NULL;
+
+	for (size_t i = 0; i < zi->napex; i++) {
+		const struct zone_apex *a = &zi->apex[i];
+		if ((!best || a->len > best->len) &&
+		    dname_suffix_loff(lname, len, loff, nlabels, a->name,
+				      a->len, a->nlabels) >= 0)
+			best = a;
+	}
+	if (best)
+		*apex_len = best->len;
+	return best;
+}
+
 const struct zone_node *zone_lookup(const struct zone_index *zi,
 				    const uint8_t *lname, size_t len)
 {
@@ -1584,6 +1604,7 @@ struct zone_index *zone_index_new(const uint8_t *const *zones,
 	for (size_t i = 0; i < nzones; i++) {
 		struct zone_apex *a = &zi->apex[i];
 		a->len = (uint8_t)dname_len(zones[i]);
+		a->nlabels = (uint8_t)dname_labels(zones[i]);
 		memcpy(a->name, zones[i], a->len);
 		a->mlen = (uint8_t)dname_len(mnames[i]);
 		memcpy(a->mname, mnames[i], a->mlen);

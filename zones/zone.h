@@ -84,6 +84,13 @@ const struct zone_apex *zone_apex_of(const struct zone_index *zi,
 				     const uint8_t *lname, size_t len,
 				     size_t *apex_len);
 
+/* zone_apex_of for a name whose label i starts at loff[i] (nlabels
+ * labels, the root not counted), without a walk over its labels. */
+const struct zone_apex *zone_apex_of_labels(const struct zone_index *zi,
+					    const uint8_t *lname, size_t len,
+					    const uint8_t *loff,
+					    unsigned nlabels, size_t *apex_len);
+
 /* The node of an existing name, NULL when the name does not exist. */
 const struct zone_node *zone_lookup(const struct zone_index *zi,
 				    const uint8_t *lname, size_t len);
