@@ -678,10 +678,9 @@ static size_t answer_chased_host(const struct query_block *b,
 	    zone_apex_of(kube_zone(b->kube), l, tl, &talen);
 	unsigned d = ta ? svc_depth(ta, l, tl, talen) : 0;
 	size_t skip = 0, tpos;
+	/* an endpoint's name, else one of the service's own */
 	size_t m = host_lookup(b, l, d, &first);
-	if (!m && d && !(s = vip_lookup(b, l, d, &port, &skip)))
-		return 0;
-	if (!m && !s)
+	if (!m && !(d && (s = vip_lookup(b, l, d, &port, &skip))))
 		return 0;
 	size_t n = packet_begin(q, PACKET_FLAG_AA, 0, out, limit);
 	if (!n)
@@ -695,7 +694,7 @@ static size_t answer_chased_host(const struct query_block *b,
 	if (m)
 		n = put_hosts(b, q->qtype, first, m, e->tgt, out, n, start, r,
 			      &an);
-	else if (d != 4)
+	else if (d != 4) /* (the _<proto> name has no records) */
 		n = put_vip(b, s, port, q->qtype, e->tgt, l + skip, tl - skip,
 			    out, n, start, r, &an, &tpos);
 	if (!n)
