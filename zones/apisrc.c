@@ -29,6 +29,7 @@
 #define MAX_ERROR_BODY (64u << 10)
 #define TOKEN_TTL_MS 60000 /* re-read the token this often */
 #define TICK_MS 1000
+#define LIST_READ (256L << 10) /* libcurl's read buffer for a LIST */
 
 enum mode { M_LIST, M_WATCH };
 
@@ -45,12 +46,13 @@ struct res {
 	enum decode_kind kind;
 	char *selectors; /* "&labelSelector=..." already escaped, or "" */
 	enum mode mode;
-	bool listed;  /* the first LIST completed */
-	bool in_list; /* kube_relist_begin called for the current list */
-	char rv[64];  /* resourceVersion to watch from */
-	char *cont;   /* continue token of the next page */
-	CURL *easy;   /* the handle, kept across requests */
-	bool active;  /* a request is in flight */
+	bool listed;	/* the first LIST completed */
+	bool in_list;	/* kube_relist_begin called for the current list */
+	char rv[64];	/* resourceVersion to watch from */
+	char *cont;	/* continue token of the next page */
+	uint32_t limit; /* objects per LIST page */
+	CURL *easy;	/* the handle, kept across requests */
+	bool active;	/* a request is in flight */
 	struct curl_slist *hdrs;
 	long status;
 	bool status_known;
@@ -62,6 +64,7 @@ struct res {
 	bool saw_event; /* the watch delivered something */
 	bool changed;	/* events applied since the last commit */
 	struct buf body;
+	struct podscan *scan; /* pods: the LIST page scanned as it arrives */
 	struct lines lines;
 	uint32_t retry_after;
 	uint64_t last_activity_ms;
@@ -410,6 +413,8 @@ static int watch_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+static void list_begin(struct res *r);
+
 static size_t on_header(char *d, size_t size, size_t n, void *arg)
 {
 	struct res *r = arg;
@@ -430,6 +435,11 @@ static size_t on_data(char *d, size_t size, size_t n, void *arg)
 		r->status_known = true;
 	}
 	r->last_activity_ms = now_ms();
+	if (r->scan && r->mode == M_LIST && r->status == 200) {
+		/* pods: each item into the store as soon as it is whole */
+		list_begin(r);
+		return podscan_feed(r->scan, d, len) < 0 ? 0 : len;
+	}
 	if (r->mode == M_LIST || r->status != 200) {
 		size_t max = r->status == 200 ? MAX_BODY : MAX_ERROR_BODY;
 		return buf_add(&r->body, d, len, max) < 0 ? 0 : len;
@@ -463,8 +473,8 @@ static void res_start(struct res *r)
 	if (r->mode == M_LIST) {
 		char *c = r->cont ? curl_easy_escape(NULL, r->cont, 0) : NULL;
 		snprintf(url, sizeof(url), "%s%s?limit=%u%s%s%s", s->url_base,
-			 r->path, s->conf.page_limit, c ? "&continue=" : "",
-			 c ? c : "", r->selectors);
+			 r->path, r->limit, c ? "&continue=" : "", c ? c : "",
+			 r->selectors);
 		curl_free(c);
 	} else {
 		uint32_t t = backoff_jitter(&r->bo, 300, 600);
@@ -475,6 +485,8 @@ static void res_start(struct res *r)
 		s->stats.watches++;
 	}
 	lines_init(&r->lines, MAX_LINE);
+	if (r->scan)
+		podscan_reset(r->scan);
 	if (!r->easy)
 		r->easy = curl_easy_init();
 	else
@@ -501,6 +513,10 @@ static void res_start(struct res *r)
 	if (r->mode == M_LIST)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* A list is megabytes: fewer, larger reads. */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
+			 r->mode == M_LIST ? LIST_READ
+					   : (long)CURL_MAX_WRITE_SIZE);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -593,14 +609,14 @@ static void list_begin(struct res *r)
 	}
 }
 
-/* A page of pods, scanned rather than parsed (podscan.h). */
+/* A page of pods is in: it was scanned as it arrived (podscan.h). */
 static void list_pods_page(struct res *r)
 {
 	struct apisrc *s = r->s;
 	struct podscan_list pl;
 
 	list_begin(r);
-	int rc = podscan_page(r->body.p, r->body.len, scanned_pod, r, &pl);
+	int rc = podscan_end(r->scan, &pl);
 	if (rc < 0) {
 		logf_(s, APISRC_ERROR,
 		      "plugin/kubernetes: list %s: the answer is not a list",
@@ -624,7 +640,7 @@ static void list_pods_page(struct res *r)
 static void list_page(struct res *r)
 {
 	struct apisrc *s = r->s;
-	if (r->kind == DECODE_POD) {
+	if (r->scan) {
 		list_pods_page(r);
 		return;
 	}
@@ -899,9 +915,14 @@ static int add_res(struct apisrc *s, const char *name, const char *path,
 	r->mode = M_LIST;
 	r->selectors = selectors(label, field);
 	r->timer = evtimer_new(s->base, res_timer, r);
+	r->limit = s->conf.page_limit;
+	if (kind == DECODE_POD) {
+		r->scan = podscan_new(scanned_pod, r);
+		r->limit = s->conf.pod_page_limit;
+	}
 	backoff_init(&r->bo, seed + s->nres);
 	lines_init(&r->lines, MAX_LINE);
-	if (!r->selectors || !r->timer)
+	if (!r->selectors || !r->timer || (kind == DECODE_POD && !r->scan))
 		return -ENOMEM;
 	if (s->conf.resync_ms)
 		r->next_resync_ms =
@@ -936,6 +957,8 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	s->conf = *conf;
 	if (!s->conf.page_limit)
 		s->conf.page_limit = 100;
+	if (!s->conf.pod_page_limit)
+		s->conf.pod_page_limit = 500;
 	if (!s->conf.idle_timeout_ms)
 		s->conf.idle_timeout_ms = 180000;
 	if (set_base(s, err, errlen) < 0)
@@ -1015,6 +1038,7 @@ void apisrc_free(struct apisrc *s)
 			event_free(r->timer);
 		free(r->selectors);
 		free(r->cont);
+		podscan_free(r->scan);
 	}
 	if (s->multi)
 		curl_multi_cleanup(s->multi);

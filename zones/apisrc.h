@@ -38,6 +38,7 @@ struct apisrc_conf {
 	uint32_t resync_ms;	  /* full relist period; 0: none */
 	uint32_t idle_timeout_ms; /* a silent watch is dead (180000) */
 	uint32_t page_limit;	  /* LIST page size (100) */
+	uint32_t pod_page_limit;  /* of pods, scanned as they arrive (500) */
 	/* Log a line (never a secret); NULL: silent. */
 	void (*log)(void *arg, enum apisrc_level level, const char *msg);
 	/* Every resource has been listed once (called once). */
