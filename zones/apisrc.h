@@ -6,7 +6,9 @@
  * Everything runs on the control thread's libevent loop through libcurl's
  * multi interface: no blocking call, no thread per watch, one HTTP/1.1
  * connection per watch.  Per resource: LIST in pages (limit/continue) into
- * the store, diffed against what it held; then WATCH from the list's
+ * the store, diffed against what it held (pods: each page scanned as it
+ * arrives, the next one asked for on a second connection as soon as the
+ * page's continue token is in); then WATCH from the list's
  * resourceVersion with bookmarks and a randomized 5-10 minute timeout,
  * resumed from the last resourceVersion when it ends; 410 Gone (as an HTTP
  * status or an ERROR event) and undecodable lines mean a relist.  Failures
