@@ -29,6 +29,7 @@
 #define MAX_ERROR_BODY (64u << 10)
 #define TOKEN_TTL_MS 60000 /* re-read the token this often */
 #define TICK_MS 1000
+#define POD_READ (128L << 10) /* libcurl's read buffer for a LIST of pods */
 
 enum mode { M_LIST, M_WATCH };
 
@@ -45,12 +46,13 @@ struct res {
 	enum decode_kind kind;
 	char *selectors; /* "&labelSelector=..." already escaped, or "" */
 	enum mode mode;
-	bool listed;  /* the first LIST completed */
-	bool in_list; /* kube_relist_begin called for the current list */
-	char rv[64];  /* resourceVersion to watch from */
-	char *cont;   /* continue token of the next page */
-	CURL *easy;   /* the handle, kept across requests */
-	bool active;  /* a request is in flight */
+	bool listed;	/* the first LIST completed */
+	bool in_list;	/* kube_relist_begin called for the current list */
+	char rv[64];	/* resourceVersion to watch from */
+	char *cont;	/* continue token of the next page */
+	uint32_t limit; /* objects per LIST page */
+	CURL *easy;	/* the handle, kept across requests */
+	bool active;	/* a request is in flight */
 	struct curl_slist *hdrs;
 	long status;
 	bool status_known;
@@ -62,6 +64,20 @@ struct res {
 	bool saw_event; /* the watch delivered something */
 	bool changed;	/* events applied since the last commit */
 	struct buf body;
+	struct podscan *scan; /* pods: the LIST page scanned as it arrives */
+	/* Pods: the next page, asked for as soon as this one's continue token
+	 * is in (its metadata comes first), while this one is read. */
+	struct {
+		CURL *easy; /* kept, as easy is */
+		struct curl_slist *hdrs;
+		char *cont;  /* the token it was asked with */
+		bool want;   /* the token is in: ask when libcurl returns */
+		size_t seen; /* bytes libcurl gives again that were scanned */
+		bool asked;  /* this page has had its next one asked */
+		bool active; /* in the multi handle */
+		bool done;   /* ended, with rc */
+		CURLcode rc;
+	} next;
 	struct lines lines;
 	uint32_t retry_after;
 	uint64_t last_activity_ms;
@@ -250,10 +266,25 @@ static void res_retry(struct res *r)
 	res_later(r, d);
 }
 
+/* End the request for the next page, if any (its handle is kept). */
+static void next_drop(struct res *r)
+{
+	if (r->next.active)
+		curl_multi_remove_handle(r->s->multi, r->next.easy);
+	r->next.active = r->next.done = r->next.want = false;
+	curl_slist_free_all(r->next.hdrs);
+	r->next.hdrs = NULL;
+	free(r->next.cont);
+	r->next.cont = NULL;
+}
+
 /* End the request in flight; its handle is kept for the next one (which
  * keeps the connection to the server). */
 static void res_drop(struct res *r)
 {
+	next_drop(r);
+	r->next.asked = false;
+	r->next.seen = 0;
 	if (r->active)
 		curl_multi_remove_handle(r->s->multi, r->easy);
 	r->active = false;
@@ -410,6 +441,10 @@ static int watch_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+static void list_begin(struct res *r);
+static void res_done(struct res *r, CURLcode rc);
+static void next_start(struct res *r);
+
 static size_t on_header(char *d, size_t size, size_t n, void *arg)
 {
 	struct res *r = arg;
@@ -418,6 +453,20 @@ static size_t on_header(char *d, size_t size, size_t n, void *arg)
 	if (len > 12 && !strncasecmp(d, "Retry-After:", 12))
 		r->retry_after = (uint32_t)strtoul(d + 12, NULL, 10);
 	return len;
+}
+
+/* Bytes of a page of pods: each item into the store as soon as it is
+ * whole.  Returns 0, 1 when the page's continue token has just come (the
+ * next page is to be asked for: next.want), -1 when the page is no list. */
+static int pods_feed(struct res *r, const char *d, size_t len)
+{
+	list_begin(r);
+	if (podscan_feed(r->scan, d, len) < 0)
+		return -1;
+	if (r->next.asked || !podscan_continue(r->scan))
+		return 0;
+	r->next.asked = r->next.want = true;
+	return 1;
 }
 
 static size_t on_data(char *d, size_t size, size_t n, void *arg)
@@ -430,6 +479,21 @@ static size_t on_data(char *d, size_t size, size_t n, void *arg)
 		r->status_known = true;
 	}
 	r->last_activity_ms = now_ms();
+	if (r->scan && r->mode == M_LIST && r->status == 200) {
+		size_t seen = len < r->next.seen ? len : r->next.seen;
+		r->next.seen -= seen;
+		int rc = pods_feed(r, d + seen, len - seen);
+		if (rc < 0)
+			return 0;
+		if (rc > 0) {
+			/* libcurl takes no new request in a callback: pause
+			 * until it has returned (check_done), when it gives
+			 * these bytes again */
+			r->next.seen = len;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		return len;
+	}
 	if (r->mode == M_LIST || r->status != 200) {
 		size_t max = r->status == 200 ? MAX_BODY : MAX_ERROR_BODY;
 		return buf_add(&r->body, d, len, max) < 0 ? 0 : len;
@@ -447,50 +511,24 @@ static size_t on_data(char *d, size_t size, size_t n, void *arg)
 	return rc ? 0 : len;
 }
 
-static void res_start(struct res *r)
+/* Make e ready for url, with the headers (*hdrs, the caller's to free)
+ * and the options every request has; a LIST of pods gets larger reads. */
+static int req_setup(struct res *r, CURL *e, const char *url, bool list,
+		     struct curl_slist **hdrs)
 {
 	struct apisrc *s = r->s;
-	char url[8192];
 	const char *tok = token(s);
 
-	res_drop(r);
-	r->status = 0;
-	r->status_known = false;
-	r->abort_relist = false;
-	r->abort_retry = false;
-	r->saw_event = false;
-	r->started_ms = now_ms();
-	if (r->mode == M_LIST) {
-		char *c = r->cont ? curl_easy_escape(NULL, r->cont, 0) : NULL;
-		snprintf(url, sizeof(url), "%s%s?limit=%u%s%s%s", s->url_base,
-			 r->path, s->conf.page_limit, c ? "&continue=" : "",
-			 c ? c : "", r->selectors);
-		curl_free(c);
-	} else {
-		uint32_t t = backoff_jitter(&r->bo, 300, 600);
-		snprintf(url, sizeof(url),
-			 "%s%s?watch=true&allowWatchBookmarks=true&"
-			 "resourceVersion=%s&timeoutSeconds=%u%s",
-			 s->url_base, r->path, r->rv, t, r->selectors);
-		s->stats.watches++;
-	}
-	lines_init(&r->lines, MAX_LINE);
-	if (!r->easy)
-		r->easy = curl_easy_init();
-	else
-		curl_easy_reset(r->easy);
-	CURL *e = r->easy;
-	if (!e)
-		goto fail;
-	r->hdrs = curl_slist_append(NULL, "Accept: application/json");
+	curl_easy_reset(e);
+	*hdrs = curl_slist_append(NULL, "Accept: application/json");
 	if (tok) {
 		char h[8300];
 		snprintf(h, sizeof(h), "Authorization: Bearer %s", tok);
-		r->hdrs = curl_slist_append(r->hdrs, h);
+		*hdrs = curl_slist_append(*hdrs, h);
 		memset(h, 0, sizeof(h));
 	}
 	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "clusterdns");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -498,16 +536,20 @@ static void res_start(struct res *r)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	if (r->mode == M_LIST)
+	if (list)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* A list of pods is most of what a start reads: fewer, larger reads
+	 * (each handle keeps its buffer: the other kinds keep libcurl's). */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
+			 list && r->scan ? POD_READ
+					 : (long)CURL_MAX_WRITE_SIZE);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	r->errbuf[0] = 0;
 	if (s->api.insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -537,6 +579,61 @@ static void res_start(struct res *r)
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	}
+	return *hdrs ? 0 : -ENOMEM;
+}
+
+/* The URL of the LIST page at cont (NULL: the first). */
+static void list_url(struct res *r, const char *cont, char *url, size_t len)
+{
+	char *c = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
+
+	snprintf(url, len, "%s%s?limit=%u%s%s%s", r->s->url_base, r->path,
+		 r->limit, c ? "&continue=" : "", c ? c : "", r->selectors);
+	curl_free(c);
+}
+
+/* The next page's first bytes, before it is the page read: it waits,
+ * paused, with them in libcurl's buffer and the rest with the server. */
+static size_t on_next_data(char *d, size_t size, size_t n, void *arg)
+{
+	(void)d;
+	(void)size;
+	(void)n;
+	(void)arg;
+	return CURL_WRITEFUNC_PAUSE;
+}
+
+static void res_start(struct res *r)
+{
+	struct apisrc *s = r->s;
+	char url[8192];
+
+	res_drop(r);
+	r->status = 0;
+	r->status_known = false;
+	r->abort_relist = false;
+	r->abort_retry = false;
+	r->saw_event = false;
+	r->started_ms = now_ms();
+	if (r->mode == M_LIST) {
+		list_url(r, r->cont, url, sizeof(url));
+	} else {
+		uint32_t t = backoff_jitter(&r->bo, 300, 600);
+		snprintf(url, sizeof(url),
+			 "%s%s?watch=true&allowWatchBookmarks=true&"
+			 "resourceVersion=%s&timeoutSeconds=%u%s",
+			 s->url_base, r->path, r->rv, t, r->selectors);
+		s->stats.watches++;
+	}
+	lines_init(&r->lines, MAX_LINE);
+	if (r->scan)
+		podscan_reset(r->scan);
+	if (!r->easy)
+		r->easy = curl_easy_init();
+	CURL *e = r->easy;
+	if (!e || req_setup(r, e, url, r->mode == M_LIST, &r->hdrs) < 0)
+		goto fail;
+	r->errbuf[0] = 0;
 	r->last_activity_ms = now_ms();
 	if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
 		goto fail;
@@ -547,6 +644,84 @@ fail:
 	      r->name);
 	res_drop(r);
 	res_retry(r);
+}
+
+/* Ask for the page after this one (its token is in): it comes on a second
+ * connection while this one is read, and waits in memory until it is its
+ * turn.  Nothing is asked when that fails: the page is asked for when its
+ * turn comes, as without this. */
+static void next_start(struct res *r)
+{
+	const char *cont = podscan_continue(r->scan);
+	char url[8192];
+
+	r->next.want = false;
+	if (!cont || r->mode != M_LIST || !r->active)
+		return;
+	next_drop(r);
+	if (!(r->next.cont = strdup(cont)))
+		return;
+	list_url(r, cont, url, sizeof(url));
+	if (!r->next.easy)
+		r->next.easy = curl_easy_init();
+	if (!r->next.easy ||
+	    req_setup(r, r->next.easy, url, true, &r->next.hdrs) < 0) {
+		next_drop(r);
+		return;
+	}
+	/* it waits, paused, until it is the page read */
+	curl_easy_setopt(r->next.easy, CURLOPT_WRITEFUNCTION, on_next_data);
+	curl_easy_setopt(r->next.easy, CURLOPT_ERRORBUFFER, NULL);
+	if (curl_multi_add_handle(r->s->multi, r->next.easy) != CURLM_OK) {
+		next_drop(r);
+		return;
+	}
+	r->next.active = true;
+}
+
+/* The page after the one just read was asked for with cont: make it the
+ * page read, from its first bytes.  False when there is none (then the
+ * caller asks). */
+static bool next_take(struct res *r, const char *cont)
+{
+	if (!r->next.cont || !cont || strcmp(r->next.cont, cont) != 0 ||
+	    (!r->next.active && !r->next.done)) {
+		next_drop(r);
+		return false;
+	}
+	/* the handles trade places: the one just used waits for the next */
+	CURL *e = r->easy;
+	bool active = r->next.active, done = r->next.done;
+	CURLcode rc = r->next.rc;
+
+	if (r->active)
+		curl_multi_remove_handle(r->s->multi, e);
+	curl_slist_free_all(r->hdrs);
+	r->body.len = 0;
+	r->easy = r->next.easy;
+	r->hdrs = r->next.hdrs;
+	r->next.easy = e;
+	r->next.hdrs = NULL;
+	r->next.active = r->next.done = false;
+	free(r->next.cont);
+	r->next.cont = NULL;
+	r->next.asked = false;
+	r->next.seen = 0;
+	r->active = active;
+	r->status = 0;
+	r->status_known = false;
+	r->abort_relist = r->abort_retry = r->saw_event = false;
+	r->started_ms = r->last_activity_ms = now_ms();
+	r->errbuf[0] = 0;
+	podscan_reset(r->scan);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	/* libcurl gives what it holds of the page now */
+	if (active)
+		curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	if (done)
+		res_done(r, rc);
+	return true;
 }
 
 static void check_synced(struct apisrc *s)
@@ -564,6 +739,7 @@ static void check_synced(struct apisrc *s)
 
 static void begin_relist(struct res *r, int cause)
 {
+	next_drop(r);
 	r->relists[cause]++;
 	r->mode = M_LIST;
 	free(r->cont);
@@ -593,14 +769,14 @@ static void list_begin(struct res *r)
 	}
 }
 
-/* A page of pods, scanned rather than parsed (podscan.h). */
+/* A page of pods is in: it was scanned as it arrived (podscan.h). */
 static void list_pods_page(struct res *r)
 {
 	struct apisrc *s = r->s;
 	struct podscan_list pl;
 
 	list_begin(r);
-	int rc = podscan_page(r->body.p, r->body.len, scanned_pod, r, &pl);
+	int rc = podscan_end(r->scan, &pl);
 	if (rc < 0) {
 		logf_(s, APISRC_ERROR,
 		      "plugin/kubernetes: list %s: the answer is not a list",
@@ -624,7 +800,7 @@ static void list_pods_page(struct res *r)
 static void list_page(struct res *r)
 {
 	struct apisrc *s = r->s;
-	if (r->kind == DECODE_POD) {
+	if (r->scan) {
 		list_pods_page(r);
 		return;
 	}
@@ -700,6 +876,8 @@ static void list_done(struct res *r, const char *rv, const char *cont)
 	}
 	backoff_reset(&r->bo);
 	check_synced(s);
+	if (r->mode == M_LIST && r->cont && next_take(r, r->cont))
+		return;
 	res_start(r);
 }
 
@@ -794,9 +972,26 @@ static void check_done(struct apisrc *s)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		struct res *r = NULL;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
-		if (r)
+		CURL *e = m->easy_handle;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, &r);
+		if (r && r->next.active && e == r->next.easy) {
+			/* the next page is in before its turn */
+			curl_multi_remove_handle(s->multi, e);
+			r->next.active = false;
+			r->next.done = true;
+			r->next.rc = m->data.result;
+		} else if (r) {
 			res_done(r, m->data.result);
+		}
+	}
+	for (size_t i = 0; i < s->nres; i++) {
+		struct res *r = &s->res[i];
+		if (r->next.want) {
+			next_start(r);
+			/* the page read goes on */
+			if (r->active)
+				curl_easy_pause(r->easy, CURLPAUSE_CONT);
+		}
 	}
 }
 
@@ -899,9 +1094,14 @@ static int add_res(struct apisrc *s, const char *name, const char *path,
 	r->mode = M_LIST;
 	r->selectors = selectors(label, field);
 	r->timer = evtimer_new(s->base, res_timer, r);
+	r->limit = s->conf.page_limit;
+	if (kind == DECODE_POD) {
+		r->scan = podscan_new(scanned_pod, r);
+		r->limit = s->conf.pod_page_limit;
+	}
 	backoff_init(&r->bo, seed + s->nres);
 	lines_init(&r->lines, MAX_LINE);
-	if (!r->selectors || !r->timer)
+	if (!r->selectors || !r->timer || (kind == DECODE_POD && !r->scan))
 		return -ENOMEM;
 	if (s->conf.resync_ms)
 		r->next_resync_ms =
@@ -936,6 +1136,8 @@ struct apisrc *apisrc_new(struct event_base *base, struct kube *k,
 	s->conf = *conf;
 	if (!s->conf.page_limit)
 		s->conf.page_limit = 100;
+	if (!s->conf.pod_page_limit)
+		s->conf.pod_page_limit = 500;
 	if (!s->conf.idle_timeout_ms)
 		s->conf.idle_timeout_ms = 180000;
 	if (set_base(s, err, errlen) < 0)
@@ -1010,11 +1212,14 @@ void apisrc_free(struct apisrc *s)
 		res_drop(r);
 		if (r->easy)
 			curl_easy_cleanup(r->easy);
+		if (r->next.easy)
+			curl_easy_cleanup(r->next.easy);
 		buf_free(&r->body);
 		if (r->timer)
 			event_free(r->timer);
 		free(r->selectors);
 		free(r->cont);
+		podscan_free(r->scan);
 	}
 	if (s->multi)
 		curl_multi_cleanup(s->multi);

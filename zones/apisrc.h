@@ -6,7 +6,9 @@
  * Everything runs on the control thread's libevent loop through libcurl's
  * multi interface: no blocking call, no thread per watch, one HTTP/1.1
  * connection per watch.  Per resource: LIST in pages (limit/continue) into
- * the store, diffed against what it held; then WATCH from the list's
+ * the store, diffed against what it held (pods: each page scanned as it
+ * arrives, the next one asked for on a second connection as soon as the
+ * page's continue token is in); then WATCH from the list's
  * resourceVersion with bookmarks and a randomized 5-10 minute timeout,
  * resumed from the last resourceVersion when it ends; 410 Gone (as an HTTP
  * status or an ERROR event) and undecodable lines mean a relist.  Failures
@@ -38,6 +40,7 @@ struct apisrc_conf {
 	uint32_t resync_ms;	  /* full relist period; 0: none */
 	uint32_t idle_timeout_ms; /* a silent watch is dead (180000) */
 	uint32_t page_limit;	  /* LIST page size (100) */
+	uint32_t pod_page_limit;  /* of pods, scanned as they arrive (500) */
 	/* Log a line (never a secret); NULL: silent. */
 	void (*log)(void *arg, enum apisrc_level level, const char *msg);
 	/* Every resource has been listed once (called once). */

@@ -6,32 +6,41 @@
 #include "zones/podscan.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 64
 
 struct sc {
 	const char *p, *end;
 	int depth;
+	bool trunc; /* a read ran into the end of the bytes at hand */
 };
 
 /* A value the page has but the item cannot use (too long, not ASCII, of
  * another type): the item is left out, the page goes on. */
 #define UNUSABLE (-2)
 
-static void ws(struct sc *s)
+static inline void ws(struct sc *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' ||
 				 *s->p == '\r' || *s->p == '\t'))
 		s->p++;
 }
 
-static char peek(struct sc *s)
+static inline char peek(struct sc *s)
 {
 	ws(s);
-	return s->p < s->end ? *s->p : 0;
+	if (s->p < s->end)
+		return *s->p;
+	s->trunc = true;
+	return 0;
 }
 
 static bool eat(struct sc *s, char c)
@@ -53,6 +62,38 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The first byte at or after q, before end, that a string cannot pass
+ * over without a look: a quote, a backslash or a control character; end
+ * when there is none.  Most of a page is strings, so 16 bytes at a time
+ * where SSE2 is there. */
+static inline __attribute__((always_inline)) const char *
+str_stop(const char *q, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+
+	while (end - q >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+					 _mm_cmpeq_epi8(v, bs));
+		/* v <= 0x1f, unsigned */
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask)
+			return q + __builtin_ctz(mask);
+		q += 16;
+	}
+#endif
+	while (q < end) {
+		unsigned char c = (unsigned char)*q;
+		if (c == '"' || c == '\\' || c < 0x20)
+			return q;
+		q++;
+	}
+	return end;
+}
+
 /* A string: its raw bytes between the quotes in [*b, *b + *n), escapes
  * checked but kept.  -1 on a syntax error. */
 static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
@@ -61,7 +102,10 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 		return -1;
 	const char *q = ++s->p;
 	*esc = false;
-	while (q < s->end) {
+	for (;;) {
+		q = str_stop(q, s->end);
+		if (q == s->end)
+			break;
 		unsigned char c = (unsigned char)*q;
 		if (c == '"') {
 			*b = s->p;
@@ -71,20 +115,17 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 		}
 		if (c < 0x20)
 			return -1;
-		if (c != '\\') {
-			q++;
-			continue;
-		}
 		*esc = true;
 		if (s->end - q < 2)
-			return -1;
+			break;
 		char e = q[1];
 		if (e == 'u') {
-			if (s->end - q < 6)
-				return -1;
-			for (int i = 2; i < 6; i++)
+			for (int i = 2; i < 6; i++) {
+				if (q + i == s->end)
+					goto trunc;
 				if (hexval(q[i]) < 0)
 					return -1;
+			}
 			q += 6;
 		} else if (e == '"' || e == '\\' || e == '/' || e == 'b' ||
 			   e == 'f' || e == 'n' || e == 'r' || e == 't') {
@@ -93,6 +134,8 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 			return -1;
 		}
 	}
+trunc:
+	s->trunc = true;
 	return -1;
 }
 
@@ -151,9 +194,14 @@ static int str_copy(struct sc *s, char *out, size_t cap)
 
 static int lit(struct sc *s, const char *word)
 {
-	size_t n = strlen(word);
+	size_t n = strlen(word), have = (size_t)(s->end - s->p);
 
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+	if (have < n) {
+		/* the start of the word may be all there is so far */
+		s->trunc = memcmp(s->p, word, have) == 0;
+		return -1;
+	}
+	if (memcmp(s->p, word, n) != 0)
 		return -1;
 	s->p += n;
 	return 0;
@@ -166,8 +214,10 @@ static bool digit(struct sc *s)
 
 static int digits(struct sc *s)
 {
-	if (!digit(s))
+	if (!digit(s)) {
+		s->trunc = s->p == s->end;
 		return -1;
+	}
 	while (digit(s))
 		s->p++;
 	return 0;
@@ -175,6 +225,8 @@ static int digits(struct sc *s)
 
 static int number(struct sc *s)
 {
+	/* a number that ends with the bytes at hand may go on: the caller
+	 * wants a byte after every value it takes (stream_run) */
 	if (s->p < s->end && *s->p == '-')
 		s->p++;
 	if (s->p < s->end && *s->p == '0')
@@ -241,39 +293,135 @@ static int arr_next(struct sc *s, bool *first)
 	return 1;
 }
 
+/*
+ * Skip one value, checking its syntax: most of a pod is what DNS does not
+ * read, so this is a loop over the bytes with the open containers as bits
+ * (object 1, array 0) rather than a call per value.
+ */
 static int skip(struct sc *s)
 {
-	const char *k;
-	size_t kn;
-	bool first = true, esc;
-	int rc;
+	enum { VAL, VAL_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, AFTER };
+	const char *p = s->p, *end = s->end;
+	uint64_t objs = 0; /* bit i: container i + 1 levels in is an object */
+	int rel = 0, want = VAL;
 
-	switch (peek(s)) {
-	case '"':
-		return str_raw(s, &k, &kn, &esc);
-	case '{':
-		if (obj_open(s) < 0)
-			return -1;
-		while ((rc = obj_next(s, &first, &k, &kn)) > 0)
-			if (skip(s) < 0)
-				return -1;
-		return rc;
-	case '[':
-		if (arr_open(s) < 0)
-			return -1;
-		while ((rc = arr_next(s, &first)) > 0)
-			if (skip(s) < 0)
-				return -1;
-		return rc;
-	case 't':
-		return lit(s, "true");
-	case 'f':
-		return lit(s, "false");
-	case 'n':
-		return lit(s, "null");
-	default:
-		return number(s);
+	for (;;) {
+		while (p < end && (unsigned char)*p <= ' ' &&
+		       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+			p++;
+		if (p == end) {
+			if (want == AFTER && rel == 0)
+				break; /* a number that may go on */
+			goto trunc;
+		}
+		char c = *p;
+		switch (want) {
+		case AFTER:
+			if (rel == 0)
+				goto done;
+			if (c == ',') {
+				p++;
+				want = objs >> (rel - 1) & 1 ? KEY : VAL;
+				continue;
+			}
+			if (c != (objs >> (rel - 1) & 1 ? '}' : ']'))
+				goto bad;
+			p++;
+			objs &= ~(1ull << (rel - 1));
+			rel--;
+			continue;
+		case COLON:
+			if (c != ':')
+				goto bad;
+			p++;
+			want = VAL;
+			continue;
+		case KEY_OR_CLOSE:
+		case KEY:
+			if (c == '}' && want == KEY_OR_CLOSE) {
+				p++;
+				objs &= ~(1ull << (rel - 1));
+				rel--;
+				want = AFTER;
+				continue;
+			}
+			if (c != '"')
+				goto bad;
+			break; /* the key: a string, then a colon */
+		case VAL_OR_CLOSE:
+			if (c == ']') {
+				p++;
+				rel--;
+				want = AFTER;
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		/* a value, or a key */
+		int next = want == KEY || want == KEY_OR_CLOSE ? COLON : AFTER;
+		if (c == '"') {
+			const char *q = p + 1;
+			for (;;) {
+				q = str_stop(q, end);
+				if (q == end)
+					goto trunc;
+				if (*q == '"')
+					break;
+				if ((unsigned char)*q < 0x20)
+					goto bad;
+				if (end - q < 2)
+					goto trunc;
+				char e = q[1];
+				if (e == 'u') {
+					for (int i = 2; i < 6; i++) {
+						if (q + i == end)
+							goto trunc;
+						if (hexval(q[i]) < 0)
+							goto bad;
+					}
+					q += 6;
+				} else if (e == '"' || e == '\\' || e == '/' ||
+					   e == 'b' || e == 'f' || e == 'n' ||
+					   e == 'r' || e == 't') {
+					q += 2;
+				} else {
+					goto bad;
+				}
+			}
+			p = q + 1;
+			want = next;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (s->depth + rel + 1 > MAX_DEPTH)
+				goto bad;
+			rel++;
+			if (c == '{')
+				objs |= 1ull << (rel - 1);
+			p++;
+			want = c == '{' ? KEY_OR_CLOSE : VAL_OR_CLOSE;
+			continue;
+		}
+		s->p = p;
+		int rc = c == 't'   ? lit(s, "true")
+			 : c == 'f' ? lit(s, "false")
+			 : c == 'n' ? lit(s, "null")
+				    : number(s);
+		p = s->p;
+		if (rc < 0)
+			return -1; /* lit and number said whether it was cut */
+		want = AFTER;
 	}
+done:
+	s->p = p;
+	return 0;
+trunc:
+	s->trunc = true;
+bad:
+	s->p = p;
+	return -1;
 }
 
 static bool key_is(const char *k, size_t kn, const char *want)
@@ -473,8 +621,10 @@ static int page_field(struct sc *s, const char *k, size_t kn, void *arg)
 		const char *b;
 		size_t n;
 		bool esc;
-		if (str_raw(&look, &b, &n, &esc) < 0)
+		if (str_raw(&look, &b, &n, &esc) < 0) {
+			s->trunc = look.trunc;
 			return -1;
+		}
 		free(out->cont);
 		if (!(out->cont = malloc(n + 1)))
 			return -ENOMEM;
@@ -490,56 +640,245 @@ static int page_field(struct sc *s, const char *k, size_t kn, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Where a page is: before its "{", among its members, in its items, or
+ * after its "}". */
+enum { ST_OPEN, ST_MEMBER, ST_ITEMS, ST_TAIL };
+
+struct podscan {
+	void (*cb)(void *arg, const struct podscan_pod *pod);
+	void *arg;
+	int st;
+	bool first;  /* the next member is the first */
+	bool ifirst; /* the next item is the first */
+	int err;     /* once a feed failed, every later one fails */
+	struct podscan_list out;
+	struct podscan_pod pod;
+	char *pend; /* the bytes of a step that the last feed cut */
+	size_t plen, pcap;
+};
+
+/*
+ * Take the steps of the page that are whole in [buf, buf + len): the
+ * opening brace, one member of the page (items: up to its "["), one item,
+ * the closing bracket of items, the end.  A step is taken only with a byte
+ * after it unless final (the bytes end the page), since a number may go
+ * on.  Returns the bytes the steps used (the rest starts a step that needs
+ * more), -EINVAL when the page is no JSON list, -ENOMEM.
+ */
+static long stream_run(struct podscan *ps, const char *buf, size_t len,
+		       bool final)
+{
+	struct sc s = {buf, buf + len, 0, false};
+	const char *k;
+	size_t kn;
+
+	while (ps->st != ST_TAIL) {
+		const char *at = s.p;
+		int st = ps->st, rc = 0, r = 0;
+		bool first = ps->first, ifirst = ps->ifirst, got = false;
+
+		s.trunc = false;
+		switch (st) {
+		case ST_OPEN:
+			s.depth = 0;
+			rc = obj_open(&s);
+			st = ST_MEMBER;
+			first = true;
+			break;
+		case ST_MEMBER:
+			s.depth = 1;
+			rc = obj_next(&s, &first, &k, &kn);
+			if (rc == 0) {
+				st = ST_TAIL;
+			} else if (rc > 0 && key_is(k, kn, "metadata")) {
+				rc = members(&s, page_field, &ps->out);
+				if (rc == -ENOMEM)
+					return rc;
+			} else if (rc > 0 && key_is(k, kn, "items")) {
+				char c = peek(&s);
+				if (c == '[') {
+					rc = arr_open(&s);
+					st = ST_ITEMS;
+					ifirst = true;
+				} else if (c == 'n') {
+					rc = skip(&s);
+				} else {
+					/* items of another type than array or
+					 * null */
+					rc = -1;
+				}
+			} else if (rc > 0) {
+				rc = skip(&s);
+			}
+			break;
+		case ST_ITEMS:
+			s.depth = 2;
+			rc = arr_next(&s, &ifirst);
+			if (rc == 0) {
+				st = ST_MEMBER;
+			} else if (rc > 0) {
+				r = item(&s, &ps->pod, ps->out.why,
+					 sizeof(ps->out.why));
+				rc = r == -1 ? -1 : 0;
+				got = true;
+			}
+			break;
+		}
+		if (rc < 0) {
+			if (s.trunc && !final)
+				return at - buf;
+			return -EINVAL;
+		}
+		if (!final && s.p == s.end)
+			return at - buf;
+		ps->st = st;
+		ps->first = first;
+		ps->ifirst = ifirst;
+		if (got && r < 0) {
+			ps->out.nskip++;
+		} else if (got) {
+			ps->out.npods++;
+			ps->cb(ps->arg, &ps->pod);
+		}
+	}
+	ws(&s);
+	return s.p == s.end ? (long)len : -EINVAL;
+}
+
+struct podscan *
+podscan_new(void (*cb)(void *arg, const struct podscan_pod *pod), void *arg)
+{
+	struct podscan *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	ps->cb = cb;
+	ps->arg = arg;
+	return ps;
+}
+
+void podscan_reset(struct podscan *ps)
+{
+	free(ps->out.cont);
+	memset(&ps->out, 0, sizeof(ps->out));
+	ps->st = ST_OPEN;
+	ps->first = ps->ifirst = false;
+	ps->err = 0;
+	ps->plen = 0;
+}
+
+void podscan_free(struct podscan *ps)
+{
+	if (!ps)
+		return;
+	free(ps->out.cont);
+	free(ps->pend);
+	free(ps);
+}
+
+static int pend_add(struct podscan *ps, const char *d, size_t n)
+{
+	if (ps->plen + n > PODSCAN_MAX_STEP)
+		return -E2BIG;
+	if (ps->plen + n > ps->pcap) {
+		size_t cap = ps->pcap ? ps->pcap : 16384;
+		while (cap < ps->plen + n)
+			cap *= 2;
+		char *p = realloc(ps->pend, cap);
+		if (!p)
+			return -ENOMEM;
+		ps->pend = p;
+		ps->pcap = cap;
+	}
+	memcpy(ps->pend + ps->plen, d, n);
+	ps->plen += n;
+	return 0;
+}
+
+int podscan_feed(struct podscan *ps, const char *d, size_t n)
+{
+	long k;
+
+	while (!ps->err && n) {
+		if (!ps->plen) {
+			/* scanned where the bytes are; what a step lacks
+			 * waits */
+			if ((k = stream_run(ps, d, n, false)) < 0)
+				ps->err = (int)k;
+			else if ((size_t)k < n)
+				ps->err = pend_add(ps, d + k, n - (size_t)k);
+			break;
+		}
+		/* A cut step: add bytes to it until it is whole, then go on
+		 * where they are.  As much again as it holds each time, so
+		 * a long step is not scanned over and over. */
+		size_t old = ps->plen;
+		size_t take = old < 4096 ? 4096 : old;
+		if (take > n)
+			take = n;
+		if ((ps->err = pend_add(ps, d, take)) < 0)
+			break;
+		if ((k = stream_run(ps, ps->pend, ps->plen, false)) < 0) {
+			ps->err = (int)k;
+			break;
+		}
+		if ((size_t)k >= old) {
+			ps->plen = 0;
+			d += (size_t)k - old;
+			n -= (size_t)k - old;
+		} else {
+			/* not whole yet (k is 0: the step starts the bytes
+			 * kept) */
+			memmove(ps->pend, ps->pend + k, ps->plen - (size_t)k);
+			ps->plen -= (size_t)k;
+			d += take;
+			n -= take;
+		}
+	}
+	return ps->err;
+}
+
+int podscan_end(struct podscan *ps, struct podscan_list *out)
+{
+	long k = ps->err
+		     ? ps->err
+		     : stream_run(ps, ps->pend ? ps->pend : "", ps->plen, true);
+
+	ps->plen = 0;
+	if (k == -ENOMEM || k == -E2BIG) {
+		ps->err = (int)k;
+	} else if (k < 0 || ps->st != ST_TAIL || !*ps->out.rv) {
+		ps->err = -EINVAL;
+	}
+	*out = ps->out;
+	memset(&ps->out, 0, sizeof(ps->out));
+	if (ps->err) {
+		free(out->cont);
+		out->cont = NULL;
+		return ps->err == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	return 0;
+}
+
+const char *podscan_continue(const struct podscan *ps)
+{
+	return ps->out.cont;
+}
+
 int podscan_page(const char *buf, size_t len,
 		 void (*cb)(void *arg, const struct podscan_pod *pod),
 		 void *arg, struct podscan_list *out)
 {
-	struct sc s = {buf, buf + len, 0};
-	struct podscan_pod pod;
-	const char *k;
-	size_t kn;
-	bool first = true;
-	int rc;
+	struct podscan ps = {.cb = cb, .arg = arg, .st = ST_OPEN};
+	long k = stream_run(&ps, buf, len, true);
 
-	memset(out, 0, sizeof(*out));
-	if (obj_open(&s) < 0)
-		goto bad;
-	while ((rc = obj_next(&s, &first, &k, &kn)) > 0) {
-		if (key_is(k, kn, "metadata")) {
-			if ((rc = members(&s, page_field, out)) == -ENOMEM)
-				return rc;
-		} else if (key_is(k, kn, "items") && peek(&s) == '[') {
-			bool f2 = true;
-			if (arr_open(&s) < 0)
-				goto bad;
-			while ((rc = arr_next(&s, &f2)) > 0) {
-				int r =
-				    item(&s, &pod, out->why, sizeof(out->why));
-				if (r == -1)
-					goto bad;
-				if (r < 0) {
-					out->nskip++;
-					continue;
-				}
-				out->npods++;
-				cb(arg, &pod);
-			}
-		} else if (key_is(k, kn, "items") && peek(&s) != 'n') {
-			goto bad; /* items of another type than array or null */
-		} else {
-			rc = skip(&s);
-		}
-		if (rc < 0)
-			goto bad;
+	*out = ps.out;
+	if (k == -ENOMEM)
+		return -ENOMEM;
+	if (k < 0 || ps.st != ST_TAIL || !*out->rv) {
+		free(out->cont);
+		out->cont = NULL;
+		return -EINVAL;
 	}
-	if (rc < 0 || !*out->rv)
-		goto bad;
-	ws(&s);
-	if (s.p != s.end)
-		goto bad;
 	return 0;
-bad:
-	free(out->cont);
-	out->cont = NULL;
-	return -EINVAL;
 }

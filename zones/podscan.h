@@ -9,6 +9,10 @@
  * numbers, literals, nesting up to 64 levels) and reads, per item:
  * metadata.name, metadata.namespace, spec.nodeName, status.phase,
  * status.podIP and status.podIPs[].ip.
+ *
+ * A page can be scanned whole (podscan_page) or as its bytes arrive
+ * (podscan_feed): each item is handed over as soon as it is whole, and
+ * only the bytes of an item cut between two pieces are kept.
  */
 #ifndef CLUSTERDNS_PODSCAN_H
 #define CLUSTERDNS_PODSCAN_H
@@ -19,6 +23,7 @@
 #include "zones/objects.h"
 
 #define PODSCAN_MAX_IPS 4
+#define PODSCAN_MAX_STEP (64u << 20) /* longest item, or page member */
 
 /* One pod of the page. */
 struct podscan_pod {
@@ -50,5 +55,36 @@ struct podscan_list {
 int podscan_page(const char *buf, size_t len,
 		 void (*cb)(void *arg, const struct podscan_pod *pod),
 		 void *arg, struct podscan_list *out);
+
+/* A page scanned as it arrives. */
+struct podscan;
+
+/* A scanner handing each usable item to cb(arg, pod), in order, ready for
+ * a page; NULL when out of memory. */
+struct podscan *
+podscan_new(void (*cb)(void *arg, const struct podscan_pod *pod), void *arg);
+
+/* Forget the page scanned so far (the bytes kept, the error): ready for
+ * the next one. */
+void podscan_reset(struct podscan *ps);
+
+/* Scan the next n bytes of the page: the items they complete go to cb.
+ * Returns 0, -EINVAL when the page is not JSON or not a list, -E2BIG for
+ * an item over PODSCAN_MAX_STEP bytes, -ENOMEM; once it failed it fails
+ * until a reset. */
+int podscan_feed(struct podscan *ps, const char *d, size_t n);
+
+/* The page's metadata.continue once its metadata has been scanned (it
+ * comes before the items in what the API server writes), else NULL; owned
+ * by ps until the end of the page. */
+const char *podscan_continue(const struct podscan *ps);
+
+/* The page is all in: *out as podscan_page fills it (out->cont is the
+ * caller's).  Returns 0, -EINVAL when the page was not a whole list or a
+ * feed failed, -ENOMEM. */
+int podscan_end(struct podscan *ps, struct podscan_list *out);
+
+/* Free ps (NULL is fine). */
+void podscan_free(struct podscan *ps);
 
 #endif
