@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
 libldns-dev ldnsutils libevent-dev libcurl4-openssl-dev libcjson-dev
-libyaml-dev liburcu-dev libcmocka-dev libssl-dev openssl curl jq
+libyaml-dev liburcu-dev libcmocka-dev libssl-dev zlib1g-dev openssl curl jq
 bind9-dnsutils knot-dnsutils dnsperf nsd knot unbound
 clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format valgrind
 util-linux procps iproute2 prometheus

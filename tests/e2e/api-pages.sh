@@ -5,7 +5,9 @@
 # in before it is its turn) are all in after the first sync, and a relist
 # through faults (500s on the first requests after every watch expired)
 # converges to the emulator's pods, a pod deleted and one created
-# meanwhile included.
+# meanwhile included.  Twice: with plain replies, and gzipped as the API
+# server sends replies of 128 KiB and more (each page paused while the
+# next is asked for is then a compressed stream).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -56,35 +58,46 @@ verified()
 	check "$1: the sampled pods of every page are verified" "" "$bad"
 }
 
-EMU_TOKEN=$(new_token)
-emu_start pages-emu 0 -load "$API_FIXTURE" "$E2E_TMP/pages"
-KC=$E2E_TMP/pages.kubeconfig
-write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
-start_server pages < <(api_corefile "kubeconfig $KC" "pods verified")
-PID=$SERVER_PID
-LOG=$SERVER_DIR/out.log
+# round NAME GZIP: the sync and the relist against an emulator that
+# gzips replies of GZIP bytes or more (0: none)
+round()
+{
+	local r=$1
+	EMU_TOKEN=$(new_token)
+	emu_start "$r-emu" 0 -gzip "$2" -load "$API_FIXTURE" "$E2E_TMP/pages"
+	KC=$E2E_TMP/$r.kubeconfig
+	write_kubeconfig "$KC" "$EMU_URL" file token "$EMU_TOKEN"
+	start_server "$r" < <(api_corefile "kubeconfig $KC" "pods verified")
+	PID=$SERVER_PID
+	LOG=$SERVER_DIR/out.log
 
-converge "first sync" "$(name 999)" A "$(ip 999)"
-verified "first sync"
-check "an address no pod has" NXDOMAIN "$(dns_value "10-77-200-1.prod.pod.$Z" A)"
-check "a pod's address in another namespace" NXDOMAIN \
-	"$(dns_value "$(ip 600 | tr . -).staging.pod.$Z" A)"
-check "the pods' list was read whole" 0 \
-	"$(grep -c 'not a list\|left out' "$LOG")"
+	converge "$r: first sync" "$(name 999)" A "$(ip 999)"
+	verified "$r: first sync"
+	check "$r: an address no pod has" NXDOMAIN \
+		"$(dns_value "10-77-200-1.prod.pod.$Z" A)"
+	check "$r: a pod's address in another namespace" NXDOMAIN \
+		"$(dns_value "$(ip 600 | tr . -).staging.pod.$Z" A)"
+	check "$r: the pods' list was read whole" 0 \
+		"$(grep -c 'not a list\|left out' "$LOG")"
 
-# every watch expires: every kind is listed again, and the first requests
-# of the relist fail; a pod goes and one comes in the meantime
-emu_fault '{"fault":"status","code":500,"count":3}'
-emu_fault '{"fault":"expire-watches"}'
-emu_del pods/prod/pg-0600
-emu_put "$(pod 1300 | sed 's/pg-1300/pg-new/')"
-emu_put "$(pod 700 Succeeded)"
-converge "relist: a pod deleted" "$(name 600)" A NXDOMAIN 40
-converge "relist: a pod created" "$(name 1300)" A "$(ip 1300)" 40
-converge "relist: a pod finished" "$(name 700)" A NXDOMAIN 40
-verified "after the relist"
-check "pods are still read whole" 0 "$(grep -c 'not a list\|left out' "$LOG")"
+	# every watch expires: every kind is listed again, and the first
+	# requests of the relist fail; a pod goes and one comes meanwhile
+	emu_fault '{"fault":"status","code":500,"count":3}'
+	emu_fault '{"fault":"expire-watches"}'
+	emu_del pods/prod/pg-0600
+	emu_put "$(pod 1300 | sed 's/pg-1300/pg-new/')"
+	emu_put "$(pod 700 Succeeded)"
+	converge "$r: relist: a pod deleted" "$(name 600)" A NXDOMAIN 40
+	converge "$r: relist: a pod created" "$(name 1300)" A "$(ip 1300)" 40
+	converge "$r: relist: a pod finished" "$(name 700)" A NXDOMAIN 40
+	verified "$r: after the relist"
+	check "$r: pods are still read whole" 0 \
+		"$(grep -c 'not a list\|left out' "$LOG")"
 
-stop_daemon pages "$PID" "$LOG"
-emu_stop
+	stop_daemon "$r" "$PID" "$LOG"
+	emu_stop
+}
+
+round plain 0
+round gzip 131072
 finish

@@ -24,13 +24,18 @@ static void usage(FILE *f)
 	    "usage: apiemu -listen HOST:PORT [-tls-cert FILE -tls-key FILE]\n"
 	    "              [-client-ca FILE] [-token TOKEN]\n"
 	    "              [-bookmark-interval SECONDS] [-history N]\n"
-	    "              [-load FILE_OR_DIR ...] [-pidfile FILE]\n"
+	    "              [-gzip BYTES] [-load FILE_OR_DIR ...] [-pidfile "
+	    "FILE]\n"
 	    "  -listen             address to serve on (port 0: any)\n"
 	    "  -tls-cert, -tls-key serve HTTPS with this certificate\n"
 	    "  -client-ca          verify client certificates with this CA\n"
 	    "  -token              accepted bearer token\n"
 	    "  -bookmark-interval  seconds between BOOKMARK events (60)\n"
 	    "  -history            events kept before compaction (100000)\n"
+	    "  -gzip               gzip JSON replies of BYTES or more to "
+	    "clients\n"
+	    "                      that accept it (the API server: 131072; 0:\n"
+	    "                      never, the default)\n"
 	    "  -load               JSON objects or lists to start with\n"
 	    "  -pidfile            write the process id there\n");
 }
@@ -106,6 +111,10 @@ int main(int argc, char **argv)
 			if (number(val, 1UL << 30, &v) < 0 || v == 0)
 				goto bad;
 			opt.history = v;
+		} else if (strcmp(a, "-gzip") == 0) {
+			if (number(val, 1UL << 30, &v) < 0)
+				goto bad;
+			opt.gzip_min = v;
 		} else if (strcmp(a, "-load") == 0) {
 			loads[nloads++] = val;
 			/* -load A B C: following words that are no flag */

@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <zlib.h>
 
 #include "tools/apiemu/api.h"
 #include "tools/apiemu/churn.h"
@@ -49,6 +50,49 @@ void emu_json_string(struct evbuffer *out, const char *s)
 	evbuffer_add(out, "\"", 1);
 }
 
+/* -gzip (one server per process). */
+static size_t gzip_min;
+
+/* The client says it takes gzip. */
+static bool accepts_gzip(struct evhttp_request *req)
+{
+	const char *ae = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Accept-Encoding");
+
+	return ae && strstr(ae, "gzip");
+}
+
+/* buf gzipped in place; false (buf as it was) when zlib fails. */
+static bool gzip_buf(struct evbuffer *buf)
+{
+	size_t n = evbuffer_get_length(buf);
+	unsigned char *in = evbuffer_pullup(buf, -1), *out;
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	if (!in || deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
+				Z_DEFAULT_STRATEGY) != Z_OK)
+		return false;
+	uLong cap = deflateBound(&z, (uLong)n);
+	if (!(out = malloc(cap))) {
+		deflateEnd(&z);
+		return false;
+	}
+	z.next_in = in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	size_t len = z.total_out;
+	deflateEnd(&z);
+	if (rc == Z_STREAM_END) {
+		evbuffer_drain(buf, n);
+		evbuffer_add(buf, out, len);
+	}
+	free(out);
+	return rc == Z_STREAM_END;
+}
+
 void emu_reply_json(struct evhttp_request *req, int code, struct evbuffer *buf)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -56,6 +100,10 @@ void emu_reply_json(struct evhttp_request *req, int code, struct evbuffer *buf)
 
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-cache, private");
+	/* as the API server compresses large replies */
+	if (gzip_min && evbuffer_get_length(buf) >= gzip_min &&
+	    accepts_gzip(req) && gzip_buf(buf))
+		evhttp_add_header(h, "Content-Encoding", "gzip");
 	switch (code) {
 	case 200:
 		reason = "OK";
@@ -397,6 +445,7 @@ int emu_server_init(struct emu_server *srv, struct event_base *base,
 	TAILQ_INIT(&srv->watches);
 	TAILQ_INIT(&srv->parked);
 	srv->bookmark_interval = opt->bookmark_interval;
+	gzip_min = opt->gzip_min;
 	srv->token = opt->token ? strdup(opt->token) : NULL;
 	emu_store_init(&srv->store, opt->history);
 	srv->store.on_event = on_store_event;

@@ -30,6 +30,8 @@ struct emu_options {
 	const char *token;
 	unsigned bookmark_interval;
 	size_t history;
+	size_t gzip_min; /* JSON replies this long or longer are gzipped for
+			  * clients that accept it; 0: never */
 };
 
 struct emu_server {
