@@ -3,7 +3,7 @@
  *
  * A run is a thread created for it and joined on the loop when its end
  * is signalled through an eventfd.  The thread blocks every signal (the
- * loop handles them) and lowers its own priority.
+ * loop handles them) and puts itself in the SCHED_IDLE class.
  */
 #include "zones/bgjob.h"
 
@@ -45,10 +45,14 @@ static void *job_main(void *p)
 	uint64_t one = 1;
 
 	id_t tid = (id_t)syscall(SYS_gettid);
+	struct sched_param sp = {0};
 
-	/* Per thread on Linux: only this thread gets the lower priority
-	 * (never a higher one than the process had). */
-	if (getpriority(PRIO_PROCESS, tid) < BGJOB_NICE)
+	/* Per thread on Linux: only this thread runs SCHED_IDLE, so that a
+	 * worker woken by a query takes the CPU from it at once; where that
+	 * is refused, a lower nice (never a higher priority than the process
+	 * had). */
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0 &&
+	    getpriority(PRIO_PROCESS, tid) < BGJOB_NICE)
 		setpriority(PRIO_PROCESS, tid, BGJOB_NICE);
 	pace = 1;
 	j->rc = j->run(j->arg);
