@@ -458,9 +458,8 @@ static unsigned svc_depth(const struct zone_apex *apex, const uint8_t *lname,
 		last = o;
 		o += (size_t)lname[o] + 1;
 	}
-	const uint8_t *l = lname + last;
-	if (o != above || labels < 3 || labels > 5 || l[0] != 3 ||
-	    l[1] != 's' || l[2] != 'v' || l[3] != 'c')
+	if (o != above || labels < 3 || labels > 5 ||
+	    memcmp(lname + last, svc_label, sizeof(svc_label)) != 0)
 		return 0;
 	return labels;
 }
@@ -541,19 +540,16 @@ static size_t put_vip_srv(const struct query_block *b,
 	const struct hosts_port *ports = hosts_srv_ports(s, port, &np, &w);
 	uint8_t rd[6 + DNAME_MAX];
 
-	rd[0] = rd[1] = 0;
-	wr16(rd + 2, w);
-	memcpy(rd + 6, target, tl);
 	*tpos = 0;
 	for (size_t i = 0; i < np; i++) {
 		if (hosts_srv_dup(ports, i))
 			continue;
 		if (n - start + 12 + 6 + tl > r)
 			return 0;
-		wr16(rd + 4, ports[i].port);
+		size_t rl = hosts_srv_rdata(w, ports[i].port, target, tl, rd);
 		if (!*tpos)
 			*tpos = n + 12 + 6;
-		n = packet_put_rr(out, n, owner, T_SRV, ttl, rd, 6 + tl);
+		n = packet_put_rr(out, n, owner, T_SRV, ttl, rd, rl);
 		(*an)++;
 	}
 	return n;

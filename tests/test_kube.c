@@ -752,7 +752,16 @@ static void test_vip_shared_names(void **state)
 	assert_null(x.node);
 	assert_int_equal(x.e.an, 1);
 	look(k, "_http._tcp.a.solo.svc.cluster.local", T_SRV, &x);
-	assert_false(x.exists); /* look_vip reads service names only */
+	assert_null(x.node); /* nor are its ports' names: hosts has them */
+	rcu_read_lock();
+	const struct hosts_svc *a = hosts_service(
+	    kube_hosts(k), (const uint8_t *)"\1a", (const uint8_t *)"\4solo");
+	assert_non_null(a);
+	const struct hosts_port *p = hosts_port_match(
+	    a, (const uint8_t *)"\5_http", (const uint8_t *)"\4_tcp");
+	assert_non_null(p);
+	assert_int_equal(p->port, 80);
+	rcu_read_unlock();
 	/* no owner per service: the namespace and the two parents */
 	assert_int_equal(zone_count_owners(kube_zone(k)), owners + 3);
 

@@ -5,9 +5,9 @@
  * a thread of its own in the SCHED_IDLE class (nice BGJOB_NICE where the
  * kernel refuses it), so the event loop keeps serving /health, /ready and
  * /metrics meanwhile and a worker woken by a query takes the CPU from it
- * at once: when the workers keep the CPUs busy, the job waits for them.  When the job returns,
- * done() runs on the event loop, where the result is applied.  A kick
- * while a run is in progress asks for one more run after it: any number
+ * at once: when the workers keep the CPUs busy, the job waits for them.  When
+ * the job returns, done() runs on the event loop, where the result is applied.
+ * A kick while a run is in progress asks for one more run after it: any number
  * of kicks during a run make one more run, never two at once.
  */
 #ifndef CLUSTERDNS_BGJOB_H

@@ -197,14 +197,8 @@ static void emit_srv(struct builder_buf *b, const uint8_t *owner, size_t olen,
 {
 	uint8_t rd[6 + DNAME_MAX];
 
-	rd[0] = 0;
-	rd[1] = 0; /* priority */
-	rd[2] = (uint8_t)(weight >> 8);
-	rd[3] = (uint8_t)weight;
-	rd[4] = (uint8_t)(port >> 8);
-	rd[5] = (uint8_t)port;
-	memcpy(rd + 6, target, tlen);
-	emit(b, owner, olen, T_SRV, rd, 6 + tlen);
+	emit(b, owner, olen, T_SRV, rd,
+	     hosts_srv_rdata(weight, port, target, tlen, rd));
 }
 
 /* CoreDNS's SRV weight for an RRset of n records of equal weight. */

@@ -43,8 +43,9 @@ void dname_lower_copy(uint8_t *dst, const uint8_t *src, size_t len);
 
 /* Offset of zone inside name when name is zone or below it (comparing bytes
  * exactly, so both must be lowercased); -1 otherwise. */
-/* Offset of zone inside name when name is zone or below it (comparing bytes
- * exactly, so both must be lowercased); -1 otherwise. */
+int dname_suffix_at(const uint8_t *name, size_t len, const uint8_t *zone,
+		    size_t zlen);
+
 /* dname_suffix_at for a name whose label i starts at loff[i] (nlabels
  * labels, the root not counted) and a zone of zlabels labels: one
  * comparison, no walk over the labels. */
@@ -60,9 +61,6 @@ static inline int dname_suffix_loff(const uint8_t *name, size_t len,
 		return -1;
 	return (int)off;
 }
-
-int dname_suffix_at(const uint8_t *name, size_t len, const uint8_t *zone,
-		    size_t zlen);
 
 /* Hash of a wire name (already lowercased) for the zone index; seeded once
  * per process with dname_hash_seed(). */

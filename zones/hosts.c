@@ -344,6 +344,18 @@ const struct hosts_port *hosts_srv_ports(const struct hosts_svc *s,
 	return port ? port : svc_ports(s);
 }
 
+size_t hosts_srv_rdata(uint16_t w, uint16_t port, const uint8_t *target,
+		       size_t tl, uint8_t *rd)
+{
+	rd[0] = rd[1] = 0;
+	rd[2] = (uint8_t)(w >> 8);
+	rd[3] = (uint8_t)w;
+	rd[4] = (uint8_t)(port >> 8);
+	rd[5] = (uint8_t)port;
+	memcpy(rd + 6, target, tl);
+	return 6 + tl;
+}
+
 bool hosts_srv_dup(const struct hosts_port *p, size_t i)
 {
 	for (size_t j = 0; j < i; j++)

@@ -194,6 +194,11 @@ const struct hosts_port *hosts_srv_ports(const struct hosts_svc *s,
 					 const struct hosts_port *port,
 					 size_t *n, uint16_t *weight);
 
+/* The rdata of an SRV record of weight w to port, aimed at target (tl
+ * bytes, wire) in rd (6 + tl bytes): priority 0.  Returns its length. */
+size_t hosts_srv_rdata(uint16_t w, uint16_t port, const uint8_t *target,
+		       size_t tl, uint8_t *rd);
+
 /* Whether SRV i of the RRset from hosts_srv_ports repeats an earlier
  * one's record (two protocols on one port number): it is left out. */
 bool hosts_srv_dup(const struct hosts_port *p, size_t i);

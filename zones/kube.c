@@ -234,6 +234,13 @@ static int ext_new(struct kube *k, const struct kube_conf *c, char *err,
 	return 0;
 }
 
+/* Zone i has ClusterIP services' names (hosts.h answers them): a forward
+ * zone that is not a multicluster one. */
+static bool has_services(const struct kube *k, size_t i)
+{
+	return !builder_is_reverse(k->bc.zones[i]) && !k->bc.multicluster[i];
+}
+
 struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 {
 	struct kube *k = calloc(1, sizeof(*k));
@@ -291,7 +298,7 @@ struct kube *kube_new(const struct kube_conf *c, char *err, size_t errlen)
 	    (c->topology && !(k->czone = clientzone_new())))
 		goto nomem;
 	for (size_t i = 0; i < c->nzones; i++)
-		if (!builder_is_reverse(c->zones[i]) && !k->bc.multicluster[i])
+		if (has_services(k, i))
 			zone_set_tag(k->zi, i, KUBE_APEX_SERVICES);
 	const char *prim = builder_primary(&k->bc);
 	int pl = prim ? dname_from_str(prim, k->primary) : 0;
@@ -479,16 +486,13 @@ static size_t host_name(uint8_t *out, const uint8_t *lab, size_t ll,
 	return ll + sl + zl;
 }
 
-/* Zone i in wire form in z when it holds ClusterIP services' names (a
- * forward zone, not a multicluster one): its length, else 0. */
+/* Zone i in wire form in z when it holds ClusterIP services' names
+ * (has_services): its length, else 0. */
 static size_t svc_zone(const struct kube *k, size_t i, uint8_t *z)
 {
 	int zl = dname_from_str(k->bc.zones[i], z);
 
-	if (zl < 0 || builder_is_reverse(k->bc.zones[i]) ||
-	    k->bc.multicluster[i])
-		return 0;
-	return (size_t)zl;
+	return zl < 0 || !has_services(k, i) ? 0 : (size_t)zl;
 }
 
 static int each_host(const struct hosts_svc *s, const struct hosts_entry *e,
@@ -535,17 +539,12 @@ static int each_vip_srv(struct each_host *x, const struct hosts_svc *s,
 	uint8_t rd[6 + DNAME_MAX];
 	int rc = 0;
 
-	rd[0] = rd[1] = 0;
-	rd[2] = (uint8_t)(w >> 8);
-	rd[3] = (uint8_t)w;
-	memcpy(rd + 6, target, tl);
 	for (size_t i = 0; i < np && !rc; i++) {
 		if (hosts_srv_dup(p, i))
 			continue;
-		rd[4] = (uint8_t)(p[i].port >> 8);
-		rd[5] = (uint8_t)p[i].port;
-		rc = x->cb(owner, 33, zone_ttl(x->k->zi), rd,
-			   (uint16_t)(6 + tl), x->arg);
+		size_t rl = hosts_srv_rdata(w, p[i].port, target, tl, rd);
+		rc = x->cb(owner, 33, zone_ttl(x->k->zi), rd, (uint16_t)rl,
+			   x->arg);
 	}
 	return rc;
 }

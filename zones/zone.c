@@ -388,21 +388,36 @@ static int grow_table(void ***tab, size_t *mask, size_t count, size_t next_off)
 	return 0;
 }
 
-static int apex_index(const struct zone_index *zi, const uint8_t *name,
-		      size_t len)
+/* The longest apex that holds name (len bytes), whose label i starts at
+ * loff[i] (nlabels labels): its index, or -1. */
+static int apex_best(const struct zone_index *zi, const uint8_t *name,
+		     size_t len, const uint8_t *loff, unsigned nlabels)
 {
 	int best = -1;
-	size_t blen = 0;
 
 	for (size_t i = 0; i < zi->napex; i++) {
 		const struct zone_apex *a = &zi->apex[i];
-		if (dname_suffix_at(name, len, a->name, a->len) >= 0 &&
-		    (best < 0 || a->len > blen)) {
+		if ((best < 0 || a->len > zi->apex[best].len) &&
+		    dname_suffix_loff(name, len, loff, nlabels, a->name, a->len,
+				      a->nlabels) >= 0)
 			best = (int)i;
-			blen = a->len;
-		}
 	}
 	return best;
+}
+
+/* apex_best for a name of which only the bytes are known. */
+static int apex_index(const struct zone_index *zi, const uint8_t *name,
+		      size_t len)
+{
+	uint8_t loff[DNAME_MAX / 2];
+	unsigned n = 0;
+
+	for (size_t o = 0; o < len && name[o]; o += (size_t)name[o] + 1) {
+		if (n == sizeof(loff))
+			return -1;
+		loff[n++] = (uint8_t)o;
+	}
+	return apex_best(zi, name, len, loff, n);
 }
 
 /* Remember w as possibly unused: commit frees it if it still is. */
@@ -1333,18 +1348,12 @@ const struct zone_apex *zone_apex_of_labels(const struct zone_index *zi,
 					    const uint8_t *loff,
 					    unsigned nlabels, size_t *apex_len)
 {
-	const struct zone_apex *best = NULL;
+	int i = apex_best(zi, lname, len, loff, nlabels);
 
-	for (size_t i = 0; i < zi->napex; i++) {
-		const struct zone_apex *a = &zi->apex[i];
-		if ((!best || a->len > best->len) &&
-		    dname_suffix_loff(lname, len, loff, nlabels, a->name,
-				      a->len, a->nlabels) >= 0)
-			best = a;
-	}
-	if (best)
-		*apex_len = best->len;
-	return best;
+	if (i < 0)
+		return NULL;
+	*apex_len = zi->apex[i].len;
+	return &zi->apex[i];
 }
 
 const struct zone_node *zone_lookup(const struct zone_index *zi,
