@@ -6,7 +6,7 @@
 #   tools/fuzz.sh -merge TARGET
 #   tools/fuzz.sh -build TARGET
 #
-# Targets: packet cache podscan query watch objects corefile kubeconfig.
+# Targets: packet cache podscan query watch objects corefile kubeconfig jparse.
 # A run stops after SECONDS (default 60) or RUNS inputs, whichever comes
 # first, and leaves what it found (crash-*, leak-*, timeout-*) in
 # $FUZZ_BUILD.  -merge adds the inputs of the working corpus that bring
@@ -62,7 +62,7 @@ corpus=$build/corpus-$target
 case $target in
 packet | cache | query) maxlen=1024 ;;
 podscan | kubeconfig | corefile) maxlen=8192 ;;
-watch | objects) maxlen=16384 ;;
+watch | objects | jparse) maxlen=16384 ;;
 *)
 	echo "fuzz.sh: unknown target $target" >&2
 	usage

@@ -19,6 +19,7 @@
 #include "zones/backoff.h"
 #include "zones/decode.h"
 #include "zones/jarena.h"
+#include "zones/jparse.h"
 #include "zones/lines.h"
 #include "zones/podscan.h"
 #include "zones/skiplog.h"
@@ -805,7 +806,7 @@ static void list_page(struct res *r)
 		return;
 	}
 	jarena_begin(); /* the page's tree, freed at once at jarena_end */
-	cJSON *doc = cJSON_ParseWithLength(r->body.p, r->body.len);
+	cJSON *doc = jparse(r->body.p, r->body.len, NULL);
 	cJSON *meta = cJSON_GetObjectItem(doc, "metadata");
 	cJSON *items = cJSON_GetObjectItem(doc, "items");
 	const char *rv =
@@ -883,8 +884,7 @@ static void list_done(struct res *r, const char *rv, const char *cont)
 
 static const char *status_message(struct res *r, char *buf, size_t len)
 {
-	cJSON *doc =
-	    r->body.p ? cJSON_ParseWithLength(r->body.p, r->body.len) : NULL;
+	cJSON *doc = r->body.p ? jparse(r->body.p, r->body.len, NULL) : NULL;
 	const char *m =
 	    cJSON_GetStringValue(cJSON_GetObjectItem(doc, "message"));
 

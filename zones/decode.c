@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "zones/bgjob.h"
+#include "zones/jparse.h"
 
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
 #define MC_SERVICE_NAME_LABEL "multicluster.kubernetes.io/service-name"
@@ -1734,8 +1735,7 @@ static int json_scan_head(const char *buf, size_t len, size_t off,
 			goto whole; /* an odd key: let cJSON read it */
 		memcpy(key, buf + keys[m] + 1, klen - 2);
 		key[klen - 2] = '\0';
-		v = cJSON_ParseWithLengthOpts(buf + vals[m], ends[m] - vals[m],
-					      &vend, false);
+		v = jparse(buf + vals[m], ends[m] - vals[m], &vend);
 		if (!v || vend != buf + ends[m]) {
 			cJSON_Delete(v);
 			goto whole;
@@ -1776,8 +1776,7 @@ static int json_stream_items(struct dctx *c, const char *buf, size_t len,
 	for (;;) {
 		size_t start = i, end;
 		const char *pend = NULL;
-		cJSON *it = cJSON_ParseWithLengthOpts(
-		    buf + start, h->items_end - start, &pend, false);
+		cJSON *it = jparse(buf + start, h->items_end - start, &pend);
 
 		if (!it)
 			return -EAGAIN;
@@ -1846,8 +1845,7 @@ int decode_json_opts(const char *buf, size_t len, struct store *st,
 				return rc;
 			c.item = -1; /* parse it whole for the error */
 		}
-		root = cJSON_ParseWithLengthOpts(buf + off, len - off, &end,
-						 false);
+		root = jparse(buf + off, len - off, &end);
 		if (!root) {
 			json_syntax_error(buf, len, end, off, err);
 			return -EINVAL;

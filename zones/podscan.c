@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "zones/jscan.h"
 
 #define MAX_DEPTH 64
 
@@ -51,49 +49,6 @@ static bool eat(struct sc *s, char c)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* The first byte at or after q, before end, that a string cannot pass
- * over without a look: a quote, a backslash or a control character; end
- * when there is none.  Most of a page is strings, so 16 bytes at a time
- * where SSE2 is there. */
-static inline __attribute__((always_inline)) const char *
-str_stop(const char *q, const char *end)
-{
-#ifdef __SSE2__
-	const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	const __m128i ctl = _mm_set1_epi8(0x1f);
-
-	while (end - q >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-					 _mm_cmpeq_epi8(v, bs));
-		/* v <= 0x1f, unsigned */
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-		unsigned mask = (unsigned)_mm_movemask_epi8(m);
-		if (mask)
-			return q + __builtin_ctz(mask);
-		q += 16;
-	}
-#endif
-	while (q < end) {
-		unsigned char c = (unsigned char)*q;
-		if (c == '"' || c == '\\' || c < 0x20)
-			return q;
-		q++;
-	}
-	return end;
-}
-
 /* A string: its raw bytes between the quotes in [*b, *b + *n), escapes
  * checked but kept.  -1 on a syntax error. */
 static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
@@ -103,7 +58,7 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 	const char *q = ++s->p;
 	*esc = false;
 	for (;;) {
-		q = str_stop(q, s->end);
+		q = jscan_str_stop(q, s->end);
 		if (q == s->end)
 			break;
 		unsigned char c = (unsigned char)*q;
@@ -123,7 +78,7 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 			for (int i = 2; i < 6; i++) {
 				if (q + i == s->end)
 					goto trunc;
-				if (hexval(q[i]) < 0)
+				if (jscan_hex(q[i]) < 0)
 					return -1;
 			}
 			q += 6;
@@ -170,10 +125,10 @@ static int str_copy(struct sc *s, char *out, size_t cap)
 				c = '\t';
 				break;
 			case 'u': {
-				int v = hexval(b[i + 1]) << 12 |
-					hexval(b[i + 2]) << 8 |
-					hexval(b[i + 3]) << 4 |
-					hexval(b[i + 4]);
+				int v = jscan_hex(b[i + 1]) << 12 |
+					jscan_hex(b[i + 2]) << 8 |
+					jscan_hex(b[i + 3]) << 4 |
+					jscan_hex(b[i + 4]);
 				i += 4;
 				if (v == 0 || v > 0x7f)
 					return UNUSABLE;
@@ -364,7 +319,7 @@ static int skip(struct sc *s)
 		if (c == '"') {
 			const char *q = p + 1;
 			for (;;) {
-				q = str_stop(q, end);
+				q = jscan_str_stop(q, end);
 				if (q == end)
 					goto trunc;
 				if (*q == '"')
@@ -378,7 +333,7 @@ static int skip(struct sc *s)
 					for (int i = 2; i < 6; i++) {
 						if (q + i == end)
 							goto trunc;
-						if (hexval(q[i]) < 0)
+						if (jscan_hex(q[i]) < 0)
 							goto bad;
 					}
 					q += 6;

@@ -9,6 +9,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "zones/jparse.h"
+
 static const char *str(const cJSON *o, const char *key)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
@@ -24,7 +26,7 @@ int watchev_parse(const char *line, size_t len, const char *kind,
 {
 	static const char *const types[] = {"ADDED", "MODIFIED", "DELETED",
 					    "BOOKMARK", "ERROR"};
-	cJSON *doc = cJSON_ParseWithLength(line, len);
+	cJSON *doc = jparse(line, len, NULL);
 	int rc = -EINVAL;
 
 	memset(ev, 0, sizeof(*ev));

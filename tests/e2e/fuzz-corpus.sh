@@ -5,7 +5,7 @@
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
 fail=0
-for t in packet cache podscan query watch objects corefile kubeconfig; do
+for t in packet cache podscan query watch objects corefile kubeconfig jparse; do
 	out=$("$top_builddir/tests/fuzz/fuzz_$t" "$top_srcdir/tests/fuzz/corpus/$t") || {
 		echo "FAIL: fuzz_$t crashed on its corpus" >&2
 		fail=1
