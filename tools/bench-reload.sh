@@ -3,20 +3,24 @@
 # clusterdns (default threads, all on one CPU, so that reading the files
 # competes with the workers) serving a generated cluster of SERVICES
 # ClusterIP services in one file, asked over UDP at a fixed rate by
-# tools/udplat (on the other CPU, with curl), first with no reload, then while the files are reloaded
-# (SIGHUP) back to back; /health is asked every 100 ms meanwhile.  Prints
-# UDP p50, p99 and lost queries, the CPU time the hypervisor stole
-# meanwhile, the slowest /health answer, and the
-# reloads' read and apply times, for each clusterdns binary given (the
-# build's own first, then -o OTHER, e.g. an older build), side by side.
-# The last line is the headline figure for tools/bench-all.sh (record|...:
-# the p99 while reloading next to the p99 of no reload, or of OTHER
-# reloading when -o is given).  Not a test.
+# tools/udplat (on the other CPU, with curl), first with no reload, then
+# while the files are reloaded (SIGHUP) back to back, for -d seconds or
+# the time of two reloads, whichever is longer (one reload is timed
+# first, so that the phase measures whole reloads, read and apply); /health
+# is asked every 100 ms meanwhile.  Prints UDP p50, p99 and lost queries,
+# the CPU time the hypervisor stole meanwhile, the slowest /health answer,
+# the reloads that ended in the phase and the last one's read and apply
+# times, for each clusterdns binary given (the build's own first, then -o
+# OTHER, e.g. an older build), side by side.  The last line is the
+# headline figure for tools/bench-all.sh (record|...: the p99 while
+# reloading next to the p99 of no reload, or of OTHER reloading when -o is
+# given).  Not a test.
 #
 # Usage: tools/bench-reload.sh [-s SERVICES] [-r QPS] [-d SECONDS] [-o BINARY]
 #   -s  ClusterIP services in the file (default 150000)
 #   -r  UDP queries per second (default 5000)
-#   -d  seconds measured per phase (default 20)
+#   -d  seconds measured per phase (default 20; reloading: at least the
+#       time of two reloads)
 #   -o  another clusterdns binary to measure the same way
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -58,7 +62,8 @@ reloads()
 # measure NAME BINARY: one row per phase into $W/NAME.rows.
 measure()
 {
-	local name=$1 bin=$2 port hport pid log n end worst t lat phase s0 steal
+	local name=$1 bin=$2 port hport pid log n n0 end worst t lat phase s0 steal
+	local one secs done_in
 	port=$(free_port)
 	hport=$(free_port)
 	log=$W/$name.log
@@ -71,14 +76,30 @@ measure()
 		cat "$log" >&2
 		exit 1
 	}
+	# One reload first, timed: the reloading phase lasts long enough for
+	# two (at least -d seconds), so that it measures whole reloads, their
+	# read and their apply, and not the start of one.
+	n=$(reloads "$log")
+	t=$(date +%s%N)
+	kill -HUP "$pid"
+	end=$((SECONDS + 300))
+	while [ "$(reloads "$log")" -le "$n" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.1
+	done
+	one=$((($(date +%s%N) - t) / 1000000))
+	echo "# $name: one reload (read and apply) takes $one ms here"
 	: >"$W/$name.rows"
 	for phase in steady reloading; do
+		secs=$SECS
+		[ "$phase" = reloading ] && [ $((2 * one / 1000 + 1)) -gt "$secs" ] &&
+			secs=$((2 * one / 1000 + 1))
 		n=$(reloads "$log")
+		n0=$n
 		s0=$(bench_stolen)
-		taskset -c "$CCPU" "$UDPLAT" -p "$port" -r "$QPS" -d "$SECS" \
+		taskset -c "$CCPU" "$UDPLAT" -p "$port" -r "$QPS" -d "$secs" \
 			-q "$QNAME" >"$W/$name.$phase.lat" &
 		lat=$!
-		end=$((SECONDS + SECS))
+		end=$((SECONDS + secs))
 		worst=0
 		[ "$phase" = reloading ] && kill -HUP "$pid"
 		while [ "$SECONDS" -lt "$end" ]; do
@@ -96,14 +117,16 @@ measure()
 		done
 		wait "$lat"
 		steal=$(bench_steal_pct "$s0" "$(bench_stolen)")
-		# let the last reload end before the next phase
+		# the reloads that ended within the phase; then let the last
+		# one end
+		done_in=$(($(reloads "$log") - n0))
 		while [ "$phase" = reloading ] &&
-			[ "$(reloads "$log")" -lt "$n" ]; do
+			[ "$(reloads "$log")" -le "$n" ]; do
 			sleep 0.2
 		done
 		read -r _ _ _ _ _ lost _ p50 _ p99 <"$W/$name.$phase.lat"
 		echo "$name $phase $p50 $p99 $lost $steal $(printf '%.0f' "$worst")" \
-			"$(reloads "$log")" \
+			"$done_in" \
 			"$(grep -Eo 'read in [0-9]+ ms, applied in [0-9]+ ms' "$log" |
 				tail -n 1 | tr -s ' ' | cut -d' ' -f3,7)" \
 			>>"$W/$name.rows"
