@@ -72,6 +72,29 @@ static void test_objects(void **state)
 	assert_int_equal(obj_addr_parse("10.1.2", &a), -1);
 	assert_int_equal(obj_addr_parse("", &a), -1);
 	assert_int_equal(obj_addr_parse("None", &a), -1);
+	/* every byte's width, as text and as a dashed label: inet_ntop's */
+	static const char *const v4[] = {
+	    "0.0.0.0",	   "255.255.255.255", "10.0.9.10",  "1.20.100.199",
+	    "100.99.10.9", "172.16.205.250",  "192.168.0.1"};
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		char want[64], dashed[64];
+		assert_int_equal(obj_addr_parse(v4[i], &a), 0);
+		assert_string_equal(obj_addr_str(&a, buf, sizeof(buf)), v4[i]);
+		snprintf(want, sizeof(want), "%s", v4[i]);
+		for (char *c = want; *c; c++)
+			*c = *c == '.' ? '-' : *c;
+		assert_int_equal(obj_addr_dashed(&a, dashed), strlen(want));
+		assert_string_equal(dashed, want);
+	}
+	/* short buffers: as inet_ntop, what fits is written */
+	assert_int_equal(obj_addr_parse("255.255.255.255", &a), 0);
+	assert_null(obj_addr_str(&a, buf, 15));
+	assert_int_equal(obj_addr_parse("10.0.0.1", &a), 0);
+	assert_string_equal(obj_addr_str(&a, buf, 9), "10.0.0.1");
+	assert_int_equal(obj_addr_parse("::ffff:10.1.2.3", &a), 0);
+	char dashed[64];
+	assert_int_equal(obj_addr_dashed(&a, dashed), 15);
+	assert_string_equal(dashed, "--ffff-10-1-2-3");
 
 	/* No selector selects nothing. */
 	assert_false(obj_selects(s, p));

@@ -431,21 +431,37 @@ bool obj_selects(const struct obj_service *s, const struct obj_pod *p)
 	return true;
 }
 
+/* An IPv4 address in decimal with sep between its bytes into buf (16
+ * bytes): its length.  What inet_ntop writes, without its formatting
+ * machinery: an endpoint's dashed label is written at query time. */
+static size_t put4(const uint8_t a[4], char sep, char *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (i)
+			buf[n++] = sep;
+		if (v >= 100)
+			buf[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[n++] = (char)('0' + v / 10 % 10);
+		buf[n++] = (char)('0' + v % 10);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 const char *obj_addr_str(const struct obj_addr *a, char *buf, size_t len)
 {
-	int af;
-
 	if (!a || !buf || len == 0)
 		return NULL;
-	if (a->family == 4)
-		af = AF_INET;
-	else if (a->family == 6)
-		af = AF_INET6;
-	else {
-		buf[0] = '\0';
-		return NULL;
+	if (a->family == 4 && len >= 16) {
+		put4(a->a, '.', buf);
+		return buf;
 	}
-	if (!inet_ntop(af, a->a, buf, len)) {
+	if ((a->family != 4 && a->family != 6) ||
+	    !inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, len)) {
 		buf[0] = '\0';
 		return NULL;
 	}
@@ -456,6 +472,8 @@ size_t obj_addr_dashed(const struct obj_addr *a, char *buf)
 {
 	size_t n = 0;
 
+	if (a && a->family == 4)
+		return put4(a->a, '-', buf);
 	if (!obj_addr_str(a, buf, 64))
 		return 0;
 	for (; buf[n]; n++)
