@@ -303,7 +303,16 @@ static void test_fixtures(void **state)
 				 TEST_SRCDIR, dirs[d], de->d_name);
 			char *text = slurp(path, &len);
 			assert_non_null(text);
-			agree(text, len);
+			/* no fixture has what only cJSON reads: jparse
+			 * accepts what cJSON accepts */
+			char *pad = padded(text, len);
+			cJSON *c =
+			    cJSON_ParseWithLengthOpts(pad, len, NULL, false);
+			if (agree(text, len) != (c != NULL))
+				fail_msg("%s: cJSON %s it", path,
+					 c ? "accepts" : "refuses");
+			cJSON_Delete(c);
+			free(pad);
 			if (len < 2048 && mutated < 20)
 				mutated += mutate(text, len) > 0;
 			files++;

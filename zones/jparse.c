@@ -145,22 +145,10 @@ static char *string(const char **pp, const char *e)
 			break;
 		/* a backslash */
 		esc = true;
-		if (e - q < 2)
+		int el = jscan_escape(q, e);
+		if (el <= 0)
 			goto bad;
-		char c = q[1];
-		if (c == 'u') {
-			if (e - q < 6)
-				goto bad;
-			for (int i = 2; i < 6; i++)
-				if (jscan_hex(q[i]) < 0)
-					goto bad;
-			q += 6;
-		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' ||
-			   c == 'f' || c == 'n' || c == 'r' || c == 't') {
-			q += 2;
-		} else {
-			goto bad;
-		}
+		q += el;
 	}
 	size_t n = (size_t)(q - b);
 	char *out = cJSON_malloc(n + 1);

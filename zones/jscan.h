@@ -1,6 +1,6 @@
 /*
  * jscan.h -- what the JSON readers (podscan.c, jparse.c) share: the scan
- * for the end of a string's plain bytes and hex digits.
+ * for the end of a string's plain bytes, its escapes, and hex digits.
  */
 #ifndef CLUSTERDNS_JSCAN_H
 #define CLUSTERDNS_JSCAN_H
@@ -19,6 +19,36 @@ static inline int jscan_hex(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* The length of the escape at q (a backslash; end - q bytes there): 2,
+ * or 6 for \uXXXX; 0 when it is no JSON escape, -1 when end cuts it
+ * before that is known. */
+static inline int jscan_escape(const char *q, const char *end)
+{
+	if (end - q < 2)
+		return -1;
+	switch (q[1]) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return 2;
+	case 'u':
+		for (int i = 2; i < 6; i++) {
+			if (q + i == end)
+				return -1;
+			if (jscan_hex(q[i]) < 0)
+				return 0;
+		}
+		return 6;
+	default:
+		return 0;
+	}
 }
 
 /* The first byte at or after q, before end, that a string cannot pass

@@ -71,25 +71,13 @@ static int str_raw(struct sc *s, const char **b, size_t *n, bool *esc)
 		if (c < 0x20)
 			return -1;
 		*esc = true;
-		if (s->end - q < 2)
+		int el = jscan_escape(q, s->end);
+		if (el < 0)
 			break;
-		char e = q[1];
-		if (e == 'u') {
-			for (int i = 2; i < 6; i++) {
-				if (q + i == s->end)
-					goto trunc;
-				if (jscan_hex(q[i]) < 0)
-					return -1;
-			}
-			q += 6;
-		} else if (e == '"' || e == '\\' || e == '/' || e == 'b' ||
-			   e == 'f' || e == 'n' || e == 'r' || e == 't') {
-			q += 2;
-		} else {
+		if (el == 0)
 			return -1;
-		}
+		q += el;
 	}
-trunc:
 	s->trunc = true;
 	return -1;
 }
@@ -326,24 +314,12 @@ static int skip(struct sc *s)
 					break;
 				if ((unsigned char)*q < 0x20)
 					goto bad;
-				if (end - q < 2)
+				int el = jscan_escape(q, end);
+				if (el < 0)
 					goto trunc;
-				char e = q[1];
-				if (e == 'u') {
-					for (int i = 2; i < 6; i++) {
-						if (q + i == end)
-							goto trunc;
-						if (jscan_hex(q[i]) < 0)
-							goto bad;
-					}
-					q += 6;
-				} else if (e == '"' || e == '\\' || e == '/' ||
-					   e == 'b' || e == 'f' || e == 'n' ||
-					   e == 'r' || e == 't') {
-					q += 2;
-				} else {
+				if (el == 0)
 					goto bad;
-				}
+				q += el;
 			}
 			p = q + 1;
 			want = next;

@@ -4,6 +4,7 @@
  * byte; read whole, it is accepted exactly when only whitespace follows
  * the value.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
