@@ -75,6 +75,12 @@ static char *join(const char *dir, const char *name)
 
 /* --- reading ------------------------------------------------------------- */
 
+/* Bytes read at most by one read(2): the kernel copies a read's bytes
+ * (and faults the buffer's fresh pages in) without giving the CPU away,
+ * so a 58 MB file read at once on a reload's thread kept a worker woken
+ * meanwhile waiting for up to 4 ms. */
+#define READ_CHUNK (64 * 1024)
+
 /* Read path whole into *buf (NUL-terminated, *len bytes); *size is the
  * file's size, also when it is over FILESRC_MAX_FILE (-EFBIG). */
 static int read_file(const char *path, char **buf, size_t *len, long long *size)
@@ -102,7 +108,9 @@ static int read_file(const char *path, char **buf, size_t *len, long long *size)
 		goto fail;
 	}
 	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)sb.st_size - got);
+		size_t want = (size_t)sb.st_size - got;
+		ssize_t n =
+		    read(fd, b + got, want < READ_CHUNK ? want : READ_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
