@@ -619,21 +619,31 @@ static void wait_reloads(struct reloads *r, int n)
 		fail_msg("reload %d not reported within 10 s", n);
 }
 
-/* Watched reloads: read on the job's thread, applied on the loop, the
- * store they replace freed on the reaper's thread (with the sanitizers,
- * a store lost or freed twice fails here).  Back-to-back reloads, and a
- * kube freed with a reload just applied, leave nothing behind. */
+/* A kube of web_dir's, loaded and watched on r's base. */
+static struct kube *watched_web(struct reloads *r, char *dir, size_t len)
+{
+	char err[512] = "";
+
+	assert_non_null(r->base);
+	web_dir(dir, len);
+	struct kube *k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
+	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
+	assert_int_equal(kube_watch(k, r->base, reload_done, r), 0);
+	return k;
+}
+
+/* Watched reloads: read on the job's thread, applied on the applier's,
+ * committed on the loop, the store they replace freed on the reaper's
+ * thread (with the sanitizers, a store lost or freed twice fails here).
+ * Back-to-back reloads, and a kube freed with a reload just applied, leave
+ * nothing behind. */
 static void test_reload_watched(void **state)
 {
-	char dir[512], err[512] = "", path[600], name[64], file[64];
+	char dir[512], path[600], name[64], file[64];
 	struct reloads r = {event_base_new(), 0, 0, 0};
 
 	(void)state;
-	assert_non_null(r.base);
-	web_dir(dir, sizeof(dir));
-	struct kube *k = new_kube(BUILDER_PODS_DISABLED, dir, NULL, 0);
-	assert_int_equal(kube_load(k, err, sizeof(err)), 0);
-	assert_int_equal(kube_watch(k, r.base, reload_done, &r), 0);
+	struct kube *k = watched_web(&r, dir, sizeof(dir));
 	for (int i = 1; i <= 3; i++) {
 		const struct store *before = kube_store(k);
 		snprintf(file, sizeof(file), "ns%d.json", i);
@@ -662,6 +672,37 @@ static void test_reload_watched(void **state)
 		snprintf(path, sizeof(path), "%s/ns%d.json", dir, i);
 		assert_int_equal(unlink(path), 0);
 	}
+	snprintf(path, sizeof(path), "%s/web.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A reload's apply runs on a thread of its own: the zone served meanwhile
+ * is the one before it (committed on the loop when the apply is done), and
+ * a kube freed while it runs waits for it and leaves nothing behind. */
+static void test_reload_freed_applying(void **state)
+{
+	char dir[512], path[600];
+	struct reloads r = {event_base_new(), 0, 0, 0};
+
+	(void)state;
+	struct kube *k = watched_web(&r, dir, sizeof(dir));
+	write_file(
+	    dir, "ns9.json",
+	    "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ns9\"}}\n");
+	kube_reload(k);
+	/* The pass that sees the read done starts the apply; its end is
+	 * seen in a later pass at the earliest. */
+	for (int i = 0; i < 1000 && !kube_applying(k); i++)
+		assert_int_equal(event_base_loop(r.base, EVLOOP_ONCE), 0);
+	assert_true(kube_applying(k));
+	assert_int_equal(r.done, 0);
+	assert_false(exists(k, "ns9.svc.cluster.local"));
+	assert_true(exists(k, "web.prod.svc.cluster.local"));
+	kube_free(k);
+	event_base_free(r.base);
+	snprintf(path, sizeof(path), "%s/ns9.json", dir);
+	assert_int_equal(unlink(path), 0);
 	snprintf(path, sizeof(path), "%s/web.json", dir);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
@@ -1482,6 +1523,7 @@ int main(void)
 	    cmocka_unit_test(test_pods_incremental),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_reload_watched),
+	    cmocka_unit_test(test_reload_freed_applying),
 	    cmocka_unit_test(test_delete_no_namespace),
 	    cmocka_unit_test(test_load_fixture),
 	    cmocka_unit_test(test_external_incremental),

@@ -5,11 +5,12 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <urcu.h>
 
 #include "zones/bgjob.h"
 #include "zones/dname.h"
@@ -142,11 +143,10 @@ struct kube {
 	struct bgjob *job;
 	struct store *reading; /* what the job read, until read_done */
 	unsigned reading_ms;   /* how long that took */
-	/* a reload applied in slices on the loop (apply_slice) */
-	struct event *slice_ev;
+	/* a reload's walk, on a thread of its own (apply_job) */
+	struct bgjob *applier;
 	struct store *applying; /* the store being applied */
-	int stage;		/* APPLY_SERVICES, then APPLY_PODS */
-	size_t pos;		/* where in that stage's walk */
+	bool reread;		/* no reader thread: read again after it */
 	struct timespec apply_t0;
 	struct store *pending; /* read meanwhile: applied next */
 	unsigned pending_read_ms;
@@ -339,8 +339,7 @@ void kube_free(struct kube *k)
 	filesrc_watch_free(k->watch);
 	bgjob_free(k->job);
 	store_free(k->reading);
-	if (k->slice_ev)
-		event_free(k->slice_ev);
+	bgjob_free(k->applier);
 	store_free(k->applying);
 	store_free(k->pending);
 	bgjob_free(k->reaper);
@@ -720,8 +719,6 @@ bool kube_applying(const struct kube *k)
 struct apply {
 	struct kube *k;
 	const struct store *st;
-	int64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
-	unsigned n;	     /* objects applied in this slice */
 };
 
 static int set_owner(struct kube *k, const char *key)
@@ -937,54 +934,27 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 		       p->terminal, (uint32_t)a->k->gen);
 }
 
-/* ---- applying a store, whole or in slices ---- */
+/* ---- applying a store, in stages ---- */
 
-/* A slice of a reload applied on the loop: at most this long, so that
- * /health, /ready and /metrics are answered between slices. */
-#define APPLY_SLICE_NS (5 * 1000000LL)
-#define APPLY_PAUSE 1 /* a walk's callback: the slice's time is up */
-
-enum { APPLY_SERVICES, APPLY_PODS };
-
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-/* Whether the slice's time is up (looked at every BGJOB_PACE_EVERY
- * objects, when the loop also yields). */
-static bool slice_over(struct apply *a)
-{
-	if (!a->deadline_ns || ++a->n % BGJOB_PACE_EVERY)
-		return false;
-	/* the loop shares the CPU with the workers: let a woken one in
-	 * (bgjob_pace says why) */
-	sched_yield();
-	return mono_ns() >= a->deadline_ns;
-}
-
+/* A walk's callbacks: a point where a reload's apply on its thread lets a
+ * woken worker in (bgjob_pace), then one object. */
 static int svc_step(const struct obj_service *s, void *arg)
 {
-	int rc = apply_svc(s, arg);
-
-	return rc ? rc : slice_over(arg) ? APPLY_PAUSE : 0;
+	bgjob_pace();
+	return apply_svc(s, arg);
 }
 
 static int pod_step(const struct obj_pod *p, void *arg)
 {
-	int rc = apply_pod(p, arg);
-
-	return rc ? rc : slice_over(arg) ? APPLY_PAUSE : 0;
+	bgjob_pace();
+	return apply_pod(p, arg);
 }
 
 /* First stage of applying st: a new generation, the static names and the
  * namespaces (few). */
 static int apply_begin(struct kube *k, struct store *st)
 {
-	struct apply a = {k, st, 0, 0};
+	struct apply a = {k, st};
 	int rc;
 
 	k->gen++;
@@ -999,22 +969,13 @@ static int apply_begin(struct kube *k, struct store *st)
 	return store_each_namespace(st, apply_ns, &a);
 }
 
-/* The services, then the pods of st, from where *stage and *pos say, until
- * deadline_ns (0: to the end).  0 when done, APPLY_PAUSE when the time is
- * up, or -ENOMEM. */
-static int apply_walk(struct kube *k, const struct store *st, int *stage,
-		      size_t *pos, int64_t deadline_ns)
+/* The services, then the pods of st: 0 or -ENOMEM. */
+static int apply_walk(struct kube *k, const struct store *st)
 {
-	struct apply a = {k, st, deadline_ns, 0};
-	int rc;
+	struct apply a = {k, st};
+	int rc = store_each_service(st, svc_step, &a);
 
-	if (*stage == APPLY_SERVICES) {
-		if ((rc = store_walk_services(st, pos, svc_step, &a)))
-			return rc;
-		*stage = APPLY_PODS;
-		*pos = 0;
-	}
-	return store_walk_pods(st, pos, pod_step, &a);
+	return rc ? rc : store_each_pod(st, pod_step, &a);
 }
 
 /* Last stage: what st does not hold any more goes, the zone is committed
@@ -1064,13 +1025,10 @@ static void apply_abort(struct kube *k, struct store *st)
  * the caller to free. */
 static int apply_store(struct kube *k, struct store *st, struct store **old)
 {
-	int stage = APPLY_SERVICES;
-	size_t pos = 0;
 	int rc;
 
 	*old = NULL;
-	if ((rc = apply_begin(k, st)) < 0 ||
-	    (rc = apply_walk(k, st, &stage, &pos, 0)) < 0) {
+	if ((rc = apply_begin(k, st)) < 0 || (rc = apply_walk(k, st)) < 0) {
 		apply_abort(k, st);
 		return rc;
 	}
@@ -1214,18 +1172,6 @@ static void report(struct kube *k, int rc, const char *err)
 }
 
 static void start_apply(struct kube *k, struct store *st, unsigned read_ms);
-static void apply_run(struct kube *k, int64_t deadline_ns);
-
-/* The next slice, after the loop has looked at its sockets: a timer of
- * zero (an event made active from a callback would run in the same pass,
- * before any socket is read). */
-static void next_slice(struct kube *k)
-{
-	static const struct timeval now = {0, 0};
-
-	if (evtimer_add(k->slice_ev, &now) < 0)
-		apply_run(k, 0);
-}
 
 /* The end of a reload's apply, rc its walk's result (< 0: it failed):
  * commit, report, and start applying the one read meanwhile. */
@@ -1248,32 +1194,36 @@ static void apply_finish(struct kube *k, struct store *st, int rc)
 		st = k->pending;
 		k->pending = NULL;
 		start_apply(k, st, k->pending_read_ms);
+	} else if (k->reread) {
+		k->reread = false;
+		kube_reload(k);
 	}
 }
 
-/* Go on with the reload being applied until deadline_ns (0: to its end). */
-static void apply_run(struct kube *k, int64_t deadline_ns)
-{
-	int rc = apply_walk(k, k->applying, &k->stage, &k->pos, deadline_ns);
-
-	if (rc == APPLY_PAUSE)
-		next_slice(k);
-	else
-		apply_finish(k, k->applying, rc);
-}
-
-static void apply_slice(evutil_socket_t fd, short what, void *arg)
+/* The applier's run, on its thread: the walk over k->applying, the only
+ * writer of the zone meanwhile (the loop leaves it alone until
+ * apply_done).  Registered with RCU: the zone's writer reads the zone in
+ * RCU read sections. */
+static int apply_job(void *arg)
 {
 	struct kube *k = arg;
 
-	(void)fd;
-	(void)what;
-	if (k->applying) /* else kube_reload finished it at once */
-		apply_run(k, mono_ns() + APPLY_SLICE_NS);
+	rcu_register_thread();
+	int rc = apply_walk(k, k->applying);
+	rcu_unregister_thread();
+	return rc;
 }
 
-/* Apply a store read by the job: in slices of APPLY_SLICE_NS on the loop
- * (the zone is committed once, at the end: answers change all at once). */
+static void apply_done(void *arg, int rc)
+{
+	struct kube *k = arg;
+
+	apply_finish(k, k->applying, rc);
+}
+
+/* Apply a store read by the job: its first stage here, its walk on the
+ * applier's thread (on the loop when that cannot start), its commit here
+ * when the walk is done (the zone changes all at once). */
 static void start_apply(struct kube *k, struct store *st, unsigned read_ms)
 {
 	int rc;
@@ -1285,12 +1235,8 @@ static void start_apply(struct kube *k, struct store *st, unsigned read_ms)
 		return;
 	}
 	k->applying = st;
-	k->stage = APPLY_SERVICES;
-	k->pos = 0;
-	if (k->slice_ev)
-		next_slice(k);
-	else
-		apply_run(k, 0);
+	if (!k->applier || bgjob_kick(k->applier) < 0)
+		apply_finish(k, st, apply_walk(k, st));
 }
 
 static void read_done(void *arg, int rc)
@@ -1326,9 +1272,11 @@ void kube_reload(struct kube *k)
 
 	if (k->job && bgjob_kick(k->job) == 0)
 		return;
-	/* No thread: read and apply here, after the reload in progress. */
-	while (k->applying)
-		apply_run(k, 0);
+	/* No thread: read and apply here, after the apply in progress. */
+	if (k->applying) {
+		k->reread = true;
+		return;
+	}
 	rc = kube_load(k, err, sizeof(err));
 	if (k->done)
 		k->done(k->done_arg, rc, err);
@@ -1348,8 +1296,8 @@ int kube_watch(struct kube *k, struct event_base *base,
 		k->job = bgjob_new(base, read_job, read_done, k);
 	if (!k->reaper)
 		k->reaper = bgjob_new(base, reap, NULL, k);
-	if (!k->slice_ev)
-		k->slice_ev = evtimer_new(base, apply_slice, k);
+	if (!k->applier)
+		k->applier = bgjob_new(base, apply_job, apply_done, k);
 	k->watch = filesrc_watch_new(base, k->objects, on_change, k);
 	return k->watch ? 0 : -errno;
 }
@@ -1677,13 +1625,13 @@ static int rebuild(struct kube *k, const char *key)
 		} else if (!strcmp(kind, "svc")) {
 			const struct obj_service *s =
 			    store_service(k->st, ns, name);
-			struct apply a = {k, k->st, 0, 0};
+			struct apply a = {k, k->st};
 			if (s)
 				return apply_svc(s, &a);
 		} else if (!strcmp(kind, "imp")) {
 			const struct obj_import *s =
 			    store_import(k->st, ns, name);
-			struct apply a = {k, k->st, 0, 0};
+			struct apply a = {k, k->st};
 			if (s)
 				return apply_imp(s, &a);
 		}

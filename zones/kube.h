@@ -93,12 +93,12 @@ int kube_watch(struct kube *k, struct event_base *base,
 	       void (*done)(void *arg, int rc, const char *err), void *arg);
 
 /* Reload the objects PATH: once kube_watch has run, the files are read on
- * a thread of its own at a lower priority (bgjob.h) and applied on the
- * loop when read, in slices of a few milliseconds between which the loop
- * serves its other events; the zone is committed after the last slice,
- * and the store it replaces is freed on a thread of its own.  A reload
- * asked for while one runs makes one more after it.  Before kube_watch,
- * all at once.  Either way done() reports it. */
+ * a thread of its own at a lower priority (bgjob.h), and applied on
+ * another one, the loop leaving the zone to it meanwhile; the zone is
+ * committed on the loop when the apply is done, and the store it replaces
+ * is freed on a third thread.  A reload asked for while one runs makes
+ * one more after it.  Before kube_watch, all at once on the loop.  Either
+ * way done() reports it. */
 void kube_reload(struct kube *k);
 
 /* How long the last load took to read the files and to apply them. */
@@ -156,8 +156,9 @@ int kube_each_zone_rr(const struct kube *k, size_t i,
 				uint16_t rdlen, void *arg),
 		      void *arg);
 
-/* True while a reload of the objects PATH is being applied in slices: the
- * records the writer walks are then not those served (control thread). */
+/* True while a reload of the objects PATH is being applied on its thread:
+ * the records the writer walks are then not those served, and not the
+ * control thread's to read (control thread). */
 bool kube_applying(const struct kube *k);
 
 /* True once the first load has been applied (readable from any thread). */

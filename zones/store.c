@@ -715,28 +715,16 @@ const struct obj_pod *store_pod(const struct store *st, const char *ns,
 	return i < 0 ? NULL : st->pods.t[i].p;
 }
 
-int store_walk_services(const struct store *st, size_t *pos,
-			int (*cb)(const struct obj_service *, void *),
-			void *arg)
-{
-	for (size_t i = *pos; i < st->svcs.cap; i++) {
-		int rc;
-
-		if (st->svcs.t[i].p && (rc = cb(st->svcs.t[i].p, arg))) {
-			*pos = i + 1;
-			return rc;
-		}
-	}
-	*pos = STORE_WALK_END;
-	return 0;
-}
-
 int store_each_service(const struct store *st,
 		       int (*cb)(const struct obj_service *, void *), void *arg)
 {
-	size_t pos = 0;
+	for (size_t i = 0; i < st->svcs.cap; i++) {
+		int rc;
 
-	return store_walk_services(st, &pos, cb, arg);
+		if (st->svcs.t[i].p && (rc = cb(st->svcs.t[i].p, arg)))
+			return rc;
+	}
+	return 0;
 }
 
 int store_each_slice(const struct store *st,
@@ -751,27 +739,16 @@ int store_each_slice(const struct store *st,
 	return 0;
 }
 
-int store_walk_pods(const struct store *st, size_t *pos,
-		    int (*cb)(const struct obj_pod *, void *), void *arg)
-{
-	for (size_t i = *pos; i < st->pods.cap; i++) {
-		int rc;
-
-		if (st->pods.t[i].p && (rc = cb(st->pods.t[i].p, arg))) {
-			*pos = i + 1;
-			return rc;
-		}
-	}
-	*pos = STORE_WALK_END;
-	return 0;
-}
-
 int store_each_pod(const struct store *st,
 		   int (*cb)(const struct obj_pod *, void *), void *arg)
 {
-	size_t pos = 0;
+	for (size_t i = 0; i < st->pods.cap; i++) {
+		int rc;
 
-	return store_walk_pods(st, &pos, cb, arg);
+		if (st->pods.t[i].p && (rc = cb(st->pods.t[i].p, arg)))
+			return rc;
+	}
+	return 0;
 }
 
 int store_each_namespace(const struct store *st,

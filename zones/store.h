@@ -55,16 +55,6 @@ int store_each_slice(const struct store *st,
 int store_each_pod(const struct store *st,
 		   int (*cb)(const struct obj_pod *, void *), void *arg);
 
-/* The same walks, resumable: from position *pos (0: the start).  When the
- * callback stops a walk, *pos is where the next one goes on (after the
- * object it stopped at); at the end of the store it is STORE_WALK_END. */
-#define STORE_WALK_END ((size_t)-1)
-int store_walk_services(const struct store *st, size_t *pos,
-			int (*cb)(const struct obj_service *, void *),
-			void *arg);
-int store_walk_pods(const struct store *st, size_t *pos,
-		    int (*cb)(const struct obj_pod *, void *), void *arg);
-
 /* Namespaces known to the store: those named by a Namespace object and those
  * that any stored object lives in.  Iterates over each name once. */
 int store_each_namespace(const struct store *st,
