@@ -677,9 +677,9 @@ static void test_reload_watched(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
-/* A reload's apply runs on a thread of its own: the zone served meanwhile
- * is the one before it (committed on the loop when the apply is done), and
- * a kube freed while it runs waits for it and leaves nothing behind. */
+/* A reload's apply runs on a thread of its own: until the loop has seen
+ * it end, the zone served is the one before it (the loop commits), and a
+ * kube freed meanwhile waits for the thread and leaves nothing behind. */
 static void test_reload_freed_applying(void **state)
 {
 	char dir[512], path[600];

@@ -46,8 +46,8 @@ void bgjob_free(struct bgjob *j);
  * lets a running job keep the CPU until the next tick, 4 ms at HZ 250, and
  * even a SCHED_IDLE job was seen to keep it that long.  (Without the
  * yields, a reload of 150,000 services beside a spinning SCHED_IDLE process
- * took 1.4 s instead of 14, and the UDP p99 meanwhile 0.9-3.6 ms instead
- * of 0.4-0.6.) */
+ * took 1.3-1.7 s instead of 14, and the UDP p99 meanwhile 0.9-3.6 ms
+ * instead of 0.4-0.5 in the same runs.) */
 #define BGJOB_PACE_EVERY 32
 void bgjob_pace(void);
 

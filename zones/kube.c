@@ -843,6 +843,8 @@ static void unpacked_free(struct kube *k, size_t nu)
 		obj_slice_free(k->unpacked[i]);
 }
 
+/* One service; like apply_pod, a point where a reload's walk on its
+ * thread lets a woken worker in (bgjob_pace: nothing on the loop). */
 static int apply_svc(const struct obj_service *s, void *arg)
 {
 	struct apply *a = arg;
@@ -851,6 +853,7 @@ static int apply_svc(const struct obj_service *s, void *arg)
 	size_t nu;
 	int rc = 0;
 
+	bgjob_pace();
 	if (!ns_exposed(k, s->ns))
 		return 0;
 	long got = slices_for(k, a->st, s->ns, s->name, false, &nu);
@@ -930,25 +933,12 @@ static int apply_pod(const struct obj_pod *p, void *arg)
 {
 	struct apply *a = arg;
 
+	bgjob_pace();
 	return pod_set(a->k, p->ns, p->name, p->ips, p->nips, p->node,
 		       p->terminal, (uint32_t)a->k->gen);
 }
 
 /* ---- applying a store, in stages ---- */
-
-/* A walk's callbacks: a point where a reload's apply on its thread lets a
- * woken worker in (bgjob_pace), then one object. */
-static int svc_step(const struct obj_service *s, void *arg)
-{
-	bgjob_pace();
-	return apply_svc(s, arg);
-}
-
-static int pod_step(const struct obj_pod *p, void *arg)
-{
-	bgjob_pace();
-	return apply_pod(p, arg);
-}
 
 /* First stage of applying st: a new generation, the static names and the
  * namespaces (few). */
@@ -973,9 +963,9 @@ static int apply_begin(struct kube *k, struct store *st)
 static int apply_walk(struct kube *k, const struct store *st)
 {
 	struct apply a = {k, st};
-	int rc = store_each_service(st, svc_step, &a);
+	int rc = store_each_service(st, apply_svc, &a);
 
-	return rc ? rc : store_each_pod(st, pod_step, &a);
+	return rc ? rc : store_each_pod(st, apply_pod, &a);
 }
 
 /* Last stage: what st does not hold any more goes, the zone is committed
